@@ -1,0 +1,28 @@
+package engagement
+
+import "fmt"
+
+// Fields of the weekly counter hash (ns:{c}:w:<week>). Per-member fields are
+// built in the Lua scripts as "m:<user>:<counter>" so the hot path does not
+// allocate them in Go.
+const (
+	fieldEvents        = "events" // every recorded event; its first increment sets the key's expiry
+	fieldMessages      = "messages"
+	fieldThreadReplies = "thread_replies"
+	fieldReactions     = "reactions"
+	fieldJoins         = "joins"
+	fieldLeaves        = "leaves"
+	memberPrefix       = "m:"
+	hourPrefix         = "h:"
+)
+
+// hourFields["h:<weekday 1-7, Monday=1>:<hour 00-23>"], precomputed: one
+// cell per hour of the week gives both messages per weekday and per hour.
+var hourFields = func() (f [7][24]string) {
+	for d := range 7 {
+		for h := range 24 {
+			f[d][h] = fmt.Sprintf("%s%d:%02d", hourPrefix, d+1, h)
+		}
+	}
+	return f
+}()

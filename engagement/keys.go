@@ -1,0 +1,52 @@
+package engagement
+
+import (
+	"strconv"
+	"time"
+)
+
+// Every key is "<namespace>:{<community>}:<rest>". The braces are a Redis
+// Cluster hash tag: all keys of one community live in one slot, so each
+// multi-key script touches a single slot.
+//
+//	ns:{c}:ev:<event_id>           string  dedupe marker, expires after the dedupe TTL
+//	ns:{c}:w:<YYYY-Www>            hash    the week's counters (see counters.go)
+//	ns:{c}:w:<YYYY-Www>:posters    set     users who posted that week
+//	ns:{c}:w:<YYYY-Www>:active     set     users who posted or reacted that week
+//	ns:{c}:rx:<user>:<item_ts>:<emoji>  string  week a reaction was counted in (for removals)
+type keys struct {
+	prefix string // "ns:{c}:"
+}
+
+func newKeys(namespace, community string) keys {
+	return keys{prefix: namespace + ":{" + community + "}:"}
+}
+
+func (k keys) dedupe(eventID string) string { return k.prefix + "ev:" + eventID }
+func (k keys) week(w Week) string           { return k.prefix + "w:" + w.String() }
+func (k keys) posters(w Week) string        { return k.week(w) + ":posters" }
+func (k keys) active(w Week) string         { return k.week(w) + ":active" }
+func (k keys) reaction(user, itemTS, emoji string) string {
+	return k.prefix + "rx:" + user + ":" + itemTS + ":" + emoji
+}
+
+// pattern matches every key of the community, for scans.
+func (k keys) pattern() string { return k.prefix + "*" }
+
+// weekKeys are the keys and expiry of one community-week, computed once and
+// reused while events keep falling in the same week (the common case).
+type weekKeys struct {
+	week                  Week
+	hash, posters, active string
+	expireAt              string // unix seconds: the week's end plus retention
+}
+
+func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
+	return &weekKeys{
+		week:     w,
+		hash:     k.week(w),
+		posters:  k.posters(w),
+		active:   k.active(w),
+		expireAt: strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10),
+	}
+}

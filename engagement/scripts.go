@@ -1,0 +1,96 @@
+package engagement
+
+import "github.com/redis/go-redis/v9"
+
+// Each script does the event_id dedupe and every counter update of one event
+// atomically: either all of it happens once, or none of it does. Expiries
+// are set when a key is created (first write), never refreshed, so a week's
+// keys die a fixed retention after the week ends.
+//
+// Return codes shared by the scripts:
+//
+//	1  counted
+//	0  duplicate event_id: nothing changed
+//	2  new event, but no counter changes (see each script)
+//	-1 the reaction marker moved since it was read: read it again and retry
+const luaHelpers = `
+local function hincr(k, f, n, expire_at)
+  if redis.call('HINCRBY', k, 'events', 1) == 1 then redis.call('EXPIREAT', k, expire_at) end
+  return redis.call('HINCRBY', k, f, n)
+end
+local function sadd(k, m, expire_at)
+  if redis.call('SADD', k, m) == 1 and redis.call('SCARD', k) == 1 then redis.call('EXPIREAT', k, expire_at) end
+end
+`
+
+// messageScript records a human message (top-level or thread reply).
+//
+//	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] posters set   KEYS[4] active set
+//	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user
+//	ARGV[4] "1" if a thread reply  ARGV[5] hour-of-week field
+//	Returns 1 counted, 0 duplicate.
+var messageScript = redis.NewScript(luaHelpers + `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local exp, user = ARGV[2], ARGV[3]
+hincr(KEYS[2], 'messages', 1, exp)
+redis.call('HINCRBY', KEYS[2], ARGV[5], 1)
+redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':messages', 1)
+if ARGV[4] == '1' then
+  redis.call('HINCRBY', KEYS[2], 'thread_replies', 1)
+  redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':thread_replies', 1)
+end
+sadd(KEYS[3], user, exp)
+sadd(KEYS[4], user, exp)
+return 1
+`)
+
+// reactionAddedScript records a reaction given by a human. One person counts
+// once per emoji per message: the marker key remembers the week the reaction
+// was counted in, so a later removal takes it off the right week.
+//
+//	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] active set   KEYS[4] reaction marker
+//	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user  ARGV[4] week
+//	ARGV[5] reaction marker TTL (s)
+//	Returns 1 counted, 0 duplicate, 2 already counted (same person, emoji and message).
+var reactionAddedScript = redis.NewScript(luaHelpers + `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if not redis.call('SET', KEYS[4], ARGV[4], 'NX', 'EX', ARGV[5]) then return 2 end
+local exp, user = ARGV[2], ARGV[3]
+hincr(KEYS[2], 'reactions', 1, exp)
+redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':reactions', 1)
+sadd(KEYS[3], user, exp)
+return 1
+`)
+
+// reactionRemovedScript takes a removed reaction off the week it was counted
+// in. The caller reads the marker first (to learn the week, so that every
+// key is declared) and passes what it read; if the marker changed in
+// between, nothing happens and the caller retries.
+//
+//	KEYS[1] dedupe marker   KEYS[2] reaction marker   KEYS[3] hash of the marker's week
+//	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] the week read from the marker ("" if none)
+//	Returns 1 counted, 0 duplicate, 2 nothing to remove, -1 marker moved (retry).
+var reactionRemovedScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[2])
+if (cur or '') ~= ARGV[3] then return -1 end
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if not cur then return 2 end
+redis.call('DEL', KEYS[2])
+if redis.call('EXISTS', KEYS[3]) == 0 then return 2 end
+redis.call('HINCRBY', KEYS[3], 'reactions', -1)
+redis.call('HINCRBY', KEYS[3], 'm:' .. ARGV[2] .. ':reactions', -1)
+return 1
+`)
+
+// tallyScript counts an event that only bumps weekly totals (joins, leaves).
+//
+//	KEYS[1] dedupe marker   KEYS[2] week hash
+//	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] field
+//	Returns 1 counted, 0 duplicate.
+var tallyScript = redis.NewScript(luaHelpers + `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+hincr(KEYS[2], ARGV[3], 1, ARGV[2])
+return 1
+`)
+
+var allScripts = []*redis.Script{messageScript, reactionAddedScript, reactionRemovedScript, tallyScript}

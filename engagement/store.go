@@ -1,0 +1,281 @@
+package engagement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults for Options.
+const (
+	DefaultRetention = 53 * 7 * 24 * time.Hour
+	DefaultDedupeTTL = 6 * time.Hour // Slack's last retry comes ~5 min after the event; keep well beyond
+	DefaultNamespace = "closeknit"
+)
+
+// Options tune a Store. Zero values take the defaults above.
+type Options struct {
+	Namespace string           // first part of every key
+	Retention time.Duration    // how long a week's keys live after the week ends
+	DedupeTTL time.Duration    // how long an event_id is remembered (at least an hour)
+	Now       func() time.Time // the clock; time.Now by default
+	// Observe, if set, is called after each Redis round trip with the
+	// operation's name, how long it took and its error; slackapp turns it
+	// into metrics without this package knowing Prometheus.
+	Observe func(op string, took time.Duration, err error)
+}
+
+// Store keeps the engagement data of any number of communities in Redis.
+// It is safe for concurrent use.
+type Store struct {
+	rdb       redis.UniversalClient
+	ns        string
+	retention time.Duration
+	dedupeTTL string
+	rxTTL     string
+	now       func() time.Time
+	observe   func(string, time.Duration, error)
+
+	mu    sync.Mutex
+	weeks map[string]*weekKeys // community ID -> keys of the week last written
+}
+
+// NewStore returns a Store on rdb. It does not contact Redis; call Ping or
+// LoadScripts to check the connection.
+func NewStore(rdb redis.UniversalClient, o Options) *Store {
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.DedupeTTL < time.Hour {
+		o.DedupeTTL = DefaultDedupeTTL
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Observe == nil {
+		o.Observe = func(string, time.Duration, error) {}
+	}
+	return &Store{
+		rdb:       rdb,
+		ns:        o.Namespace,
+		retention: o.Retention,
+		dedupeTTL: strconv.Itoa(int(o.DedupeTTL / time.Second)),
+		// A reaction marker must outlive the week it points to, or a late
+		// removal could not find the week to take the reaction off.
+		rxTTL:   strconv.Itoa(int((o.Retention + 7*24*time.Hour) / time.Second)),
+		now:     o.Now,
+		observe: o.Observe,
+		weeks:   map[string]*weekKeys{},
+	}
+}
+
+// Now returns the store's clock reading.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	start := time.Now()
+	err := s.rdb.Ping(ctx).Err()
+	s.observe("ping", time.Since(start), err)
+	if err != nil {
+		return fmt.Errorf("engagement: redis ping: %w", err)
+	}
+	return nil
+}
+
+// LoadScripts loads the Lua scripts so that batches can use EVALSHA. It is
+// also done on demand after a Redis restart (NOSCRIPT).
+func (s *Store) LoadScripts(ctx context.Context) error {
+	for _, sc := range allScripts {
+		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+			return fmt.Errorf("engagement: load scripts: %w", err)
+		}
+	}
+	return nil
+}
+
+// Result is the fate of one event of a batch: an Outcome, or an error. An
+// error wrapping ErrInvalid means the event can never be recorded; any other
+// error is Redis failing, and the event may be retried.
+type Result struct {
+	Outcome Outcome
+	Err     error
+}
+
+// Record records a batch of events, each atomically and at most once, in
+// one pipelined round trip (two if the batch holds reaction removals).
+// results[i] belongs to events[i]. It returns an error only if the batch
+// as a whole could not reach Redis; results then hold that error too.
+func (s *Store) Record(ctx context.Context, events []Event) ([]Result, error) {
+	results := make([]Result, len(events))
+	pending := make([]int, 0, len(events))
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			results[i].Err = err
+			continue
+		}
+		pending = append(pending, i)
+	}
+	// Two passes at most: the second after reloading scripts (NOSCRIPT after
+	// a Redis restart) or for removals whose marker moved under them.
+	var err error
+	for attempt := 0; attempt < 3 && len(pending) > 0; attempt++ {
+		pending, err = s.record(ctx, events, results, pending)
+		if err != nil {
+			break
+		}
+	}
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("engagement: record: %d events still contended", len(pending))
+	}
+	if err != nil {
+		for _, i := range pending {
+			results[i].Err = err
+		}
+	}
+	return results, err
+}
+
+// record runs one pipelined pass over events[pending] and returns the
+// indexes to try again.
+func (s *Store) record(ctx context.Context, events []Event, results []Result, pending []int) ([]int, error) {
+	markers, err := s.readReactionMarkers(ctx, events, pending)
+	if err != nil {
+		return pending, err
+	}
+	start := time.Now()
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(pending))
+	for j, i := range pending {
+		cmds[j] = s.queue(ctx, pipe, &events[i], markers[i])
+	}
+	// Exec's error is the first command's error; each command is checked
+	// on its own below.
+	_, _ = pipe.Exec(ctx)
+	var retry []int
+	noscript := false
+	for j, i := range pending {
+		code, err := cmds[j].Int()
+		switch {
+		case err != nil && isNoScript(err):
+			noscript = true
+			retry = append(retry, i)
+		case err != nil:
+			s.observe("record", time.Since(start), err)
+			return pending[j:], fmt.Errorf("engagement: record %s: %w", events[i].ID, err)
+		case code == 1:
+			results[i] = Result{Outcome: Counted}
+		case code == 0:
+			results[i] = Result{Outcome: Duplicate}
+		case code == 2:
+			results[i] = Result{Outcome: NoChange}
+		default: // -1: a reaction marker moved between the read and the script
+			retry = append(retry, i)
+		}
+	}
+	s.observe("record", time.Since(start), nil)
+	if noscript {
+		if err := s.LoadScripts(ctx); err != nil {
+			return retry, err
+		}
+	}
+	return retry, nil
+}
+
+// readReactionMarkers reads, for each reaction removal in the batch, the
+// week its reaction was counted in ("" if it never was).
+func (s *Store) readReactionMarkers(ctx context.Context, events []Event, pending []int) (map[int]string, error) {
+	var idx []int
+	for _, i := range pending {
+		if events[i].Kind == KindReactionRemoved {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	pipe := s.rdb.Pipeline()
+	gets := make([]*redis.StringCmd, len(idx))
+	for j, i := range idx {
+		e := &events[i]
+		gets[j] = pipe.Get(ctx, s.keys(e.Community).reaction(e.User, e.ItemTS, e.Reaction))
+	}
+	_, err := pipe.Exec(ctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		s.observe("reaction_markers", time.Since(start), err)
+		return nil, fmt.Errorf("engagement: read reaction markers: %w", err)
+	}
+	s.observe("reaction_markers", time.Since(start), nil)
+	m := make(map[int]string, len(idx))
+	for j, i := range idx {
+		m[i] = gets[j].Val()
+	}
+	return m, nil
+}
+
+// queue adds the script call for one event to the pipeline.
+func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marker string) *redis.Cmd {
+	k := s.keys(e.Community)
+	switch e.Kind {
+	case KindMessage:
+		wk := s.weekKeys(e.Community, e.At)
+		local := e.At.In(e.Community.Location)
+		cell := hourFields[(int(local.Weekday())+6)%7][local.Hour()]
+		reply := "0"
+		if e.Reply {
+			reply = "1"
+		}
+		return messageScript.EvalSha(ctx, pipe,
+			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active},
+			s.dedupeTTL, wk.expireAt, e.User, reply, cell)
+	case KindReactionAdded:
+		wk := s.weekKeys(e.Community, e.At)
+		return reactionAddedScript.EvalSha(ctx, pipe,
+			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction)},
+			s.dedupeTTL, wk.expireAt, e.User, wk.week.String(), s.rxTTL)
+	case KindReactionRemoved:
+		// The week key must be declared even when there is no marker; any
+		// key of the community will do, the script does not touch it then.
+		weekHash := k.prefix + "w:none"
+		if marker != "" {
+			weekHash = k.prefix + "w:" + marker
+		}
+		return reactionRemovedScript.EvalSha(ctx, pipe,
+			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash},
+			s.dedupeTTL, e.User, marker)
+	default: // KindMemberJoined, KindMemberLeft
+		wk := s.weekKeys(e.Community, e.At)
+		field := fieldJoins
+		if e.Kind == KindMemberLeft {
+			field = fieldLeaves
+		}
+		return tallyScript.EvalSha(ctx, pipe, []string{k.dedupe(e.ID), wk.hash}, s.dedupeTTL, wk.expireAt, field)
+	}
+}
+
+func (s *Store) keys(c *Community) keys { return newKeys(s.ns, c.ID) }
+
+// weekKeys returns the keys of the week t falls in, cached per community.
+func (s *Store) weekKeys(c *Community, t time.Time) *weekKeys {
+	w := WeekOf(t, c.Location)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wk := s.weeks[c.ID]
+	if wk == nil || wk.week != w {
+		wk = newWeekKeys(s.keys(c), w, c.Location, s.retention)
+		s.weeks[c.ID] = wk
+	}
+	return wk
+}
+
+func isNoScript(err error) bool { return strings.HasPrefix(err.Error(), "NOSCRIPT") }
