@@ -78,6 +78,9 @@ func NewStore(rdb redis.UniversalClient, o Options) *Store {
 	}
 }
 
+// SetObserver replaces Options.Observe. Call it before the store is used.
+func (s *Store) SetObserver(fn func(op string, took time.Duration, err error)) { s.observe = fn }
+
 // Now returns the store's clock reading.
 func (s *Store) Now() time.Time { return s.now() }
 

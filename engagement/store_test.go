@@ -299,4 +299,3 @@ func TestScriptsReloadAfterFlush(t *testing.T) {
 		t.Fatalf("after script flush: %v, want counted", got[0])
 	}
 }
-

@@ -1,0 +1,192 @@
+// Package slackapp is everything in closeknit that speaks Slack: the Socket
+// Mode connection, the dispatcher and its worker pool, the handlers listed
+// in routes.go, Block Kit views and Web API metrics. It turns Slack
+// payloads into engagement events; it never stores anything itself.
+package slackapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+)
+
+// Config is what the app needs to reach Slack and whom it serves. cmd
+// fills it from the environment; this package never reads the environment.
+type Config struct {
+	AppToken    string // xapp-…: opens Socket Mode connections
+	BotToken    string // xoxb-…: every Web API call
+	APIURL      string // Web API base with trailing slash; the emulator's in tests
+	Communities []*engagement.Community
+
+	Workers     int           // event workers; default 4
+	QueueSize   int           // envelopes waiting for a worker; default 4096
+	PingTimeout time.Duration // socket considered dead without a frame or ping; default 30s
+	ClientPing  time.Duration // interval of our own pings; default 15s
+	RetryBudget time.Duration // how long to retry Redis before leaving an envelope un-acked; default 2.5s
+	HTTPClient  *http.Client  // for the Web API; default a client with a 30s timeout
+}
+
+// App is a running closeknit Slack app.
+type App struct {
+	cfg       Config
+	store     *engagement.Store
+	log       *slog.Logger
+	m         *metrics
+	api       *slack.Client
+	sock      *socket
+	byChannel map[string]*engagement.Community
+	botUserID string
+	teamID    string
+
+	events   map[string]eventHandler
+	commands map[string]commandHandler
+
+	queue     chan item
+	workers   sync.WaitGroup
+	async     sync.WaitGroup
+	asyncSem  chan struct{}
+	drainOnce sync.Once
+	connected atomic.Bool
+}
+
+// New builds the app. A nil logger discards logs; metrics register on reg.
+// It does not contact Slack or Redis: Run does.
+func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheus.Registerer) (*App, error) {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if !strings.HasPrefix(cfg.AppToken, "xapp-") || !strings.HasPrefix(cfg.BotToken, "xoxb-") {
+		return nil, errors.New("slackapp: need an xapp- app token and an xoxb- bot token")
+	}
+	if len(cfg.Communities) == 0 {
+		return nil, errors.New("slackapp: no community configured")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4096
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = 30 * time.Second
+	}
+	if cfg.ClientPing <= 0 {
+		cfg.ClientPing = 15 * time.Second
+	}
+	if cfg.RetryBudget <= 0 {
+		cfg.RetryBudget = 2500 * time.Millisecond
+	}
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	m := newMetrics(reg)
+	store.SetObserver(m.observeRedis)
+	next := httpClient.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc := *httpClient
+	hc.Transport = instrumented{next: next, m: m}
+	opts := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionHTTPClient(&hc)}
+	if cfg.APIURL != "" {
+		opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
+	}
+	a := &App{
+		cfg:       cfg,
+		store:     store,
+		log:       logger,
+		m:         m,
+		api:       slack.New(cfg.BotToken, opts...),
+		byChannel: map[string]*engagement.Community{},
+		queue:     make(chan item, cfg.QueueSize),
+		asyncSem:  make(chan struct{}, 32),
+	}
+	for _, c := range cfg.Communities {
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("slackapp: %w", err)
+		}
+		if other, dup := a.byChannel[c.Channel]; dup {
+			return nil, fmt.Errorf("slackapp: communities %s and %s share channel %s", other.ID, c.ID, c.Channel)
+		}
+		a.byChannel[c.Channel] = c
+	}
+	a.sock = &socket{
+		api:         a.api,
+		log:         logger,
+		m:           m,
+		pingTimeout: cfg.PingTimeout,
+		clientPing:  cfg.ClientPing,
+		onEnvelope:  a.dispatch,
+		onConnected: a.connected.Store,
+		drain:       a.drain,
+		stopped:     make(chan struct{}),
+	}
+	a.routes()
+	return a, nil
+}
+
+// Run connects to Slack and serves until ctx is cancelled; then it stops
+// reading, finishes and acks the work in flight, and returns nil. It
+// returns an error at once for what retrying cannot fix: bad tokens, Redis
+// not answering at start-up.
+func (a *App) Run(ctx context.Context) error {
+	auth, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slackapp: auth.test with SLACK_BOT_TOKEN: %w", err)
+	}
+	a.botUserID, a.teamID = auth.UserID, auth.TeamID
+	if err := a.store.LoadScripts(ctx); err != nil {
+		return fmt.Errorf("slackapp: %w", err)
+	}
+	a.log.Info("starting", "team_id", a.teamID, "bot_user_id", a.botUserID, "communities", len(a.cfg.Communities))
+
+	for range a.cfg.Workers {
+		a.workers.Add(1)
+		go a.worker()
+	}
+	err = a.sock.run(ctx) // returns after ctx is cancelled, or on a fatal error
+	a.drain()
+	if err != nil {
+		return fmt.Errorf("slackapp: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// drain stops the workers after they finished what is queued, and waits
+// for handlers still running. Called once the socket stopped reading.
+func (a *App) drain() {
+	a.drainOnce.Do(func() {
+		close(a.queue)
+		a.workers.Wait()
+		a.async.Wait()
+	})
+}
+
+// Ready reports whether the app can do its job: Socket Mode connected and
+// Redis answering.
+func (a *App) Ready(ctx context.Context) error {
+	if !a.connected.Load() {
+		return errors.New("socket mode not connected")
+	}
+	return a.store.Ping(ctx)
+}
+
+// API returns the Web API client, for commands that post outside Socket
+// Mode (e.g. the sandbox, the CLI).
+func (a *App) API() *slack.Client { return a.api }

@@ -1,0 +1,53 @@
+package slackapp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
+)
+
+// handleCloseknit answers /closeknit and its subcommands.
+func handleCloseknit(ctx context.Context, a *App, cmd *slack.SlashCommand) (*slack.Msg, error) {
+	args := strings.Fields(cmd.Text)
+	sub := "help"
+	if len(args) > 0 {
+		sub = strings.ToLower(args[0])
+		args = args[1:]
+	}
+	switch sub {
+	case "help":
+		return helpMessage(), nil
+	case "report":
+		c, err := a.staffCommunity(cmd)
+		if err != nil {
+			return nil, err
+		}
+		w := engagement.WeekOf(a.store.Now(), c.Location)
+		switch {
+		case len(args) > 1:
+			return nil, usageError("Usage: /closeknit report [YYYY-Www]")
+		case len(args) == 1:
+			if w, err = engagement.ParseWeek(args[0]); err != nil {
+				return nil, usageError(fmt.Sprintf("%q is not a week. Usage: /closeknit report [YYYY-Www], e.g. 2026-W47", args[0]))
+			}
+		}
+		r, err := a.store.Report(ctx, c, w)
+		if err != nil {
+			return nil, err
+		}
+		return &slack.Msg{Text: reportSummary(r), Blocks: reportBlocks(r)}, nil
+	}
+	return nil, usageError(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
+}
+
+func helpMessage() *slack.Msg {
+	var b strings.Builder
+	b.WriteString("*closeknit* counts how your community talks, week by week.\n")
+	for _, s := range subcommands {
+		fmt.Fprintf(&b, "• `/closeknit %s`: %s\n", s.usage, s.help)
+	}
+	return &slack.Msg{Text: b.String()}
+}

@@ -1,0 +1,225 @@
+package slackapp
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+)
+
+// item is one events_api envelope on its way to a worker: either an event
+// to record, or an envelope that only needs its ack (ignored or rejected).
+type item struct {
+	envelopeID string
+	received   time.Time
+	count      bool
+	event      engagement.Event
+	outcome    outcome // when !count
+	retry      bool    // retry_attempt > 0
+}
+
+// maxBatch bounds how many envelopes one Redis round trip carries.
+const maxBatch = 128
+
+// dispatch runs on the socket's read goroutine for every data frame. It
+// must never block: events go to the bounded queue (or are shed, un-acked,
+// for Slack to redeliver), commands and interactions to their own goroutine.
+func (a *App) dispatch(env envelope, err error) {
+	now := time.Now()
+	a.m.lastEnvelope.Store(now.UnixNano())
+	switch {
+	case err != nil || env.ID == "":
+		// Without an envelope_id there is nothing to ack: Slack would
+		// redeliver a real envelope, so this is junk. Never log content.
+		a.m.envelope(env.Type, outRejected)
+		a.log.Warn("rejected malformed frame", "envelope_type", env.Type, "err", errOr(err, "no envelope_id"))
+		return
+	case env.Type == "events_api":
+		it := a.eventItem(env)
+		it.received = now
+		select {
+		case a.queue <- it:
+		default:
+			a.m.envelope(env.Type, outShed)
+			a.log.Warn("event queue full; leaving envelope for redelivery", "envelope_id", env.ID)
+		}
+	case env.Type == "slash_commands" || env.Type == "interactive":
+		select {
+		case a.asyncSem <- struct{}{}:
+		default:
+			a.m.envelope(env.Type, outShed)
+			a.log.Warn("too many commands in flight; dropping", "envelope_id", env.ID)
+			return
+		}
+		a.async.Add(1)
+		go func() {
+			defer func() { <-a.asyncSem; a.async.Done() }()
+			a.handleInteractive(env, now)
+		}()
+	default:
+		// An envelope type this app does not know: ack it so it is not
+		// redelivered forever, and count it.
+		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, now)
+		a.log.Warn("rejected unknown envelope type", "envelope_id", env.ID, "envelope_type", env.Type)
+	}
+}
+
+// eventItem classifies an events_api envelope.
+func (a *App) eventItem(env envelope) item {
+	it := item{envelopeID: env.ID, retry: env.RetryAttempt > 0}
+	ev := parseEvent(env.Payload)
+	h, known := a.events[ev.Type]
+	switch {
+	case ev.EventID == "" || ev.Type == "":
+		it.outcome = outRejected
+		a.log.Warn("rejected event without event_id or type", "envelope_id", env.ID)
+	case !known:
+		it.outcome = outRejected
+		a.log.Warn("rejected unknown event type", "envelope_id", env.ID, "event_type", ev.Type)
+	default:
+		e, o, err := h(a, &ev)
+		switch {
+		case err != nil:
+			it.outcome = outRejected
+			a.log.Warn("rejected event", "envelope_id", env.ID, "event_id", ev.EventID, "event_type", ev.Type, "err", err)
+		case o == outCounted:
+			it.count, it.event = true, e
+		default:
+			it.outcome = o
+		}
+	}
+	return it
+}
+
+// worker takes whatever is queued, up to maxBatch, records it in one Redis
+// round trip, and acks the batch in one write. Batches form by themselves:
+// under load the queue holds many envelopes, when idle a batch is one.
+func (a *App) worker() {
+	defer a.workers.Done()
+	batch := make([]item, 0, maxBatch)
+	for it := range a.queue {
+		batch = append(batch[:0], it)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case it, ok := <-a.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		a.process(batch)
+	}
+}
+
+// process records a batch and acks what is durable. Redis errors are
+// retried within the retry budget; what still fails is left un-acked, and
+// Slack's redelivery plus the dedupe marker make that safe.
+func (a *App) process(batch []item) {
+	events := make([]engagement.Event, 0, len(batch))
+	idx := make([]int, 0, len(batch))
+	for i := range batch {
+		if batch[i].count {
+			events = append(events, batch[i].event)
+			idx = append(idx, i)
+		}
+	}
+	outcomes := make([]outcome, len(batch))
+	for i := range batch {
+		outcomes[i] = batch[i].outcome
+	}
+	if len(events) > 0 {
+		a.record(events, idx, outcomes)
+	}
+	acks := make([]ack, 0, len(batch))
+	for i, it := range batch {
+		if outcomes[i] != outFailed {
+			acks = append(acks, ack{envelopeID: it.envelopeID})
+		}
+	}
+	if err := a.sock.sendAcks(acks); err != nil {
+		// Slack redelivers what was not acked; the dedupe makes it harmless.
+		a.log.Warn("acks not sent", "count", len(acks), "err", err)
+	}
+	now := time.Now()
+	for i, it := range batch {
+		a.m.envelope("events_api", outcomes[i])
+		if outcomes[i] != outFailed {
+			a.m.ackLatency.Observe(now.Sub(it.received).Seconds())
+		}
+	}
+}
+
+// record writes events to Redis, retrying failures with backoff inside the
+// retry budget, and fills in the outcome of each.
+func (a *App) record(events []engagement.Event, idx []int, outcomes []outcome) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.RetryBudget)
+	defer cancel()
+	pending := make([]int, len(events)) // positions in events still to record
+	for j := range pending {
+		pending[j] = j
+	}
+	backoff := 25 * time.Millisecond
+	var lastErr error
+	for {
+		sub := events
+		if len(pending) < len(events) {
+			sub = make([]engagement.Event, len(pending))
+			for j, p := range pending {
+				sub[j] = events[p]
+			}
+		}
+		results, _ := a.store.Record(ctx, sub)
+		var again []int
+		for j, r := range results {
+			p := pending[j]
+			switch {
+			case r.Err == nil && r.Outcome == engagement.Duplicate:
+				outcomes[idx[p]] = outDuplicate
+			case r.Err == nil:
+				outcomes[idx[p]] = outCounted
+			case errors.Is(r.Err, engagement.ErrInvalid):
+				outcomes[idx[p]] = outRejected
+				a.log.Warn("rejected event", "event_id", events[p].ID, "err", r.Err)
+			default:
+				lastErr = r.Err
+				again = append(again, p)
+			}
+		}
+		pending = again
+		if len(pending) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			for _, p := range pending {
+				outcomes[idx[p]] = outFailed
+			}
+			a.log.Error("redis did not take events within the retry budget; leaving them for redelivery",
+				"count", len(pending), "budget", a.cfg.RetryBudget, "err", lastErr)
+			return
+		case <-time.After(backoff):
+			backoff = min(backoff*2, 400*time.Millisecond)
+		}
+	}
+}
+
+// ackNow acks a single envelope from a handler goroutine.
+func (a *App) ackNow(typ string, o outcome, ak ack, received time.Time) {
+	if err := a.sock.sendAcks([]ack{ak}); err != nil {
+		a.log.Warn("ack not sent", "envelope_id", ak.envelopeID, "err", err)
+	}
+	a.m.envelope(typ, o)
+	a.m.ackLatency.Observe(time.Since(received).Seconds())
+}
+
+func errOr(err error, msg string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return msg
+}

@@ -1,0 +1,185 @@
+package slackapp
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
+)
+
+// eventHandler turns an event into something to count (outCounted plus the
+// event), an outcome without counting (outIgnored, outHandled), or an error
+// for an event that can never be processed (rejected). It runs on the read
+// goroutine: it must be quick and must not do I/O; slow work goes to a
+// goroutine of its own.
+type eventHandler func(a *App, ev *slackEvent) (engagement.Event, outcome, error)
+
+// humanSubtypes are message subtypes written by a person. Every other
+// subtype is a system message (joins, edits, deletions, topic changes, bot
+// posts) and is not counted.
+var humanSubtypes = map[string]bool{"": true, "thread_broadcast": true, "file_share": true, "me_message": true}
+
+func countMessage(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
+	c := a.byChannel[ev.Channel]
+	if c == nil || !humanSubtypes[ev.Subtype] || ev.BotID != "" || ev.User == "" || ev.User == a.botUserID {
+		return engagement.Event{}, outIgnored, nil
+	}
+	t, err := engagement.ParseTS(ev.TS)
+	if err != nil {
+		return engagement.Event{}, outRejected, err
+	}
+	return engagement.Event{
+		ID: ev.EventID, Community: c, Kind: engagement.KindMessage, User: ev.User, At: t,
+		Reply: ev.ThreadTS != "" && ev.ThreadTS != ev.TS,
+	}, outCounted, nil
+}
+
+func countReaction(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
+	c := a.byChannel[ev.ItemChannel]
+	// The app's own reactions (seeded on its posts) are never counted.
+	if c == nil || ev.User == "" || ev.User == a.botUserID {
+		return engagement.Event{}, outIgnored, nil
+	}
+	t, err := engagement.ParseTS(ev.EventTS)
+	if err != nil {
+		return engagement.Event{}, outRejected, err
+	}
+	kind := engagement.KindReactionAdded
+	if ev.Type == "reaction_removed" {
+		kind = engagement.KindReactionRemoved
+	}
+	return engagement.Event{
+		ID: ev.EventID, Community: c, Kind: kind, User: ev.User, At: t,
+		ItemTS: ev.ItemTS, Reaction: ev.Reaction,
+	}, outCounted, nil
+}
+
+func countMembership(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
+	c := a.byChannel[ev.Channel]
+	if c == nil || ev.User == "" || ev.User == a.botUserID {
+		return engagement.Event{}, outIgnored, nil
+	}
+	t, err := engagement.ParseTS(ev.EventTS)
+	if err != nil {
+		return engagement.Event{}, outRejected, err
+	}
+	kind := engagement.KindMemberJoined
+	if ev.Type == "member_left_channel" {
+		kind = engagement.KindMemberLeft
+	}
+	return engagement.Event{ID: ev.EventID, Community: c, Kind: kind, User: ev.User, At: t}, outCounted, nil
+}
+
+func ignoreEvent(*App, *slackEvent) (engagement.Event, outcome, error) {
+	return engagement.Event{}, outIgnored, nil
+}
+
+// handleHomeOpened publishes the App Home: the community's week so far. The
+// envelope is acked at once; the view is published in the background.
+func handleHomeOpened(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
+	if ev.Tab != "home" || ev.User == "" {
+		return engagement.Event{}, outIgnored, nil
+	}
+	select {
+	case a.asyncSem <- struct{}{}:
+	default:
+		return engagement.Event{}, outIgnored, nil // busy: the next open refreshes it
+	}
+	user := ev.User
+	a.async.Add(1)
+	go func() {
+		defer func() { <-a.asyncSem; a.async.Done() }()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.publishHome(ctx, user); err != nil {
+			a.log.Warn("app home not published", "user_id", user, "err", err)
+		}
+	}()
+	return engagement.Event{}, outHandled, nil
+}
+
+func (a *App) publishHome(ctx context.Context, userID string) error {
+	var reports []*engagement.Report
+	for _, c := range a.cfg.Communities {
+		r, err := a.store.Report(ctx, c, engagement.WeekOf(a.store.Now(), c.Location))
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	}
+	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: homeView(reports)})
+	return err
+}
+
+// commandHandler answers a slash command. What it returns goes back in the
+// ack, shown only to the caller.
+type commandHandler func(ctx context.Context, a *App, cmd *slack.SlashCommand) (*slack.Msg, error)
+
+// handleInteractive acks and handles a slash command or an interaction,
+// within Slack's 3 s, on a goroutine of its own.
+func (a *App) handleInteractive(env envelope, received time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	if env.Type != "slash_commands" {
+		// No interaction is routed yet (see routes.go).
+		a.ackNow(env.Type, outIgnored, ack{envelopeID: env.ID}, received)
+		return
+	}
+	var cmd slack.SlashCommand
+	if err := cmd.UnmarshalJSON([]byte(env.Payload.Raw)); err != nil {
+		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, received)
+		a.log.Warn("rejected malformed slash command", "envelope_id", env.ID, "err", err)
+		return
+	}
+	h := a.commands[cmd.Command]
+	if h == nil {
+		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, received)
+		a.log.Warn("rejected unknown slash command", "envelope_id", env.ID, "command", cmd.Command)
+		return
+	}
+	msg, err := h(ctx, a, &cmd)
+	if err != nil {
+		msg = a.userError(err, "envelope_id", env.ID, "user_id", cmd.UserID, "command", cmd.Command)
+	}
+	msg.ResponseType = slack.ResponseTypeEphemeral
+	a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID, payload: msg}, received)
+}
+
+// Errors a user can act on. Anything else is logged and shown as a short
+// generic message (see userError).
+var errNotStaff = errors.New("not staff")
+
+// usageError is bad command input; its text (a usage line) is shown as is.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// userError is the one error funnel: it maps domain errors to the words a
+// user sees, and logs and counts the rest.
+func (a *App) userError(err error, logArgs ...any) *slack.Msg {
+	switch {
+	case errors.Is(err, errNotStaff):
+		return &slack.Msg{Text: "Sorry, that command is for the brand team."}
+	case errors.As(err, new(usageError)):
+		return &slack.Msg{Text: err.Error()}
+	}
+	a.log.Error("command failed", append(logArgs, "err", err)...)
+	return &slack.Msg{Text: "Something went wrong on our side; please try again in a minute."}
+}
+
+// staffCommunity returns the community whose staff list holds the user:
+// the one of the channel the command ran in, or else the first where they
+// are staff.
+func (a *App) staffCommunity(cmd *slack.SlashCommand) (*engagement.Community, error) {
+	if c := a.byChannel[cmd.ChannelID]; c != nil && c.IsStaff(cmd.UserID) {
+		return c, nil
+	}
+	for _, c := range a.cfg.Communities {
+		if c.IsStaff(cmd.UserID) {
+			return c, nil
+		}
+	}
+	return nil, errNotStaff
+}

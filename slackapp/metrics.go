@@ -1,0 +1,111 @@
+package slackapp
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are closeknit's Prometheus series. Labels never carry a user or
+// message: only types, outcomes, reasons, methods and community names.
+type metrics struct {
+	connected      prometheus.Gauge
+	reconnects     *prometheus.CounterVec // reason
+	envelopes      *prometheus.CounterVec // type, outcome
+	ackLatency     prometheus.Histogram
+	redisLatency   *prometheus.HistogramVec // op
+	redisErrors    *prometheus.CounterVec   // op
+	webAPICalls    *prometheus.CounterVec   // method, outcome
+	lastEnvelope   atomic.Int64             // unix nanoseconds
+	envelopeCounts [numOutcomes]prometheus.Counter
+}
+
+// Outcomes of an envelope, the values of the "outcome" label.
+type outcome uint8
+
+const (
+	outCounted   outcome = iota // recorded in Redis
+	outDuplicate                // seen before (a redelivery)
+	outIgnored                  // valid, but nothing to count (bots, other channels, system messages)
+	outHandled                  // a command, interaction or other event that was handled
+	outRejected                 // malformed or unknown: acked so it is not redelivered forever
+	outFailed                   // Redis did not take it in time: left un-acked for Slack to redeliver
+	outShed                     // the work queue was full: left un-acked for Slack to redeliver
+	numOutcomes
+)
+
+var outcomeNames = [numOutcomes]string{"counted", "duplicate", "ignored", "handled", "rejected", "failed", "shed"}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "closeknit_socket_connected",
+			Help: "1 while a Socket Mode connection is open and has said hello.",
+		}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "closeknit_socket_reconnects_total",
+			Help: "Socket Mode reconnects by reason: a disconnect reason from Slack, ping_timeout, read_error, connect_error.",
+		}, []string{"reason"}),
+		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "closeknit_socket_envelopes_total",
+			Help: "Socket Mode envelopes by envelope type and outcome.",
+		}, []string{"type", "outcome"}),
+		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "closeknit_socket_ack_latency_seconds",
+			Help:    "Time from reading an envelope to writing its ack.",
+			Buckets: []float64{.0005, .001, .002, .003, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}),
+		redisLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "closeknit_redis_duration_seconds",
+			Help:    "Redis round trips by operation.",
+			Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"op"}),
+		redisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "closeknit_redis_errors_total",
+			Help: "Failed Redis round trips by operation.",
+		}, []string{"op"}),
+		webAPICalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "closeknit_slack_api_calls_total",
+			Help: "Slack Web API calls by method and outcome (ok, ratelimited, http_error, or the Slack error code).",
+		}, []string{"method", "outcome"}),
+	}
+	sinceLast := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "closeknit_socket_seconds_since_last_envelope",
+		Help: "Seconds since the last Socket Mode envelope arrived (-1 before the first). A socket that looks connected but stays silent is dead.",
+	}, func() float64 {
+		last := m.lastEnvelope.Load()
+		if last == 0 {
+			return -1
+		}
+		return time.Since(time.Unix(0, last)).Seconds()
+	})
+	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast)
+	return m
+}
+
+// envelope counts one envelope. The events_api counters are cached: they
+// are on the hot path.
+func (m *metrics) envelope(typ string, o outcome) {
+	if typ == "events_api" {
+		c := m.envelopeCounts[o]
+		if c == nil {
+			c = m.envelopes.WithLabelValues(typ, outcomeNames[o])
+			m.envelopeCounts[o] = c // benign race: same value either way
+		}
+		c.Inc()
+		return
+	}
+	if typ == "" {
+		typ = "unknown"
+	}
+	m.envelopes.WithLabelValues(typ, outcomeNames[o]).Inc()
+}
+
+// observeRedis is the engagement.Options.Observe hook.
+func (m *metrics) observeRedis(op string, took time.Duration, err error) {
+	m.redisLatency.WithLabelValues(op).Observe(took.Seconds())
+	if err != nil {
+		m.redisErrors.WithLabelValues(op).Inc()
+	}
+}

@@ -1,0 +1,60 @@
+package slackapp
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
+)
+
+// reportSummary is the one-line text of a week's report: the notification
+// text, and what screen readers read.
+func reportSummary(r *engagement.Report) string {
+	return fmt.Sprintf("%s in %s: %d messages (%d thread replies), %d reactions, %d active posters, %d active participants",
+		r.Week, r.Community, r.Messages, r.ThreadReplies, r.Reactions, r.ActivePosters, r.ActiveParticipants)
+}
+
+// reportBlocks lays out a week's report in Block Kit.
+func reportBlocks(r *engagement.Report) slack.Blocks {
+	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("%s · %s", r.Community, r.Week), false, false))
+	fields := []*slack.TextBlockObject{
+		mrkdwn(fmt.Sprintf("*Messages*\n%d", r.Messages)),
+		mrkdwn(fmt.Sprintf("*Thread replies*\n%d", r.ThreadReplies)),
+		mrkdwn(fmt.Sprintf("*Reactions*\n%d", r.Reactions)),
+		mrkdwn(fmt.Sprintf("*Active posters*\n%d", r.ActivePosters)),
+		mrkdwn(fmt.Sprintf("*Active participants*\n%d", r.ActiveParticipants)),
+		mrkdwn(fmt.Sprintf("*Joined / left*\n%d / %d", r.Joins, r.Leaves)),
+	}
+	blocks := []slack.Block{header, slack.NewSectionBlock(nil, fields, nil)}
+	if len(r.Members) > 0 {
+		var b strings.Builder
+		b.WriteString("*Most active*\n")
+		for i, m := range r.Members {
+			if i == 5 {
+				break
+			}
+			fmt.Fprintf(&b, "%d. <@%s>: %d messages, %d reactions\n", i+1, m.User, m.Messages, m.Reactions)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
+	}
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Week starting %s (%s)", r.Start.Format("Mon 2 Jan 2006"), r.Timezone))))
+	return slack.Blocks{BlockSet: blocks}
+}
+
+// homeView is the App Home: each community's week so far.
+func homeView(reports []*engagement.Report) slack.HomeTabViewRequest {
+	var blocks []slack.Block
+	for _, r := range reports {
+		blocks = append(blocks, reportBlocks(r).BlockSet...)
+		blocks = append(blocks, slack.NewDividerBlock())
+	}
+	if len(blocks) == 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("No community is configured yet."), nil, nil))
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
