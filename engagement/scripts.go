@@ -46,15 +46,22 @@ return 1
 
 // reactionAddedScript records a reaction given by a human. One person counts
 // once per emoji per message: the marker key remembers the week the reaction
-// was counted in, so a later removal takes it off the right week.
+// was counted in, so a later removal takes it off the right week. Workers
+// may record a removal before the add it undoes; the removal then leaves a
+// tombstone "x:<removal ts>" and an add older than it does not count.
 //
 //	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] active set   KEYS[4] reaction marker
 //	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user  ARGV[4] week
-//	ARGV[5] reaction marker TTL (s)
-//	Returns 1 counted, 0 duplicate, 2 already counted (same person, emoji and message).
+//	ARGV[5] reaction marker TTL (s)  ARGV[6] the add's event_ts
+//	Returns 1 counted, 0 duplicate, 2 not counted (already counted, or undone by a later removal).
 var reactionAddedScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-if not redis.call('SET', KEYS[4], ARGV[4], 'NX', 'EX', ARGV[5]) then return 2 end
+local cur = redis.call('GET', KEYS[4])
+if cur then
+  if string.sub(cur, 1, 2) ~= 'x:' then return 2 end
+  if tonumber(string.sub(cur, 3)) >= tonumber(ARGV[6]) then return 2 end
+end
+redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
 local exp, user = ARGV[2], ARGV[3]
 hincr(KEYS[2], 'reactions', 1, exp)
 redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':reactions', 1)
@@ -65,16 +72,23 @@ return 1
 // reactionRemovedScript takes a removed reaction off the week it was counted
 // in. The caller reads the marker first (to learn the week, so that every
 // key is declared) and passes what it read; if the marker changed in
-// between, nothing happens and the caller retries.
+// between, nothing happens and the caller retries. A removal that finds no
+// counted reaction leaves a tombstone (see reactionAddedScript).
 //
 //	KEYS[1] dedupe marker   KEYS[2] reaction marker   KEYS[3] hash of the marker's week
-//	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] the week read from the marker ("" if none)
+//	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] the marker as read ("" if none)
+//	ARGV[4] the removal's event_ts  ARGV[5] reaction marker TTL (s)
 //	Returns 1 counted, 0 duplicate, 2 nothing to remove, -1 marker moved (retry).
 var reactionRemovedScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[2])
 if (cur or '') ~= ARGV[3] then return -1 end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-if not cur then return 2 end
+if not cur or string.sub(cur, 1, 2) == 'x:' then
+  if not cur or tonumber(string.sub(cur, 3)) < tonumber(ARGV[4]) then
+    redis.call('SET', KEYS[2], 'x:' .. ARGV[4], 'EX', ARGV[5])
+  end
+  return 2
+end
 redis.call('DEL', KEYS[2])
 if redis.call('EXISTS', KEYS[3]) == 0 then return 2 end
 redis.call('HINCRBY', KEYS[3], 'reactions', -1)

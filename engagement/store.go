@@ -245,17 +245,17 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 		wk := s.weekKeys(e.Community, e.At)
 		return reactionAddedScript.EvalSha(ctx, pipe,
 			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction)},
-			s.dedupeTTL, wk.expireAt, e.User, wk.week.String(), s.rxTTL)
+			s.dedupeTTL, wk.expireAt, e.User, wk.week.String(), s.rxTTL, unixMicros(e.At))
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the script does not touch it then.
 		weekHash := k.prefix + "w:none"
-		if marker != "" {
+		if marker != "" && !strings.HasPrefix(marker, "x:") { // not a tombstone
 			weekHash = k.prefix + "w:" + marker
 		}
 		return reactionRemovedScript.EvalSha(ctx, pipe,
 			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash},
-			s.dedupeTTL, e.User, marker)
+			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
 		wk := s.weekKeys(e.Community, e.At)
 		field := fieldJoins
@@ -280,5 +280,8 @@ func (s *Store) weekKeys(c *Community, t time.Time) *weekKeys {
 	}
 	return wk
 }
+
+// unixMicros orders reaction events: Slack's event_ts has microseconds.
+func unixMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
 func isNoScript(err error) bool { return strings.HasPrefix(err.Error(), "NOSCRIPT") }

@@ -299,3 +299,30 @@ func TestScriptsReloadAfterFlush(t *testing.T) {
 		t.Fatalf("after script flush: %v, want counted", got[0])
 	}
 }
+
+// Workers may record a removal before the add it undoes (they run in
+// parallel); the pair must still net to zero, and a later re-add counts.
+func TestReactionRemovalBeforeAdd(t *testing.T) {
+	t.Parallel()
+	s, _ := MustOpenStore(t, engagement.Options{})
+	c := testCommunity(t, "UTC")
+	add, rm := engagement.KindReactionAdded, engagement.KindReactionRemoved
+	steps := []struct {
+		ev   engagement.Event
+		want engagement.Outcome
+		net  int64
+	}{
+		{reaction(c, "Ev2", rm, "UBOB00001", "1.1", "+1", at.Add(time.Minute)), engagement.NoChange, 0},
+		{reaction(c, "Ev1", add, "UBOB00001", "1.1", "+1", at), engagement.NoChange, 0},
+		{reaction(c, "Ev3", add, "UBOB00001", "1.1", "+1", at.Add(2*time.Minute)), engagement.Counted, 1},
+		{reaction(c, "Ev4", rm, "UBOB00001", "1.1", "+1", at.Add(3*time.Minute)), engagement.Counted, 0},
+	}
+	for i, st := range steps {
+		if got := mustRecord(t, s, st.ev); got[0] != st.want {
+			t.Errorf("step %d (%s): outcome %v, want %v", i, st.ev.ID, got[0], st.want)
+		}
+		if r := mustReport(t, s, c, "2026-W47"); r.Reactions != st.net {
+			t.Errorf("step %d (%s): reactions %d, want %d", i, st.ev.ID, r.Reactions, st.net)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/redis/go-redis/v9"
+	"go.yaml.in/yaml/v3"
+)
+
+// config is everything a closeknit process is told. Defaults live here;
+// library packages never read the environment.
+type config struct {
+	AppToken, BotToken string
+	APIURL             string
+	RedisURL           string
+	Namespace          string
+	HTTPAddr           string
+	LogLevel           slog.Level
+	Communities        []*engagement.Community
+}
+
+// settings holds the raw values, from the environment and then flags, before
+// they are checked.
+type settings struct {
+	appToken, appTokenFile, botToken, botTokenFile string
+	apiURL, redisURL, namespace, httpAddr          string
+	community, channel, timezone, cap, brand       string
+	staff, configFile, logLevel                    string
+}
+
+// bindSettings fills s from the environment and registers flags that
+// override it. Tokens have no flags: a flag would show them in ps.
+func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	s := &settings{
+		appToken:     getenv("SLACK_APP_TOKEN"),
+		appTokenFile: getenv("SLACK_APP_TOKEN_FILE"),
+		botToken:     getenv("SLACK_BOT_TOKEN"),
+		botTokenFile: getenv("SLACK_BOT_TOKEN_FILE"),
+	}
+	fs.StringVar(&s.apiURL, "api-url", env("SLACK_API_URL", "https://slack.com/api/"), "Slack Web API base `URL` (SLACK_API_URL)")
+	fs.StringVar(&s.redisURL, "redis-url", env("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis `URL` (REDIS_URL)")
+	fs.StringVar(&s.namespace, "namespace", env("CLOSEKNIT_NAMESPACE", engagement.DefaultNamespace), "Redis key prefix (CLOSEKNIT_NAMESPACE)")
+	fs.StringVar(&s.httpAddr, "http-addr", env("HTTP_ADDR", ":9090"), "metrics and health `address` (HTTP_ADDR)")
+	fs.StringVar(&s.community, "community", env("CLOSEKNIT_COMMUNITY", "community"), "community `id` (CLOSEKNIT_COMMUNITY)")
+	fs.StringVar(&s.channel, "channel", getenv("CLOSEKNIT_CHANNEL"), "community channel `ID` (CLOSEKNIT_CHANNEL)")
+	fs.StringVar(&s.timezone, "timezone", env("CLOSEKNIT_TIMEZONE", "UTC"), "IANA time `zone` (CLOSEKNIT_TIMEZONE)")
+	fs.StringVar(&s.cap, "cap", env("CLOSEKNIT_CAP", "100"), "customer seats (CLOSEKNIT_CAP)")
+	fs.StringVar(&s.brand, "brand-channel", getenv("CLOSEKNIT_BRAND_CHANNEL"), "brand team channel `ID` (CLOSEKNIT_BRAND_CHANNEL)")
+	fs.StringVar(&s.staff, "staff", getenv("CLOSEKNIT_STAFF"), "brand team user `IDs`, comma-separated (CLOSEKNIT_STAFF)")
+	fs.StringVar(&s.configFile, "config", getenv("CLOSEKNIT_CONFIG"), "YAML `file` declaring communities (CLOSEKNIT_CONFIG)")
+	fs.StringVar(&s.logLevel, "log-level", env("CLOSEKNIT_LOG_LEVEL", "info"), "debug, info, warn or error (CLOSEKNIT_LOG_LEVEL)")
+	return s
+}
+
+// load checks the settings and returns the config, or one error naming the
+// setting and what is wrong with it. needTokens is false for commands that
+// only read Redis.
+func (s *settings) load(needTokens bool) (*config, error) {
+	c := &config{APIURL: s.apiURL, RedisURL: s.redisURL, Namespace: s.namespace, HTTPAddr: s.httpAddr}
+	if err := c.LogLevel.UnmarshalText([]byte(s.logLevel)); err != nil {
+		return nil, fmt.Errorf("CLOSEKNIT_LOG_LEVEL: %q is not one of debug, info, warn, error", s.logLevel)
+	}
+	if needTokens {
+		var err error
+		if c.AppToken, err = token("SLACK_APP_TOKEN", s.appToken, s.appTokenFile, "xapp-"); err != nil {
+			return nil, err
+		}
+		if c.BotToken, err = token("SLACK_BOT_TOKEN", s.botToken, s.botTokenFile, "xoxb-"); err != nil {
+			return nil, err
+		}
+		u, err := url.Parse(s.apiURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.HasSuffix(u.Path, "/") {
+			return nil, fmt.Errorf("SLACK_API_URL: %q is not an http(s) URL ending in a slash, e.g. https://slack.com/api/", s.apiURL)
+		}
+	}
+	if _, err := redisOptions(s.redisURL); err != nil {
+		return nil, err
+	}
+	if s.namespace == "" || strings.ContainsAny(s.namespace, "{} \t\n") {
+		return nil, fmt.Errorf("CLOSEKNIT_NAMESPACE: %q must be non-empty, without braces or spaces", s.namespace)
+	}
+	if s.configFile != "" {
+		cs, err := loadCommunities(s.configFile)
+		if err != nil {
+			return nil, err
+		}
+		c.Communities = cs
+		return c, nil
+	}
+	if s.channel == "" {
+		return nil, errors.New("CLOSEKNIT_CHANNEL: not set; give the community channel's ID (e.g. C05R8T2KLMN) or a CLOSEKNIT_CONFIG file")
+	}
+	seats, err := strconv.Atoi(s.cap)
+	if err != nil || seats < 1 {
+		return nil, fmt.Errorf("CLOSEKNIT_CAP: %q is not a positive number", s.cap)
+	}
+	loc, err := time.LoadLocation(s.timezone)
+	if err != nil {
+		return nil, fmt.Errorf("CLOSEKNIT_TIMEZONE: %q is not a known IANA time zone, e.g. Europe/Paris", s.timezone)
+	}
+	com := &engagement.Community{ID: s.community, Channel: s.channel, Location: loc, Cap: seats, BrandChannel: s.brand, Staff: splitList(s.staff)}
+	if err := com.Validate(); err != nil {
+		return nil, fmt.Errorf("CLOSEKNIT_*: %w", err)
+	}
+	c.Communities = []*engagement.Community{com}
+	return c, nil
+}
+
+// token reads a token from its variable or its _FILE variable and checks its
+// prefix. The message never includes the token.
+func token(name, value, file, prefix string) (string, error) {
+	if value == "" && file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		value = strings.TrimSpace(string(b))
+	}
+	switch {
+	case value == "":
+		return "", fmt.Errorf("%s: not set (or set %s_FILE to a file holding it)", name, name)
+	case !strings.HasPrefix(value, prefix):
+		return "", fmt.Errorf("%s: does not start with %s; check you did not swap the app and bot tokens", name, prefix)
+	}
+	return value, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// communityFile is the YAML shape of CLOSEKNIT_CONFIG.
+type communityFile struct {
+	Communities []struct {
+		ID           string   `yaml:"id"`
+		Channel      string   `yaml:"channel"`
+		Timezone     string   `yaml:"timezone"`
+		Cap          int      `yaml:"cap"`
+		BrandChannel string   `yaml:"brand_channel"`
+		Staff        []string `yaml:"staff"`
+	} `yaml:"communities"`
+}
+
+func loadCommunities(path string) ([]*engagement.Community, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("CLOSEKNIT_CONFIG: %w", err)
+	}
+	var f communityFile
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: %w", path, err)
+	}
+	if len(f.Communities) == 0 {
+		return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: no communities declared", path)
+	}
+	var out []*engagement.Community
+	for i, fc := range f.Communities {
+		tz := fc.Timezone
+		if tz == "" {
+			tz = "UTC"
+		}
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d].timezone: %q is not a known IANA time zone", path, i, tz)
+		}
+		seats := fc.Cap
+		if seats == 0 {
+			seats = 100
+		}
+		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff}
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d]: %w", path, i, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// redisOptions turns REDIS_URL into go-redis universal options: a plain
+// URL is one server, ?master_name=… is Sentinel, extra ?addr=… without a
+// master name is a Cluster seed list.
+func redisOptions(raw string) (*redis.UniversalOptions, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		return nil, errors.New("REDIS_URL: want redis://host:port/db or rediss://… (see closeknit help)")
+	}
+	q := u.Query()
+	switch {
+	case q.Has("master_name"):
+		o, err := redis.ParseFailoverURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL (sentinel): %v", redactErr(err, u))
+		}
+		return &redis.UniversalOptions{
+			Addrs: o.SentinelAddrs, MasterName: o.MasterName, DB: o.DB, TLSConfig: o.TLSConfig,
+			Username: o.Username, Password: o.Password, SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword,
+		}, nil
+	case q.Has("addr"):
+		o, err := redis.ParseClusterURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL (cluster): %v", redactErr(err, u))
+		}
+		return &redis.UniversalOptions{Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig, IsClusterMode: true}, nil
+	}
+	o, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %v", redactErr(err, u))
+	}
+	return &redis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig}, nil
+}
+
+// redactErr keeps a Redis password out of error messages.
+func redactErr(err error, u *url.URL) string {
+	msg := err.Error()
+	if p, ok := u.User.Password(); ok && p != "" {
+		msg = strings.ReplaceAll(msg, p, "xxxxx")
+	}
+	return msg
+}
+
+// openRedis connects to Redis and checks it answers within a few seconds,
+// so a wrong REDIS_URL stops start-up with a clear line.
+func openRedis(ctx context.Context, raw string) (redis.UniversalClient, error) {
+	o, err := redisOptions(raw)
+	if err != nil {
+		return nil, err
+	}
+	rdb := redis.NewUniversalClient(o)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("REDIS_URL: redis at %s does not answer: %v", strings.Join(o.Addrs, ","), err)
+	}
+	return rdb, nil
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,90 @@
+// Command closeknit runs a brand's micro community on Slack: a capped
+// channel of its best customers, whose weekly engagement it counts.
+//
+// Run "closeknit help" for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "closeknit:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, testable: it takes its arguments, environment
+// and output streams instead of reading the process's.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "report":
+		return report(ctx, rest, getenv, stdout, stderr)
+	case "sandbox":
+		return sandbox(ctx, rest, getenv, stdout, stderr)
+	case "loadtest":
+		return loadtest(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "closeknit", version)
+		return nil
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q; run \"closeknit help\"", cmd)
+}
+
+const usage = `closeknit runs a brand's micro community on Slack: a small, capped channel of
+its best customers. It counts the channel's weekly engagement live in Redis.
+
+Usage:
+  closeknit sandbox [flags]   try it with no Slack workspace: a simulated week of a
+                              100-member community against a built-in Slack emulator
+                              and an embedded Redis, then the week's report
+  closeknit serve [flags]     run the Slack app (Socket Mode) with metrics on HTTP_ADDR
+  closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
+  closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
+  closeknit version           print the version
+  closeknit help              this text
+
+Run "closeknit COMMAND -h" for a command's flags.
+
+Configuration (environment; flags override):
+  SLACK_APP_TOKEN        app-level token, xapp-… (connections:write); or SLACK_APP_TOKEN_FILE
+  SLACK_BOT_TOKEN        bot token, xoxb-…; or SLACK_BOT_TOKEN_FILE
+  SLACK_API_URL          Web API base (default https://slack.com/api/; GovSlack: https://slack-gov.com/api/)
+  REDIS_URL              redis://host:6379/0 or rediss://…; Sentinel: add ?master_name=NAME&addr=HOST:PORT…;
+                         Cluster: redis://HOST:PORT?addr=HOST:PORT&addr=HOST:PORT
+  CLOSEKNIT_NAMESPACE    Redis key prefix (default closeknit)
+  CLOSEKNIT_COMMUNITY    the community's short id, used in keys (default community)
+  CLOSEKNIT_CHANNEL      the community channel ID, e.g. C05R8T2KLMN
+  CLOSEKNIT_TIMEZONE     IANA time zone; weeks are ISO weeks there (default UTC)
+  CLOSEKNIT_CAP          customer seats (default 100)
+  CLOSEKNIT_BRAND_CHANNEL  the brand team's channel ID
+  CLOSEKNIT_STAFF        brand team user IDs, comma-separated
+  CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the four above)
+  CLOSEKNIT_LOG_LEVEL    debug, info (default), warn, error
+  HTTP_ADDR              metrics and health address (default :9090)
+`

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+)
+
+// sandbox runs the real app against the built-in Slack emulator and an
+// embedded Redis (or REDIS_URL), plays a simulated week of a community and
+// prints the week's report. Nothing needs installing and nothing reaches
+// the internet.
+func sandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	members := fs.Int("members", 100, "community members")
+	messages := fs.Int("messages", 1100, "human messages in the simulated week (about a third are thread replies)")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed plays the same week")
+	tz := fs.String("timezone", "America/New_York", "the community's IANA time zone")
+	keep := fs.Bool("keep-running", false, "keep the emulator and the app running after the week, until Ctrl-C")
+	logs := fs.Bool("logs", false, "show the app's JSON logs on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *members < 2 || *messages < 1 {
+		return errors.New("sandbox: need --members ≥ 2 and --messages ≥ 1")
+	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return fmt.Errorf("--timezone: %q is not a known IANA time zone", *tz)
+	}
+
+	slack := &slacktest.Server{}
+	if err := slack.Start(); err != nil {
+		return err
+	}
+	defer slack.Close()
+
+	redisURL, namespace := getenv("REDIS_URL"), fmt.Sprintf("closeknit-sandbox-%d", time.Now().Unix())
+	if redisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return fmt.Errorf("sandbox: embedded redis: %w", err)
+		}
+		defer mr.Close()
+		redisURL, namespace = "redis://"+mr.Addr(), "closeknit"
+	}
+	community := &engagement.Community{ID: "sandbox", Channel: "C05R8T2KLMN", Location: loc, Cap: *members, BrandChannel: "C07BRAND001", Staff: []string{"U0STAFF0001"}}
+	cfg := &config{
+		AppToken: slack.AppToken, BotToken: slack.BotToken, APIURL: slack.APIURL(),
+		RedisURL: redisURL, Namespace: namespace, HTTPAddr: "127.0.0.1:0",
+		Communities: []*engagement.Community{community},
+	}
+	logw := io.Discard
+	if *logs {
+		logw = stderr
+	}
+
+	appCtx, stopApp := context.WithCancel(ctx)
+	defer stopApp()
+	ready := make(chan string, 1)
+	appErr := make(chan error, 1)
+	go func() { appErr <- serveConfig(appCtx, cfg, logw, ready) }()
+	var metricsAddr string
+	select {
+	case metricsAddr = <-ready:
+	case err := <-appErr:
+		return fmt.Errorf("sandbox: app did not start: %w", err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := slack.WaitConnections(waitCtx, 1); err != nil {
+		return fmt.Errorf("sandbox: app did not connect to the emulator: %w", err)
+	}
+
+	week := engagement.WeekOf(time.Now(), loc).Prev() // the last complete week
+	sim := simulateWeek(slack, community, week, *members, *messages, rand.New(rand.NewPCG(*seed, 42)))
+	fmt.Fprintf(stdout, "closeknit sandbox: a %d-member community in %s, simulated week %s\n", *members, loc, week)
+	fmt.Fprintf(stdout, "  playing %d envelopes: %d human messages (%d thread replies), %d reactions (%d removed), %d joins,\n",
+		len(sim.envelopes)+sim.redelivered, sim.messages, sim.replies, sim.reactions, sim.removed, sim.joins)
+	fmt.Fprintf(stdout, "  %d bot and system messages to ignore, and %d redeliveries to count only once\n\n", sim.ignored, sim.redelivered)
+
+	start := time.Now()
+	for i, env := range sim.envelopes {
+		if err := slack.SendEnvelope(env); err != nil {
+			return err
+		}
+		if sim.redeliver[i] {
+			// Slack redelivering: the same event in a new envelope.
+			dup := bytes.Replace(env.Frame, []byte(env.ID), []byte(slack.NewEnvelopeID()), 1)
+			if err := slack.Send(dup); err != nil {
+				return err
+			}
+		}
+	}
+	ackCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := slack.WaitAllAcked(ackCtx); err != nil {
+		return fmt.Errorf("sandbox: not every envelope was acked: %w (un-acked: %d)", err, len(slack.Unacked()))
+	}
+	fmt.Fprintf(stdout, "  every envelope acked in %v\n\n", time.Since(start).Round(time.Millisecond))
+
+	rdb, err := openRedis(ctx, redisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	r, err := engagement.NewStore(rdb, engagement.Options{Namespace: namespace}).Report(ctx, community, week)
+	if err != nil {
+		return err
+	}
+	printReport(stdout, r)
+	if r.Messages != int64(sim.messages) || r.ThreadReplies != int64(sim.replies) || r.Reactions != int64(sim.reactions-sim.removed) {
+		return fmt.Errorf("sandbox: counts differ from what was played: messages %d/%d, replies %d/%d, reactions %d/%d",
+			r.Messages, sim.messages, r.ThreadReplies, sim.replies, r.Reactions, sim.reactions-sim.removed)
+	}
+	fmt.Fprintln(stdout, "The counts match what was played: nothing lost, nothing counted twice.")
+
+	if *keep {
+		exe, _ := os.Executable()
+		fmt.Fprintf(stdout, "\nStill running (Ctrl-C to stop):\n  Slack emulator  %s\n  metrics         http://%s/metrics  (also /healthz, /readyz)\n  Redis           %s (namespace %s)\n",
+			slack.APIURL(), metricsAddr, redisURL, namespace)
+		fmt.Fprintf(stdout, "  report          REDIS_URL=%s CLOSEKNIT_NAMESPACE=%s CLOSEKNIT_COMMUNITY=sandbox CLOSEKNIT_CHANNEL=C05R8T2KLMN CLOSEKNIT_TIMEZONE=%s %s report --week %s\n",
+			redisURL, namespace, loc, filepath.Base(exe), week)
+		<-ctx.Done()
+	}
+	stopApp()
+	if err := <-appErr; err != nil {
+		return fmt.Errorf("sandbox: app: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package engagement_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The dependency rule is cmd -> slackapp -> engagement: engagement is the
+// domain and knows nothing of Slack or of the packages built on it, and
+// slackapp never reaches up into cmd. TestDeps enforces it on the non-test
+// import graph reported by `go list -deps`.
+
+const module = "github.com/closeknit/closeknit"
+
+// listedPackage is the part of `go list -json` output the test needs.
+type listedPackage struct {
+	ImportPath string
+	Imports    []string
+}
+
+// moduleRoot is the directory holding go.mod, from `go env GOMOD`.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v%s", err, stderrOf(err))
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == "/dev/null" || gomod == "NUL" {
+		t.Fatalf("go env GOMOD = %q: not inside the %s module", gomod, module)
+	}
+	return filepath.Dir(gomod)
+}
+
+// goListDeps returns every package in the transitive (non-test) import
+// graph of pattern, keyed by import path.
+func goListDeps(t *testing.T, root, pattern string) map[string]listedPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath,Imports", pattern)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v%s", pattern, err, stderrOf(err))
+	}
+	pkgs := map[string]listedPackage{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output for %s: %v", pattern, err)
+		}
+		pkgs[p.ImportPath] = p
+	}
+	if len(pkgs) == 0 {
+		t.Fatalf("go list -deps %s listed no packages", pattern)
+	}
+	return pkgs
+}
+
+func stderrOf(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+		return "\n" + string(ee.Stderr)
+	}
+	return ""
+}
+
+// importChain returns the shortest import path from one of roots to
+// target, e.g. "engagement -> x -> github.com/slack-go/slack".
+func importChain(pkgs map[string]listedPackage, roots []string, target string) string {
+	prev := map[string]string{}
+	queue := []string{}
+	for _, r := range roots {
+		if _, ok := pkgs[r]; ok {
+			prev[r] = ""
+			queue = append(queue, r)
+		}
+	}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		if cur == target {
+			var chain []string
+			for p := cur; p != ""; p = prev[p] {
+				chain = append([]string{p}, chain...)
+			}
+			return strings.Join(chain, " -> ")
+		}
+		for _, imp := range pkgs[cur].Imports {
+			if _, seen := prev[imp]; !seen {
+				prev[imp] = cur
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return target
+}
+
+// violations lists, for each package in pkgs at or below one of forbidden,
+// the import chain that reaches it from roots.
+func violations(pkgs map[string]listedPackage, roots, forbidden []string) []string {
+	var out []string
+	for p := range pkgs {
+		for _, f := range forbidden {
+			if p == f || strings.HasPrefix(p, f+"/") {
+				out = append(out, importChain(pkgs, roots, p))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// rootsOf is root plus every listed package below it (subpackages matched
+// by a "/..." pattern), so import chains can start from any of them.
+func rootsOf(pkgs map[string]listedPackage, root string) []string {
+	roots := []string{root}
+	for p := range pkgs {
+		if strings.HasPrefix(p, root+"/") {
+			roots = append(roots, p)
+		}
+	}
+	return roots
+}
+
+func TestDeps(t *testing.T) {
+	root := moduleRoot(t)
+	rules := []struct {
+		pattern   string   // packages the rule applies to, with their deps
+		root      string   // import path of the package the pattern names
+		forbidden []string // import paths (and everything below them) it must not reach
+		why       string
+	}{
+		{
+			pattern:   "./engagement/...",
+			root:      module + "/engagement",
+			forbidden: []string{"github.com/slack-go/slack", module + "/slackapp", module + "/cmd"},
+			why:       "engagement is the domain and must not depend on Slack, slackapp or cmd (rule: cmd -> slackapp -> engagement)",
+		},
+		{
+			pattern:   "./slackapp",
+			root:      module + "/slackapp",
+			forbidden: []string{module + "/cmd"},
+			why:       "slackapp must not import cmd (rule: cmd -> slackapp -> engagement)",
+		},
+	}
+	for _, r := range rules {
+		t.Run(r.pattern, func(t *testing.T) {
+			pkgs := goListDeps(t, root, r.pattern)
+			if _, ok := pkgs[r.root]; !ok {
+				t.Fatalf("go list -deps %s did not list %s; has the package moved?", r.pattern, r.root)
+			}
+			for _, chain := range violations(pkgs, rootsOf(pkgs, r.root), r.forbidden) {
+				t.Errorf("forbidden import: %s\n\t%s", chain, r.why)
+			}
+		})
+	}
+}
+
+// TestDepsCheckCanFail makes sure violations detects an import that is
+// there: slackapp does reach github.com/slack-go/slack.
+func TestDepsCheckCanFail(t *testing.T) {
+	pkgs := goListDeps(t, moduleRoot(t), "./slackapp")
+	got := violations(pkgs, rootsOf(pkgs, module+"/slackapp"), []string{"github.com/slack-go/slack"})
+	want := module + "/slackapp -> github.com/slack-go/slack"
+	if !slices.Contains(got, want) {
+		t.Errorf("violations did not report the direct import %q; got %q", want, got)
+	}
+}

@@ -1,0 +1,731 @@
+package slacktest
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// socketState is the Socket Mode half of the server's state, guarded by
+// Server.mu.
+type socketState struct {
+	tickets  map[string]bool // issued by apps.connections.open, single use
+	opened   int             // successful apps.connections.open calls
+	conns    []*conn         // live connections in delivery rotation
+	allConns map[*conn]bool  // every open connection, also those draining after a disconnect
+	nextConn int             // round-robin cursor into conns
+	queue    []outFrame      // frames waiting for a live connection
+
+	envs     map[string]*envelope // tracked envelopes by envelope_id
+	envOrder []string             // envelope IDs in the order first sent
+	ackCount int
+	lost     []string
+	retries  retryHeap
+	wake     chan struct{} // pokes retryLoop when an earlier deadline appears
+
+	bursts map[string]burstFrame // in-flight Burst frames by envelope_id
+}
+
+func (st *socketState) init() {
+	st.tickets = make(map[string]bool)
+	st.allConns = make(map[*conn]bool)
+	st.envs = make(map[string]*envelope)
+	st.bursts = make(map[string]burstFrame)
+	st.wake = make(chan struct{}, 1)
+}
+
+// envelope is a tracked envelope: one the server waits an ack for.
+type envelope struct {
+	id        string
+	frame     []byte // as first sent
+	attempt   int    // 0 for the first delivery, 1..3 for redeliveries
+	redeliver bool   // events_api only: Slack does not retry interactions
+	acked     bool
+	lost      bool
+	payload   json.RawMessage // the ack's payload
+	gen       int             // invalidates stale retry deadlines
+}
+
+// outFrame is a frame on its way to a connection.
+type outFrame struct {
+	data  []byte
+	env   *envelope // nil for untracked frames
+	burst bool      // a Burst frame: stamp its send time on delivery
+	id    string    // envelope_id of a Burst frame
+}
+
+var upgrader = websocket.Upgrader{
+	// slack-go always sends Origin: https://api.slack.com; gorilla's
+	// default same-origin check would refuse it with 403.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// socketURLLocked issues a single-use ticket and returns the WebSocket URL
+// apps.connections.open hands out.
+func (s *Server) socketURLLocked() string {
+	ticket := newUUID()
+	s.tickets[ticket] = true
+	s.opened++
+	sum := sha256.Sum256([]byte(s.AppID)) // Slack's app_id parameter is 64 hex digits
+	return "ws" + s.baseURL[len("http"):] + "link/?ticket=" + ticket + "&app_id=" + hex.EncodeToString(sum[:])
+}
+
+func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ticket := q.Get("ticket")
+	s.mu.Lock()
+	valid := s.tickets[ticket]
+	delete(s.tickets, ticket)
+	lifetime := s.ConnectionLifetime
+	if q.Get("debug_reconnects") == "true" {
+		lifetime = debugReconnectLifetime
+	}
+	pingInterval := s.PingInterval
+	s.mu.Unlock()
+	helloLifetime := 18060 * time.Second // what real Slack reports
+	if lifetime > 0 {
+		helloLifetime = lifetime
+	}
+	if !valid {
+		s.logf("slacktest: WebSocket dial with unknown or used ticket %q", ticket)
+		http.Error(w, "invalid ticket", http.StatusUnauthorized)
+		return
+	}
+
+	// Upgrade through a hijacker that hands gorilla a buffered net.Conn, so
+	// that the writer can put a whole batch of frames on the wire with one
+	// flush instead of one syscall per frame.
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := upgrader.Upgrade(hj, r, nil)
+	if err != nil {
+		s.logf("slacktest: upgrade: %v", err)
+		return
+	}
+	c := &conn{
+		s:    s,
+		ws:   ws,
+		bc:   hj.bc,
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
+	}
+	// The handshake response sits in the buffer until the first flush.
+	if err := c.bc.flush(); err != nil {
+		ws.NetConn().Close()
+		return
+	}
+	ws.SetReadLimit(1 << 20)
+	ws.SetPingHandler(c.pong)
+	ws.SetCloseHandler(c.echoClose)
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ws.NetConn().Close()
+		return
+	}
+	s.allConns[c] = true
+	// hello goes first, before anything the rotation or the queue holds.
+	c.enqueue(mustMarshal(map[string]any{
+		"type":            "hello",
+		"num_connections": len(s.conns) + 1,
+		"debug_info": map[string]any{
+			"host":                        "slacktest",
+			"build_number":                1,
+			"approximate_connection_time": int(helloLifetime.Seconds()),
+		},
+		"connection_info": map[string]any{"app_id": s.AppID},
+	}))
+	s.conns = append(s.conns, c)
+	queued := s.queue
+	s.queue = nil
+	for _, f := range queued {
+		s.deliverToLocked(c, f)
+	}
+	s.wg.Add(2)
+	s.notifyLocked()
+	s.mu.Unlock()
+	s.logf("slacktest: socket connected from %s", r.RemoteAddr)
+
+	go c.writeLoop(pingInterval, lifetime)
+	go c.readLoop()
+}
+
+// Send sends a raw frame, possibly malformed, to one live connection, taking
+// the connections in turn. If no connection is live the frame waits for the
+// next one. A frame that parses as an envelope with an envelope_id is tracked
+// like SendEnvelope; anything else is sent once and forgotten.
+func (s *Server) Send(frame []byte) error {
+	if env, err := ParseEnvelope(frame); err == nil {
+		return s.SendEnvelope(env)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || !s.started {
+		return ErrClosed
+	}
+	s.deliverLocked(outFrame{data: frame})
+	return nil
+}
+
+// SendEnvelope sends env to one live connection (or the next one to connect)
+// and tracks it until it is acked. An un-acked events_api envelope is
+// redelivered AckTimeout+RetrySchedule[n] after delivery n with the same
+// envelope_id and event_id, retry_attempt n+1 and retry_reason "timeout",
+// possibly on another connection; after the last retry it is recorded as
+// lost. Slash commands and interactions are never redelivered, as on Slack:
+// they are lost after one AckTimeout.
+//
+// Sending an envelope_id that is already tracked starts its tracking afresh.
+func (s *Server) SendEnvelope(env Envelope) error {
+	if env.ID == "" {
+		return errors.New("slacktest: SendEnvelope: empty envelope ID")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || !s.started {
+		return ErrClosed
+	}
+	e := &envelope{
+		id:        env.ID,
+		frame:     env.Frame,
+		redeliver: env.Type != "slash_commands" && env.Type != "interactive",
+	}
+	if old := s.envs[env.ID]; old != nil {
+		old.gen++ // cancel its pending retry
+	} else {
+		s.envOrder = append(s.envOrder, env.ID)
+	}
+	s.envs[env.ID] = e
+	s.deliverLocked(outFrame{data: env.Frame, env: e})
+	return nil
+}
+
+// deliverLocked hands f to the next live connection, or queues it.
+func (s *Server) deliverLocked(f outFrame) {
+	if len(s.conns) == 0 {
+		s.queue = append(s.queue, f)
+		return
+	}
+	c := s.conns[s.nextConn%len(s.conns)]
+	s.nextConn++
+	s.deliverToLocked(c, f)
+}
+
+func (s *Server) deliverToLocked(c *conn, f outFrame) {
+	c.enqueue(f.data)
+	now := time.Now()
+	if f.env != nil {
+		s.armLocked(f.env, now)
+	}
+	if f.burst {
+		if bf, ok := s.bursts[f.id]; ok {
+			bf.sent = now
+			s.bursts[f.id] = bf
+		}
+	}
+}
+
+// armLocked schedules what happens if e, just delivered, is not acked: the
+// next redelivery, or giving up.
+func (s *Server) armLocked(e *envelope, now time.Time) {
+	e.gen++
+	wait := s.AckTimeout
+	if e.redeliver && e.attempt < len(s.RetrySchedule) {
+		wait += s.RetrySchedule[e.attempt]
+	}
+	at := now.Add(wait)
+	earliest := len(s.retries) == 0 || at.Before(s.retries[0].at)
+	heap.Push(&s.retries, retryItem{at: at, env: e, gen: e.gen})
+	if earliest {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// retryLoop redelivers or gives up on envelopes whose ack deadline passed.
+// One goroutine with one timer serves all envelopes, so that Close has a
+// single thing to stop.
+func (s *Server) retryLoop() {
+	defer s.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		now := time.Now()
+		for len(s.retries) > 0 && !s.retries[0].at.After(now) {
+			it := heap.Pop(&s.retries).(retryItem)
+			if it.gen == it.env.gen && !it.env.acked {
+				s.expireLocked(it.env)
+			}
+		}
+		next := time.Hour
+		if len(s.retries) > 0 {
+			next = s.retries[0].at.Sub(now)
+		}
+		s.mu.Unlock()
+		timer.Reset(next)
+		select {
+		case <-timer.C:
+		case <-s.wake:
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+func (s *Server) expireLocked(e *envelope) {
+	if !e.redeliver || e.attempt >= len(s.RetrySchedule) {
+		e.lost = true
+		s.lost = append(s.lost, e.id)
+		s.notifyLocked()
+		return
+	}
+	frame, err := withRetry(e.frame, e.attempt+1)
+	if err != nil { // cannot happen: tracked frames parsed as JSON objects
+		e.lost = true
+		s.lost = append(s.lost, e.id)
+		return
+	}
+	e.attempt++
+	s.deliverLocked(outFrame{data: frame, env: e})
+}
+
+type retryItem struct {
+	at  time.Time
+	env *envelope
+	gen int
+}
+
+// retryHeap orders ack deadlines, earliest first.
+type retryHeap []retryItem
+
+func (h retryHeap) Len() int           { return len(h) }
+func (h retryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h retryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *retryHeap) Push(x any)        { *h = append(*h, x.(retryItem)) }
+func (h *retryHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+// handleAck records one ack frame. It does no JSON decoding for plain
+// {"envelope_id":"..."} acks, which keeps Burst cheap.
+func (s *Server) handleAck(b []byte) {
+	id, payload, err := parseAck(b)
+	if err != nil {
+		s.fail("slacktest: bad frame from client: %v: %.200s", err, b)
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	if bf, ok := s.bursts[id]; ok {
+		delete(s.bursts, id)
+		s.ackCount++
+		bf.run.ackedLocked(now.Sub(bf.sent))
+		s.mu.Unlock()
+		return
+	}
+	e := s.envs[id]
+	if e == nil {
+		s.mu.Unlock()
+		s.logf("slacktest: ack for unknown envelope %q", id)
+		return
+	}
+	s.ackCount++
+	if !e.acked {
+		e.acked = true
+		e.payload = payload
+		e.gen++ // cancel the pending retry
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+// parseAck extracts the envelope_id and payload of an ack. Plain acks, as
+// slack-go writes them ({"envelope_id":"..."} and a newline), take a
+// byte-scanning fast path; anything else is decoded.
+func parseAck(b []byte) (id string, payload json.RawMessage, err error) {
+	b = bytes.TrimSpace(b)
+	if rest, ok := bytes.CutPrefix(b, []byte(`{"envelope_id":"`)); ok {
+		if i := bytes.IndexByte(rest, '"'); i >= 0 && string(rest[i+1:]) == "}" && bytes.IndexByte(rest[:i], '\\') < 0 {
+			return string(rest[:i]), nil, nil
+		}
+	}
+	var a struct {
+		EnvelopeID string          `json:"envelope_id"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return "", nil, err
+	}
+	if a.EnvelopeID == "" {
+		return "", nil, errors.New("no envelope_id")
+	}
+	return a.EnvelopeID, a.Payload, nil
+}
+
+// Disconnect sends {"type":"disconnect","reason":reason,...} on every live
+// connection and closes each one shortly after, as Slack does before a
+// refresh; a well-behaved client reconnects. The connections leave the
+// delivery rotation at once, but acks sent on them still count.
+func (s *Server) Disconnect(reason string) {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = nil
+	for _, c := range conns {
+		s.disconnectLocked(c, reason)
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+func (s *Server) disconnectLocked(c *conn, reason string) {
+	c.enqueue(mustMarshal(map[string]any{
+		"type":       "disconnect",
+		"reason":     reason,
+		"debug_info": map[string]any{"host": "slacktest"},
+	}))
+	c.mu.Lock()
+	c.closeAfterFlush = true
+	c.mu.Unlock()
+}
+
+// DropConnections closes every connection's TCP socket without a close
+// frame, as when a network path dies. Un-acked envelopes stay tracked and
+// are redelivered on schedule to whichever connection is live by then.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.allConns))
+	for c := range s.allConns {
+		conns = append(conns, c)
+	}
+	s.conns = nil
+	s.notifyLocked()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeNow()
+	}
+}
+
+// removeConn takes a closed connection out of the server's state.
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.allConns, c)
+	if i := slices.Index(s.conns, c); i >= 0 {
+		s.conns = slices.Delete(s.conns, i, i+1)
+	}
+	s.notifyLocked()
+}
+
+// WaitConnections blocks until at least n connections are live (connected
+// and not told to disconnect).
+func (s *Server) WaitConnections(ctx context.Context, n int) error {
+	return s.waitFor(ctx, func() bool { return len(s.conns) >= n })
+}
+
+// Connections returns the number of live connections.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// ConnectionsOpened returns the number of successful apps.connections.open
+// calls, that is how many times a client has (re)connected or tried to.
+func (s *Server) ConnectionsOpened() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opened
+}
+
+// WaitAcked blocks until the envelope envelopeID has been acked.
+func (s *Server) WaitAcked(ctx context.Context, envelopeID string) error {
+	err := s.waitFor(ctx, func() bool {
+		e := s.envs[envelopeID]
+		return e != nil && e.acked
+	})
+	if err != nil {
+		return fmt.Errorf("slacktest: envelope %s not acked: %w", envelopeID, err)
+	}
+	return nil
+}
+
+// WaitAllAcked blocks until every tracked envelope has been acked.
+func (s *Server) WaitAllAcked(ctx context.Context) error {
+	err := s.waitFor(ctx, func() bool { return len(s.unackedLocked()) == 0 })
+	if err != nil {
+		return fmt.Errorf("slacktest: envelopes not acked %v: %w", s.Unacked(), err)
+	}
+	return nil
+}
+
+// WaitLost blocks until the server has given up on the envelope envelopeID.
+func (s *Server) WaitLost(ctx context.Context, envelopeID string) error {
+	return s.waitFor(ctx, func() bool {
+		e := s.envs[envelopeID]
+		return e != nil && e.lost
+	})
+}
+
+// Acked reports whether the envelope envelopeID has been acked.
+func (s *Server) Acked(envelopeID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.envs[envelopeID]
+	return e != nil && e.acked
+}
+
+// Unacked returns the IDs of tracked envelopes not yet acked, lost ones
+// included, in the order they were first sent.
+func (s *Server) Unacked() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unackedLocked()
+}
+
+func (s *Server) unackedLocked() []string {
+	var ids []string
+	for _, id := range s.envOrder {
+		if !s.envs[id].acked {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// AckCount returns the number of accepted ack frames, Burst acks and
+// duplicate acks included, so that a test can check an app acks exactly once.
+func (s *Server) AckCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ackCount
+}
+
+// AckPayload returns the payload of the first ack of envelopeID, or nil if
+// it was acked without one or not at all.
+func (s *Server) AckPayload(envelopeID string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.envs[envelopeID]; e != nil {
+		return e.payload
+	}
+	return nil
+}
+
+// Lost returns the IDs of envelopes the server gave up on: events_api
+// envelopes still un-acked after their last redelivery, and interactions
+// not acked within AckTimeout.
+func (s *Server) Lost() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.lost)
+}
+
+// conn is one Socket Mode connection. Its writeLoop is the only goroutine
+// that writes data frames (gorilla allows one concurrent writer); the read
+// loop only writes control frames, which gorilla allows concurrently.
+type conn struct {
+	s  *Server
+	ws *websocket.Conn
+	bc *bufConn
+
+	mu              sync.Mutex
+	out             [][]byte
+	closeAfterFlush bool // set by a disconnect: close after the grace period
+
+	wake      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// enqueue appends a frame to the connection's outbox. It never blocks, so it
+// is safe under Server.mu.
+func (c *conn) enqueue(frame []byte) {
+	c.mu.Lock()
+	c.out = append(c.out, frame)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) writeLoop(pingInterval, lifetime time.Duration) {
+	defer c.s.wg.Done()
+	defer c.closeNow()
+	ping := time.NewTicker(pingInterval)
+	defer ping.Stop()
+	var lifeC <-chan time.Time
+	if lifetime > 0 {
+		t := time.NewTimer(lifetime)
+		defer t.Stop()
+		lifeC = t.C
+	}
+	var graceC <-chan time.Time
+	var batch [][]byte
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.wake:
+		case <-ping.C:
+			if err := c.control(websocket.PingMessage, nil); err != nil {
+				return
+			}
+			continue
+		case <-lifeC:
+			c.s.mu.Lock()
+			if i := slices.Index(c.s.conns, c); i >= 0 {
+				c.s.conns = slices.Delete(c.s.conns, i, i+1)
+				c.s.disconnectLocked(c, "refresh_requested")
+				c.s.notifyLocked()
+			}
+			c.s.mu.Unlock()
+			continue
+		case <-graceC:
+			c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			return
+		}
+		c.mu.Lock()
+		batch, c.out = c.out, batch[:0]
+		closing := c.closeAfterFlush
+		c.mu.Unlock()
+		for _, f := range batch {
+			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+				return
+			}
+		}
+		clear(batch) // let the frames be collected
+		if err := c.bc.flush(); err != nil {
+			return
+		}
+		if closing && graceC == nil {
+			t := time.NewTimer(disconnectGrace)
+			defer t.Stop()
+			graceC = t.C
+		}
+	}
+}
+
+// control writes a control frame and flushes it at once: a ping or close
+// must not wait for the next batch.
+func (c *conn) control(messageType int, data []byte) error {
+	if err := c.ws.WriteControl(messageType, data, time.Now().Add(writeTimeout)); err != nil {
+		return err
+	}
+	return c.bc.flush()
+}
+
+// pong answers a client PING, as gorilla's default handler would, and
+// flushes.
+func (c *conn) pong(data string) error {
+	err := c.control(websocket.PongMessage, []byte(data))
+	var ne net.Error
+	if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return err
+}
+
+// echoClose answers a close frame, as gorilla's default handler would, and
+// flushes.
+func (c *conn) echoClose(code int, _ string) error {
+	c.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""))
+	return nil
+}
+
+func (c *conn) readLoop() {
+	defer c.s.wg.Done()
+	defer c.s.removeConn(c)
+	defer c.closeNow()
+	buf := make([]byte, maxAckSize)
+	for {
+		_, r, err := c.ws.NextReader()
+		if err != nil {
+			return
+		}
+		n, err := io.ReadFull(r, buf)
+		switch {
+		case err == nil: // buf is full: the frame is maxAckSize bytes or more
+			m, _ := io.Copy(io.Discard, r)
+			c.s.fail("slacktest: ack too large (%d bytes, limit %d): Slack drops it", int64(n)+m, maxAckSize-1)
+			continue
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		default:
+			return
+		}
+		c.s.handleAck(buf[:n])
+	}
+}
+
+// closeNow closes the TCP connection without a close frame.
+func (c *conn) closeNow() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.ws.NetConn().Close()
+	})
+}
+
+// hijacker wraps the ResponseWriter so that the net.Conn gorilla gets from
+// Hijack buffers its writes in a bufConn.
+type hijacker struct {
+	http.ResponseWriter
+	bc *bufConn
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.bc = &bufConn{Conn: nc, w: bufio.NewWriterSize(nc, 64<<10)}
+	return h.bc, brw, nil
+}
+
+// bufConn is a net.Conn whose writes collect in a buffer until flush. The
+// mutex is needed because the read loop writes control frames while the
+// write loop writes data frames; gorilla already keeps whole frames from
+// interleaving.
+type bufConn struct {
+	net.Conn
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func (b *bufConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Write(p)
+}
+
+func (b *bufConn) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return b.w.Flush()
+}
