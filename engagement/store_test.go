@@ -40,10 +40,7 @@ func MustOpenStore(tb testing.TB, o engagement.Options) (*engagement.Store, *tes
 	}
 	o.Namespace = fmt.Sprintf("cktest-%d-%d", os.Getpid(), nsSeq.Add(1))
 	tb.Cleanup(func() {
-		iter := rdb.Scan(ctx, 0, o.Namespace+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
+		deleteKeys(tb, rdb, o.Namespace+":*")
 		rdb.Close()
 	})
 	s := engagement.NewStore(rdb, o)
@@ -323,6 +320,25 @@ func TestReactionRemovalBeforeAdd(t *testing.T) {
 		}
 		if r := mustReport(t, s, c, "2026-W47"); r.Reactions != st.net {
 			t.Errorf("step %d (%s): reactions %d, want %d", i, st.ev.ID, r.Reactions, st.net)
+		}
+	}
+}
+
+// deleteKeys removes the keys matching pattern, a thousand per round trip.
+func deleteKeys(tb testing.TB, rdb *redis.Client, pattern string) {
+	ctx := context.Background()
+	var cursor uint64
+	for {
+		keys, next, err := rdb.Scan(ctx, cursor, pattern, 1000).Result()
+		if err != nil {
+			tb.Errorf("cleanup: %v", err)
+			return
+		}
+		if len(keys) > 0 {
+			rdb.Unlink(ctx, keys...)
+		}
+		if cursor = next; cursor == 0 {
+			return
 		}
 	}
 }

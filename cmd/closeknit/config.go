@@ -27,6 +27,7 @@ type config struct {
 	Namespace          string
 	HTTPAddr           string
 	LogLevel           slog.Level
+	Pprof              bool // serve /debug/pprof on HTTP_ADDR (CLOSEKNIT_PPROF=1)
 	Communities        []*engagement.Community
 }
 
@@ -37,6 +38,7 @@ type settings struct {
 	apiURL, redisURL, namespace, httpAddr          string
 	community, channel, timezone, cap, brand       string
 	staff, configFile, logLevel                    string
+	pprof                                          bool
 }
 
 // bindSettings fills s from the environment and registers flags that
@@ -65,6 +67,7 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.brand, "brand-channel", getenv("CLOSEKNIT_BRAND_CHANNEL"), "brand team channel `ID` (CLOSEKNIT_BRAND_CHANNEL)")
 	fs.StringVar(&s.staff, "staff", getenv("CLOSEKNIT_STAFF"), "brand team user `IDs`, comma-separated (CLOSEKNIT_STAFF)")
 	fs.StringVar(&s.configFile, "config", getenv("CLOSEKNIT_CONFIG"), "YAML `file` declaring communities (CLOSEKNIT_CONFIG)")
+	fs.BoolVar(&s.pprof, "pprof", getenv("CLOSEKNIT_PPROF") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (CLOSEKNIT_PPROF=1)")
 	fs.StringVar(&s.logLevel, "log-level", env("CLOSEKNIT_LOG_LEVEL", "info"), "debug, info, warn or error (CLOSEKNIT_LOG_LEVEL)")
 	return s
 }
@@ -73,7 +76,7 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 // setting and what is wrong with it. needTokens is false for commands that
 // only read Redis.
 func (s *settings) load(needTokens bool) (*config, error) {
-	c := &config{APIURL: s.apiURL, RedisURL: s.redisURL, Namespace: s.namespace, HTTPAddr: s.httpAddr}
+	c := &config{APIURL: s.apiURL, RedisURL: s.redisURL, Namespace: s.namespace, HTTPAddr: s.httpAddr, Pprof: s.pprof}
 	if err := c.LogLevel.UnmarshalText([]byte(s.logLevel)); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_LOG_LEVEL: %q is not one of debug, info, warn, error", s.logLevel)
 	}

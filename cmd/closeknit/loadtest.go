@@ -1,11 +1,401 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+	"github.com/redis/go-redis/v9"
 )
 
+// loadtest measures the ingest path the way the brief's peer was measured:
+// the built-in emulator pushes a burst of message envelopes (rich_text
+// blocks, at most --inflight un-acked) at a separate `closeknit serve`
+// process counting into a real Redis, and the Node peer gets the same burst
+// in the same run. CPU is the app process's own (user+sys from /proc), so
+// the emulator's work is not charged to it.
 func loadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("loadtest: not yet")
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	events := fs.Int("events", 100000, "message envelopes in the measured burst")
+	warmup := fs.Int("warmup", 5000, "envelopes sent first and not measured")
+	inflight := fs.Int("inflight", 64, "most envelopes un-acked at once")
+	rounds := fs.Int("rounds", 1, "measured bursts per implementation; the table shows each")
+	redisURL := fs.String("redis-url", envOr(getenv, "REDIS_URL", "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
+	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (e.g. ../shared/peers/node-socket-mode)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	rdb, err := openRedis(ctx, *redisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	type impl struct {
+		name  string
+		start func(srv *slacktest.Server, ns string) (*exec.Cmd, error)
+		count func(ns string) (int64, error) // messages counted, read from Redis
+	}
+	week := engagement.WeekOf(time.Now(), time.UTC)
+	impls := []impl{{
+		name: "closeknit (Go)",
+		start: func(srv *slacktest.Server, ns string) (*exec.Cmd, error) {
+			cmd := exec.CommandContext(ctx, exe, "serve")
+			cmd.Env = append(os.Environ(),
+				"SLACK_APP_TOKEN="+srv.AppToken, "SLACK_BOT_TOKEN="+srv.BotToken, "SLACK_API_URL="+srv.APIURL(),
+				"REDIS_URL="+*redisURL, "CLOSEKNIT_NAMESPACE="+ns, "CLOSEKNIT_COMMUNITY=load",
+				"CLOSEKNIT_CHANNEL="+loadChannel, "CLOSEKNIT_LOG_LEVEL=warn", "HTTP_ADDR=127.0.0.1:0")
+			return cmd, nil
+		},
+		count: func(ns string) (int64, error) {
+			return rdb.HGet(ctx, ns+":{load}:w:"+week.String(), "messages").Int64()
+		},
+	}}
+	if *peer != "" {
+		dir, err := preparePeer(ctx, *peer, stderr)
+		if err != nil {
+			return err
+		}
+		impls = append(impls, impl{
+			name: "Node @slack/socket-mode peer",
+			start: func(srv *slacktest.Server, ns string) (*exec.Cmd, error) {
+				cmd := exec.CommandContext(ctx, "node", "peer.js")
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(),
+					"SLACK_APP_TOKEN="+srv.AppToken, "SLACK_BOT_TOKEN="+srv.BotToken, "SLACK_API_URL="+srv.APIURL(),
+					"REDIS_URL="+*redisURL, "ENG_PREFIX="+ns+":")
+				return cmd, nil
+			},
+			count: func(ns string) (int64, error) {
+				return rdb.Get(ctx, ns+":w:"+isoWeekUTC(time.Now())+":messages").Int64()
+			},
+		})
+	}
+
+	fmt.Fprintf(stdout, "loadtest: %d message envelopes with rich_text blocks, at most %d un-acked, Redis %s, %d CPUs\n\n",
+		*events, *inflight, redactURL(*redisURL), numCPU())
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
+	for _, im := range impls {
+		for round := 1; round <= *rounds; round++ {
+			res, err := measure(ctx, im.start, im.count, rdb, *events, *warmup, *inflight)
+			if err != nil {
+				return fmt.Errorf("%s: %w", im.name, err)
+			}
+			allocs := "-"
+			if res.allocs >= 0 {
+				allocs = fmt.Sprintf("%.1f", res.allocs)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%.0f\t%.1f\t%v\t%v\t%v\t%s\t%s\t\n", im.name, round, *events,
+				res.elapsed.Round(time.Millisecond), res.rate, res.cpuPerEvent,
+				res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond),
+				allocs, res.counted)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout, "\nCPU is the app process's user+sys time from /proc during the measured burst, divided by its events;")
+	fmt.Fprintln(stdout, "ack latency runs from the emulator writing an envelope to reading its ack. allocs/event: Go heap allocations (go_memstats_mallocs_total).")
+	return nil
+}
+
+const loadChannel = "C05R8T2KLMN"
+
+type measurement struct {
+	elapsed           time.Duration
+	rate, cpuPerEvent float64
+	p50, p99, max     time.Duration
+	allocs            float64
+	counted           string
+}
+
+// measure runs one implementation: start it against a fresh emulator, warm
+// it up, then time the burst and read its CPU and the counts in Redis.
+func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.Cmd, error), count func(string) (int64, error),
+	rdb redis.UniversalClient, events, warmup, inflight int) (*measurement, error) {
+	srv := &slacktest.Server{PingInterval: 5 * time.Second, RetrySchedule: []time.Duration{}}
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	ns := fmt.Sprintf("loadtest-%d-%d", os.Getpid(), time.Now().UnixNano())
+	defer cleanNamespace(rdb, ns)
+
+	cmd, err := start(srv, ns)
+	if err != nil {
+		return nil, err
+	}
+	var logs strings.Builder
+	cmd.Stderr = &limitedWriter{w: &logs, n: 8 << 10}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := srv.WaitConnections(wctx, 1); err != nil {
+		return nil, fmt.Errorf("did not connect: %w; its output:\n%s", err, logs.String())
+	}
+
+	frames, ids := messageFrames(srv, warmup+events)
+	if warmup > 0 {
+		if _, err := srv.Burst(ctx, frames[:warmup], ids[:warmup], inflight); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	metricsURL := findMetricsURL(cmd.Process.Pid)
+	cpu0, err := processCPU(cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	mallocs0 := scrapeMallocs(metricsURL)
+	res, err := srv.Burst(ctx, frames[warmup:], ids[warmup:], inflight)
+	if err != nil {
+		return nil, err
+	}
+	cpu1, err := processCPU(cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	mallocs1 := scrapeMallocs(metricsURL)
+	if res.Acked != events {
+		return nil, fmt.Errorf("only %d of %d acked", res.Acked, events)
+	}
+	lat := slices.Clone(res.AckLatencies)
+	slices.Sort(lat)
+	m := &measurement{
+		elapsed:     res.Elapsed,
+		rate:        float64(events) / res.Elapsed.Seconds(),
+		cpuPerEvent: float64((cpu1 - cpu0).Microseconds()) / float64(events),
+		p50:         lat[len(lat)/2],
+		p99:         lat[len(lat)*99/100],
+		max:         lat[len(lat)-1],
+		allocs:      -1,
+	}
+	if mallocs0 >= 0 && mallocs1 >= 0 {
+		m.allocs = (mallocs1 - mallocs0) / float64(events)
+	}
+	if n, err := count(ns); err != nil {
+		m.counted = "error: " + err.Error()
+	} else if n == int64(warmup+events) {
+		m.counted = fmt.Sprintf("%d ✓", n)
+	} else {
+		m.counted = fmt.Sprintf("%d ✗ (want %d)", n, warmup+events)
+	}
+	return m, nil
+}
+
+// messageFrames builds n message envelopes shaped like Slack's: compact
+// JSON, rich_text blocks, a few dozen posters, some thread replies.
+func messageFrames(srv *slacktest.Server, n int) ([][]byte, []string) {
+	frames, ids := make([][]byte, n), make([]string, n)
+	base := time.Now().Add(-time.Minute)
+	if engagement.WeekOf(base, time.UTC) != engagement.WeekOf(time.Now(), time.UTC) {
+		base = time.Now() // just after midnight on Monday: stay in this week
+	}
+	for i := range n {
+		t := base.Add(time.Duration(i) * time.Microsecond)
+		ts := fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+		text := fmt.Sprintf("message %d: has anyone tried the new shade in daylight?", i)
+		ev := map[string]any{
+			"client_msg_id": fmt.Sprintf("%08x-6a3f-4d8e-9b0a-2f5c7e1d3a9b", i),
+			"type":          "message", "text": text, "user": fmt.Sprintf("U%08d", i%40),
+			"ts": ts, "blocks": richText(text), "team": srv.TeamID, "channel": loadChannel,
+			"event_ts": ts, "channel_type": "channel",
+		}
+		if i%4 == 3 {
+			ev["thread_ts"], ev["parent_user_id"] = ts[:len(ts)-1]+"0", "U00000001"
+		}
+		env := srv.Event(ev)
+		frames[i], ids[i] = env.Frame, env.ID
+	}
+	return frames, ids
+}
+
+// processCPU returns a process's user+sys CPU time from /proc/PID/stat.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read process CPU: %w", err)
+	}
+	// Fields after the command name (which may hold spaces) start at ')'.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// findMetricsURL finds the port the child's HTTP server listens on (it
+// was started on port 0) from /proc/net/tcp and the child's sockets.
+func findMetricsURL(pid int) string {
+	inodes := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	f, err := os.Open("/proc/net/tcp")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		// state 0A is LISTEN; field 9 is the inode.
+		if len(fields) > 9 && fields[3] == "0A" && inodes[fields[9]] {
+			_, portHex, _ := strings.Cut(fields[1], ":")
+			port, _ := strconv.ParseInt(portHex, 16, 32)
+			return fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+		}
+	}
+	return ""
+}
+
+// scrapeMallocs reads go_memstats_mallocs_total, or -1 if there is none.
+func scrapeMallocs(url string) float64 {
+	if url == "" {
+		return -1
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_mallocs_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// preparePeer copies the Node peer to a cache folder and installs its
+// packages once (the shared copy may be read-only).
+func preparePeer(ctx context.Context, src string, stderr io.Writer) (string, error) {
+	if _, err := exec.LookPath("node"); err != nil {
+		return "", errors.New("--peer: node is not installed")
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dst := filepath.Join(cache, "closeknit", "node-peer")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return "", err
+	}
+	for _, name := range []string{"package.json", "package-lock.json", "peer.js", "counter.js"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			return "", fmt.Errorf("--peer: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dst, "node_modules", "@slack", "socket-mode")); err != nil {
+		fmt.Fprintf(stderr, "loadtest: installing the Node peer's packages in %s (npm ci)\n", dst)
+		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = dst, stderr, stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("--peer: npm ci: %w", err)
+		}
+	}
+	return dst, nil
+}
+
+func cleanNamespace(rdb redis.UniversalClient, ns string) {
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, ns+":*", 5000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		if batch = append(batch, iter.Val()); len(batch) == 5000 {
+			rdb.Unlink(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		rdb.Unlink(ctx, batch...)
+	}
+}
+
+// isoWeekUTC formats a week the way the Node peer names its keys.
+func isoWeekUTC(t time.Time) string { return engagement.WeekOf(t, time.UTC).String() }
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func redactURL(raw string) string {
+	if i := strings.Index(raw, "@"); i >= 0 {
+		if j := strings.Index(raw, "://"); j >= 0 && j < i {
+			return raw[:j+3] + "…" + raw[i:]
+		}
+	}
+	return raw
+}
+
+func numCPU() int {
+	n := 0
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "processor") {
+			n++
+		}
+	}
+	return n
+}
+
+// limitedWriter keeps the first n bytes of a child's output, for errors.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
 }

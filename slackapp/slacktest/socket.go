@@ -1,7 +1,6 @@
 package slacktest
 
 import (
-	"bufio"
 	"bytes"
 	"container/heap"
 	"context"
@@ -10,11 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -68,12 +64,6 @@ type outFrame struct {
 	id    string    // envelope_id of a Burst frame
 }
 
-var upgrader = websocket.Upgrader{
-	// slack-go always sends Origin: https://api.slack.com; gorilla's
-	// default same-origin check would refuse it with 403.
-	CheckOrigin: func(*http.Request) bool { return true },
-}
-
 // socketURLLocked issues a single-use ticket and returns the WebSocket URL
 // apps.connections.open hands out.
 func (s *Server) socketURLLocked() string {
@@ -110,6 +100,11 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 	// that the writer can put a whole batch of frames on the wire with one
 	// flush instead of one syscall per frame.
 	hj := &hijacker{ResponseWriter: w}
+	upgrader := websocket.Upgrader{
+		// slack-go always sends Origin: https://api.slack.com, which
+		// gorilla's default same-origin check refuses with 403.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
 	ws, err := upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		s.logf("slacktest: upgrade: %v", err)
@@ -226,8 +221,8 @@ func (s *Server) deliverLocked(f outFrame) {
 }
 
 func (s *Server) deliverToLocked(c *conn, f outFrame) {
+	now := time.Now() // before enqueue, so that the ack cannot precede it
 	c.enqueue(f.data)
-	now := time.Now()
 	if f.env != nil {
 		s.armLocked(f.env, now)
 	}
@@ -282,13 +277,7 @@ func (s *Server) retryLoop() {
 		timer.Reset(next)
 		select {
 		case <-timer.C:
-		case <-s.wake:
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
+		case <-s.wake: // Reset discards a pending tick (Go 1.23 timers)
 		case <-s.quit:
 			return
 		}
@@ -544,188 +533,4 @@ func (s *Server) Lost() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.lost)
-}
-
-// conn is one Socket Mode connection. Its writeLoop is the only goroutine
-// that writes data frames (gorilla allows one concurrent writer); the read
-// loop only writes control frames, which gorilla allows concurrently.
-type conn struct {
-	s  *Server
-	ws *websocket.Conn
-	bc *bufConn
-
-	mu              sync.Mutex
-	out             [][]byte
-	closeAfterFlush bool // set by a disconnect: close after the grace period
-
-	wake      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
-}
-
-// enqueue appends a frame to the connection's outbox. It never blocks, so it
-// is safe under Server.mu.
-func (c *conn) enqueue(frame []byte) {
-	c.mu.Lock()
-	c.out = append(c.out, frame)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (c *conn) writeLoop(pingInterval, lifetime time.Duration) {
-	defer c.s.wg.Done()
-	defer c.closeNow()
-	ping := time.NewTicker(pingInterval)
-	defer ping.Stop()
-	var lifeC <-chan time.Time
-	if lifetime > 0 {
-		t := time.NewTimer(lifetime)
-		defer t.Stop()
-		lifeC = t.C
-	}
-	var graceC <-chan time.Time
-	var batch [][]byte
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-c.wake:
-		case <-ping.C:
-			if err := c.control(websocket.PingMessage, nil); err != nil {
-				return
-			}
-			continue
-		case <-lifeC:
-			c.s.mu.Lock()
-			if i := slices.Index(c.s.conns, c); i >= 0 {
-				c.s.conns = slices.Delete(c.s.conns, i, i+1)
-				c.s.disconnectLocked(c, "refresh_requested")
-				c.s.notifyLocked()
-			}
-			c.s.mu.Unlock()
-			continue
-		case <-graceC:
-			c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-			return
-		}
-		c.mu.Lock()
-		batch, c.out = c.out, batch[:0]
-		closing := c.closeAfterFlush
-		c.mu.Unlock()
-		for _, f := range batch {
-			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
-				return
-			}
-		}
-		clear(batch) // let the frames be collected
-		if err := c.bc.flush(); err != nil {
-			return
-		}
-		if closing && graceC == nil {
-			t := time.NewTimer(disconnectGrace)
-			defer t.Stop()
-			graceC = t.C
-		}
-	}
-}
-
-// control writes a control frame and flushes it at once: a ping or close
-// must not wait for the next batch.
-func (c *conn) control(messageType int, data []byte) error {
-	if err := c.ws.WriteControl(messageType, data, time.Now().Add(writeTimeout)); err != nil {
-		return err
-	}
-	return c.bc.flush()
-}
-
-// pong answers a client PING, as gorilla's default handler would, and
-// flushes.
-func (c *conn) pong(data string) error {
-	err := c.control(websocket.PongMessage, []byte(data))
-	var ne net.Error
-	if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) && ne.Timeout() {
-		return nil
-	}
-	return err
-}
-
-// echoClose answers a close frame, as gorilla's default handler would, and
-// flushes.
-func (c *conn) echoClose(code int, _ string) error {
-	c.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""))
-	return nil
-}
-
-func (c *conn) readLoop() {
-	defer c.s.wg.Done()
-	defer c.s.removeConn(c)
-	defer c.closeNow()
-	buf := make([]byte, maxAckSize)
-	for {
-		_, r, err := c.ws.NextReader()
-		if err != nil {
-			return
-		}
-		n, err := io.ReadFull(r, buf)
-		switch {
-		case err == nil: // buf is full: the frame is maxAckSize bytes or more
-			m, _ := io.Copy(io.Discard, r)
-			c.s.fail("slacktest: ack too large (%d bytes, limit %d): Slack drops it", int64(n)+m, maxAckSize-1)
-			continue
-		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		default:
-			return
-		}
-		c.s.handleAck(buf[:n])
-	}
-}
-
-// closeNow closes the TCP connection without a close frame.
-func (c *conn) closeNow() {
-	c.closeOnce.Do(func() {
-		close(c.done)
-		c.ws.NetConn().Close()
-	})
-}
-
-// hijacker wraps the ResponseWriter so that the net.Conn gorilla gets from
-// Hijack buffers its writes in a bufConn.
-type hijacker struct {
-	http.ResponseWriter
-	bc *bufConn
-}
-
-func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	h.bc = &bufConn{Conn: nc, w: bufio.NewWriterSize(nc, 64<<10)}
-	return h.bc, brw, nil
-}
-
-// bufConn is a net.Conn whose writes collect in a buffer until flush. The
-// mutex is needed because the read loop writes control frames while the
-// write loop writes data frames; gorilla already keeps whole frames from
-// interleaving.
-type bufConn struct {
-	net.Conn
-	mu sync.Mutex
-	w  *bufio.Writer
-}
-
-func (b *bufConn) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.w.Write(p)
-}
-
-func (b *bufConn) flush() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return b.w.Flush()
 }

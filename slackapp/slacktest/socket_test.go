@@ -392,3 +392,33 @@ func TestTicketSingleUse(t *testing.T) {
 		t.Errorf("second dial: %v, want HTTP 401", err)
 	}
 }
+
+// TestSendRaw checks that Send passes malformed frames through untouched and
+// untracked, and tracks frames that are envelopes.
+func TestSendRaw(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t)
+	ctx := testContext(t)
+	ws := dialRaw(t, srv)
+	sample := readSample(t, "events_api.message.thread_reply.json")
+	for _, frame := range [][]byte{[]byte(`not json`), []byte(`{"type":"bogus"}`), sample} {
+		if err := srv.Send(frame); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(frame), string(got)); diff != "" {
+			t.Errorf("frame (-sent +received):\n%s", diff)
+		}
+	}
+	env, _ := ParseEnvelope(sample)
+	if diff := cmp.Diff([]string{env.ID}, srv.Unacked()); diff != "" {
+		t.Errorf("Unacked (-want +got):\n%s", diff)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"envelope_id":"`+env.ID+`"}`+"\n"))
+	if err := srv.WaitAllAcked(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,163 @@
+package slackapp_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+)
+
+// The test Redis: CLOSEKNIT_TEST_REDIS_URL, or the local default. Tests
+// fail, never skip, when it does not answer.
+func redisURL() string {
+	if u := os.Getenv("CLOSEKNIT_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+var nsSeq atomic.Int64
+
+const channel = "C05R8T2KLMN"
+
+// testApp is an app running against an emulator and a real Redis under a
+// namespace of its own.
+type testApp struct {
+	*slackapp.App
+	srv       *slacktest.Server
+	store     *engagement.Store
+	rdb       *redis.Client
+	ns        string
+	community *engagement.Community
+	reg       *prometheus.Registry
+	cancel    context.CancelFunc
+	done      chan error
+}
+
+// MustRunApp starts the app (Run) against srv and waits until it is
+// connected. At the end of the test it stops the app, checks that Run
+// returned nil, and deletes the namespace's keys.
+func MustRunApp(tb testing.TB, srv *slacktest.Server, mod func(*slackapp.Config)) *testApp {
+	tb.Helper()
+	opt, err := redis.ParseURL(redisURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", redisURL(), err)
+	}
+	ta := &testApp{srv: srv, rdb: rdb, ns: fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
+	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns})
+	cfg := slackapp.Config{
+		AppToken: srv.AppToken, BotToken: srv.BotToken, APIURL: srv.APIURL(),
+		Communities: []*engagement.Community{ta.community},
+		RetryBudget: 500 * time.Millisecond,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	app, err := slackapp.New(cfg, ta.store, nil, ta.reg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ta.App = app
+	ctx, cancel := context.WithCancel(context.Background())
+	ta.cancel = cancel
+	go func() { ta.done <- app.Run(ctx) }()
+	tb.Cleanup(func() {
+		ta.stop(tb)
+		deleteKeys(tb, rdb, ta.ns+":*")
+		rdb.Close()
+	})
+	ta.waitReady(tb)
+	return ta
+}
+
+func (ta *testApp) waitReady(tb testing.TB) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for ta.Ready(context.Background()) != nil {
+		if time.Now().After(deadline) {
+			tb.Fatalf("app not ready after 10s: %v", ta.Ready(context.Background()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop cancels the app and checks Run returned cleanly; safe to call twice.
+func (ta *testApp) stop(tb testing.TB) {
+	tb.Helper()
+	if ta.cancel == nil {
+		return
+	}
+	ta.cancel()
+	ta.cancel = nil
+	select {
+	case err := <-ta.done:
+		if err != nil {
+			tb.Errorf("Run returned %v, want nil after cancel", err)
+		}
+	case <-time.After(10 * time.Second):
+		tb.Errorf("Run did not return within 10s of cancel")
+	}
+}
+
+func (ta *testApp) report(tb testing.TB, week engagement.Week) *engagement.Report {
+	tb.Helper()
+	r, err := ta.store.Report(context.Background(), ta.community, week)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// ctxT is a context that ends with the test or after 20 s.
+func ctxT(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// message is an inner message event in the community channel.
+func message(user string, t time.Time, threadTS string) map[string]any {
+	ts := fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+	ev := map[string]any{
+		"type": "message", "user": user, "text": "hello", "ts": ts, "event_ts": ts,
+		"channel": channel, "channel_type": "channel",
+		"blocks": []any{map[string]any{"type": "rich_text", "block_id": "b1", "elements": []any{
+			map[string]any{"type": "rich_text_section", "elements": []any{map[string]any{"type": "text", "text": "hello"}}}}}},
+	}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+	}
+	return ev
+}
+
+// deleteKeys removes the keys matching pattern, a thousand per round trip.
+func deleteKeys(tb testing.TB, rdb *redis.Client, pattern string) {
+	ctx := context.Background()
+	var cursor uint64
+	for {
+		keys, next, err := rdb.Scan(ctx, cursor, pattern, 1000).Result()
+		if err != nil {
+			tb.Errorf("cleanup: %v", err)
+			return
+		}
+		if len(keys) > 0 {
+			rdb.Unlink(ctx, keys...)
+		}
+		if cursor = next; cursor == 0 {
+			return
+		}
+	}
+}
