@@ -26,3 +26,13 @@ var hourFields = func() (f [7][24]string) {
 	}
 	return f
 }()
+
+// hourFieldArgs are hourFields boxed once, for script arguments.
+var hourFieldArgs = func() (f [7][24]any) {
+	for d := range 7 {
+		for h := range 24 {
+			f[d][h] = hourFields[d][h]
+		}
+	}
+	return f
+}()

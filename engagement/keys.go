@@ -36,17 +36,20 @@ func (k keys) pattern() string { return k.prefix + "*" }
 // weekKeys are the keys and expiry of one community-week, computed once and
 // reused while events keep falling in the same week (the common case).
 type weekKeys struct {
+	keys                  keys
 	week                  Week
 	hash, posters, active string
-	expireAt              string // unix seconds: the week's end plus retention
+	expireAtArg, weekArg  any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
 	return &weekKeys{
-		week:     w,
-		hash:     k.week(w),
-		posters:  k.posters(w),
-		active:   k.active(w),
-		expireAt: strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10),
+		keys:        k,
+		week:        w,
+		hash:        k.week(w),
+		posters:     k.posters(w),
+		active:      k.active(w),
+		expireAtArg: any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
+		weekArg:     any(w.String()),
 	}
 }

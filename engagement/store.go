@@ -37,13 +37,15 @@ type Store struct {
 	rdb       redis.UniversalClient
 	ns        string
 	retention time.Duration
-	dedupeTTL string
-	rxTTL     string
+	// Script arguments that never change, boxed once: converting a string
+	// to an interface allocates, and this runs for every event.
+	dedupeTTL any
+	rxTTL     any
 	now       func() time.Time
 	observe   func(string, time.Duration, error)
 
 	mu    sync.Mutex
-	weeks map[string]*weekKeys // community ID -> keys of the week last written
+	weeks map[*Community]*weekKeys // keys of the week each community last wrote
 }
 
 // NewStore returns a Store on rdb. It does not contact Redis; call Ping or
@@ -68,13 +70,13 @@ func NewStore(rdb redis.UniversalClient, o Options) *Store {
 		rdb:       rdb,
 		ns:        o.Namespace,
 		retention: o.Retention,
-		dedupeTTL: strconv.Itoa(int(o.DedupeTTL / time.Second)),
+		dedupeTTL: any(strconv.Itoa(int(o.DedupeTTL / time.Second))),
 		// A reaction marker must outlive the week it points to, or a late
 		// removal could not find the week to take the reaction off.
-		rxTTL:   strconv.Itoa(int((o.Retention + 7*24*time.Hour) / time.Second)),
+		rxTTL:   any(strconv.Itoa(int((o.Retention + 7*24*time.Hour) / time.Second))),
 		now:     o.Now,
 		observe: o.Observe,
-		weeks:   map[string]*weekKeys{},
+		weeks:   map[*Community]*weekKeys{},
 	}
 }
 
@@ -228,24 +230,23 @@ func (s *Store) readReactionMarkers(ctx context.Context, events []Event, pending
 
 // queue adds the script call for one event to the pipeline.
 func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marker string) *redis.Cmd {
-	k := s.keys(e.Community)
+	wk := s.weekKeys(e.Community, e.At)
+	k := wk.keys
 	switch e.Kind {
 	case KindMessage:
-		wk := s.weekKeys(e.Community, e.At)
 		local := e.At.In(e.Community.Location)
-		cell := hourFields[(int(local.Weekday())+6)%7][local.Hour()]
+		cell := hourFieldArgs[(int(local.Weekday())+6)%7][local.Hour()]
 		reply := "0"
 		if e.Reply {
 			reply = "1"
 		}
 		return messageScript.EvalSha(ctx, pipe,
 			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active},
-			s.dedupeTTL, wk.expireAt, e.User, reply, cell)
+			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell)
 	case KindReactionAdded:
-		wk := s.weekKeys(e.Community, e.At)
 		return reactionAddedScript.EvalSha(ctx, pipe,
 			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction)},
-			s.dedupeTTL, wk.expireAt, e.User, wk.week.String(), s.rxTTL, unixMicros(e.At))
+			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At))
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the script does not touch it then.
@@ -257,12 +258,11 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash},
 			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
-		wk := s.weekKeys(e.Community, e.At)
 		field := fieldJoins
 		if e.Kind == KindMemberLeft {
 			field = fieldLeaves
 		}
-		return tallyScript.EvalSha(ctx, pipe, []string{k.dedupe(e.ID), wk.hash}, s.dedupeTTL, wk.expireAt, field)
+		return tallyScript.EvalSha(ctx, pipe, []string{k.dedupe(e.ID), wk.hash}, s.dedupeTTL, wk.expireAtArg, field)
 	}
 }
 
@@ -273,10 +273,10 @@ func (s *Store) weekKeys(c *Community, t time.Time) *weekKeys {
 	w := WeekOf(t, c.Location)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	wk := s.weeks[c.ID]
+	wk := s.weeks[c]
 	if wk == nil || wk.week != w {
 		wk = newWeekKeys(s.keys(c), w, c.Location, s.retention)
-		s.weeks[c.ID] = wk
+		s.weeks[c] = wk
 	}
 	return wk
 }

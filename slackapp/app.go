@@ -31,7 +31,7 @@ type Config struct {
 	Communities []*engagement.Community
 
 	Workers     int           // event workers; default GOMAXPROCS (at least 2)
-	QueueSize   int           // envelopes waiting for a worker; default 4096
+	QueueSize   int           // batches waiting for a worker; default 256
 	PingTimeout time.Duration // socket considered dead without a frame or ping; default 30s
 	ClientPing  time.Duration // interval of our own pings; default 15s
 	RetryBudget time.Duration // how long to retry Redis before leaving an envelope un-acked; default 2.5s
@@ -53,7 +53,8 @@ type App struct {
 	events   map[string]eventHandler
 	commands map[string]commandHandler
 
-	queue     chan item
+	queue     chan []item // batches of events_api envelopes for the workers
+	pending   []item      // envelopes read since the last hand-over; read goroutine only
 	workers   sync.WaitGroup
 	async     sync.WaitGroup
 	asyncSem  chan struct{}
@@ -83,7 +84,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		cfg.Workers = max(2, runtime.GOMAXPROCS(0))
 	}
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 4096
+		cfg.QueueSize = 256
 	}
 	if cfg.PingTimeout <= 0 {
 		cfg.PingTimeout = 30 * time.Second
@@ -117,7 +118,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		m:         m,
 		api:       slack.New(cfg.BotToken, opts...),
 		byChannel: map[string]*engagement.Community{},
-		queue:     make(chan item, cfg.QueueSize),
+		queue:     make(chan []item, cfg.QueueSize),
 		asyncSem:  make(chan struct{}, 32),
 	}
 	for _, c := range cfg.Communities {
@@ -136,6 +137,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		pingTimeout: cfg.PingTimeout,
 		clientPing:  cfg.ClientPing,
 		onEnvelope:  a.dispatch,
+		onIdle:      a.handOver,
 		onConnected: a.connected.Store,
 		drain:       a.drain,
 		stopped:     make(chan struct{}),
@@ -176,6 +178,7 @@ func (a *App) Run(ctx context.Context) error {
 // for handlers still running. Called once the socket stopped reading.
 func (a *App) drain() {
 	a.drainOnce.Do(func() {
+		a.handOver()
 		close(a.queue)
 		a.workers.Wait()
 		a.async.Wait()

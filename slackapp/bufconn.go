@@ -13,11 +13,24 @@ import (
 // frame would cost more CPU than counting them. With bufConn the acks of a
 // batch leave in one write. Until buffering is switched on (after the
 // handshake), writes go straight through.
+//
+// beforeRead, if set, runs before every read from the network, that is,
+// whenever gorilla has consumed everything already received. The socket
+// uses it to hand the envelopes decoded so far to the workers as one batch:
+// one wake-up per network read instead of one per envelope.
 type bufConn struct {
 	net.Conn
-	buffered atomic.Bool
-	mu       sync.Mutex
-	w        *bufio.Writer
+	buffered   atomic.Bool
+	mu         sync.Mutex
+	w          *bufio.Writer
+	beforeRead func()
+}
+
+func (c *bufConn) Read(p []byte) (int, error) {
+	if c.beforeRead != nil {
+		c.beforeRead()
+	}
+	return c.Conn.Read(p)
 }
 
 func newBufConn(c net.Conn) *bufConn {

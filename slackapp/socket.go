@@ -30,6 +30,7 @@ type socket struct {
 	pingTimeout time.Duration                 // no frame or ping for this long: the socket is dead
 	clientPing  time.Duration                 // our own pings, so idle NAT/proxies keep the socket
 	onEnvelope  func(env envelope, err error) // called on the read goroutine for each data frame; must not block
+	onIdle      func()                        // called on the read goroutine when all received frames were handed to onEnvelope
 	onConnected func(connected bool)          // readiness changes
 	// drain is called on shutdown after reading stopped and before the
 	// socket closes, so work in flight can still be acked on it.
@@ -133,6 +134,7 @@ func (s *socket) connectOnce(ctx context.Context) (string, error) {
 		return "connect_error", fmt.Errorf("dial socket mode url: %w", err)
 	}
 	bc.buffered.Store(true)
+	bc.beforeRead = s.onIdle
 	c := &wsConn{ws: ws, bc: bc}
 	defer ws.Close()
 
@@ -178,6 +180,7 @@ func (s *socket) connectOnce(ctx context.Context) (string, error) {
 			err = context.Canceled // a frame raced the shutdown: stop anyway
 		}
 		if err != nil {
+			s.onIdle() // hand over what was read before the socket ended
 			var ne net.Error
 			switch {
 			case ctx.Err() != nil:
