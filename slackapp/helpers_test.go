@@ -47,13 +47,19 @@ type testApp struct {
 // returned nil, and deletes the namespace's keys.
 func MustRunApp(tb testing.TB, srv *slacktest.Server, mod func(*slackapp.Config)) *testApp {
 	tb.Helper()
-	opt, err := redis.ParseURL(redisURL())
+	return MustRunAppOn(tb, srv, redisURL(), mod)
+}
+
+// MustRunAppOn is MustRunApp with the Redis at url.
+func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*slackapp.Config)) *testApp {
+	tb.Helper()
+	opt, err := redis.ParseURL(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	rdb := redis.NewClient(opt)
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", redisURL(), err)
+		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", url, err)
 	}
 	ta := &testApp{srv: srv, rdb: rdb, ns: fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
@@ -128,9 +134,12 @@ func ctxT(tb testing.TB) context.Context {
 	return ctx
 }
 
+// tsOf formats t as a Slack timestamp.
+func tsOf(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+
 // message is an inner message event in the community channel.
 func message(user string, t time.Time, threadTS string) map[string]any {
-	ts := fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+	ts := tsOf(t)
 	ev := map[string]any{
 		"type": "message", "user": user, "text": "hello", "ts": ts, "event_ts": ts,
 		"channel": channel, "channel_type": "channel",

@@ -80,20 +80,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}
 		return time.Since(time.Unix(0, last)).Seconds()
 	})
+	for o := range numOutcomes {
+		m.envelopeCounts[o] = m.envelopes.WithLabelValues("events_api", outcomeNames[o])
+	}
 	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast)
 	return m
 }
 
-// envelope counts one envelope. The events_api counters are cached: they
-// are on the hot path.
+// envelope counts one envelope. The events_api counters are looked up once,
+// in newMetrics: they are on the hot path.
 func (m *metrics) envelope(typ string, o outcome) {
 	if typ == "events_api" {
-		c := m.envelopeCounts[o]
-		if c == nil {
-			c = m.envelopes.WithLabelValues(typ, outcomeNames[o])
-			m.envelopeCounts[o] = c // benign race: same value either way
-		}
-		c.Inc()
+		m.envelopeCounts[o].Inc()
 		return
 	}
 	if typ == "" {
