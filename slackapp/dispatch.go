@@ -161,6 +161,7 @@ func (a *App) process(batch []item) {
 	}
 	acks := make([]ack, 0, len(batch))
 	for i, it := range batch {
+		a.m.envelope("events_api", outcomes[i]) // before the ack: whoever sees the ack sees the count
 		if outcomes[i] != outFailed {
 			acks = append(acks, ack{envelopeID: it.envelopeID})
 		}
@@ -171,7 +172,6 @@ func (a *App) process(batch []item) {
 	}
 	now := time.Now()
 	for i, it := range batch {
-		a.m.envelope("events_api", outcomes[i])
 		if outcomes[i] != outFailed {
 			a.m.ackLatency.Observe(now.Sub(it.received).Seconds())
 		}
@@ -234,10 +234,10 @@ func (a *App) record(events []engagement.Event, idx []int, outcomes []outcome) {
 
 // ackNow acks a single envelope from a handler goroutine.
 func (a *App) ackNow(typ string, o outcome, ak ack, received time.Time) {
+	a.m.envelope(typ, o)
 	if err := a.sock.sendAcks([]ack{ak}); err != nil {
 		a.log.Warn("ack not sent", "envelope_id", ak.envelopeID, "err", err)
 	}
-	a.m.envelope(typ, o)
 	a.m.ackLatency.Observe(time.Since(received).Seconds())
 }
 

@@ -98,7 +98,10 @@ func TestBotsAndSystemMessagesAreNotCounted(t *testing.T) {
 	srv := slacktest.NewServer(t)
 	ta := MustRunApp(t, srv, nil)
 	ts := tsOf(base.Add(time.Hour))
-	withTS := func(m map[string]any) map[string]any { m["ts"], m["event_ts"], m["channel"] = ts, ts, channel; return m }
+	withTS := func(m map[string]any) map[string]any {
+		m["ts"], m["event_ts"], m["channel"] = ts, ts, channel
+		return m
+	}
 	envs := []slacktest.Envelope{
 		srv.Event(withTS(map[string]any{"type": "message", "subtype": "bot_message", "bot_id": "B0OTHER0001", "text": "x"})),
 		srv.Event(withTS(map[string]any{"type": "message", "user": srv.BotUserID, "bot_id": srv.BotID, "text": "welcome"})), // the app itself
@@ -127,7 +130,7 @@ func TestMalformedFramesAreRejectedAndChangeNothing(t *testing.T) {
 	id := func() string { return srv.NewEnvelopeID() }
 	tracked := map[string][]byte{ // acked: they carry an envelope_id, and retrying cannot help
 		"unknown envelope type": []byte(`{"envelope_id":"` + id() + `","type":"mystery","payload":{}}`),
-		"no event_id":           []byte(`{"envelope_id":"` + id() + `","type":"events_api","payload":{"event":{"type":"message","user":"U00000001","ts":"`+tsOf(base)+`","channel":"` + channel + `"}}}`),
+		"no event_id":           []byte(`{"envelope_id":"` + id() + `","type":"events_api","payload":{"event":{"type":"message","user":"U00000001","ts":"` + tsOf(base) + `","channel":"` + channel + `"}}}`),
 		"unknown event type":    []byte(`{"envelope_id":"` + id() + `","type":"events_api","payload":{"event_id":"EvX1","event":{"type":"pin_added","user":"U00000001"}}}`),
 		"bad ts":                []byte(`{"envelope_id":"` + id() + `","type":"events_api","payload":{"event_id":"EvX2","event":{"type":"message","user":"U00000001","ts":"yesterday","channel":"` + channel + `"}}}`),
 		"payload not an object": []byte(`{"envelope_id":"` + id() + `","type":"events_api","payload":"oops"}`),

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+	"github.com/redis/go-redis/v9"
+)
+
+func testRedisURL() string {
+	if u := os.Getenv("CLOSEKNIT_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+// syncBuffer is a bytes.Buffer safe for the app's goroutines to log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunServeEndToEnd starts run("serve") with a fake environment against
+// the emulator and a real Redis, waits for /readyz, drives events through,
+// reads them back with run("report --json"), then cancels and checks that
+// run returned cleanly.
+func TestRunServeEndToEnd(t *testing.T) {
+	srv := slacktest.NewServer(t)
+	ns := fmt.Sprintf("cktest-cmd-%d", os.Getpid())
+	env := map[string]string{
+		"SLACK_APP_TOKEN": srv.AppToken, "SLACK_BOT_TOKEN": srv.BotToken, "SLACK_API_URL": srv.APIURL(),
+		"REDIS_URL": testRedisURL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
+		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "America/Los_Angeles",
+		"CLOSEKNIT_STAFF": "U0STAFF0001", "HTTP_ADDR": "127.0.0.1:0",
+	}
+	getenv := func(k string) string { return env[k] }
+	t.Cleanup(func() { cleanNamespace(redis.NewClient(mustParseRedis(t)), ns) })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, getenv, &bytes.Buffer{}, &logs) }()
+
+	addr := waitForLog(t, &logs, `"msg":"http listening"`, `"addr":"`)
+	waitHTTP(t, "http://"+addr+"/readyz", http.StatusOK)
+	if err := srv.WaitConnections(ctxT(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	// Sunday 23:30 and Monday 00:30 in Los Angeles fall in different weeks.
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	sunday := time.Date(2026, 11, 22, 23, 30, 0, 0, la)
+	for i, at := range []time.Time{sunday, sunday.Add(time.Hour), sunday.Add(time.Hour + time.Minute)} {
+		ts := fmt.Sprintf("%d.%06d", at.Unix(), i)
+		if err := srv.SendEnvelope(srv.Event(map[string]any{"type": "message", "user": "U02H7K4N5PQ", "text": "hi",
+			"ts": ts, "event_ts": ts, "channel": "C05R8T2KLMN", "channel_type": "channel"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.WaitAllAcked(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics bytes.Buffer
+	metrics.ReadFrom(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`closeknit_socket_connected 1`, `closeknit_socket_envelopes_total{outcome="counted",type="events_api"} 3`,
+		`closeknit_slack_api_calls_total{method="auth.test",outcome="ok"} 1`, `closeknit_socket_ack_latency_seconds_count`} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	for week, want := range map[string]int64{"2026-W47": 1, "2026-W48": 2} {
+		var out bytes.Buffer
+		if err := run(ctx, []string{"report", "--json", "--week", week}, getenv, &out, &bytes.Buffer{}); err != nil {
+			t.Fatalf("report: %v", err)
+		}
+		var r struct {
+			Community, Channel, Timezone, Week string
+			Messages                           int64
+			Members                            []struct {
+				User     string
+				Messages int64
+			}
+		}
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatalf("report --json: %v\n%s", err, out.String())
+		}
+		if r.Community != "acme" || r.Channel != "C05R8T2KLMN" || r.Timezone != "America/Los_Angeles" || r.Week != week ||
+			r.Messages != want || len(r.Members) != 1 || r.Members[0].User != "U02H7K4N5PQ" || r.Members[0].Messages != want {
+			t.Errorf("report %s: %+v, want %d messages by U02H7K4N5PQ", week, r, want)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v, want nil after cancel", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return within 10s of cancel")
+	}
+	if strings.Contains(logs.String(), srv.BotToken) || strings.Contains(logs.String(), srv.AppToken) {
+		t.Error("a token appears in the logs")
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	t.Parallel()
+	good := map[string]string{
+		"SLACK_APP_TOKEN": "xapp-1-A-1-secret", "SLACK_BOT_TOKEN": "xoxb-secret-bot", "REDIS_URL": testRedisURL(),
+		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "HTTP_ADDR": "127.0.0.1:0",
+	}
+	tests := []struct {
+		name   string
+		change map[string]string
+		want   string
+	}{
+		{"swapped tokens", map[string]string{"SLACK_APP_TOKEN": "xoxb-secret-bot"}, "SLACK_APP_TOKEN: does not start with xapp-"},
+		{"missing bot token", map[string]string{"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN: not set"},
+		{"unknown zone", map[string]string{"CLOSEKNIT_TIMEZONE": "Mars/Olympus"}, "CLOSEKNIT_TIMEZONE"},
+		{"bad cap", map[string]string{"CLOSEKNIT_CAP": "lots"}, "CLOSEKNIT_CAP"},
+		{"no channel", map[string]string{"CLOSEKNIT_CHANNEL": ""}, "CLOSEKNIT_CHANNEL: not set"},
+		{"bad channel", map[string]string{"CLOSEKNIT_CHANNEL": "general"}, "channel \"general\""},
+		{"bad redis scheme", map[string]string{"REDIS_URL": "http://localhost"}, "REDIS_URL"},
+		{"unreachable redis", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL: redis at 127.0.0.1:1 does not answer"},
+		{"api url without slash", map[string]string{"SLACK_API_URL": "https://slack.com/api"}, "SLACK_API_URL"},
+		{"bad staff id", map[string]string{"CLOSEKNIT_STAFF": "alice"}, "staff \"alice\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{}
+			for k, v := range good {
+				env[k] = v
+			}
+			for k, v := range tt.change {
+				env[k] = v
+			}
+			var stderr bytes.Buffer
+			err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, &bytes.Buffer{}, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "secret") || strings.Contains(stderr.String(), "secret") {
+				t.Errorf("a token leaked into the error: %v", err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestConfigFileDeclaresCommunities(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/communities.yaml"
+	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n    timezone: Europe/Paris\n    staff: [U02H7K4N5PQ]\n  - id: beta\n    channel: C0BETA00001\n    cap: 40\n"), 0o644)
+	s := &settings{configFile: path, redisURL: "redis://127.0.0.1:6379/0", namespace: "closeknit", logLevel: "info"}
+	cfg, err := s.load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Communities) != 2 || cfg.Communities[0].Location.String() != "Europe/Paris" || cfg.Communities[1].Cap != 40 || cfg.Communities[0].Cap != 100 {
+		t.Errorf("communities: %+v %+v", cfg.Communities[0], cfg.Communities[1])
+	}
+	os.WriteFile(path, []byte("communities:\n  - id: acme\n    chanel: C05R8T2KLMN\n"), 0o644)
+	if _, err := s.load(false); err == nil || !strings.Contains(err.Error(), "chanel") {
+		t.Errorf("misspelt field: err = %v, want it named", err)
+	}
+}
+
+func TestSandboxPlaysAWeekAndExits(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"sandbox", "--members", "30", "--messages", "200"}, func(string) string { return "" }, &out, &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "The counts match what was played") {
+		t.Errorf("sandbox output lacks the check line:\n%s", out.String())
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"help"}, {}, {"version"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, func(string) string { return "" }, &out, &bytes.Buffer{}); err != nil || out.Len() == 0 {
+			t.Errorf("run %v: %v, output %q", args, err, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Error("unknown command: no error")
+	}
+}
+
+func mustParseRedis(t *testing.T) *redis.Options {
+	o, err := redis.ParseURL(testRedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitForLog waits for a log line containing marker and returns the JSON
+// string value that follows key on it.
+func waitForLog(t *testing.T, logs *syncBuffer, marker, key string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, marker) {
+				_, rest, _ := strings.Cut(line, key)
+				v, _, _ := strings.Cut(rest, `"`)
+				return v
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no log line %s; logs:\n%s", marker, logs.String())
+	return ""
+}
+
+func waitHTTP(t *testing.T, url string, status int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == status {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never answered %d (last: %v)", url, status, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
