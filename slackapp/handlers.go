@@ -107,6 +107,9 @@ func (a *App) publishHome(ctx context.Context, userID string) error {
 		if err != nil {
 			return err
 		}
+		if !c.IsStaff(userID) {
+			r.Members = nil // members see channel totals, never each other's counts
+		}
 		reports = append(reports, r)
 	}
 	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: homeView(reports)})
