@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
@@ -28,6 +29,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cfg, err := s.load(true)
 	if err != nil {
 		return err
+	}
+	if getenv("GOGC") == "" {
+		// The live heap is a few MB while every envelope is ~1.5 KB of
+		// garbage, so at the default GOGC=100 the collector runs dozens of
+		// times a second under load. 400 costs a few MB more and measured
+		// ~13% less CPU per event (closeknit loadtest, 2 cores: 10.4-13.5 ->
+		// 8.8-9.1 µs). An explicit GOGC wins.
+		debug.SetGCPercent(400)
 	}
 	return serveConfig(ctx, cfg, stderr, nil)
 }
