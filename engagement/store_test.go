@@ -3,6 +3,7 @@ package engagement_test
 import (
 	"context"
 	"fmt"
+	"github.com/closeknit/closeknit/engagement/redistest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -14,33 +15,24 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisURL is where tests find a real Redis: CLOSEKNIT_TEST_REDIS_URL, or
-// the local default. Tests fail (never skip) when it does not answer.
-func RedisURL() string {
-	if u := os.Getenv("CLOSEKNIT_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
 var nsSeq atomic.Int64
 
 // MustOpenStore returns a Store on the test Redis under a namespace of its
 // own, so tests run in parallel; the namespace's keys are deleted at the end.
 func MustOpenStore(tb testing.TB, o engagement.Options) (*engagement.Store, *testRedis) {
 	tb.Helper()
-	opt, err := redis.ParseURL(RedisURL())
+	opt, err := redis.ParseURL(redistest.URL())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	rdb := redis.NewClient(opt)
 	ctx := context.Background()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", RedisURL(), err)
+		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", redistest.URL(), err)
 	}
 	o.Namespace = fmt.Sprintf("cktest-%d-%d", os.Getpid(), nsSeq.Add(1))
 	tb.Cleanup(func() {
-		deleteKeys(tb, rdb, o.Namespace+":*")
+		redistest.DeleteKeys(tb, rdb, o.Namespace+":*")
 		rdb.Close()
 	})
 	s := engagement.NewStore(rdb, o)
@@ -320,25 +312,6 @@ func TestReactionRemovalBeforeAdd(t *testing.T) {
 		}
 		if r := mustReport(t, s, c, "2026-W47"); r.Reactions != st.net {
 			t.Errorf("step %d (%s): reactions %d, want %d", i, st.ev.ID, r.Reactions, st.net)
-		}
-	}
-}
-
-// deleteKeys removes the keys matching pattern, a thousand per round trip.
-func deleteKeys(tb testing.TB, rdb *redis.Client, pattern string) {
-	ctx := context.Background()
-	var cursor uint64
-	for {
-		keys, next, err := rdb.Scan(ctx, cursor, pattern, 1000).Result()
-		if err != nil {
-			tb.Errorf("cleanup: %v", err)
-			return
-		}
-		if len(keys) > 0 {
-			rdb.Unlink(ctx, keys...)
-		}
-		if cursor = next; cursor == 0 {
-			return
 		}
 	}
 }

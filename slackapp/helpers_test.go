@@ -3,6 +3,7 @@ package slackapp_test
 import (
 	"context"
 	"fmt"
+	"github.com/closeknit/closeknit/engagement/redistest"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -14,15 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
-
-// The test Redis: CLOSEKNIT_TEST_REDIS_URL, or the local default. Tests
-// fail, never skip, when it does not answer.
-func redisURL() string {
-	if u := os.Getenv("CLOSEKNIT_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
 
 var nsSeq atomic.Int64
 
@@ -47,7 +39,7 @@ type testApp struct {
 // returned nil, and deletes the namespace's keys.
 func MustRunApp(tb testing.TB, srv *slacktest.Server, mod func(*slackapp.Config)) *testApp {
 	tb.Helper()
-	return MustRunAppOn(tb, srv, redisURL(), mod)
+	return MustRunAppOn(tb, srv, redistest.URL(), mod)
 }
 
 // MustRunAppOn is MustRunApp with the Redis at url.
@@ -82,7 +74,7 @@ func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*sl
 	go func() { ta.done <- app.Run(ctx) }()
 	tb.Cleanup(func() {
 		ta.stop(tb)
-		deleteKeys(tb, rdb, ta.ns+":*")
+		redistest.DeleteKeys(tb, rdb, ta.ns+":*")
 		rdb.Close()
 	})
 	ta.waitReady(tb)
@@ -150,23 +142,4 @@ func message(user string, t time.Time, threadTS string) map[string]any {
 		ev["thread_ts"] = threadTS
 	}
 	return ev
-}
-
-// deleteKeys removes the keys matching pattern, a thousand per round trip.
-func deleteKeys(tb testing.TB, rdb *redis.Client, pattern string) {
-	ctx := context.Background()
-	var cursor uint64
-	for {
-		keys, next, err := rdb.Scan(ctx, cursor, pattern, 1000).Result()
-		if err != nil {
-			tb.Errorf("cleanup: %v", err)
-			return
-		}
-		if len(keys) > 0 {
-			rdb.Unlink(ctx, keys...)
-		}
-		if cursor = next; cursor == 0 {
-			return
-		}
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/closeknit/closeknit/engagement/redistest"
 	"net/http"
 	"os"
 	"strings"
@@ -15,13 +16,6 @@ import (
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 	"github.com/redis/go-redis/v9"
 )
-
-func testRedisURL() string {
-	if u := os.Getenv("CLOSEKNIT_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
 
 // syncBuffer is a bytes.Buffer safe for the app's goroutines to log into.
 type syncBuffer struct {
@@ -50,7 +44,7 @@ func TestRunServeEndToEnd(t *testing.T) {
 	ns := fmt.Sprintf("cktest-cmd-%d", os.Getpid())
 	env := map[string]string{
 		"SLACK_APP_TOKEN": srv.AppToken, "SLACK_BOT_TOKEN": srv.BotToken, "SLACK_API_URL": srv.APIURL(),
-		"REDIS_URL": testRedisURL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
+		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
 		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "America/Los_Angeles",
 		"CLOSEKNIT_STAFF": "U0STAFF0001", "HTTP_ADDR": "127.0.0.1:0",
 	}
@@ -134,7 +128,7 @@ func TestRunServeEndToEnd(t *testing.T) {
 func TestConfigErrorsNameTheSetting(t *testing.T) {
 	t.Parallel()
 	good := map[string]string{
-		"SLACK_APP_TOKEN": "xapp-1-A-1-secret", "SLACK_BOT_TOKEN": "xoxb-secret-bot", "REDIS_URL": testRedisURL(),
+		"SLACK_APP_TOKEN": "xapp-1-A-1-secret", "SLACK_BOT_TOKEN": "xoxb-secret-bot", "REDIS_URL": redistest.URL(),
 		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "HTTP_ADDR": "127.0.0.1:0",
 	}
 	tests := []struct {
@@ -221,7 +215,7 @@ func TestHelpAndVersion(t *testing.T) {
 }
 
 func mustParseRedis(t *testing.T) *redis.Options {
-	o, err := redis.ParseURL(testRedisURL())
+	o, err := redis.ParseURL(redistest.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
