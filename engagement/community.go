@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -54,7 +55,7 @@ func (c *Community) IsStaff(userID string) bool { return slices.Contains(c.Staff
 // slackID reports whether s looks like a Slack ID starting with one of the
 // given letters: upper-case letters and digits, 9 to 13 characters.
 func slackID(s, first string) bool {
-	if len(s) < 9 || len(s) > 13 || !containsByte(first, s[0]) {
+	if len(s) < 9 || len(s) > 13 || strings.IndexByte(first, s[0]) < 0 {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
@@ -63,13 +64,4 @@ func slackID(s, first string) bool {
 		}
 	}
 	return true
-}
-
-func containsByte(s string, b byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return true
-		}
-	}
-	return false
 }

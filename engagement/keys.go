@@ -30,9 +30,6 @@ func (k keys) reaction(user, itemTS, emoji string) string {
 	return k.prefix + "rx:" + user + ":" + itemTS + ":" + emoji
 }
 
-// pattern matches every key of the community, for scans.
-func (k keys) pattern() string { return k.prefix + "*" }
-
 // weekKeys are the keys and expiry of one community-week, computed once and
 // reused while events keep falling in the same week (the common case).
 type weekKeys struct {

@@ -1,6 +1,7 @@
 package slackapp
 
 import (
+	"bytes"
 	"errors"
 	"unsafe"
 
@@ -33,7 +34,7 @@ var errMalformed = errors.New("malformed frame")
 // still decoded, and one damaged in a field we need lacks that field and
 // is rejected by the caller.
 func parseEnvelope(frame []byte) (envelope, error) {
-	frame = trimSpace(frame)
+	frame = bytes.TrimSpace(frame)
 	if len(frame) < 2 || frame[0] != '{' || frame[len(frame)-1] != '}' {
 		return envelope{}, errMalformed
 	}
@@ -117,16 +118,6 @@ func parseEvent(payload gjson.Result) slackEvent {
 		return true
 	})
 	return ev
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // bytesToString views b as a string without copying. The caller must not

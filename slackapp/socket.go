@@ -1,6 +1,7 @@
 package slackapp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -219,21 +220,13 @@ func (s *socket) connectOnce(ctx context.Context) (string, error) {
 
 // readFrame reads one message into a buffer of its own: the decoded
 // envelope points into it.
+// 2 KB up front holds a typical message envelope in one allocation.
 func readFrame(r io.Reader) ([]byte, error) {
-	buf := make([]byte, 0, 2048)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+	buf := bytes.NewBuffer(make([]byte, 0, 2048))
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
 	}
+	return buf.Bytes(), nil
 }
 
 func (s *socket) setConnected(up bool) {

@@ -44,12 +44,7 @@ type settings struct {
 // bindSettings fills s from the environment and registers flags that
 // override it. Tokens have no flags: a flag would show them in ps.
 func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
-	env := func(key, def string) string {
-		if v := getenv(key); v != "" {
-			return v
-		}
-		return def
-	}
+	env := func(key, def string) string { return envOr(getenv, key, def) }
 	s := &settings{
 		appToken:     getenv("SLACK_APP_TOKEN"),
 		appTokenFile: getenv("SLACK_APP_TOKEN_FILE"),
@@ -143,6 +138,14 @@ func token(name, value, file, prefix string) (string, error) {
 		return "", fmt.Errorf("%s: does not start with %s; check you did not swap the app and bot tokens", name, prefix)
 	}
 	return value, nil
+}
+
+// envOr returns the environment variable key, or def when it is empty.
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 func splitList(s string) []string {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,7 +95,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	fmt.Fprintf(stdout, "loadtest: %d message envelopes with rich_text blocks, at most %d un-acked, Redis %s, %d CPUs\n\n",
-		*events, *inflight, redactURL(*redisURL), numCPU())
+		*events, *inflight, redactURL(*redisURL), runtime.NumCPU())
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
 	for _, im := range impls {
@@ -285,11 +287,11 @@ func findMetricsURL(pid int) string {
 }
 
 // scrapeMallocs reads go_memstats_mallocs_total, or -1 if there is none.
-func scrapeMallocs(url string) float64 {
-	if url == "" {
+func scrapeMallocs(metricsURL string) float64 {
+	if metricsURL == "" {
 		return -1
 	}
-	resp, err := http.Get(url)
+	resp, err := http.Get(metricsURL)
 	if err != nil {
 		return -1
 	}
@@ -358,31 +360,12 @@ func cleanNamespace(rdb redis.UniversalClient, ns string) {
 // isoWeekUTC formats a week the way the Node peer names its keys.
 func isoWeekUTC(t time.Time) string { return engagement.WeekOf(t, time.UTC).String() }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
+// redactURL hides a password in a Redis URL for printing.
 func redactURL(raw string) string {
-	if i := strings.Index(raw, "@"); i >= 0 {
-		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			return raw[:j+3] + "…" + raw[i:]
-		}
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
 	}
 	return raw
-}
-
-func numCPU() int {
-	n := 0
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "processor") {
-			n++
-		}
-	}
-	return n
 }
 
 // limitedWriter keeps the first n bytes of a child's output, for errors.
