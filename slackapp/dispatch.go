@@ -50,24 +50,33 @@ func (a *App) dispatch(env envelope, err error) {
 			a.handOver()
 		}
 	case env.Type == "slash_commands" || env.Type == "interactive":
-		select {
-		case a.asyncSem <- struct{}{}:
-		default:
+		if !a.goAsync(func() { a.handleInteractive(env, now) }) {
 			a.m.envelope(env.Type, outShed)
 			a.log.Warn("too many commands in flight; dropping", "envelope_id", env.ID)
-			return
 		}
-		a.async.Add(1)
-		go func() {
-			defer func() { <-a.asyncSem; a.async.Done() }()
-			a.handleInteractive(env, now)
-		}()
 	default:
 		// An envelope type this app does not know: ack it so it is not
 		// redelivered forever, and count it.
 		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, now)
 		a.log.Warn("rejected unknown envelope type", "envelope_id", env.ID, "envelope_type", env.Type)
 	}
+}
+
+// goAsync runs fn on a goroutine of its own, at most cap(asyncSem) at once,
+// and reports false without running it when that many are busy. drain waits
+// for them.
+func (a *App) goAsync(fn func()) bool {
+	select {
+	case a.asyncSem <- struct{}{}:
+	default:
+		return false
+	}
+	a.async.Add(1)
+	go func() {
+		defer func() { <-a.asyncSem; a.async.Done() }()
+		fn()
+	}()
+	return true
 }
 
 // handOver gives the envelopes read so far to the workers as one batch. It

@@ -82,21 +82,17 @@ func handleHomeOpened(a *App, ev *slackEvent) (engagement.Event, outcome, error)
 	if ev.Tab != "home" || ev.User == "" {
 		return engagement.Event{}, outIgnored, nil
 	}
-	select {
-	case a.asyncSem <- struct{}{}:
-	default:
-		return engagement.Event{}, outIgnored, nil // busy: the next open refreshes it
-	}
 	user := ev.User
-	a.async.Add(1)
-	go func() {
-		defer func() { <-a.asyncSem; a.async.Done() }()
+	published := a.goAsync(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := a.publishHome(ctx, user); err != nil {
 			a.log.Warn("app home not published", "user_id", user, "err", err)
 		}
-	}()
+	})
+	if !published {
+		return engagement.Event{}, outIgnored, nil // busy: the next open refreshes it
+	}
 	return engagement.Event{}, outHandled, nil
 }
 

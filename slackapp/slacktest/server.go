@@ -221,12 +221,7 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	close(s.quit)
-	conns := make([]*conn, 0, len(s.allConns))
-	for c := range s.allConns {
-		conns = append(conns, c)
-	}
-	s.conns = nil
-	s.notifyLocked()
+	conns := s.detachConnsLocked()
 	s.mu.Unlock()
 
 	err := s.hs.Close()

@@ -403,17 +403,24 @@ func (s *Server) disconnectLocked(c *conn, reason string) {
 	c.mu.Unlock()
 }
 
-// DropConnections closes every connection's TCP socket without a close
-// frame, as when a network path dies. Un-acked envelopes stay tracked and
-// are redelivered on schedule to whichever connection is live by then.
-func (s *Server) DropConnections() {
-	s.mu.Lock()
+// detachConnsLocked takes every connection out of delivery and returns
+// them all, for the caller to close once s.mu is released.
+func (s *Server) detachConnsLocked() []*conn {
 	conns := make([]*conn, 0, len(s.allConns))
 	for c := range s.allConns {
 		conns = append(conns, c)
 	}
 	s.conns = nil
 	s.notifyLocked()
+	return conns
+}
+
+// DropConnections closes every connection's TCP socket without a close
+// frame, as when a network path dies. Un-acked envelopes stay tracked and
+// are redelivered on schedule to whichever connection is live by then.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := s.detachConnsLocked()
 	s.mu.Unlock()
 	for _, c := range conns {
 		c.closeNow()

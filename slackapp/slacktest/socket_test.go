@@ -151,15 +151,19 @@ func TestRedelivery(t *testing.T) {
 	}
 }
 
+// fastRedelivery compresses the ack timeout and the retry schedule to
+// milliseconds.
+func fastRedelivery(s *Server) {
+	s.AckTimeout = 20 * time.Millisecond
+	s.RetrySchedule = []time.Duration{0, 0, 0}
+}
+
 // TestInteractionNotRedelivered checks that, as on Slack, an interaction that
 // is not acked in time is lost rather than retried.
 func TestInteractionNotRedelivered(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(t)
-	srv.Configure(func(s *Server) {
-		s.AckTimeout = 20 * time.Millisecond
-		s.RetrySchedule = []time.Duration{0, 0, 0}
-	})
+	srv.Configure(fastRedelivery)
 	ctx := testContext(t)
 	ws := dialRaw(t, srv)
 
@@ -248,10 +252,7 @@ func TestDisconnectReconnects(t *testing.T) {
 func TestDroppedConnectionRedelivers(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(t)
-	srv.Configure(func(s *Server) {
-		s.AckTimeout = 20 * time.Millisecond
-		s.RetrySchedule = []time.Duration{0, 0, 0}
-	})
+	srv.Configure(fastRedelivery)
 	ctx := testContext(t)
 
 	ws := dialRaw(t, srv)
