@@ -31,14 +31,18 @@ func (k Kind) String() string {
 // bots, no system messages) and stripped of content: the text of a message
 // never reaches this package.
 type Event struct {
-	ID        string     // Slack's event_id: the dedupe key
-	Community *Community // whose channel it happened in
-	Kind      Kind
-	User      string    // who acted
-	At        time.Time // when: the message's ts, or the event's event_ts
-	Reply     bool      // KindMessage: a reply in a thread
-	ItemTS    string    // reactions: the ts of the message reacted to
-	Reaction  string    // reactions: the emoji name
+	ID         string     // Slack's event_id: the dedupe key
+	Community  *Community // whose channel it happened in
+	Kind       Kind
+	User       string    // who acted
+	At         time.Time // when: the message's ts, or the event's event_ts
+	Reply      bool      // KindMessage: a reply in a thread
+	TS         string    // KindMessage: the message's own ts
+	ThreadTS   string    // KindMessage: the parent's ts when Reply
+	ParentUser string    // KindMessage: who wrote the parent when Reply ("" if unknown)
+	ItemTS     string    // reactions: the ts of the message reacted to
+	ItemUser   string    // reactions: who wrote the message reacted to ("" if unknown)
+	Reaction   string    // reactions: the emoji name
 }
 
 // Validate reports why an event can never be recorded. Such events are

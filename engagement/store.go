@@ -105,6 +105,13 @@ func (s *Store) LoadScripts(ctx context.Context) error {
 			return fmt.Errorf("engagement: load scripts: %w", err)
 		}
 	}
+	for _, f := range features {
+		for _, sc := range f.scripts {
+			if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+				return fmt.Errorf("engagement: load scripts: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -160,8 +167,17 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(pending))
+	var extra map[int][]*redis.Cmd // feature scripts by index into pending
 	for j, i := range pending {
 		cmds[j] = s.queue(ctx, pipe, &events[i], markers[i])
+		for _, f := range features {
+			if cmd := f.queue(ctx, s, pipe, &events[i]); cmd != nil {
+				if extra == nil {
+					extra = map[int][]*redis.Cmd{}
+				}
+				extra[j] = append(extra[j], cmd)
+			}
+		}
 	}
 	// Exec's error is the first command's error; each command is checked
 	// on its own below.
@@ -170,6 +186,14 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	noscript := false
 	for j, i := range pending {
 		code, err := cmds[j].Int()
+		if err == nil && code == 1 {
+			results[i] = Result{Outcome: Counted} // even if a feature script must be retried
+		}
+		for _, cmd := range extra[j] {
+			if err == nil {
+				err = cmd.Err()
+			}
+		}
 		switch {
 		case err != nil && isNoScript(err):
 			noscript = true
@@ -177,8 +201,10 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 		case err != nil:
 			s.observe("record", time.Since(start), err)
 			return pending[j:], fmt.Errorf("engagement: record %s: %w", events[i].ID, err)
-		case code == 1:
-			results[i] = Result{Outcome: Counted}
+		case results[i].Outcome == Counted:
+			// Counted now, or on an earlier pass whose feature script
+			// failed: the retry's "duplicate" is the counting script's own
+			// marker.
 		case code == 0:
 			results[i] = Result{Outcome: Duplicate}
 		case code == 2:

@@ -315,3 +315,36 @@ func TestReactionRemovalBeforeAdd(t *testing.T) {
 		}
 	}
 }
+
+func TestLeaseOneHolderAtATime(t *testing.T) {
+	t.Parallel()
+	s, _ := MustOpenStore(t, engagement.Options{})
+	c := testCommunity(t, "UTC")
+	ctx := context.Background()
+	ok, err := s.AcquireLease(ctx, c, "digest", "a", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("first acquire = %v, %v; want true", ok, err)
+	}
+	if ok, _ := s.AcquireLease(ctx, c, "digest", "b", time.Minute); ok {
+		t.Fatal("b took a lease that a holds")
+	}
+	if ok, _ := s.AcquireLease(ctx, c, "digest", "a", time.Minute); !ok {
+		t.Fatal("a could not extend its own lease")
+	}
+	if err := s.ReleaseLease(ctx, c, "digest", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.AcquireLease(ctx, c, "digest", "b", time.Minute); ok {
+		t.Fatal("b's release freed a's lease")
+	}
+	if err := s.ReleaseLease(ctx, c, "digest", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.AcquireLease(ctx, c, "digest", "b", 50*time.Millisecond); !ok {
+		t.Fatal("b could not take a released lease")
+	}
+	time.Sleep(80 * time.Millisecond)
+	if ok, _ := s.AcquireLease(ctx, c, "digest", "a", time.Minute); !ok {
+		t.Fatal("a could not take an expired lease")
+	}
+}

@@ -36,6 +36,9 @@ type Config struct {
 	ClientPing  time.Duration // interval of our own pings; default 15s
 	RetryBudget time.Duration // how long to retry Redis before leaving an envelope un-acked; default 2.5s
 	HTTPClient  *http.Client  // for the Web API; default a client with a 30s timeout
+	// SchedulerTick is how often scheduled jobs (digest, prototype closing,
+	// roster reconciliation, nudges) check whether they are due; default 30s.
+	SchedulerTick time.Duration
 }
 
 // App is a running closeknit Slack app.
@@ -52,6 +55,7 @@ type App struct {
 
 	events   map[string]eventHandler
 	commands map[string]commandHandler
+	jobs     []job
 
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
@@ -91,6 +95,9 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	}
 	if cfg.ClientPing <= 0 {
 		cfg.ClientPing = 15 * time.Second
+	}
+	if cfg.SchedulerTick <= 0 {
+		cfg.SchedulerTick = 30 * time.Second
 	}
 	if cfg.RetryBudget <= 0 {
 		cfg.RetryBudget = 2500 * time.Millisecond
@@ -165,7 +172,12 @@ func (a *App) Run(ctx context.Context) error {
 		a.workers.Add(1)
 		go a.worker()
 	}
+	schedCtx, stopScheduler := context.WithCancel(ctx)
+	scheduler := make(chan struct{})
+	go func() { defer close(scheduler); a.runScheduler(schedCtx) }()
 	err = a.sock.run(ctx) // returns after ctx is cancelled, or on a fatal error
+	stopScheduler()
+	<-scheduler
 	a.drain()
 	if err != nil {
 		return fmt.Errorf("slackapp: %w", err)

@@ -69,10 +69,12 @@ type slackEvent struct {
 	User, BotID     string
 	Channel         string
 	TS, ThreadTS    string
+	ParentUser      string // thread replies: author of the thread's parent
 	EventTS         string
 	Reaction        string
 	ItemChannel     string
 	ItemTS          string
+	ItemUser        string // reactions: author of the message reacted to
 	Tab             string // app_home_opened
 }
 
@@ -102,12 +104,16 @@ func parseEvent(payload gjson.Result) slackEvent {
 					ev.TS = v.Str
 				case "thread_ts":
 					ev.ThreadTS = v.Str
+				case "parent_user_id":
+					ev.ParentUser = v.Str
 				case "event_ts":
 					ev.EventTS = v.Str
 				case "reaction":
 					ev.Reaction = v.Str
 				case "tab":
 					ev.Tab = v.Str
+				case "item_user":
+					ev.ItemUser = v.Str
 				case "item":
 					ev.ItemChannel = v.Get("channel").Str
 					ev.ItemTS = v.Get("ts").Str

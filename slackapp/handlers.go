@@ -32,7 +32,7 @@ func countMessage(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 	}
 	return engagement.Event{
 		ID: ev.EventID, Community: c, Kind: engagement.KindMessage, User: ev.User, At: t,
-		Reply: ev.ThreadTS != "" && ev.ThreadTS != ev.TS,
+		Reply: ev.ThreadTS != "" && ev.ThreadTS != ev.TS, TS: ev.TS, ThreadTS: ev.ThreadTS, ParentUser: ev.ParentUser,
 	}, outCounted, nil
 }
 
@@ -52,7 +52,7 @@ func countReaction(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 	}
 	return engagement.Event{
 		ID: ev.EventID, Community: c, Kind: kind, User: ev.User, At: t,
-		ItemTS: ev.ItemTS, Reaction: ev.Reaction,
+		ItemTS: ev.ItemTS, ItemUser: ev.ItemUser, Reaction: ev.Reaction,
 	}, outCounted, nil
 }
 

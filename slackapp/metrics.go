@@ -17,6 +17,9 @@ type metrics struct {
 	redisLatency   *prometheus.HistogramVec // op
 	redisErrors    *prometheus.CounterVec   // op
 	webAPICalls    *prometheus.CounterVec   // method, outcome
+	jobRuns        *prometheus.CounterVec   // job, outcome
+	jobLastOK      *prometheus.GaugeVec     // job
+	jobDuration    *prometheus.HistogramVec // job
 	lastEnvelope   atomic.Int64             // unix nanoseconds
 	envelopeCounts [numOutcomes]prometheus.Counter
 }
@@ -69,6 +72,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "closeknit_slack_api_calls_total",
 			Help: "Slack Web API calls by method and outcome (ok, ratelimited, http_error, or the Slack error code).",
 		}, []string{"method", "outcome"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "closeknit_job_runs_total",
+			Help: "Scheduled job runs on this replica by job and outcome (ok, error).",
+		}, []string{"job", "outcome"}),
+		jobLastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "closeknit_job_last_success_timestamp_seconds",
+			Help: "Unix time of the job's last successful run on this replica.",
+		}, []string{"job"}),
+		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "closeknit_job_duration_seconds",
+			Help:    "How long scheduled job runs took.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 30, 120},
+		}, []string{"job"}),
 	}
 	sinceLast := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "closeknit_socket_seconds_since_last_envelope",
@@ -83,7 +99,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for o := range numOutcomes {
 		m.envelopeCounts[o] = m.envelopes.WithLabelValues("events_api", outcomeNames[o])
 	}
-	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast)
+	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
+		m.jobRuns, m.jobLastOK, m.jobDuration)
 	return m
 }
 
@@ -106,4 +123,15 @@ func (m *metrics) observeRedis(op string, took time.Duration, err error) {
 	if err != nil {
 		m.redisErrors.WithLabelValues(op).Inc()
 	}
+}
+
+// jobRun records one run of a scheduled job.
+func (m *metrics) jobRun(job string, took time.Duration, err error) {
+	m.jobDuration.WithLabelValues(job).Observe(took.Seconds())
+	if err != nil {
+		m.jobRuns.WithLabelValues(job, "error").Inc()
+		return
+	}
+	m.jobRuns.WithLabelValues(job, "ok").Inc()
+	m.jobLastOK.WithLabelValues(job).SetToCurrentTime()
 }

@@ -1,0 +1,35 @@
+package engagement
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A feature is work beyond the weekly counters that some events need
+// (seats on joins, intros on first posts, prototype tallies on reactions,
+// response times on replies). Its script runs in the same pipelined round
+// trip as the event's counting script, so a batch still costs one round
+// trip, and an event is acked only once every feature recorded it.
+//
+// A feature script must be idempotent on its own, usually with a dedupe
+// marker of its own (featureDedupe): after a partial failure the whole event
+// is retried, and the counting script then reports a duplicate while the
+// feature script runs again.
+type feature struct {
+	name    string
+	scripts []*redis.Script // loaded with the counting scripts
+	// queue adds the feature's script call for e to the pipeline, or
+	// returns nil when the event is none of its business. It must not do
+	// I/O of its own.
+	queue func(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd
+}
+
+// features run for every recorded event, in this order. Each feature file
+// appends itself in an init function.
+var features []feature
+
+// featureDedupe is the dedupe marker of event id for the named feature.
+func (k keys) featureDedupe(eventID, feature string) string {
+	return k.prefix + "ev:" + eventID + ":" + feature
+}

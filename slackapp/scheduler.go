@@ -1,0 +1,90 @@
+package slackapp
+
+import (
+	"context"
+	"crypto/rand"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+)
+
+// job is background work that runs every so often for each community, on
+// one replica at a time: the scheduler takes a Redis lease per community and
+// job before running it. Jobs are idempotent (they decide from Redis what is
+// due and mark what they did), so a job that dies half-way is simply run
+// again on the next tick, by whichever replica gets the lease.
+type job struct {
+	name  string
+	every time.Duration
+	run   func(ctx context.Context, a *App, c *engagement.Community) error
+}
+
+// schedule registers a job; call it from routes.
+func (a *App) schedule(name string, every time.Duration, run func(ctx context.Context, a *App, c *engagement.Community) error) {
+	a.jobs = append(a.jobs, job{name: name, every: every, run: run})
+}
+
+// leaseTTL bounds how long one run of a job may take before another
+// replica may start it again.
+const leaseTTL = 2 * time.Minute
+
+// runScheduler ticks every cfg.SchedulerTick until ctx is cancelled and
+// runs each job that is due. The first tick is immediate, so work missed
+// while the app was down (a digest, a closing prototype) is done at start.
+func (a *App) runScheduler(ctx context.Context) {
+	holder := rand.Text() // this replica
+	last := map[string]time.Time{}
+	t := time.NewTicker(a.cfg.SchedulerTick)
+	defer t.Stop()
+	for {
+		a.runDueJobs(ctx, holder, last)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runDueJobs runs, for every community, the jobs whose interval has passed
+// since they last ran here.
+func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]time.Time) {
+	now := time.Now()
+	for _, j := range a.jobs {
+		if !last[j.name].IsZero() && now.Sub(last[j.name]) < j.every {
+			continue
+		}
+		last[j.name] = now
+		for _, c := range a.cfg.Communities {
+			a.runJob(ctx, holder, j, c)
+		}
+	}
+}
+
+func (a *App) runJob(ctx context.Context, holder string, j job, c *engagement.Community) {
+	ok, err := a.store.AcquireLease(ctx, c, "job:"+j.name, holder, leaseTTL)
+	if err != nil {
+		a.log.Warn("scheduler: lease not taken", "job", j.name, "community", c.ID, "err", err)
+		return
+	}
+	if !ok {
+		return // another replica runs it
+	}
+	defer func() {
+		// Released even when ctx is done, so a restarting replica need not
+		// wait for the lease to expire.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := a.store.ReleaseLease(rctx, c, "job:"+j.name, holder); err != nil {
+			a.log.Warn("scheduler: lease not released", "job", j.name, "community", c.ID, "err", err)
+		}
+	}()
+	jctx, cancel := context.WithTimeout(ctx, leaseTTL)
+	defer cancel()
+	start := time.Now()
+	err = j.run(jctx, a, c)
+	a.m.jobRun(j.name, time.Since(start), err)
+	if err != nil {
+		a.log.Error("scheduled job failed", "job", j.name, "community", c.ID, "err", err)
+	}
+}
