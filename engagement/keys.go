@@ -14,6 +14,8 @@ import (
 //	ns:{c}:w:<YYYY-Www>:posters    set     users who posted that week
 //	ns:{c}:w:<YYYY-Www>:active     set     users who posted or reacted that week
 //	ns:{c}:rx:<user>:<item_ts>:<emoji>  string  week a reaction was counted in (for removals)
+//	ns:{c}:w:<YYYY-Www>:posts      hash    top-level post ts -> author ("-" if opted out); see response.go
+//	ns:{c}:w:<YYYY-Www>:answers    hash    post ts -> unix µs of its first reply or reaction by someone else
 type keys struct {
 	prefix string // "ns:{c}:"
 }
@@ -33,10 +35,11 @@ func (k keys) reaction(user, itemTS, emoji string) string {
 // weekKeys are the keys and expiry of one community-week, computed once and
 // reused while events keep falling in the same week (the common case).
 type weekKeys struct {
-	keys                  keys
-	week                  Week
-	hash, posters, active string
-	expireAtArg, weekArg  any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
+	keys                   keys
+	week                   Week
+	hash, posters, active  string
+	posts, answers, optout string // response.go
+	expireAtArg, weekArg   any    // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
@@ -46,6 +49,9 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 		hash:        k.week(w),
 		posters:     k.posters(w),
 		active:      k.active(w),
+		posts:       k.week(w) + ":posts",
+		answers:     k.week(w) + ":answers",
+		optout:      k.prefix + "optout",
 		expireAtArg: any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
 		weekArg:     any(w.String()),
 	}
