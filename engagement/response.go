@@ -35,7 +35,9 @@ func init() {
 var postScript = redis.NewScript(`
 local who = ARGV[3]
 if redis.call('SISMEMBER', KEYS[2], who) == 1 then who = '-' end
-if redis.call('HSETNX', KEYS[1], ARGV[2], who) == 1 then redis.call('EXPIREAT', KEYS[1], ARGV[1]) end
+if redis.call('HSETNX', KEYS[1], ARGV[2], who) == 1 and redis.call('HLEN', KEYS[1]) == 1 then
+  redis.call('EXPIREAT', KEYS[1], ARGV[1])
+end
 return 1
 `)
 

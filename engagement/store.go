@@ -167,16 +167,14 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(pending))
-	var extra map[int][]*redis.Cmd // feature scripts by index into pending
+	// Feature scripts: extra[j*nf+f] is feature f's call for pending[j], or
+	// nil. One allocation per batch, not per event: this is the hot path.
+	nf := len(features)
+	extra := make([]*redis.Cmd, len(pending)*nf)
 	for j, i := range pending {
 		cmds[j] = s.queue(ctx, pipe, &events[i], markers[i])
-		for _, f := range features {
-			if cmd := f.queue(ctx, s, pipe, &events[i]); cmd != nil {
-				if extra == nil {
-					extra = map[int][]*redis.Cmd{}
-				}
-				extra[j] = append(extra[j], cmd)
-			}
+		for f := range features {
+			extra[j*nf+f] = features[f].queue(ctx, s, pipe, &events[i])
 		}
 	}
 	// Exec's error is the first command's error; each command is checked
@@ -189,8 +187,8 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 		if err == nil && code == 1 {
 			results[i] = Result{Outcome: Counted} // even if a feature script must be retried
 		}
-		for _, cmd := range extra[j] {
-			if err == nil {
+		for _, cmd := range extra[j*nf : (j+1)*nf] {
+			if err == nil && cmd != nil {
 				err = cmd.Err()
 			}
 		}

@@ -1,0 +1,343 @@
+package engagement
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// KPIs are the figures of one community-week that the digest, the staff
+// Home and `closeknit digest --format json` show. The JSON field names are
+// a stable contract (issue 6): rates are fractions 0-1, durations seconds.
+type KPIs struct {
+	Community string    `json:"community"`
+	Channel   string    `json:"channel"`
+	Timezone  string    `json:"timezone"`
+	Week      string    `json:"week"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	AsOf      time.Time `json:"as_of"` // when computed: answers and unanswered posts are as of then
+
+	Messages           int64   `json:"messages"` // top-level posts and thread replies, staff included
+	MessagesPrevWeek   int64   `json:"messages_prev_week"`
+	MessagesChange     float64 `json:"messages_change"` // vs the previous week, as a fraction (0.25 = +25%); 0 without a previous week
+	Messages4wAvg      float64 `json:"messages_4w_avg"` // mean of the four weeks before
+	MessagesVs4wAvg    float64 `json:"messages_vs_4w_avg"`
+	ThreadReplies      int64   `json:"thread_replies"`
+	Reactions          int64   `json:"reactions"`
+	ActivePosters      int64   `json:"active_posters"`
+	ActiveParticipants int64   `json:"active_participants"` // posted or reacted
+	PrevActivePosters  int64   `json:"active_posters_prev_week"`
+
+	Seated            int     `json:"seated"`
+	Cap               int     `json:"cap"`
+	Waitlist          int     `json:"waitlist"`
+	ParticipationRate float64 `json:"participation_rate"`  // customers who posted ÷ seated members
+	MessagesPerMember float64 `json:"messages_per_member"` // customers' messages ÷ seated members
+	Top10Share        float64 `json:"top10_share"`         // share of customers' messages by the top 10% of members
+
+	TopLevelPosts             int          `json:"top_level_posts"` // by customers
+	ResponseTimeMedianSeconds float64      `json:"response_time_median_seconds"`
+	ResponseRate24h           float64      `json:"response_rate_24h"` // of posts at least 24 h old, the share answered within 24 h
+	Unanswered                []Unanswered `json:"unanswered"`
+
+	Retention       float64       `json:"retention"` // of last week's customer posters, the share who posted again
+	Lapsing         []Lapsing     `json:"lapsing"`
+	TopContributors []Contributor `json:"top_contributors"`
+	NewMembers      []NewMember   `json:"new_members"`
+	Prototypes      []any         `json:"prototypes"`
+	History         []WeekPoint   `json:"history"` // the 12 weeks ending with this one, oldest first
+}
+
+// Unanswered is a customer's top-level post with no reply or reaction from
+// anyone else after 24 h. User is empty for a member who opted out.
+type Unanswered struct {
+	User      string `json:"user"`
+	TS        string `json:"ts"`
+	Permalink string `json:"permalink"`
+}
+
+// Lapsing is a member who used to post and went quiet.
+type Lapsing struct {
+	User           string `json:"user"`
+	LastActiveWeek string `json:"last_active_week"`
+}
+
+// Contributor is an ambassador candidate: a customer by messages.
+type Contributor struct {
+	User     string `json:"user"`
+	Messages int64  `json:"messages"`
+}
+
+// NewMember is someone seated during the week.
+type NewMember struct {
+	User   string    `json:"user"`
+	Joined time.Time `json:"joined"`
+	Intro  bool      `json:"intro"`
+}
+
+// WeekPoint is one week of the chart.
+type WeekPoint struct {
+	Week               string `json:"week"`
+	Messages           int64  `json:"messages"`
+	ActiveParticipants int64  `json:"active_participants"`
+}
+
+// KPIOptions tune what counts as lapsing and how many names are listed.
+type KPIOptions struct {
+	LapsingMinWeeks int // active in at least this many of the last 12 weeks; default 4
+	TopContributors int // how many to list; default 5
+}
+
+// HistoryWeeks is how far back the KPIs look: the chart, lapsing members.
+const HistoryWeeks = 12
+
+// Quiet reports a week without any activity: the digest then says so in a
+// line instead of a page of zeros.
+func (k *KPIs) Quiet() bool {
+	return k.Messages == 0 && k.Reactions == 0 && len(k.NewMembers) == 0 && len(k.Unanswered) == 0
+}
+
+// Permalink is a link to a message that Slack clients open in place.
+func Permalink(channel, ts string) string {
+	return "https://slack.com/archives/" + channel + "/p" + strings.Replace(ts, ".", "", 1)
+}
+
+// KPIs computes week w's figures for community c as of the store's clock.
+// It reads the week's report, then the 12 weeks of history, the week's
+// posts and answers and the opt-out set in one pipelined round trip.
+func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*KPIs, error) {
+	if o.LapsingMinWeeks <= 0 {
+		o.LapsingMinWeeks = 4
+	}
+	if o.TopContributors <= 0 {
+		o.TopContributors = 5
+	}
+	r, err := s.Report(ctx, c, w)
+	if err != nil {
+		return nil, err
+	}
+	k := s.keys(c)
+	weeks := make([]Week, HistoryWeeks) // oldest first; weeks[11] == w
+	weeks[HistoryWeeks-1] = w
+	for i := HistoryWeeks - 2; i >= 0; i-- {
+		weeks[i] = weeks[i+1].Prev()
+	}
+	start := time.Now()
+	pipe := s.rdb.Pipeline()
+	msgs := make([]*redis.StringCmd, HistoryWeeks)
+	active := make([]*redis.IntCmd, HistoryWeeks)
+	posters := make([]*redis.StringSliceCmd, HistoryWeeks)
+	for i, wk := range weeks {
+		msgs[i] = pipe.HGet(ctx, k.week(wk), fieldMessages)
+		active[i] = pipe.SCard(ctx, k.active(wk))
+		posters[i] = pipe.SMembers(ctx, k.posters(wk))
+	}
+	posts := pipe.HGetAll(ctx, k.week(w)+":posts")
+	answers := pipe.HGetAll(ctx, k.week(w)+":answers")
+	optout := pipe.SMembers(ctx, k.prefix+"optout")
+	_, err = pipe.Exec(ctx)
+	s.observe("kpis", time.Since(start), err)
+	if err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("engagement: kpis %s %s: %w", c.ID, w, err)
+	}
+	out := &KPIs{
+		Community: c.ID, Channel: c.Channel, Timezone: c.Location.String(), Week: w.String(),
+		Start: w.Start(c.Location), End: w.End(c.Location), AsOf: s.now(),
+		Messages: r.Messages, ThreadReplies: r.ThreadReplies, Reactions: r.Reactions,
+		ActivePosters: r.ActivePosters, ActiveParticipants: r.ActiveParticipants,
+		Cap: c.Cap, Unanswered: []Unanswered{}, Lapsing: []Lapsing{}, TopContributors: []Contributor{},
+		NewMembers: []NewMember{}, Prototypes: []any{},
+	}
+	out.History = make([]WeekPoint, HistoryWeeks)
+	for i, wk := range weeks {
+		n, _ := strconv.ParseInt(msgs[i].Val(), 10, 64) // absent: 0
+		out.History[i] = WeekPoint{Week: wk.String(), Messages: n, ActiveParticipants: active[i].Val()}
+	}
+	out.MessagesPrevWeek = out.History[HistoryWeeks-2].Messages
+	out.MessagesChange = change(float64(out.Messages), float64(out.MessagesPrevWeek))
+	var sum int64
+	for _, p := range out.History[HistoryWeeks-5 : HistoryWeeks-1] {
+		sum += p.Messages
+	}
+	out.Messages4wAvg = float64(sum) / 4
+	out.MessagesVs4wAvg = change(float64(out.Messages), out.Messages4wAvg)
+	out.PrevActivePosters = int64(len(posters[HistoryWeeks-2].Val()))
+
+	hidden := map[string]bool{} // staff and opted-out members are never named
+	for _, u := range optout.Val() {
+		hidden[u] = true
+	}
+	for _, u := range c.Staff {
+		hidden[u] = true
+	}
+	if err := s.addMembership(ctx, c, w, out); err != nil {
+		return nil, err
+	}
+	customerKPIs(out, c, r, posters, o)
+	responseKPIs(out, c, posts.Val(), answers.Val())
+	lapsing(out, c, weeks, posters, hidden, o.LapsingMinWeeks)
+	for _, m := range r.Members {
+		if len(out.TopContributors) == o.TopContributors {
+			break
+		}
+		if m.Messages > 0 && !hidden[m.User] {
+			out.TopContributors = append(out.TopContributors, Contributor{User: m.User, Messages: m.Messages})
+		}
+	}
+	return out, nil
+}
+
+// addMembership fills seats, waitlist and new members. Until the roster
+// (issue 3) is in this package it leaves them zero.
+func (s *Store) addMembership(ctx context.Context, c *Community, w Week, out *KPIs) error {
+	return nil
+}
+
+// customerKPIs are the figures about customers (everyone but staff):
+// participation, messages per member, concentration, retention.
+func customerKPIs(out *KPIs, c *Community, r *Report, posters []*redis.StringSliceCmd, o KPIOptions) {
+	cur, prev := posters[HistoryWeeks-1].Val(), posters[HistoryWeeks-2].Val()
+	customerPosters := 0
+	thisWeek := make(map[string]bool, len(cur))
+	for _, u := range cur {
+		thisWeek[u] = true
+		if !c.IsStaff(u) {
+			customerPosters++
+		}
+	}
+	// Customers' messages: the total less staff's own counts, so that
+	// opted-out members (who have no per-person counts) still count.
+	customerMsgs := r.Messages
+	var counts []int64
+	for _, m := range r.Members {
+		if c.IsStaff(m.User) {
+			customerMsgs -= m.Messages
+		} else if m.Messages > 0 {
+			counts = append(counts, m.Messages) // already most first
+		}
+	}
+	if out.Seated > 0 {
+		out.ParticipationRate = min(1, float64(customerPosters)/float64(out.Seated))
+		out.MessagesPerMember = float64(customerMsgs) / float64(out.Seated)
+	}
+	// The top 10% of members, at least one: of seated members when the
+	// roster is known, else of those who posted.
+	top := int(math.Ceil(float64(out.Seated) / 10))
+	if out.Seated == 0 {
+		top = int(math.Ceil(float64(len(counts)) / 10))
+	}
+	if customerMsgs > 0 {
+		var n int64
+		for i := 0; i < top && i < len(counts); i++ {
+			n += counts[i]
+		}
+		out.Top10Share = min(1, float64(n)/float64(customerMsgs))
+	}
+	back, lastWeek := 0, 0
+	for _, u := range prev {
+		if c.IsStaff(u) {
+			continue
+		}
+		lastWeek++
+		if thisWeek[u] {
+			back++
+		}
+	}
+	if lastWeek > 0 {
+		out.Retention = float64(back) / float64(lastWeek)
+	}
+}
+
+// responseKPIs: median time to first answer, share answered within 24 h,
+// and posts still unanswered after 24 h, for the customers' top-level
+// posts of the week.
+func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string) {
+	var times []float64
+	eligible, within := 0, 0
+	for ts, author := range posts {
+		if c.IsStaff(author) {
+			continue
+		}
+		at, err := ParseTS(ts)
+		if err != nil {
+			continue
+		}
+		out.TopLevelPosts++
+		ripe := !at.Add(24 * time.Hour).After(out.AsOf) // its 24 h are over
+		if ripe {
+			eligible++
+		}
+		us, err := strconv.ParseInt(answers[ts], 10, 64)
+		if err != nil { // no answer yet
+			if ripe {
+				user := author
+				if user == "-" {
+					user = "" // opted out: listed, never named
+				}
+				out.Unanswered = append(out.Unanswered, Unanswered{User: user, TS: ts, Permalink: Permalink(c.Channel, ts)})
+			}
+			continue
+		}
+		d := max(0, time.UnixMicro(us).Sub(at))
+		times = append(times, d.Seconds())
+		if ripe && d <= 24*time.Hour {
+			within++
+		}
+	}
+	out.ResponseTimeMedianSeconds = median(times)
+	if eligible > 0 {
+		out.ResponseRate24h = float64(within) / float64(eligible)
+	}
+	slices.SortFunc(out.Unanswered, func(a, b Unanswered) int { return strings.Compare(a.TS, b.TS) })
+}
+
+// lapsing lists customers who posted in at least minWeeks of the 12 weeks
+// ending with this one but in neither of the last two.
+func lapsing(out *KPIs, c *Community, weeks []Week, posters []*redis.StringSliceCmd, hidden map[string]bool, minWeeks int) {
+	active := map[string]int{}
+	last := map[string]int{}
+	for i := range HistoryWeeks {
+		for _, u := range posters[i].Val() {
+			active[u]++
+			last[u] = i
+		}
+	}
+	for u, n := range active {
+		if n >= minWeeks && last[u] < HistoryWeeks-2 && !hidden[u] {
+			out.Lapsing = append(out.Lapsing, Lapsing{User: u, LastActiveWeek: weeks[last[u]].String()})
+		}
+	}
+	slices.SortFunc(out.Lapsing, func(a, b Lapsing) int {
+		if a.LastActiveWeek != b.LastActiveWeek {
+			return strings.Compare(b.LastActiveWeek, a.LastActiveWeek) // most recently active first
+		}
+		return strings.Compare(a.User, b.User)
+	})
+}
+
+// change is (now-before)/before, or 0 when there is nothing to compare with.
+func change(now, before float64) float64 {
+	if before == 0 {
+		return 0
+	}
+	return (now - before) / before
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
