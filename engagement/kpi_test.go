@@ -1,0 +1,152 @@
+package engagement_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// kpiFixture is a community in Los Angeles with 12 weeks of history whose
+// KPIs for 2026-W47 are worked out by hand in TestKPIsHandComputed.
+type kpiFixture struct {
+	c    *engagement.Community
+	loc  *time.Location
+	asOf time.Time
+	seq  int
+	evs  []engagement.Event
+}
+
+const (
+	uA, uB, uC, uD = "UA0000001", "UB0000001", "UC0000001", "UD0000001"
+	uStaff         = "USTAFF001"
+	uOpt           = "UOPT00001"
+)
+
+func (f *kpiFixture) id() string { f.seq++; return fmt.Sprintf("Ev%04d", f.seq) }
+
+// day is the local time on day d (Monday=0) of week n of 2026 at hh:mm.
+func (f *kpiFixture) day(n, d, hh, mm int) time.Time {
+	s := engagement.Week{Year: 2026, Num: n}.Start(f.loc)
+	return time.Date(s.Year(), s.Month(), s.Day()+d, hh, mm, 0, 0, f.loc)
+}
+
+func (f *kpiFixture) posts(n int, users ...string) {
+	for i, u := range users {
+		f.evs = append(f.evs, post(f.c, f.id(), u, f.day(n, 2, 12, i)))
+	}
+}
+
+func newKPIFixture(t *testing.T) *kpiFixture {
+	loc := mustLoc(t, "America/Los_Angeles")
+	f := &kpiFixture{loc: loc}
+	f.c = &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: loc, Cap: 100, Staff: []string{uStaff}}
+	f.asOf = f.day(48, 0, 9, 0) // Monday 23 Nov 09:00, when the W47 digest goes out
+	// History, one top-level post per name at Wednesday noon.
+	f.posts(35, "UOLD00001")
+	f.posts(36, "UEXACT001", "UOLD00001")
+	f.posts(37, "UEXACT001", "UOLD00001")
+	f.posts(38, "UEXACT001", "UOLD00001", "ULAPSE002")
+	f.posts(39, "UEXACT001", "ULAPSE002")
+	f.posts(40, "ULAPSE001", uOpt, "ULAPSE002")
+	f.posts(41, "ULAPSE001", uOpt)
+	f.posts(42, "ULAPSE001", uOpt, "UFILL0001")
+	f.posts(43, "ULAPSE001", uOpt)
+	f.posts(44, "UFEW00001", "UFILL0001", "UFILL0001", "UFILL0001", "UFILL0001", "UFILL0001")
+	f.posts(45, "ULAPSE001", "UFEW00001", "UFILL0001", "UFILL0001")
+	f.posts(46, uA, uA, uB, uC, uStaff, "ULAPSE002")
+	// Week 47.
+	p1, p2, p3, p4 := f.day(47, 0, 10, 0), f.day(47, 1, 10, 0), f.day(47, 2, 9, 0), f.day(47, 6, 20, 0)
+	p5, p6, p7, p8 := f.day(47, 3, 15, 0), f.day(47, 4, 8, 0), f.day(47, 4, 9, 0), f.day(47, 5, 11, 0)
+	c := f.c
+	f.evs = append(f.evs,
+		post(c, f.id(), uA, p1), post(c, f.id(), uA, p2), post(c, f.id(), uB, p3), post(c, f.id(), uD, p4),
+		post(c, f.id(), uC, p5), post(c, f.id(), uOpt, p6), post(c, f.id(), uStaff, p7), post(c, f.id(), uA, p8),
+		reply(c, f.id(), uStaff, f.day(47, 2, 12, 0), p2, uA), // p2 answered after 26 h
+		reply(c, f.id(), uB, p3.Add(5*time.Minute), p3, uB),   // own thread: no answer
+		reply(c, f.id(), uA, p3.Add(20*time.Minute), p3, uB),  // p3 answered after 1200 s
+		react(c, f.id(), uB, p1.Add(30*time.Minute), p1, uA),  // p1 answered after 1800 s
+		react(c, f.id(), uC, p8.Add(time.Hour), p8, uA),       // p8 answered after 3600 s
+		react(c, f.id(), uC, p5.Add(time.Hour), p5, uC),       // own post: no answer
+	)
+	return f
+}
+
+func TestKPIsHandComputed(t *testing.T) {
+	t.Parallel()
+	f := newKPIFixture(t)
+	s, rdb := MustOpenStore(t, engagement.Options{Now: func() time.Time { return f.asOf }})
+	if err := rdb.SAdd(context.Background(), rdb.ns+":{acme}:optout", uOpt).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, s, f.evs...)
+	got, err := s.KPIs(context.Background(), f.c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := func(n, d, hh int) string { return tsAt(f.day(n, d, hh, 0)) }
+	want := &engagement.KPIs{
+		Community: "acme", Channel: "C05R8T2KLMN", Timezone: "America/Los_Angeles", Week: "2026-W47",
+		Start: f.day(47, 0, 0, 0), End: f.day(48, 0, 0, 0), AsOf: f.asOf,
+		// 8 top-level posts and 3 replies; 4 weeks before: 2, 6, 4, 6.
+		Messages: 11, MessagesPrevWeek: 6, MessagesChange: 5.0 / 6, Messages4wAvg: 4.5, MessagesVs4wAvg: 6.5 / 4.5,
+		ThreadReplies: 3, Reactions: 3,
+		ActivePosters: 6, ActiveParticipants: 6, PrevActivePosters: 5, // W46: uA, uB, uC, staff, ULAPSE002
+		Cap: 100,
+		// No roster: the top 10% of the 5 customers who posted is 1 (uA, 4
+		// messages) of the customers' 9 (11 less staff's 2).
+		Top10Share: 4.0 / 9,
+		// p1..p6 and p8 (p7 is staff's). Answered: 1200, 1800, 3600, 93600 s.
+		// Ripe (24 h old): all but p4; within 24 h: p1, p3, p8.
+		TopLevelPosts: 7, ResponseTimeMedianSeconds: 2700, ResponseRate24h: 3.0 / 6,
+		Unanswered: []engagement.Unanswered{
+			{User: uC, TS: ts(47, 3, 15), Permalink: "https://slack.com/archives/C05R8T2KLMN/p" + fmt.Sprint(f.day(47, 3, 15, 0).Unix()) + "000000"},
+			{User: "", TS: ts(47, 4, 8), Permalink: "https://slack.com/archives/C05R8T2KLMN/p" + fmt.Sprint(f.day(47, 4, 8, 0).Unix()) + "000000"},
+		},
+		// Customers posting in W46: uA, uB, uC, ULAPSE002; back in W47: 3.
+		Retention: 0.75,
+		// At least 4 of W36..W47 and none in W46, W47. UOLD's W35 is outside
+		// the window; UFILL has 3; ULAPSE002 posted in W46; uOpt is never named.
+		Lapsing: []engagement.Lapsing{{User: "ULAPSE001", LastActiveWeek: "2026-W45"}, {User: "UEXACT001", LastActiveWeek: "2026-W39"}},
+		// uC before uD: same messages, uC reacted once.
+		TopContributors: []engagement.Contributor{{User: uA, Messages: 4}, {User: uB, Messages: 2}, {User: uC, Messages: 1}, {User: uD, Messages: 1}},
+		NewMembers:      []engagement.NewMember{},
+		Prototypes:      []any{},
+		History: []engagement.WeekPoint{
+			{"2026-W36", 2, 2}, {"2026-W37", 2, 2}, {"2026-W38", 3, 3}, {"2026-W39", 2, 2},
+			{"2026-W40", 3, 3}, {"2026-W41", 2, 2}, {"2026-W42", 3, 3}, {"2026-W43", 2, 2},
+			{"2026-W44", 6, 2}, {"2026-W45", 4, 3}, {"2026-W46", 6, 5}, {"2026-W47", 11, 6},
+		},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("KPIs (-want +got):\n%s", diff)
+	}
+	if got.Quiet() {
+		t.Errorf("a week with 11 messages is not quiet")
+	}
+	// Lapsing depends on the threshold: at 5 weeks only ULAPSE001 is left.
+	got5, err := s.KPIs(context.Background(), f.c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{LapsingMinWeeks: 5, TopContributors: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got5.Lapsing) != 1 || got5.Lapsing[0].User != "ULAPSE001" || len(got5.TopContributors) != 2 {
+		t.Errorf("min 5 weeks, 2 contributors: lapsing %v, top %v", got5.Lapsing, got5.TopContributors)
+	}
+}
+
+func TestKPIsQuietWeek(t *testing.T) {
+	t.Parallel()
+	s, _ := MustOpenStore(t, engagement.Options{})
+	c := testCommunity(t, "Pacific/Auckland")
+	got, err := s.KPIs(context.Background(), c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Quiet() || got.Messages != 0 || got.MessagesChange != 0 || got.ResponseRate24h != 0 || len(got.History) != 12 {
+		t.Errorf("empty week: %+v", got)
+	}
+}
