@@ -1,0 +1,117 @@
+package engagement
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The weekly digest goes out exactly once per community and week. The
+// scheduler's lease keeps two replicas from sending at the same time; this
+// marker keeps the digest from going out twice over time (restarts, a job
+// cut short):
+//
+//	ns:{c}:digest:<YYYY-Www>  hash  state (sending|sent), claimed_at (unix s),
+//	                                ts (the posted message), chart (tried|ok|failed)
+//
+// A sender first claims the week ("sending"). Finding "sending" instead of
+// a fresh claim means an earlier attempt stopped somewhere between claiming
+// and marking the digest sent: it may or may not have posted, and the
+// sender must look in the channel before posting again (slackapp does, by
+// the message's metadata). No per-person data is stored here.
+
+// Digest states.
+const (
+	DigestSending = "sending"
+	DigestSent    = "sent"
+)
+
+// DigestState is what the marker says about a week's digest.
+type DigestState struct {
+	State     string    // DigestSending or DigestSent
+	Fresh     bool      // this call made the claim: no earlier attempt
+	ClaimedAt time.Time // when the first attempt claimed the week
+	TS        string    // the message, once sent
+	Chart     string    // "", "tried", "ok", "failed"
+}
+
+func (k keys) digest(w Week) string { return k.prefix + "digest:" + w.String() }
+
+// claimDigestScript claims a week's digest unless a claim exists, and
+// returns the marker.
+//
+//	KEYS[1] marker  ARGV[1] now (unix s)  ARGV[2] expiry (unix s)
+//	Returns {fresh (1|0), state, claimed_at, ts, chart}.
+var claimDigestScript = redis.NewScript(`
+local fresh = 0
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'state', 'sending', 'claimed_at', ARGV[1])
+  redis.call('EXPIREAT', KEYS[1], ARGV[2])
+  fresh = 1
+end
+local v = redis.call('HMGET', KEYS[1], 'state', 'claimed_at', 'ts', 'chart')
+return {fresh, v[1] or '', v[2] or '', v[3] or '', v[4] or ''}
+`)
+
+// ClaimDigest claims week w's digest of c, or reports the claim or sent
+// digest that is already there.
+func (s *Store) ClaimDigest(ctx context.Context, c *Community, w Week) (DigestState, error) {
+	start := time.Now()
+	exp := w.End(c.Location).Add(s.retention).Unix()
+	v, err := claimDigestScript.Run(ctx, s.rdb, []string{s.keys(c).digest(w)}, s.now().Unix(), exp).Slice()
+	s.observe("digest", time.Since(start), err)
+	if err != nil || len(v) != 5 {
+		return DigestState{}, fmt.Errorf("engagement: claim digest %s %s: %v", c.ID, w, err)
+	}
+	str := func(i int) string { x, _ := v[i].(string); return x }
+	fresh, _ := v[0].(int64)
+	claimed, _ := strconv.ParseInt(str(2), 10, 64)
+	return DigestState{State: str(1), Fresh: fresh == 1, ClaimedAt: time.Unix(claimed, 0), TS: str(3), Chart: str(4)}, nil
+}
+
+// MarkDigestSent records that week w's digest of c is the message ts.
+func (s *Store) MarkDigestSent(ctx context.Context, c *Community, w Week, ts string) error {
+	return s.setDigest(ctx, c, w, "state", DigestSent, "ts", ts)
+}
+
+// MarkDigestChart records what became of the digest's chart ("tried"
+// before uploading, then "ok" or "failed"): it is uploaded at most once.
+func (s *Store) MarkDigestChart(ctx context.Context, c *Community, w Week, outcome string) error {
+	return s.setDigest(ctx, c, w, "chart", outcome)
+}
+
+// DigestStatus reads the marker of week w's digest; State is "" if none.
+func (s *Store) DigestStatus(ctx context.Context, c *Community, w Week) (DigestState, error) {
+	start := time.Now()
+	v, err := s.rdb.HGetAll(ctx, s.keys(c).digest(w)).Result()
+	s.observe("digest", time.Since(start), err)
+	if err != nil {
+		return DigestState{}, fmt.Errorf("engagement: digest status %s %s: %w", c.ID, w, err)
+	}
+	claimed, _ := strconv.ParseInt(v["claimed_at"], 10, 64)
+	return DigestState{State: v["state"], ClaimedAt: time.Unix(claimed, 0), TS: v["ts"], Chart: v["chart"]}, nil
+}
+
+func (s *Store) setDigest(ctx context.Context, c *Community, w Week, fv ...string) error {
+	start := time.Now()
+	args := make([]any, len(fv))
+	for i, x := range fv {
+		args[i] = x
+	}
+	// HSET on an existing marker only: a marker that expired (past
+	// retention) is not recreated without an expiry.
+	err := markDigestScript.Run(ctx, s.rdb, []string{s.keys(c).digest(w)}, args...).Err()
+	s.observe("digest", time.Since(start), err)
+	if err != nil && err != redis.Nil {
+		return fmt.Errorf("engagement: mark digest %s %s: %w", c.ID, w, err)
+	}
+	return nil
+}
+
+var markDigestScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
+return 1
+`)
