@@ -10,7 +10,9 @@ import (
 
 func TestWeeklyAtLastAcrossZonesAndDST(t *testing.T) {
 	t.Parallel()
-	utc := func(y int, m time.Month, d, hh, mm, ss int) time.Time { return time.Date(y, m, d, hh, mm, ss, 0, time.UTC) }
+	utc := func(y int, m time.Month, d, hh, mm, ss int) time.Time {
+		return time.Date(y, m, d, hh, mm, ss, 0, time.UTC)
+	}
 	monday9 := engagement.DefaultDigestAt
 	tests := []struct {
 		name     string

@@ -39,6 +39,12 @@ type Config struct {
 	// SchedulerTick is how often scheduled jobs (digest, prototype closing,
 	// roster reconciliation, nudges) check whether they are due; default 30s.
 	SchedulerTick time.Duration
+	// DigestAt is when each community's weekly digest goes out, in the
+	// community's zone: "Mon 09:00" (the default when empty), or "off".
+	DigestAt string
+	// LapsingWeeks: a member who posted in at least this many of the last
+	// 12 weeks and in neither of the last two is lapsing; default 4.
+	LapsingWeeks int
 }
 
 // App is a running closeknit Slack app.
@@ -47,6 +53,7 @@ type App struct {
 	store     *engagement.Store
 	log       *slog.Logger
 	m         *metrics
+	dm        *digestMetrics // digest.go
 	api       *slack.Client
 	sock      *socket
 	byChannel map[string]*engagement.Community
@@ -99,6 +106,9 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	if cfg.SchedulerTick <= 0 {
 		cfg.SchedulerTick = 30 * time.Second
 	}
+	if _, _, err := digestSchedule(cfg.DigestAt); err != nil {
+		return nil, fmt.Errorf("slackapp: digest time: %w", err)
+	}
 	if cfg.RetryBudget <= 0 {
 		cfg.RetryBudget = 2500 * time.Millisecond
 	}
@@ -137,6 +147,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		}
 		a.byChannel[c.Channel] = c
 	}
+	a.dm = newDigestMetrics(reg, a)
 	a.sock = &socket{
 		api:         a.api,
 		log:         logger,

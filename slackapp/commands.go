@@ -39,6 +39,8 @@ func handleCloseknit(ctx context.Context, a *App, cmd *slack.SlashCommand) (*sla
 			return nil, err
 		}
 		return &slack.Msg{Text: reportSummary(r), Blocks: reportBlocks(r)}, nil
+	case "digest":
+		return digestCommand(ctx, a, cmd, args) // digest_command.go
 	}
 	return nil, usageError(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
 }

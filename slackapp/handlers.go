@@ -97,6 +97,9 @@ func handleHomeOpened(a *App, ev *slackEvent) (engagement.Event, outcome, error)
 }
 
 func (a *App) publishHome(ctx context.Context, userID string) error {
+	if a.isStaff(userID) {
+		return a.publishStaffHome(ctx, userID) // home_staff.go: the live dashboard
+	}
 	var reports []*engagement.Report
 	for _, c := range a.cfg.Communities {
 		r, err := a.store.Report(ctx, c, engagement.WeekOf(a.store.Now(), c.Location))

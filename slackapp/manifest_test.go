@@ -116,6 +116,9 @@ var apiScopes = map[string][]string{
 	"PublishViewContext":     {},
 	"PostMessage":            {"chat:write"}, // chat.postMessage
 	"PostMessageContext":     {"chat:write"},
+	// The digest (digest.go): its chart, and finding a digest posted before a restart.
+	"UploadFileContext":             {"files:write"},
+	"GetConversationHistoryContext": {"channels:history", "groups:history"}, // public or private brand channel
 }
 
 // alwaysNeededScopes are required whatever the source calls today.
@@ -135,6 +138,7 @@ var allowedBotScopes = map[string]string{
 	"groups:read":       "member_joined_channel / member_left_channel in private channels",
 	"chat:write":        "chat.postMessage into the community channel",
 	"commands":          "the /closeknit slash command",
+	"files:write":       "files v2 upload of the weekly digest's chart",
 }
 
 var sortStrings = cmp.Transformer("sort", func(in []string) []string {

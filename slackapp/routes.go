@@ -17,6 +17,7 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
+	a.schedule("digest", a.cfg.SchedulerTick, runDigestJob) // digest.go: due check every tick, sent once per week
 	// Interactions (block actions, shortcuts, view submissions) arrive with
 	// the prototype and membership features; until then none is routed and
 	// each is acked and counted as ignored.
@@ -26,4 +27,5 @@ func (a *App) routes() {
 var subcommands = []struct{ name, usage, help string }{
 	{"help", "help", "what closeknit can do"},
 	{"report", "report [YYYY-Www]", "this week's (or the given week's) figures; brand team only"},
+	{"digest", "digest [YYYY-Www]", "last week's (or the given week's) digest, shown only to you; brand team only"},
 }

@@ -136,6 +136,7 @@ var methods = map[string]method{
 	"chat.postEphemeral":           {handle: (*Server).chatPostEphemeral},
 	"chat.postMessage":             {handle: (*Server).chatPostMessage},
 	"chat.update":                  {handle: (*Server).chatUpdate},
+	"conversations.history":        {handle: (*Server).conversationsHistory},
 	"conversations.info":           {handle: (*Server).conversationsInfo},
 	"conversations.invite":         {handle: (*Server).conversationsInvite},
 	"conversations.kick":           {handle: (*Server).conversationsKick},

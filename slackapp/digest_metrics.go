@@ -1,0 +1,111 @@
+package slackapp
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// digestMetrics are the digest counter and the headline KPI gauges of the
+// current week, per community.
+type digestMetrics struct {
+	digests  *prometheus.CounterVec // community, outcome (sent|failed)
+	lastSent *prometheus.GaugeVec   // community
+}
+
+func newDigestMetrics(reg prometheus.Registerer, a *App) *digestMetrics {
+	dm := &digestMetrics{
+		digests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "closeknit_digests_total",
+			Help: "Weekly digests posted (sent) or that failed to post (failed; retried on the next scheduler tick).",
+		}, []string{"community", "outcome"}),
+		lastSent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "closeknit_digest_last_sent_timestamp_seconds",
+			Help: "Unix time this replica last posted a community's weekly digest.",
+		}, []string{"community"}),
+	}
+	reg.MustRegister(dm.digests, dm.lastSent, &kpiCollector{a: a})
+	return dm
+}
+
+func (dm *digestMetrics) sent(c *engagement.Community, at time.Time) {
+	dm.digests.WithLabelValues(c.ID, "sent").Inc()
+	dm.lastSent.WithLabelValues(c.ID).Set(float64(at.Unix()))
+}
+
+func (dm *digestMetrics) failed(c *engagement.Community) {
+	dm.digests.WithLabelValues(c.ID, "failed").Inc()
+}
+
+// kpiGauges are the current week's headline KPIs, per community.
+var kpiGauges = []struct {
+	desc *prometheus.Desc
+	get  func(*engagement.KPIs) float64
+}{
+	{gaugeDesc("closeknit_kpi_messages", "Messages this week (ISO week in the community's zone)."),
+		func(k *engagement.KPIs) float64 { return float64(k.Messages) }},
+	{gaugeDesc("closeknit_kpi_active_posters", "Members who posted this week."),
+		func(k *engagement.KPIs) float64 { return float64(k.ActivePosters) }},
+	{gaugeDesc("closeknit_kpi_active_participants", "Members who posted or reacted this week."),
+		func(k *engagement.KPIs) float64 { return float64(k.ActiveParticipants) }},
+	{gaugeDesc("closeknit_kpi_participation_rate", "Customers who posted this week ÷ seated members (0-1)."),
+		func(k *engagement.KPIs) float64 { return k.ParticipationRate }},
+	{gaugeDesc("closeknit_kpi_response_rate_24h", "Share of this week's top-level posts (24 h old or more) answered within 24 h (0-1)."),
+		func(k *engagement.KPIs) float64 { return k.ResponseRate24h }},
+	{gaugeDesc("closeknit_kpi_response_time_median_seconds", "Median time from a top-level post to its first answer this week."),
+		func(k *engagement.KPIs) float64 { return k.ResponseTimeMedianSeconds }},
+}
+
+func gaugeDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, []string{"community"}, nil)
+}
+
+// kpiCollector reads the KPIs from Redis when scraped, so every replica
+// reports the same figures, at most every kpiCacheFor.
+type kpiCollector struct {
+	a    *App
+	mu   sync.Mutex
+	at   time.Time
+	last map[string]*engagement.KPIs
+}
+
+const kpiCacheFor = 15 * time.Second
+
+func (kc *kpiCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, g := range kpiGauges {
+		ch <- g.desc
+	}
+}
+
+func (kc *kpiCollector) Collect(ch chan<- prometheus.Metric) {
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	if kc.last == nil || time.Since(kc.at) > kpiCacheFor {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		fresh := map[string]*engagement.KPIs{}
+		for _, c := range kc.a.cfg.Communities {
+			k, err := kc.a.store.KPIs(ctx, c, engagement.WeekOf(kc.a.store.Now(), c.Location), kc.a.kpiOptions())
+			if err != nil {
+				kc.a.log.Warn("kpi gauges not refreshed", "community", c.ID, "err", err)
+				continue // keep showing the last figures
+			}
+			fresh[c.ID] = k
+		}
+		if kc.last == nil {
+			kc.last = map[string]*engagement.KPIs{}
+		}
+		for id, k := range fresh {
+			kc.last[id] = k
+		}
+		kc.at = time.Now()
+	}
+	for id, k := range kc.last {
+		for _, g := range kpiGauges {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.get(k), id)
+		}
+	}
+}

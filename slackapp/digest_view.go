@@ -1,0 +1,194 @@
+package slackapp
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
+)
+
+// Slack's limits that the digest's layout must respect (SLACK.md).
+const (
+	maxMessageBlocks = 50
+	maxHomeBlocks    = 100
+	maxSectionText   = 3000
+	maxFieldText     = 2000
+	maxListed        = 10 // names or links listed per section before "and N more"
+)
+
+// digestSummary is the digest's notification text (and what screen
+// readers read first).
+func digestSummary(k *engagement.KPIs) string {
+	if k.Quiet() {
+		return fmt.Sprintf("%s, week %s: a quiet week.", k.Community, k.Week)
+	}
+	return fmt.Sprintf("%s, week %s: %d messages (%s vs last week), %d active posters, %d awaiting an answer",
+		k.Community, k.Week, k.Messages, pct(k.MessagesChange, k.MessagesPrevWeek > 0), k.ActivePosters, len(k.Unanswered))
+}
+
+// digestBlocks lays out the weekly digest: headline numbers with arrows
+// and deltas, then people, prototypes, seats and the posts that need an
+// answer. A week without any activity gets a short note instead.
+func digestBlocks(k *engagement.KPIs) slack.Blocks {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(fmt.Sprintf("%s · week %s", k.Community, k.Week))),
+		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%s – %s (%s)",
+			k.Start.Format("Mon 2 Jan"), k.End.Add(-time.Second).Format("Mon 2 Jan 2006"), k.Timezone))),
+	}
+	if k.Quiet() {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf(
+			":zzz: *A quiet week.* No messages or reactions in <#%s>. %s", k.Channel, seatsLine(k))), nil, nil))
+		return slack.Blocks{BlockSet: blocks}
+	}
+	blocks = append(blocks, slack.NewSectionBlock(nil, headlineFields(k), nil))
+	if s := peopleText(k); s != "" {
+		blocks = append(blocks, slack.NewDividerBlock(), section(s))
+	}
+	if len(k.Prototypes) > 0 {
+		blocks = append(blocks, section(prototypesText(k)))
+	}
+	blocks = append(blocks, section("*Seats*\n"+seatsLine(k)))
+	if len(k.Unanswered) > 0 {
+		blocks = append(blocks, section(unansweredText(k)))
+	}
+	return slack.Blocks{BlockSet: blocks}
+}
+
+// headlineFields are the headline numbers, two columns of at most 10.
+func headlineFields(k *engagement.KPIs) []*slack.TextBlockObject {
+	resp := "no top-level posts"
+	if k.TopLevelPosts > 0 {
+		resp = fmt.Sprintf("median %s · %s answered within 24 h", duration(k.ResponseTimeMedianSeconds), percent(k.ResponseRate24h))
+	}
+	part := "no seat data"
+	if k.Seated > 0 {
+		part = fmt.Sprintf("%s of %d seated · %.1f messages each", percent(k.ParticipationRate), k.Seated, k.MessagesPerMember)
+	}
+	return []*slack.TextBlockObject{
+		mrkdwn(fmt.Sprintf("*Messages*\n%d %s %s vs last week (%d)\n%s vs 4-week average (%.1f)",
+			k.Messages, arrow(k.Messages, float64(k.MessagesPrevWeek)), pct(k.MessagesChange, k.MessagesPrevWeek > 0), k.MessagesPrevWeek,
+			pct(k.MessagesVs4wAvg, k.Messages4wAvg > 0), k.Messages4wAvg)),
+		mrkdwn(fmt.Sprintf("*Active posters*\n%d %s %+d · %d taking part", k.ActivePosters,
+			arrow(k.ActivePosters, float64(k.PrevActivePosters)), k.ActivePosters-k.PrevActivePosters, k.ActiveParticipants)),
+		mrkdwn("*Participation*\n" + part),
+		mrkdwn("*Response time*\n" + resp),
+		mrkdwn(fmt.Sprintf("*Thread replies · reactions*\n%d · %d", k.ThreadReplies, k.Reactions)),
+		mrkdwn(fmt.Sprintf("*Retention · top 10%% share*\n%s came back · %s of messages", percent(k.Retention), percent(k.Top10Share))),
+	}
+}
+
+func peopleText(k *engagement.KPIs) string {
+	var b strings.Builder
+	if len(k.TopContributors) > 0 {
+		b.WriteString("*Top contributors* (ambassador candidates)\n")
+		for i, c := range k.TopContributors {
+			fmt.Fprintf(&b, "%d. <@%s>: %d messages\n", i+1, c.User, c.Messages)
+		}
+	}
+	if len(k.NewMembers) > 0 {
+		b.WriteString("*New members*\n")
+		list(&b, len(k.NewMembers), func(i int) string {
+			intro := "no intro yet"
+			if k.NewMembers[i].Intro {
+				intro = ":wave: introduced"
+			}
+			return fmt.Sprintf("<@%s> (%s)", k.NewMembers[i].User, intro)
+		})
+	}
+	if len(k.Lapsing) > 0 {
+		b.WriteString("*Going quiet* (regulars silent for two weeks)\n")
+		list(&b, len(k.Lapsing), func(i int) string {
+			return fmt.Sprintf("<@%s> (last posted %s)", k.Lapsing[i].User, k.Lapsing[i].LastActiveWeek)
+		})
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func prototypesText(k *engagement.KPIs) string {
+	var b strings.Builder
+	b.WriteString("*Prototypes*\n")
+	list(&b, len(k.Prototypes), func(i int) string { return fmt.Sprint(k.Prototypes[i]) })
+	return strings.TrimSpace(b.String())
+}
+
+func unansweredText(k *engagement.KPIs) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Waiting for an answer* (over 24 h): %d\n", len(k.Unanswered))
+	list(&b, len(k.Unanswered), func(i int) string {
+		u := k.Unanswered[i]
+		who := "a member"
+		if u.User != "" {
+			who = "<@" + u.User + ">"
+		}
+		t, _ := engagement.ParseTS(u.TS)
+		return fmt.Sprintf("<%s|post> by %s, %s", u.Permalink, who, t.In(k.Start.Location()).Format("Mon 15:04"))
+	})
+	return strings.TrimSpace(b.String())
+}
+
+func seatsLine(k *engagement.KPIs) string {
+	if k.Seated == 0 && k.Waitlist == 0 {
+		return fmt.Sprintf("Cap %d seats.", k.Cap)
+	}
+	return fmt.Sprintf("%d of %d seats taken · %d on the waitlist.", k.Seated, k.Cap, k.Waitlist)
+}
+
+// list writes up to maxListed bullet lines, then "and N more".
+func list(b *strings.Builder, n int, line func(int) string) {
+	for i := range min(n, maxListed) {
+		b.WriteString("• " + line(i) + "\n")
+	}
+	if n > maxListed {
+		fmt.Fprintf(b, "… and %d more\n", n-maxListed)
+	}
+}
+
+// section is a mrkdwn section, cut to Slack's limit if it ever grew past it.
+func section(s string) *slack.SectionBlock {
+	if len(s) > maxSectionText {
+		s = s[:maxSectionText-1] + "…"
+	}
+	return slack.NewSectionBlock(mrkdwn(s), nil, nil)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+func arrow[N int64 | int](now N, before float64) string {
+	switch {
+	case float64(now) > before:
+		return "↑"
+	case float64(now) < before:
+		return "↓"
+	}
+	return "→"
+}
+
+// pct formats a change as a signed percentage, or "n/a" with nothing to
+// compare with.
+func pct(f float64, comparable bool) string {
+	if !comparable {
+		return "n/a"
+	}
+	return fmt.Sprintf("%+.0f%%", f*100)
+}
+
+func percent(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
+
+// duration formats seconds the way people say them: 45s, 12m, 3h 20m, 2d 4h.
+func duration(sec float64) string {
+	d := time.Duration(math.Round(sec)) * time.Second
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}

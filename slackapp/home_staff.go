@@ -1,0 +1,79 @@
+package slackapp
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
+)
+
+// The staff App Home is a live dashboard of each community the person is
+// staff of: the current week so far, seats and waitlist, open prototypes,
+// and the posts still waiting for an answer. It is rebuilt on every
+// app_home_opened. Members get their own Home (handlers.go).
+
+func (a *App) isStaff(userID string) bool {
+	for _, c := range a.cfg.Communities {
+		if c.IsStaff(userID) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *App) publishStaffHome(ctx context.Context, userID string) error {
+	var boards []*engagement.KPIs
+	for _, c := range a.cfg.Communities {
+		if !c.IsStaff(userID) {
+			continue
+		}
+		w := engagement.WeekOf(a.store.Now(), c.Location)
+		k, err := a.store.KPIs(ctx, c, w, a.kpiOptions())
+		if err != nil {
+			return err
+		}
+		// Posts from last week can still be waiting: list them first.
+		prev, err := a.store.KPIs(ctx, c, w.Prev(), a.kpiOptions())
+		if err != nil {
+			return err
+		}
+		k.Unanswered = append(prev.Unanswered, k.Unanswered...)
+		boards = append(boards, k)
+	}
+	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: staffHomeView(boards, a.store.Now())})
+	return err
+}
+
+// staffHomeView lays out the dashboards, within the Home tab's 100 blocks.
+func staffHomeView(boards []*engagement.KPIs, now time.Time) slack.HomeTabViewRequest {
+	var blocks []slack.Block
+	for _, k := range boards {
+		blocks = append(blocks,
+			slack.NewHeaderBlock(plain(fmt.Sprintf("%s · this week (%s)", k.Community, k.Week))),
+			slack.NewContextBlock("", mrkdwn(fmt.Sprintf("So far, as of %s (%s). Open the tab again to refresh.",
+				now.In(k.Start.Location()).Format("Mon 2 Jan 15:04"), k.Timezone))),
+			slack.NewSectionBlock(nil, headlineFields(k), nil),
+			section("*Seats*\n"+seatsLine(k)),
+		)
+		if len(k.Prototypes) > 0 {
+			blocks = append(blocks, section(prototypesText(k)))
+		} else {
+			blocks = append(blocks, section("*Prototypes*\nNone open."))
+		}
+		if len(k.Unanswered) > 0 {
+			blocks = append(blocks, section(unansweredText(k)))
+		} else {
+			blocks = append(blocks, section("*Waiting for an answer*\nNothing: every post older than 24 h has an answer. :tada:"))
+		}
+		if s := peopleText(k); s != "" {
+			blocks = append(blocks, section(s))
+		}
+		blocks = append(blocks, slack.NewDividerBlock())
+		if len(blocks) > maxHomeBlocks-8 {
+			break // 8 blocks per community at most: the rest would not fit
+		}
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}
