@@ -1,0 +1,83 @@
+package slackapp_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/slackapp"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+)
+
+func TestDigestCommand(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	env := newDigestEnv(t, mondayLA)
+	c := env.community(t, "America/Los_Angeles")
+	digestWeek(t, env, c)
+	env.start(t, srv, c, func(cfg *slackapp.Config) { cfg.DigestAt = "off" })
+	tests := []struct{ name, user, text, want string }{
+		{"last week by default", "U0STAFF0001", "digest", "acme, week 2026-W47: 3 messages"},
+		{"a given week", "U0STAFF0001", "digest 2026-W46", "acme, week 2026-W46: a quiet week"},
+		{"members may not", "U0MEMBER001", "digest", "for the brand team"},
+		{"bad week", "U0STAFF0001", "digest W47", "is not a week"},
+		{"too many args", "U0STAFF0001", "digest 2026-W47 x", "Usage: /closeknit digest"},
+		{"help lists it", "U0MEMBER001", "help", "/closeknit digest [YYYY-Www]"},
+	}
+	for _, tt := range tests {
+		env := srv.SlashCommand(map[string]any{
+			"token": "x", "team_id": srv.TeamID, "channel_id": brandChannel, "user_id": tt.user,
+			"command": "/closeknit", "text": tt.text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/x",
+		})
+		if err := srv.SendEnvelope(env); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.WaitAcked(ctxT(t), env.ID); err != nil {
+			t.Fatalf("%s: not acked: %v", tt.name, err)
+		}
+		var msg struct {
+			Text         string          `json:"text"`
+			ResponseType string          `json:"response_type"`
+			Blocks       json.RawMessage `json:"blocks"`
+		}
+		if err := json.Unmarshal(srv.AckPayload(env.ID), &msg); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !strings.Contains(msg.Text, tt.want) || msg.ResponseType != "ephemeral" {
+			t.Errorf("%s: reply %q (%s), want ephemeral text containing %q", tt.name, msg.Text, msg.ResponseType, tt.want)
+		}
+	}
+	if n := len(digestPosts(srv)); n != 0 {
+		t.Errorf("the command posted %d digests to the channel; it answers only the caller", n)
+	}
+}
+
+func TestStaffHomeDashboard(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	// Thursday of W47: the dashboard shows W47 so far.
+	env := newDigestEnv(t, time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC))
+	c := env.community(t, "America/Los_Angeles")
+	digestWeek(t, env, c)
+	env.start(t, srv, c, func(cfg *slackapp.Config) { cfg.DigestAt = "off" })
+	open := func(user string) string {
+		n := len(srv.Calls("views.publish"))
+		sendAll(t, srv, []slacktest.Envelope{srv.Event(map[string]any{"type": "app_home_opened", "user": user, "channel": "D0HOME0001", "tab": "home", "event_ts": tsOf(time.Now())})})
+		calls, err := srv.WaitCall(ctxT(t), "views.publish", n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return calls[n].Args.Get("view") + calls[n].Args.Get("user_id")
+	}
+	staff := open("U0STAFF0001")
+	for _, want := range []string{"acme · this week (2026-W47)", "Waiting for an answer", "U0MEMBER002", "Seats", "Prototypes"} {
+		if !strings.Contains(staff, want) {
+			t.Errorf("staff Home lacks %q:\n%s", want, staff)
+		}
+	}
+	member := open("U0MEMBER001")
+	if strings.Contains(member, "this week (2026-W47)") || strings.Contains(member, "U0MEMBER002") {
+		t.Errorf("a member got the staff dashboard:\n%s", member)
+	}
+}

@@ -1,0 +1,152 @@
+package slackapp
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
+)
+
+// -update rewrites the golden files. Registered only if another test file
+// of the package has not registered it already.
+func updateGolden() bool {
+	if flag.Lookup("update") == nil {
+		return false
+	}
+	return flag.Lookup("update").Value.String() == "true"
+}
+
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite testdata/*.golden.json")
+	}
+}
+
+// golden compares v, as indented JSON, with testdata/name.golden.json.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", name+".golden.json")
+	if updateGolden() {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if diff := cmp.Diff(string(want), string(got)+"\n"); diff != "" {
+		t.Errorf("%s differs (-golden +got); run with -update if the change is meant:\n%s", path, diff)
+	}
+}
+
+// checkLimits fails the test for anything Slack would reject.
+func checkLimits(t *testing.T, name string, blocks []slack.Block, maxBlocks int) {
+	t.Helper()
+	if len(blocks) > maxBlocks {
+		t.Errorf("%s: %d blocks, at most %d allowed", name, len(blocks), maxBlocks)
+	}
+	for i, b := range blocks {
+		switch b := b.(type) {
+		case *slack.HeaderBlock:
+			if n := len([]rune(b.Text.Text)); n > 150 {
+				t.Errorf("%s: block %d: header of %d characters, at most 150", name, i, n)
+			}
+		case *slack.SectionBlock:
+			if b.Text != nil && len([]rune(b.Text.Text)) > maxSectionText {
+				t.Errorf("%s: block %d: section text of %d characters, at most %d", name, i, len([]rune(b.Text.Text)), maxSectionText)
+			}
+			if len(b.Fields) > 10 {
+				t.Errorf("%s: block %d: %d fields, at most 10", name, i, len(b.Fields))
+			}
+			for _, f := range b.Fields {
+				if len([]rune(f.Text)) > maxFieldText {
+					t.Errorf("%s: block %d: field of %d characters, at most %d", name, i, len([]rune(f.Text)), maxFieldText)
+				}
+			}
+			if b.Text == nil && len(b.Fields) == 0 {
+				t.Errorf("%s: block %d: section without text or fields", name, i)
+			}
+		case *slack.ContextBlock:
+			if len(b.ContextElements.Elements) > 10 {
+				t.Errorf("%s: block %d: %d context elements, at most 10", name, i, len(b.ContextElements.Elements))
+			}
+		}
+	}
+}
+
+// fixtureKPIs is the W47 week of engagement's hand-computed KPI fixture,
+// with seats, a waitlist and new members.
+func fixtureKPIs(t *testing.T) *engagement.KPIs {
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 16, 0, 0, 0, 0, loc)
+	return &engagement.KPIs{
+		Community: "acme", Channel: "C05R8T2KLMN", Timezone: "America/Los_Angeles", Week: "2026-W47",
+		Start: start, End: start.AddDate(0, 0, 7), AsOf: time.Date(2026, 11, 23, 9, 0, 0, 0, loc),
+		Messages: 11, MessagesPrevWeek: 6, MessagesChange: 5.0 / 6, Messages4wAvg: 4.5, MessagesVs4wAvg: 6.5 / 4.5,
+		ThreadReplies: 3, Reactions: 3, ActivePosters: 6, ActiveParticipants: 6, PrevActivePosters: 5,
+		Seated: 40, Cap: 50, Waitlist: 7, ParticipationRate: 5.0 / 40, MessagesPerMember: 9.0 / 40, Top10Share: 9.0 / 9,
+		TopLevelPosts: 7, ResponseTimeMedianSeconds: 2700, ResponseRate24h: 0.5,
+		Unanswered: []engagement.Unanswered{
+			{User: "UC0000001", TS: "1763593200.000000", Permalink: "https://slack.com/archives/C05R8T2KLMN/p1763593200000000"},
+			{User: "", TS: "1763654400.000000", Permalink: "https://slack.com/archives/C05R8T2KLMN/p1763654400000000"},
+		},
+		Retention:       0.75,
+		Lapsing:         []engagement.Lapsing{{User: "ULAPSE001", LastActiveWeek: "2026-W45"}, {User: "UEXACT001", LastActiveWeek: "2026-W39"}},
+		TopContributors: []engagement.Contributor{{User: "UA0000001", Messages: 4}, {User: "UB0000001", Messages: 2}},
+		NewMembers: []engagement.NewMember{
+			{User: "UD0000001", Joined: start.Add(30 * time.Hour), Intro: true},
+			{User: "UE0000001", Joined: start.Add(80 * time.Hour), Intro: false},
+		},
+		Prototypes: []any{},
+		History:    []engagement.WeekPoint{{Week: "2026-W47", Messages: 11, ActiveParticipants: 6}},
+	}
+}
+
+func TestDigestBlocksGolden(t *testing.T) {
+	k := fixtureKPIs(t)
+	golden(t, "digest", map[string]any{"text": digestSummary(k), "blocks": digestBlocks(k)})
+	checkLimits(t, "digest", digestBlocks(k).BlockSet, maxMessageBlocks)
+
+	quiet := &engagement.KPIs{Community: "acme", Channel: "C05R8T2KLMN", Timezone: k.Timezone, Week: "2026-W47",
+		Start: k.Start, End: k.End, Cap: 50, Seated: 40, Waitlist: 2}
+	golden(t, "digest_quiet", map[string]any{"text": digestSummary(quiet), "blocks": digestBlocks(quiet)})
+	if n := len(digestBlocks(quiet).BlockSet); n != 3 {
+		t.Errorf("quiet week: %d blocks, want a header, a date line and one note", n)
+	}
+
+	golden(t, "home_staff", staffHomeView([]*engagement.KPIs{k}, k.AsOf))
+}
+
+// A very busy week stays within Slack's limits: long lists are cut with
+// "and N more".
+func TestDigestWithinSlackLimits(t *testing.T) {
+	k := fixtureKPIs(t)
+	for i := range 500 {
+		u := fmt.Sprintf("U%08d", i)
+		k.Unanswered = append(k.Unanswered, engagement.Unanswered{User: u, TS: "1763593200.000100", Permalink: "https://slack.com/archives/C05R8T2KLMN/p1763593200000100"})
+		k.Lapsing = append(k.Lapsing, engagement.Lapsing{User: u, LastActiveWeek: "2026-W40"})
+		k.NewMembers = append(k.NewMembers, engagement.NewMember{User: u, Joined: k.Start, Intro: i%2 == 0})
+		k.Prototypes = append(k.Prototypes, map[string]any{"name": fmt.Sprintf("Prototype %d", i)})
+	}
+	checkLimits(t, "busy digest", digestBlocks(k).BlockSet, maxMessageBlocks)
+	boards := []*engagement.KPIs{}
+	for range 30 {
+		boards = append(boards, k)
+	}
+	checkLimits(t, "staff home of 30 communities", staffHomeView(boards, k.AsOf).Blocks.BlockSet, maxHomeBlocks)
+}
