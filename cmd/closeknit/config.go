@@ -29,6 +29,8 @@ type config struct {
 	LogLevel           slog.Level
 	Pprof              bool // serve /debug/pprof on HTTP_ADDR (CLOSEKNIT_PPROF=1)
 	Communities        []*engagement.Community
+	DigestAt           string // weekly digest time in each community's zone, "Mon 09:00", or "off"
+	LapsingWeeks       int
 }
 
 // settings holds the raw values, from the environment and then flags, before
@@ -38,6 +40,7 @@ type settings struct {
 	apiURL, redisURL, namespace, httpAddr          string
 	community, channel, timezone, cap, brand       string
 	staff, configFile, logLevel                    string
+	digestAt, lapsingWeeks                         string
 	pprof                                          bool
 }
 
@@ -62,6 +65,8 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.brand, "brand-channel", getenv("CLOSEKNIT_BRAND_CHANNEL"), "brand team channel `ID` (CLOSEKNIT_BRAND_CHANNEL)")
 	fs.StringVar(&s.staff, "staff", getenv("CLOSEKNIT_STAFF"), "brand team user `IDs`, comma-separated (CLOSEKNIT_STAFF)")
 	fs.StringVar(&s.configFile, "config", getenv("CLOSEKNIT_CONFIG"), "YAML `file` declaring communities (CLOSEKNIT_CONFIG)")
+	fs.StringVar(&s.digestAt, "digest-at", env("CLOSEKNIT_DIGEST_AT", "Mon 09:00"), "when the weekly digest goes out, in each community's zone: `\"Mon 09:00\"` or off (CLOSEKNIT_DIGEST_AT)")
+	fs.StringVar(&s.lapsingWeeks, "lapsing-weeks", env("CLOSEKNIT_LAPSING_WEEKS", "4"), "a member who posted in this many of the last 12 weeks but not the last 2 is lapsing (CLOSEKNIT_LAPSING_WEEKS)")
 	fs.BoolVar(&s.pprof, "pprof", getenv("CLOSEKNIT_PPROF") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (CLOSEKNIT_PPROF=1)")
 	fs.StringVar(&s.logLevel, "log-level", env("CLOSEKNIT_LOG_LEVEL", "info"), "debug, info, warn or error (CLOSEKNIT_LOG_LEVEL)")
 	return s
@@ -89,6 +94,9 @@ func (s *settings) load(needTokens bool) (*config, error) {
 		}
 	}
 	if _, err := redisOptions(s.redisURL); err != nil {
+		return nil, err
+	}
+	if err := s.loadDigest(c); err != nil { // config_digest.go
 		return nil, err
 	}
 	if s.namespace == "" || strings.ContainsAny(s.namespace, "{} \t\n") {

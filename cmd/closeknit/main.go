@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return report(ctx, rest, getenv, stdout, stderr)
 	case "sandbox":
 		return sandbox(ctx, rest, getenv, stdout, stderr)
+	case "digest":
+		return digest(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
@@ -65,6 +67,8 @@ Usage:
                               and an embedded Redis, then the week's report
   closeknit serve [flags]     run the Slack app (Socket Mode) with metrics on HTTP_ADDR
   closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
+  closeknit digest [flags]    print the weekly digest (--week YYYY-Www, --format text|markdown|json,
+                              --chart FILE.png) or --post it to the brand channel
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit version           print the version
   closeknit help              this text
@@ -84,6 +88,8 @@ Configuration (environment; flags override):
   CLOSEKNIT_CAP          customer seats (default 100)
   CLOSEKNIT_BRAND_CHANNEL  the brand team's channel ID
   CLOSEKNIT_STAFF        brand team user IDs, comma-separated
+  CLOSEKNIT_DIGEST_AT    when the weekly digest goes out, in each community's zone (default "Mon 09:00"; off)
+  CLOSEKNIT_LAPSING_WEEKS  regulars: posted in this many of the last 12 weeks (default 4)
   CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the four above)
   CLOSEKNIT_LOG_LEVEL    debug, info (default), warn, error
   HTTP_ADDR              metrics and health address (default :9090)

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/engagement/chart"
+	"github.com/closeknit/closeknit/slackapp"
+)
+
+// digest prints (or posts) a week's digest: `closeknit digest [--week
+// YYYY-Www] [--format text|markdown|json] [--chart FILE.png] [--post]`.
+func digest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("digest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s := bindSettings(fs, getenv)
+	weekFlag := fs.String("week", "", "the week, `YYYY-Www` (default: the last complete week in the community's zone)")
+	format := fs.String("format", "text", "text, markdown or json")
+	chartFile := fs.String("chart", "", "also write the 12-week chart to this PNG `file`")
+	post := fs.Bool("post", false, "post the digest to the brand channel (once per week: a digest already sent is not posted again)")
+	only := fs.String("only", "", "with several communities, only this community `id`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *format != "text" && *format != "markdown" && *format != "json" {
+		return fmt.Errorf("--format: %q is not text, markdown or json", *format)
+	}
+	cfg, err := s.load(*post)
+	if err != nil {
+		return err
+	}
+	var communities []*engagement.Community
+	for _, c := range cfg.Communities {
+		if *only == "" || c.ID == *only {
+			communities = append(communities, c)
+		}
+	}
+	if len(communities) == 0 {
+		return fmt.Errorf("--only: no community %q", *only)
+	}
+	if *chartFile != "" && len(communities) > 1 {
+		return fmt.Errorf("--chart: %d communities are configured; pick one with --only", len(communities))
+	}
+	var week engagement.Week
+	if *weekFlag != "" {
+		if week, err = engagement.ParseWeek(*weekFlag); err != nil {
+			return fmt.Errorf("--week: %q is not a week like 2026-W47", *weekFlag)
+		}
+	}
+	rdb, err := openRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store := engagement.NewStore(rdb, engagement.Options{Namespace: cfg.Namespace})
+	var app *slackapp.App
+	if *post {
+		app, err = slackapp.New(slackapp.Config{AppToken: cfg.AppToken, BotToken: cfg.BotToken, APIURL: cfg.APIURL,
+			Communities: cfg.Communities, DigestAt: cfg.DigestAt, LapsingWeeks: cfg.LapsingWeeks}, store, newLogger(stderr, cfg.LogLevel), nil)
+		if err != nil {
+			return err
+		}
+	}
+	var all []*engagement.KPIs
+	for _, c := range communities {
+		w := week
+		if *weekFlag == "" {
+			w = engagement.WeekOf(store.Now(), c.Location).Prev()
+		}
+		k, err := store.KPIs(ctx, c, w, engagement.KPIOptions{LapsingMinWeeks: cfg.LapsingWeeks})
+		if err != nil {
+			return err
+		}
+		all = append(all, k)
+		if *chartFile != "" {
+			png, err := chart.PNG(c.ID, k.History)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(*chartFile, png, 0o644); err != nil {
+				return fmt.Errorf("--chart: %w", err)
+			}
+		}
+		if app != nil {
+			ts, err := app.SendDigest(ctx, c, w)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "digest of %s %s is in channel %s, message %s\n", c.ID, w, c.BrandChannel, ts)
+		}
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if len(all) == 1 {
+			return enc.Encode(all[0])
+		}
+		return enc.Encode(all)
+	default:
+		for _, k := range all {
+			fmt.Fprintln(stdout, slackapp.DigestMarkdown(k, *format == "text"))
+		}
+	}
+	return nil
+}
