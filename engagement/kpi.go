@@ -141,7 +141,7 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	}
 	posts := pipe.HGetAll(ctx, k.week(w)+":posts")
 	answers := pipe.HGetAll(ctx, k.week(w)+":answers")
-	optout := pipe.SMembers(ctx, k.prefix+"optout")
+	optout := pipe.SMembers(ctx, k.optout())
 	_, err = pipe.Exec(ctx)
 	s.observe("kpis", time.Since(start), err)
 	if err != nil && err != redis.Nil {
@@ -177,7 +177,7 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	for _, u := range c.Staff {
 		hidden[u] = true
 	}
-	if err := s.addMembership(ctx, c, w, out); err != nil {
+	if err := s.addMembership(ctx, c, w, out, hidden); err != nil {
 		return nil, err
 	}
 	customerKPIs(out, c, r, posters, o)
@@ -194,9 +194,21 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	return out, nil
 }
 
-// addMembership fills seats, waitlist and new members. Until the roster
-// (issue 3) is in this package it leaves them zero.
-func (s *Store) addMembership(ctx context.Context, c *Community, w Week, out *KPIs) error {
+// addMembership fills seats, waitlist and new members (seated during the
+// week, with whether they introduced themselves) from the roster. The
+// roster is today's: for a past week, seats and waitlist are as of now.
+// Members seated by reconciliation (already in the channel) are not new.
+func (s *Store) addMembership(ctx context.Context, c *Community, w Week, out *KPIs, hidden map[string]bool) error {
+	r, err := s.Roster(ctx, c)
+	if err != nil {
+		return err
+	}
+	out.Seated, out.Cap, out.Waitlist = len(r.Seated), r.Cap, len(r.Waitlist)
+	for _, seat := range r.Seated {
+		if !seat.Existing && !hidden[seat.User] && !seat.Since.Before(out.Start) && seat.Since.Before(out.End) {
+			out.NewMembers = append(out.NewMembers, NewMember{User: seat.User, Joined: seat.Since, Intro: seat.Intro})
+		}
+	}
 	return nil
 }
 

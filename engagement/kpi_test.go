@@ -59,6 +59,16 @@ func newKPIFixture(t *testing.T) *kpiFixture {
 	f.posts(44, "UFEW00001", "UFILL0001", "UFILL0001", "UFILL0001", "UFILL0001", "UFILL0001")
 	f.posts(45, "ULAPSE001", "UFEW00001", "UFILL0001", "UFILL0001")
 	f.posts(46, uA, uA, uB, uC, uStaff, "ULAPSE002")
+	// Seats: three regulars and the opted-out member long ago, uD and
+	// UNEW00001 during W47; uD's first post after joining is an intro.
+	join := func(u string, at time.Time) {
+		f.evs = append(f.evs, engagement.Event{ID: f.id(), Community: f.c, Kind: engagement.KindMemberJoined, User: u, At: at})
+	}
+	for _, u := range []string{uA, uB, uC, uOpt} {
+		join(u, f.day(30, 0, 12, 0))
+	}
+	join("UNEW00001", f.day(47, 1, 8, 0))
+	join(uD, f.day(47, 6, 10, 0))
 	// Week 47.
 	p1, p2, p3, p4 := f.day(47, 0, 10, 0), f.day(47, 1, 10, 0), f.day(47, 2, 9, 0), f.day(47, 6, 20, 0)
 	p5, p6, p7, p8 := f.day(47, 3, 15, 0), f.day(47, 4, 8, 0), f.day(47, 4, 9, 0), f.day(47, 5, 11, 0)
@@ -96,9 +106,9 @@ func TestKPIsHandComputed(t *testing.T) {
 		Messages: 11, MessagesPrevWeek: 6, MessagesChange: 5.0 / 6, Messages4wAvg: 4.5, MessagesVs4wAvg: 6.5 / 4.5,
 		ThreadReplies: 3, Reactions: 3,
 		ActivePosters: 6, ActiveParticipants: 6, PrevActivePosters: 5, // W46: uA, uB, uC, staff, ULAPSE002
-		Cap: 100,
-		// No roster: the top 10% of the 5 customers who posted is 1 (uA, 4
-		// messages) of the customers' 9 (11 less staff's 2).
+		// 6 seated; 5 customers posted (uA, uB, uC, uD, uOpt) and wrote 9
+		// messages (11 less staff's 2). The top 10% of 6 members is 1: uA, 4.
+		Seated: 6, Cap: 100, ParticipationRate: 5.0 / 6, MessagesPerMember: 9.0 / 6,
 		Top10Share: 4.0 / 9,
 		// p1..p6 and p8 (p7 is staff's). Answered: 1200, 1800, 3600, 93600 s.
 		// Ripe (24 h old): all but p4; within 24 h: p1, p3, p8.
@@ -114,8 +124,11 @@ func TestKPIsHandComputed(t *testing.T) {
 		Lapsing: []engagement.Lapsing{{User: "ULAPSE001", LastActiveWeek: "2026-W45"}, {User: "UEXACT001", LastActiveWeek: "2026-W39"}},
 		// uC before uD: same messages, uC reacted once.
 		TopContributors: []engagement.Contributor{{User: uA, Messages: 4}, {User: uB, Messages: 2}, {User: uC, Messages: 1}, {User: uD, Messages: 1}},
-		NewMembers:      []engagement.NewMember{},
-		Prototypes:      []any{},
+		NewMembers: []engagement.NewMember{
+			{User: "UNEW00001", Joined: f.day(47, 1, 8, 0).UTC(), Intro: false},
+			{User: uD, Joined: f.day(47, 6, 10, 0).UTC(), Intro: true},
+		},
+		Prototypes: []any{},
 		History: []engagement.WeekPoint{
 			{"2026-W36", 2, 2}, {"2026-W37", 2, 2}, {"2026-W38", 3, 3}, {"2026-W39", 2, 2},
 			{"2026-W40", 3, 3}, {"2026-W41", 2, 2}, {"2026-W42", 3, 3}, {"2026-W43", 2, 2},
