@@ -192,7 +192,7 @@ func TestConfigFileDeclaresCommunities(t *testing.T) {
 
 func TestSandboxPlaysAWeekAndExits(t *testing.T) {
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"sandbox", "--members", "30", "--messages", "200"}, func(string) string { return "" }, &out, &bytes.Buffer{})
+	err := run(context.Background(), []string{"sandbox", "--members", "30", "--messages", "200", "--weeks", "1", "--out", t.TempDir()}, func(string) string { return "" }, &out, &bytes.Buffer{})
 	if err != nil {
 		t.Fatalf("sandbox: %v\n%s", err, out.String())
 	}

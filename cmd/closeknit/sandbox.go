@@ -30,6 +30,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	tz := fs.String("timezone", "America/New_York", "the community's IANA time zone")
 	keep := fs.Bool("keep-running", false, "keep the emulator and the app running after the week, until Ctrl-C")
 	logs := fs.Bool("logs", false, "show the app's JSON logs on stderr")
+	digestFlags := bindSandboxDigestFlags(fs) // sim_digest.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +62,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 		AppToken: slack.AppToken, BotToken: slack.BotToken, APIURL: slack.APIURL(),
 		RedisURL: redisURL, Namespace: namespace, HTTPAddr: "127.0.0.1:0",
 		Communities: []*engagement.Community{community},
+		DigestAt:    "off", // posted at the simulated time instead (sim_digest.go)
 	}
 	logw := io.Discard
 	if *logs {
@@ -85,6 +87,9 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	week := engagement.WeekOf(time.Now(), loc).Prev() // the last complete week
+	if err := playEarlierWeeks(ctx, digestFlags, slack, community, week, *members, *messages, *seed, stdout); err != nil {
+		return err
+	}
 	sim := simulateWeek(slack, community, week, *members, *messages, rand.New(rand.NewPCG(*seed, 42)))
 	fmt.Fprintf(stdout, "closeknit sandbox: a %d-member community in %s, simulated week %s\n", *members, loc, week)
 	fmt.Fprintf(stdout, "  playing %d envelopes: %d human messages (%d thread replies), %d reactions (%d removed), %d joins,\n",
@@ -126,6 +131,9 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 			r.Messages, sim.messages, r.ThreadReplies, sim.replies, r.Reactions, sim.reactions-sim.removed)
 	}
 	fmt.Fprintln(stdout, "The counts match what was played: nothing lost, nothing counted twice.")
+	if err := postSandboxDigest(ctx, digestFlags, cfg, slack, community, week, stdout); err != nil {
+		return err
+	}
 
 	if *keep {
 		exe, _ := os.Executable()
