@@ -142,3 +142,28 @@ func TestResponseFeatureIdempotent(t *testing.T) {
 		t.Errorf("answer %q, want the reaction's time %s", a0[tsAt(at)], micros(at.Add(time.Minute)))
 	}
 }
+
+// forget finds the response feature's per-person data: a post's author is
+// a hash value, so the post goes; the answer (a time, no user) stays
+// anonymous and is never read without its post.
+func TestResponseFeatureForgotten(t *testing.T) {
+	t.Parallel()
+	s, rdb := MustOpenStore(t, engagement.Options{})
+	c := testCommunity(t, "UTC")
+	ctx := context.Background()
+	mustRecord(t, s,
+		post(c, "Ev1", "UALICE001", at),
+		post(c, "Ev2", "UBOB00001", at.Add(time.Minute)),
+		reply(c, "Ev3", "UALICE001", at.Add(2*time.Minute), at.Add(time.Minute), "UBOB00001"),
+	)
+	if _, err := s.Forget(ctx, c, "UALICE001"); err != nil {
+		t.Fatal(err)
+	}
+	posts, err := rdb.HGetAll(ctx, rdb.ns+":{acme}:w:2026-W47:posts").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{tsAt(at.Add(time.Minute)): "UBOB00001"}, posts); diff != "" {
+		t.Errorf("posts after forgetting UALICE001 (-want +got):\n%s", diff)
+	}
+}

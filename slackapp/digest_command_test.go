@@ -60,7 +60,15 @@ func TestStaffHomeDashboard(t *testing.T) {
 	env := newDigestEnv(t, time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC))
 	c := env.community(t, "America/Los_Angeles")
 	digestWeek(t, env, c)
-	env.start(t, srv, c, func(cfg *slackapp.Config) { cfg.DigestAt = "off" })
+	r := env.start(t, srv, c, func(cfg *slackapp.Config) { cfg.DigestAt = "off" })
+	// The KPI gauges show the current week on every replica, read from Redis when scraped.
+	acme := map[string]string{"community": "acme"}
+	for name, want := range map[string]float64{"closeknit_kpi_messages": 3, "closeknit_kpi_active_posters": 3,
+		"closeknit_kpi_active_participants": 3, "closeknit_kpi_response_time_median_seconds": 1800, "closeknit_kpi_response_rate_24h": 0.5} {
+		if got := metric(t, r.reg, name, acme); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
 	open := func(user string) string {
 		n := len(srv.Calls("views.publish"))
 		sendAll(t, srv, []slacktest.Envelope{srv.Event(map[string]any{"type": "app_home_opened", "user": user, "channel": "D0HOME0001", "tab": "home", "event_ts": tsOf(time.Now())})})
