@@ -39,6 +39,7 @@ type weekKeys struct {
 	week                   Week
 	hash, posters, active  string
 	posts, answers, optout string // response.go
+	postsArg, optoutArg    any    // the same keys boxed once, for the hot path (response.go)
 	expireAtArg, weekArg   any    // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
@@ -52,6 +53,8 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 		posts:       k.week(w) + ":posts",
 		answers:     k.week(w) + ":answers",
 		optout:      k.prefix + "optout",
+		postsArg:    any(k.week(w) + ":posts"),
+		optoutArg:   any(k.prefix + "optout"),
 		expireAtArg: any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
 		weekArg:     any(w.String()),
 	}

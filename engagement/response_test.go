@@ -167,3 +167,21 @@ func TestResponseFeatureForgotten(t *testing.T) {
 		t.Errorf("posts after forgetting UALICE001 (-want +got):\n%s", diff)
 	}
 }
+
+// The post script is sent as a hand-built EVALSHA: after a Redis restart
+// (script cache flushed) Record reloads it like the others.
+func TestResponseFeatureAfterScriptFlush(t *testing.T) {
+	t.Parallel()
+	s, rdb := MustOpenStore(t, engagement.Options{})
+	c := testCommunity(t, "UTC")
+	ctx := context.Background()
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRecord(t, s, post(c, "Ev1", "UALICE001", at)); got[0] != engagement.Counted {
+		t.Fatalf("after script flush: %v, want counted", got[0])
+	}
+	if v, err := rdb.HGet(ctx, rdb.ns+":{acme}:w:2026-W47:posts", tsAt(at)).Result(); err != nil || v != "UALICE001" {
+		t.Errorf("post after flush: %q, %v", v, err)
+	}
+}
