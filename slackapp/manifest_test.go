@@ -116,6 +116,7 @@ var apiScopes = map[string][]string{
 	"PublishViewContext":     {},
 	"PostMessage":            {"chat:write"}, // chat.postMessage
 	"PostMessageContext":     {"chat:write"},
+	"PostEphemeralContext":   {"chat:write"}, // chat.postEphemeral
 	// conversations.invite / kick: channels:manage for public channels,
 	// groups:write for private ones.
 	"InviteUsersToConversationContext": {"channels:manage", "groups:write"},
