@@ -180,7 +180,7 @@ func (m *membershipStory) live(ctx context.Context, members int) error {
 	fmt.Fprintf(m.out, "  waitlist       %d waiting -> %d: 1 walk-in joined while full (removed, told their place), 3 promoted as 3 members left\n",
 		len(before.Waitlist), len(after.Waitlist))
 	fmt.Fprintf(m.out, "  promoted       %s: invited, welcomed in the channel, brand channel told\n", strings.Join(promoted, ", "))
-	fmt.Fprintf(m.out, "  intro rate     2 of 3 newcomers (67%%) introduced themselves; the third gets one reminder after %s\n\n", m.c.NudgeAfter.Round(time.Hour))
+	fmt.Fprintf(m.out, "  intro rate     2 of 3 newcomers (67%%) introduced themselves; the third gets one reminder after %.0f hours\n\n", m.c.NudgeAfter.Hours())
 	if len(after.Waitlist) != len(before.Waitlist)+1-3 {
 		return fmt.Errorf("sandbox: waitlist went from %d to %d, want %d", len(before.Waitlist), len(after.Waitlist), len(before.Waitlist)-2)
 	}
