@@ -123,6 +123,7 @@ var apiScopes = map[string][]string{
 	"KickUserFromConversationContext":  {"channels:manage", "groups:write"},
 	"GetUsersInConversationContext":    {"channels:read", "groups:read"}, // conversations.members
 	"GetUserInfoContext":               {"users:read"},                   // users.info: is it a bot?
+	"GetUserGroupMembersContext":       {"usergroups:read"},              // usergroups.users.list: staff by group
 }
 
 // alwaysNeededScopes are required whatever the source calls today.
@@ -143,6 +144,7 @@ var allowedBotScopes = map[string]string{
 	"channels:manage":   "conversations.invite / kick: seats in public community channels",
 	"groups:write":      "conversations.invite / kick: seats in private community channels",
 	"users:read":        "users.info: bots take no seat",
+	"usergroups:read":   "usergroups.users.list: staff given as a Slack user group",
 	"chat:write":        "chat.postMessage into the community channel",
 	"commands":          "the /closeknit slash command",
 }

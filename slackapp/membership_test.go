@@ -430,11 +430,14 @@ func dumpNamespace(t *testing.T, ta *testApp) string {
 
 func TestRosterReconciliation(t *testing.T) {
 	t.Parallel()
-	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
+	srv := slacktest.NewServer(t)
+	srv.SetUserGroup("S0BRANDTM01", []string{"U0GROUPST01"})
+	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) { cfg.Communities[0].StaffGroup = "S0BRANDTM01" })
 	// Members who were in the channel before closeknit (and a bot, and
-	// staff) are found by the roster check; nobody is welcomed for it.
+	// staff, listed or by user group) are found by the roster check;
+	// nobody is welcomed for it.
 	srv.SetUser(slacktest.User{ID: "U0HELPBOT01", Name: "helpbot", IsBot: true})
-	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0HELPBOT01", "U0STAFF0001", srv.BotUserID})
+	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0HELPBOT01", "U0STAFF0001", "U0GROUPST01", srv.BotUserID})
 	if err := ta.RunJob(ctxT(t), "roster"); err != nil {
 		t.Fatal(err)
 	}
@@ -452,5 +455,8 @@ func TestRosterReconciliation(t *testing.T) {
 	}
 	if v := metricValue(t, ta, "closeknit_seats_used", "community=acme"); v != 2 {
 		t.Errorf("seats used metric %v, want 2", v)
+	}
+	if got := command(t, srv, "U0GROUPST01", "members"); !strings.Contains(got, "2 of 100 seats taken") {
+		t.Errorf("staff by user group ran members: %q", got)
 	}
 }

@@ -90,6 +90,7 @@ Configuration (environment; flags override):
   CLOSEKNIT_CAP          customer seats (default 100)
   CLOSEKNIT_BRAND_CHANNEL  the brand team's channel ID
   CLOSEKNIT_STAFF        brand team user IDs, comma-separated
+  CLOSEKNIT_STAFF_GROUP  a Slack user group ID (S…) whose members are staff too
   CLOSEKNIT_FULL_POLICY  a join while the channel is full: remove (default: kick, waitlist, DM
                          their position) or warn (they stay over the cap; the brand channel is told)
   CLOSEKNIT_WELCOME      welcome text, {user} becomes a mention (default: purpose, guidelines, how to say hello)
