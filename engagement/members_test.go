@@ -465,3 +465,17 @@ func dumpAll(tb testing.TB, r *testRedis) string {
 	}
 	return b.String()
 }
+
+func TestIntroStats(t *testing.T) {
+	t.Parallel()
+	r := &engagement.Roster{Seated: []engagement.Seat{
+		{User: "U1", Since: at, Intro: true, IntroAt: at.Add(time.Hour)},
+		{User: "U2", Since: at, Intro: true, IntroAt: at.Add(3 * time.Hour)},
+		{User: "U3", Since: at},
+		{User: "U4", Since: at, Existing: true},
+	}}
+	n, intro, median := r.IntroStats()
+	if n != 3 || intro != 2 || median != 2*time.Hour {
+		t.Errorf("IntroStats = %d, %d, %v; want 3 newcomers, 2 introduced, median 2h", n, intro, median)
+	}
+}
