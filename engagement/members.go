@@ -480,3 +480,22 @@ func (r *Roster) IntroStats() (newcomers, introduced int, median time.Duration) 
 	}
 	return newcomers, introduced, median
 }
+
+// SeatedUsers returns the seated users' IDs, sorted.
+func (r *Roster) SeatedUsers() []string {
+	out := make([]string, 0, len(r.Seated))
+	for _, s := range r.Seated {
+		out = append(out, s.User)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WaitingUsers returns the waiting users' IDs in queue order.
+func (r *Roster) WaitingUsers() []string {
+	out := make([]string, 0, len(r.Waitlist))
+	for _, w := range r.Waitlist {
+		out = append(out, w.User)
+	}
+	return out
+}

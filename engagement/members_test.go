@@ -43,22 +43,8 @@ func mustRoster(tb testing.TB, s *engagement.Store, c *engagement.Community) *en
 	return r
 }
 
-func seated(r *engagement.Roster) []string {
-	var out []string
-	for _, s := range r.Seated {
-		out = append(out, s.User)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func waiting(r *engagement.Roster) []string {
-	var out []string
-	for _, w := range r.Waitlist {
-		out = append(out, w.User)
-	}
-	return out
-}
+func seated(r *engagement.Roster) []string  { return r.SeatedUsers() }
+func waiting(r *engagement.Roster) []string { return r.WaitingUsers() }
 
 // drainJobs takes every job from the outbox and returns "type:user" lines.
 func drainJobs(tb testing.TB, s *engagement.Store, c *engagement.Community) []string {

@@ -75,22 +75,8 @@ func (ta *testApp) waitRoster(t *testing.T, what string, cond func(*engagement.R
 	}
 }
 
-func seatedUsers(r *engagement.Roster) []string {
-	var out []string
-	for _, s := range r.Seated {
-		out = append(out, s.User)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func waitingUsers(r *engagement.Roster) []string {
-	var out []string
-	for _, w := range r.Waitlist {
-		out = append(out, w.User)
-	}
-	return out
-}
+func seatedUsers(r *engagement.Roster) []string  { return r.SeatedUsers() }
+func waitingUsers(r *engagement.Roster) []string { return r.WaitingUsers() }
 
 // waitMessage waits for a message posted to channel whose text contains
 // want, and returns it.
