@@ -123,7 +123,10 @@ func unixString(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 // returns the first record. It fails with ErrInvalid for a bad spec, and
 // for a card posted too long ago (more than a minute): record a card as
 // soon as it is posted.
-func (s *Store) CreatePrototype(ctx context.Context, c *Community, spec PrototypeSpec, channel, ts string) (*Prototype, error) {
+//
+// opened is when feedback opened, as the card says (zero: now); feedback
+// closes spec.OpenFor later.
+func (s *Store) CreatePrototype(ctx context.Context, c *Community, spec PrototypeSpec, opened time.Time, channel, ts string) (*Prototype, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -131,12 +134,15 @@ func (s *Store) CreatePrototype(ctx context.Context, c *Community, spec Prototyp
 		return nil, fmt.Errorf("engagement: prototype card: %w: %v", ErrInvalid, err)
 	}
 	now := s.now()
-	closes := now.Add(spec.OpenFor)
+	if opened.IsZero() {
+		opened = now
+	}
+	closes := opened.Add(spec.OpenFor)
 	k := s.keys(c)
 	args := []any{unixString(now), ts, int(protoRecordWindow / time.Second), unixString(closes),
 		pfName, spec.Name, pfDesc, spec.Description, pfImage, spec.ImageURL, pfLink, spec.Link,
 		pfQuestion, spec.Question, pfKind, spec.Kind(), pfChannel, channel, pfAuthor, spec.Author,
-		pfOpened, unixString(now)}
+		pfOpened, unixString(opened)}
 	if spec.Kind() == KindPoll {
 		hide := "0"
 		if spec.HideResults {
@@ -570,7 +576,7 @@ func (s *Store) OpenPrototypes(ctx context.Context, c *Community) (int64, error)
 // Prototypes returns the figures of every prototype of c, newest first,
 // with the yield computed against the community's seated members.
 func (s *Store) Prototypes(ctx context.Context, c *Community) ([]PrototypeSummary, error) {
-	seated, err := s.seatedCount(ctx, c)
+	seated, err := s.SeatedCount(ctx, c)
 	if err != nil {
 		return nil, err
 	}

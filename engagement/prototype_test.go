@@ -56,7 +56,7 @@ func newProtoFixture(t *testing.T, spec engagement.PrototypeSpec) *protoFixture 
 	s, r := MustOpenStore(t, engagement.Options{Now: clk.Now})
 	c := testCommunity(t, "UTC")
 	c.Staff = []string{"U0STAFF0001"}
-	p, err := s.CreatePrototype(context.Background(), c, spec, c.Channel, slackTS(at.Add(-time.Second)))
+	p, err := s.CreatePrototype(context.Background(), c, spec, time.Time{}, c.Channel, slackTS(at.Add(-time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,16 +132,16 @@ func TestCreatePrototypeOnceAndNotLate(t *testing.T) {
 	if f.p.ID != "P1" || f.p.Status != engagement.StatusOpen || !f.p.ClosesAt.Equal(at.Add(7*24*time.Hour)) {
 		t.Errorf("created %+v", f.p)
 	}
-	again, err := f.s.CreatePrototype(ctx, f.c, testSpec(), f.c.Channel, f.p.TS)
+	again, err := f.s.CreatePrototype(ctx, f.c, testSpec(), time.Time{}, f.c.Channel, f.p.TS)
 	if err != nil || again.ID != "P1" {
 		t.Errorf("recording the same card again: %v, %v; want P1", again, err)
 	}
-	if _, err := f.s.CreatePrototype(ctx, f.c, testSpec(), f.c.Channel, slackTS(at.Add(-2*time.Minute))); !errors.Is(err, engagement.ErrInvalid) {
+	if _, err := f.s.CreatePrototype(ctx, f.c, testSpec(), time.Time{}, f.c.Channel, slackTS(at.Add(-2*time.Minute))); !errors.Is(err, engagement.ErrInvalid) {
 		t.Errorf("card posted two minutes ago: %v, want ErrInvalid", err)
 	}
 	bad := testSpec()
 	bad.Name = ""
-	if _, err := f.s.CreatePrototype(ctx, f.c, bad, f.c.Channel, slackTS(at)); !errors.Is(err, engagement.ErrInvalid) {
+	if _, err := f.s.CreatePrototype(ctx, f.c, bad, time.Time{}, f.c.Channel, slackTS(at)); !errors.Is(err, engagement.ErrInvalid) {
 		t.Errorf("bad spec: %v, want ErrInvalid", err)
 	}
 	if _, err := f.s.PrototypeByID(ctx, f.c, "p1"); err != nil {
@@ -443,7 +443,7 @@ func TestPrototypeIndexAcrossReplicas(t *testing.T) {
 	// Replica 2 (same Redis and namespace) posts a prototype.
 	s2 := engagement.NewStore(r.Client, engagement.Options{Namespace: r.ns, Now: clk.Now})
 	clk.Add(10 * time.Second)
-	p, err := s2.CreatePrototype(ctx, c, testSpec(), c.Channel, slackTS(clk.Now()))
+	p, err := s2.CreatePrototype(ctx, c, testSpec(), time.Time{}, c.Channel, slackTS(clk.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +469,7 @@ func TestPrototypesList(t *testing.T) {
 	f.clk.Add(time.Minute)
 	spec := testSpec()
 	spec.Name = "Second"
-	if _, err := f.s.CreatePrototype(ctx, f.c, spec, f.c.Channel, slackTS(f.clk.Now())); err != nil {
+	if _, err := f.s.CreatePrototype(ctx, f.c, spec, time.Time{}, f.c.Channel, slackTS(f.clk.Now())); err != nil {
 		t.Fatal(err)
 	}
 	list, err := f.s.Prototypes(ctx, f.c)

@@ -39,6 +39,10 @@ func handleCloseknit(ctx context.Context, a *App, cmd *slack.SlashCommand) (*sla
 			return nil, err
 		}
 		return &slack.Msg{Text: reportSummary(r), Blocks: reportBlocks(r)}, nil
+	case "prototype":
+		return prototypeCommand(ctx, a, cmd, args)
+	case "prototypes":
+		return prototypesCommand(ctx, a, cmd, args)
 	}
 	return nil, usageError(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
 }

@@ -17,13 +17,24 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
-	// Interactions (block actions, shortcuts, view submissions) arrive with
-	// the prototype and membership features; until then none is routed and
-	// each is acked and counted as ignored.
+	// Interactions: block_actions by action_id, view_submission by the
+	// view's callback_id, shortcuts by callback_id. Anything else is acked
+	// and counted as ignored.
+	a.interactions = interactionRoutes{
+		actions:   map[string]interactionHandler{actionProtoResults: handleProtoResults},
+		views:     map[string]interactionHandler{viewNewPrototype: handleNewPrototypeSubmission},
+		shortcuts: map[string]interactionHandler{shortcutNewPrototype: handleNewPrototypeShortcut},
+	}
+	for i := 1; i <= maxPollButtons; i++ {
+		a.interactions.actions[voteActionID(i)] = handleProtoVote
+	}
+	a.schedule("prototypes", 0, closeDuePrototypes) // every scheduler tick: closing is due-time driven
 }
 
 // Subcommands of /closeknit, for help text and the manifest's usage hint.
 var subcommands = []struct{ name, usage, help string }{
 	{"help", "help", "what closeknit can do"},
 	{"report", "report [YYYY-Www]", "this week's (or the given week's) figures; brand team only"},
+	{"prototype", "prototype [close|extend ID [DAYS]]", "post a prototype or poll for feedback, or close or extend one; brand team only"},
+	{"prototypes", "prototypes", "open and recent prototypes with their figures; brand team only"},
 }
