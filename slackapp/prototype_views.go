@@ -171,7 +171,7 @@ func prototypeCard(p *engagement.Prototype) (string, []slack.Block) {
 	}
 	blocks := []slack.Block{slack.NewHeaderBlock(plain(truncate(p.Name, maxHeaderText)))}
 	if p.Description != "" {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(p.Description, maxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(escapeMrkdwn(p.Description), maxSectionText)), nil, nil))
 	}
 	if p.ImageURL != "" {
 		blocks = append(blocks, slack.NewImageBlock(p.ImageURL, truncate(p.Name, 2000), "", nil))
