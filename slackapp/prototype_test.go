@@ -278,7 +278,7 @@ func TestPrototypeFeedbackCounted(t *testing.T) {
 		srv.Event(message("UBOB000001", at(5), p.TS)),
 		srv.Event(message("UALICE0001", at(6), p.TS)),
 		srv.Event(reactionEv(staffUser, "heart_eyes", p.TS, true, at(7))), // the brand team's own
-		srv.Event(message("UCAROL0001", at(8), "")),                      // not on the card
+		srv.Event(message("UCAROL0001", at(8), "")),                       // not on the card
 		srv.Event(reactionEv("UCAROL0001", "+1", tsOf(at(8)), true, at(9))),
 	}
 	sendAll(t, srv, envs)

@@ -248,7 +248,7 @@ func samplePoll() *engagement.Prototype {
 func sampleResults(p *engagement.Prototype) *engagement.PrototypeResults {
 	r := &engagement.PrototypeResults{Prototype: p, Seated: 40, LateReactions: 2, LateComments: 1,
 		Summary: engagement.PrototypeSummary{ID: p.ID, Name: p.Name, Channel: p.Channel, TS: p.TS, Status: p.Status, ClosesAt: p.ClosesAt,
-			Reactions: map[string]int64{"heart_eyes": 9, "+1": 5, "thinking_face": 2, "-1": 1, "tada": 3},
+			Reactions:    map[string]int64{"heart_eyes": 9, "+1": 5, "thinking_face": 2, "-1": 1, "tada": 3},
 			Participants: 14, Comments: 11, Commenters: 6, Yield: 0.35, Sentiment: 0.62}}
 	if p.Kind() == engagement.KindPoll {
 		r.Summary.Reactions = map[string]int64{}
