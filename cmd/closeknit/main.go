@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return sandbox(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, rest, getenv, stdout, stderr)
+	case "prototypes":
+		return prototypes(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "closeknit", version)
 		return nil
@@ -65,6 +67,8 @@ Usage:
                               and an embedded Redis, then the week's report
   closeknit serve [flags]     run the Slack app (Socket Mode) with metrics on HTTP_ADDR
   closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
+  closeknit prototypes [--json]  prototypes and their feedback figures;
+                              "prototypes export ID --csv": who gave what feedback
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit version           print the version
   closeknit help              this text
