@@ -153,7 +153,7 @@ func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.Interac
 	}
 	opened := a.store.Now()
 	draft := &engagement.Prototype{PrototypeSpec: spec, Status: engagement.StatusOpen, OpenedAt: opened, ClosesAt: opened.Add(spec.OpenFor)}
-	text, blocks := prototypeCard(draft)
+	text, blocks := prototypeCard(draft, nil)
 	channel, ts, err := a.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		a.releaseView(c, cb.View.ID)
@@ -199,7 +199,7 @@ func slackErrorCode(err error) string {
 func (a *App) finishPosting(c *engagement.Community, p *engagement.Prototype, poster string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	text, blocks := prototypeCard(p)
+	text, blocks := prototypeCard(p, nil)
 	if _, _, _, err := a.api.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		a.log.Warn("prototype card not updated with its ID", "prototype", p.ID, "err", err)
 	}
@@ -220,7 +220,7 @@ func (a *App) finishPosting(c *engagement.Community, p *engagement.Prototype, po
 func (a *App) refreshCard(c *engagement.Community, p *engagement.Prototype) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	text, blocks := prototypeCard(p)
+	text, blocks := prototypeCard(p, nil)
 	if _, _, _, err := a.api.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 		a.log.Warn("prototype card not updated", "prototype", p.ID, "err", err)
 	}
@@ -375,7 +375,7 @@ func (a *App) announce(ctx context.Context, c *engagement.Community, an engageme
 		return err
 	}
 	if !an.CardUpdated {
-		text, blocks := prototypeCard(r.Prototype)
+		text, blocks := prototypeCard(r.Prototype, r.Summary.Votes)
 		if _, _, _, err := a.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
 			return fmt.Errorf("update card of %s: %w", r.ID, err)
 		}

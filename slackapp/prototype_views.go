@@ -163,7 +163,9 @@ func specFromSubmission(values map[string]map[string]slack.BlockAction, author s
 }
 
 // prototypeCard is the message a prototype is posted as, open or closed.
-func prototypeCard(p *engagement.Prototype) (string, []slack.Block) {
+// A closed poll's card shows its votes (nil while open: a poll may hide
+// its results until it closes).
+func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []slack.Block) {
 	closed := p.Status == engagement.StatusClosed
 	kind := "Early access"
 	if p.Kind() == engagement.KindPoll {
@@ -197,6 +199,9 @@ func prototypeCard(p *engagement.Prototype) (string, []slack.Block) {
 		ask.WriteString(" and tell us why in the thread.")
 	}
 	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(ask.String(), maxSectionText)), nil, nil))
+	if p.Kind() == engagement.KindPoll && closed && votes != nil {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(voteBars(p, votes), maxSectionText)), nil, nil))
+	}
 	if p.Kind() == engagement.KindPoll && !closed {
 		var buttons []slack.BlockElement
 		for i, o := range p.Options {

@@ -269,19 +269,25 @@ func TestPrototypeModalGolden(t *testing.T) {
 func TestPrototypeCardGolden(t *testing.T) {
 	t.Parallel()
 	open := sampleProto()
-	text, blocks := prototypeCard(open)
+	text, blocks := prototypeCard(open, nil)
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_card_open", map[string]any{"text": text, "blocks": blocks})
 
 	closed := sampleProto()
 	closed.Status, closed.ClosedAt = engagement.StatusClosed, closed.ClosesAt
-	text, blocks = prototypeCard(closed)
+	text, blocks = prototypeCard(closed, nil)
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_card_closed", map[string]any{"text": text, "blocks": blocks})
 
-	text, blocks = prototypeCard(samplePoll())
+	text, blocks = prototypeCard(samplePoll(), nil)
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_card_poll", map[string]any{"text": text, "blocks": blocks})
+
+	closedPoll := samplePoll()
+	closedPoll.Status, closedPoll.ClosedAt = engagement.StatusClosed, closedPoll.ClosesAt
+	text, blocks = prototypeCard(closedPoll, sampleResults(closedPoll).Summary.Votes)
+	checkMessage(t, text, blocks)
+	golden(t, "prototype_card_poll_closed", map[string]any{"text": text, "blocks": blocks})
 }
 
 func TestPrototypeResultsGolden(t *testing.T) {
@@ -318,7 +324,7 @@ func TestPrototypeViewsStayWithinLimits(t *testing.T) {
 	if err := big.Validate(); err != nil {
 		t.Fatalf("the largest spec should be valid: %v", err)
 	}
-	text, blocks := prototypeCard(big)
+	text, blocks := prototypeCard(big, nil)
 	checkMessage(t, text, blocks)
 	poll := samplePoll()
 	poll.Name = big.Name
@@ -326,7 +332,10 @@ func TestPrototypeViewsStayWithinLimits(t *testing.T) {
 	for i := range 6 {
 		poll.Options = append(poll.Options, strings.Repeat(string(rune('A'+i)), 75))
 	}
-	text, blocks = prototypeCard(poll)
+	text, blocks = prototypeCard(poll, nil)
+	checkMessage(t, text, blocks)
+	poll.Status = engagement.StatusClosed
+	text, blocks = prototypeCard(poll, map[string]int64{poll.Options[0]: 1 << 40})
 	checkMessage(t, text, blocks)
 	r := sampleResults(big)
 	for i := range 200 { // members may react with any emoji
