@@ -72,17 +72,17 @@ func printPrototypes(w io.Writer, list []engagement.PrototypeSummary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "id\tname\tstatus\tcloses\tparticipants\tyield\tcomments\tcommenters\tsentiment\treactions / votes")
 	for _, p := range list {
-		counts := p.Reactions
-		if p.Votes != nil {
-			counts = p.Votes
+		counts, sentiment := p.Reactions, fmt.Sprintf("%+.2f", p.Sentiment)
+		if p.Votes != nil { // a poll
+			counts, sentiment = p.Votes, "-"
 		}
 		var parts []string
 		for _, k := range sortedKeys(counts) {
 			parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.0f%%\t%d\t%d\t%+.2f\t%s\n", p.ID, p.Name, p.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.0f%%\t%d\t%d\t%s\t%s\n", p.ID, p.Name, p.Status,
 			p.ClosesAt.UTC().Format("2006-01-02 15:04 UTC"), p.Participants, p.Yield*100, p.Comments, p.Commenters,
-			p.Sentiment, strings.Join(parts, ", "))
+			sentiment, strings.Join(parts, ", "))
 	}
 	tw.Flush()
 }

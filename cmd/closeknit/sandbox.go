@@ -126,6 +126,9 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 			r.Messages, sim.messages, r.ThreadReplies, sim.replies, r.Reactions, sim.reactions-sim.removed)
 	}
 	fmt.Fprintln(stdout, "The counts match what was played: nothing lost, nothing counted twice.")
+	if err := sim.protos.play(ctx, slack, community, engagement.NewStore(rdb, engagement.Options{Namespace: namespace}), stdout); err != nil {
+		return err
+	}
 
 	if *keep {
 		exe, _ := os.Executable()
