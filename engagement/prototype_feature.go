@@ -270,7 +270,7 @@ func queueProtoFeedback(ctx context.Context, s *Store, pipe redis.Pipeliner, e *
 	at := strconv.FormatInt(e.At.Unix(), 10)
 	if e.Kind == KindMessage {
 		return protoCommentScript.EvalSha(ctx, pipe,
-			[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoCommenters(ts), k.protoPart(ts), k.optOut()},
+			[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoCommenters(ts), k.protoPart(ts), k.optout()},
 			s.dedupeTTL, e.User, at)
 	}
 	emoji := baseEmoji(e.Reaction)
@@ -279,7 +279,7 @@ func queueProtoFeedback(ctx context.Context, s *Store, pipe redis.Pipeliner, e *
 		add = "1"
 	}
 	return protoReactionScript.EvalSha(ctx, pipe,
-		[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoRx(ts, emoji), k.protoState(ts), k.protoPart(ts), k.optOut()},
+		[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoRx(ts, emoji), k.protoState(ts), k.protoPart(ts), k.optout()},
 		s.dedupeTTL, e.User, emoji, add, unixMicros(e.At), at)
 }
 

@@ -36,4 +36,3 @@ func (k keys) protoVotes(ts string) string      { return k.proto(ts) + ":votes" 
 func (k keys) protoAnnounceClaim(ts string) string {
 	return k.proto(ts) + ":ann"
 }
-func (k keys) optOut() string { return k.prefix + "optout" }

@@ -1,10 +1,19 @@
 package engagement
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"time"
+)
 
-// SeatedCount is the number of seated members that feedback yield is
-// computed against. Until the roster (issue 3) lands it is unknown (0),
-// and Prototypes reports a yield of 0.
+// SeatedCount is the number of seated members (the roster's seats), what
+// feedback yield is computed against.
 func (s *Store) SeatedCount(ctx context.Context, c *Community) (int, error) {
-	return 0, nil
+	start := time.Now()
+	n, err := s.rdb.ZCard(ctx, s.keys(c).seats()).Result()
+	s.observe("seated", time.Since(start), err)
+	if err != nil {
+		return 0, fmt.Errorf("engagement: seated members of %s: %w", c.ID, err)
+	}
+	return int(n), nil
 }

@@ -410,7 +410,7 @@ func (s *Store) Vote(ctx context.Context, c *Community, ts, user string, option 
 	}
 	k := s.keys(c)
 	start := time.Now()
-	res, err := voteScript.Run(ctx, s.rdb, []string{k.proto(ts), k.protoVotes(ts), k.protoPart(ts), k.optOut()},
+	res, err := voteScript.Run(ctx, s.rdb, []string{k.proto(ts), k.protoVotes(ts), k.protoPart(ts), k.optout()},
 		user, option, unixString(s.now())).Slice()
 	s.observe("proto_vote", time.Since(start), err)
 	if err != nil {

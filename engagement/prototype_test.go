@@ -29,9 +29,9 @@ func (c *clock) Add(d time.Duration) {
 
 func slackTS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
 
-var evSeq atomic.Int64
+var protoEvSeq atomic.Int64
 
-func evID() string { return fmt.Sprintf("EvP%08d", evSeq.Add(1)) }
+func evID() string { return fmt.Sprintf("EvP%08d", protoEvSeq.Add(1)) }
 
 func testSpec() engagement.PrototypeSpec {
 	return engagement.PrototypeSpec{
@@ -478,5 +478,50 @@ func TestPrototypesList(t *testing.T) {
 	}
 	if len(list) != 2 || list[0].ID != "P2" || list[1].ID != "P1" || list[0].Reactions == nil {
 		t.Errorf("Prototypes = %+v, want P2 then P1", list)
+	}
+}
+
+// TestPrototypeYieldAndForget: yield is participants over the roster's
+// seats, and forget finds every per-person prototype record.
+func TestPrototypeYieldAndForget(t *testing.T) {
+	t.Parallel()
+	spec := testSpec()
+	f := newProtoFixture(t, spec)
+	ctx := context.Background()
+	for _, u := range []string{"UALICE001", "UBOB00001", "UCAROL001", "UDAVE0001"} {
+		if _, _, err := f.s.Invite(ctx, f.c, u, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRecord(t, f.s,
+		f.react(engagement.KindReactionAdded, "UALICE001", "heart_eyes", f.later),
+		f.react(engagement.KindReactionRemoved, "UALICE001", "+1", f.later), // a tombstone record
+		f.reply("UALICE001", f.later),
+		f.react(engagement.KindReactionAdded, "UBOB00001", "+1", f.later))
+	list, err := f.s.Prototypes(ctx, f.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Yield != 0.5 || list[0].Participants != 2 {
+		t.Fatalf("Prototypes = %+v, want yield 0.5 (2 of 4 seated)", list)
+	}
+	if _, err := f.s.Forget(ctx, f.c, "UALICE001"); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := f.s.Personal(ctx, f.c, "UALICE001")
+	if err != nil || len(recs) != 0 {
+		t.Errorf("after forget, records of UALICE001: %v, %v", recs, err)
+	}
+	_, rows, err := f.s.ExportPrototype(ctx, f.c, f.p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.User == "UALICE001" {
+			t.Errorf("forgotten member still exported: %+v", r)
+		}
+	}
+	if s := f.results(t, 0).Summary; s.Participants != 1 || s.Commenters != 0 || s.Comments != 1 {
+		t.Errorf("after forget: %+v (totals keep her reply, per-person figures lose her)", s)
 	}
 }
