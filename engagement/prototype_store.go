@@ -169,13 +169,24 @@ func (s *Store) CreatePrototype(ctx context.Context, c *Community, spec Prototyp
 
 // ClaimView claims a modal submission (by view ID) for posting, so that a
 // submission delivered twice posts one card. It reports false if another
-// claim holds it. ReleaseView gives it up after a failed post.
+// claim holds it. The claim is short-lived until ViewPosted makes it last
+// a day: if the poster dies between posting and recording, the staff
+// member can submit again a minute later (at worst a card is posted twice;
+// never is one lost). ReleaseView gives it up after a failed post.
 func (s *Store) ClaimView(ctx context.Context, c *Community, viewID string) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.keys(c).protoView(viewID), "1", 24*time.Hour).Result()
+	ok, err := s.rdb.SetNX(ctx, s.keys(c).protoView(viewID), "posting", time.Minute).Result()
 	if err != nil {
 		return false, fmt.Errorf("engagement: claim view: %w", err)
 	}
 	return ok, nil
+}
+
+// ViewPosted marks a claimed submission as posted and recorded as card ts.
+func (s *Store) ViewPosted(ctx context.Context, c *Community, viewID, ts string) error {
+	if err := s.rdb.Set(ctx, s.keys(c).protoView(viewID), ts, 24*time.Hour).Err(); err != nil {
+		return fmt.Errorf("engagement: view posted: %w", err)
+	}
+	return nil
 }
 
 // ReleaseView frees a view claimed with ClaimView.

@@ -172,6 +172,9 @@ func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.Interac
 		})
 		return fail(engagement.FieldName, "The card was posted but could not be recorded, so it was withdrawn. Please try again in a minute.")
 	}
+	if err := a.store.ViewPosted(ctx, c, cb.View.ID, p.TS); err != nil {
+		a.log.Warn("view not marked posted", "prototype", p.ID, "err", err) // the short claim still holds a minute
+	}
 	a.goAsync(func() { a.finishPosting(c, p, cb.User.ID) })
 	return nil, nil
 }
@@ -254,6 +257,9 @@ func handleProtoResults(ctx context.Context, a *App, cb *slack.InteractionCallba
 		return nil, err
 	}
 	r, err := a.store.PrototypeResultsByTS(ctx, c, ts, seated)
+	if errors.Is(err, engagement.ErrNoPrototype) {
+		return nil, nil // a button on some other message: not ours
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -279,6 +285,9 @@ func handleProtoVote(ctx context.Context, a *App, cb *slack.InteractionCallback)
 		return nil, nil
 	}
 	v, err := a.store.Vote(ctx, c, ts, cb.User.ID, option)
+	if errors.Is(err, engagement.ErrNoPrototype) || errors.Is(err, engagement.ErrInvalid) {
+		return nil, nil // not a poll card, or an option it does not have: nothing to count
+	}
 	if err != nil {
 		return nil, err
 	}
