@@ -111,7 +111,14 @@ func prototypesCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, arg
 	if err != nil {
 		return nil, err
 	}
-	text, blocks := prototypeList(c, all)
+	// Open ones and those closed in the last 30 days; the CLI lists all.
+	recent := all[:0]
+	for _, r := range all {
+		if r.Status == engagement.StatusOpen || a.store.Now().Sub(r.ClosedAt) < 30*24*time.Hour {
+			recent = append(recent, r)
+		}
+	}
+	text, blocks := prototypeList(c, recent)
 	return &slack.Msg{Text: text, Blocks: slack.Blocks{BlockSet: blocks}}, nil
 }
 

@@ -138,7 +138,7 @@ func exportPrototype(ctx context.Context, args []string, getenv func(string) str
 	w := csv.NewWriter(stdout)
 	w.Write([]string{"community", "prototype", "user", "kind", "value", "count"})
 	for _, r := range rows {
-		w.Write([]string{found.ID, p.ID, r.User, r.Kind, r.Value, strconv.FormatInt(r.Count, 10)})
+		w.Write([]string{found.ID, p.ID, r.User, r.Kind, spreadsheetSafe(r.Value), strconv.FormatInt(r.Count, 10)})
 	}
 	w.Flush()
 	return w.Error()
@@ -165,4 +165,13 @@ func openForCLI(ctx context.Context, s *settings, only string) (*engagement.Stor
 	}
 	store := engagement.NewStore(rdb, engagement.Options{Namespace: cfg.Namespace})
 	return store, communities, func() { rdb.Close() }, nil
+}
+
+// spreadsheetSafe keeps a staff-typed poll option such as "=HYPERLINK(…)"
+// from running as a formula when the CSV is opened in a spreadsheet.
+func spreadsheetSafe(v string) string {
+	if v != "" && strings.ContainsRune("=@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

@@ -104,3 +104,12 @@ acme,P1,(opted-out members),reaction,-1,1
 		}
 	}
 }
+
+func TestSpreadsheetSafe(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "@SUM(A1)": "'@SUM(A1)", "+1": "+1", "-1": "-1", "Ocean blue": "Ocean blue", "": ""} {
+		if got := spreadsheetSafe(in); got != want {
+			t.Errorf("spreadsheetSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
