@@ -23,8 +23,6 @@ import (
 // recorded against the card, so this part plays in real time after the
 // week's messages; the week's report is not affected.
 
-const sandboxStaff = "U0STAFF0001"
-
 // protoSim is the plan: what is posted, what members do, and the figures a
 // correct count ends with.
 type protoSim struct {
@@ -184,7 +182,7 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 		}
 		return srv.AckPayload(env.ID), nil
 	}
-	fmt.Fprintf(stdout, "\nPrototypes: the brand team posts an early-access card and a poll; members react, reply and vote.\n")
+	fmt.Fprintf(stdout, "Prototypes: the brand team posts an early-access card and a poll; members react, reply and vote.\n")
 	var played, ignored int
 	cards := make([]string, len(ps.plans))
 	for i, p := range ps.plans {
@@ -256,7 +254,16 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 	if err := srv.WaitAllAcked(ctx); err != nil {
 		return fmt.Errorf("sandbox: prototypes: %w", err)
 	}
-	for len(srv.Messages(c.BrandChannel)) < len(ps.plans) {
+	summaries := func() []string {
+		var out []string
+		for _, m := range srv.Messages(c.BrandChannel) {
+			if strings.HasPrefix(m.Text, "Results of ") {
+				out = append(out, m.Text)
+			}
+		}
+		return out
+	}
+	for len(summaries()) < len(ps.plans) {
 		if ctx.Err() != nil {
 			return fmt.Errorf("sandbox: prototypes: the results were not posted to the brand channel")
 		}
@@ -270,8 +277,8 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 	}
 	printPrototypes(stdout, list)
 	fmt.Fprintln(stdout, "\nPosted to the brand channel when feedback closed:")
-	for _, m := range srv.Messages(c.BrandChannel) {
-		fmt.Fprintf(stdout, "  %s\n", m.Text)
+	for _, text := range summaries() {
+		fmt.Fprintf(stdout, "  %s\n", text)
 	}
 	for i, p := range ps.plans {
 		r, err := store.PrototypeResultsByTS(ctx, c, cards[i], 0)
