@@ -482,4 +482,9 @@ func TestPollVotesAndResultsButton(t *testing.T) {
 	if got := metricValue(t, ta, "closeknit_socket_envelopes_total", "type=interactive", "outcome=ignored"); got != 1 {
 		t.Errorf("ignored interactions %v, want 1", got)
 	}
+	// A malformed one is acked, counted as rejected, and changes nothing.
+	send(t, srv, srv.Interaction(map[string]any{"type": "block_actions", "user": map[string]any{"id": "UBOB000001"}, "actions": "proto_vote_1"}))
+	if got := metricValue(t, ta, "closeknit_socket_envelopes_total", "type=interactive", "outcome=rejected"); got != 1 {
+		t.Errorf("rejected interactions %v, want 1", got)
+	}
 }
