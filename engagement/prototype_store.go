@@ -385,15 +385,35 @@ func (s *Store) MarkSummaryPosted(ctx context.Context, c *Community, ts, summary
 	return s.rdb.HSet(ctx, s.keys(c).proto(ts), pfSummaryTS, summaryTS).Err()
 }
 
-// FinishAnnouncement takes a fully announced prototype off the queue and
-// frees its claim.
+// FinishAnnouncement takes a fully announced prototype off the queue,
+// frees its claim, and sets its keys to expire the store's retention after
+// closing, like a week's counters (Options.Retention).
 func (s *Store) FinishAnnouncement(ctx context.Context, c *Community, ts string) error {
 	k := s.keys(c)
+	h, err := s.rdb.HGetAll(ctx, k.proto(ts)).Result()
+	if err != nil {
+		return fmt.Errorf("engagement: finish announcement: %w", err)
+	}
+	closed, _ := strconv.ParseInt(h[pfClosed], 10, 64)
+	expireAt := time.Unix(closed, 0).Add(s.retention)
 	pipe := s.rdb.TxPipeline()
 	pipe.ZRem(ctx, k.protoAnnounce(), ts)
 	pipe.Del(ctx, k.protoAnnounceClaim(ts))
-	_, err := pipe.Exec(ctx)
-	return err
+	if closed > 0 {
+		// Every key of the prototype: the emoji sets are named by its n: fields.
+		for _, key := range []string{k.proto(ts), k.protoState(ts), k.protoPart(ts), k.protoCommenters(ts), k.protoVotes(ts)} {
+			pipe.ExpireAt(ctx, key, expireAt)
+		}
+		for f := range h {
+			if emoji, ok := strings.CutPrefix(f, "n:"); ok {
+				pipe.ExpireAt(ctx, k.protoRx(ts, emoji), expireAt)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("engagement: finish announcement: %w", err)
+	}
+	return nil
 }
 
 // ReleaseAnnouncement frees a claim without finishing (a failed attempt:

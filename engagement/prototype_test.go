@@ -327,7 +327,16 @@ func TestPrototypeCloseOnceAndLateFeedback(t *testing.T) {
 		t.Errorf("after a half-done announcement: %+v", a3)
 	}
 	f.s.MarkSummaryPosted(ctx, f.c, f.p.TS, "1.2")
-	f.s.FinishAnnouncement(ctx, f.c, f.p.TS)
+	if err := f.s.FinishAnnouncement(ctx, f.c, f.p.TS); err != nil {
+		t.Fatal(err)
+	}
+	// Its keys now expire a retention after closing, like a week's.
+	for _, key := range []string{f.r.ns + ":{acme}:p:" + f.p.TS, f.r.ns + ":{acme}:p:" + f.p.TS + ":rx:heart_eyes", f.r.ns + ":{acme}:p:" + f.p.TS + ":part"} {
+		ttl, err := f.r.ExpireTime(ctx, key).Result()
+		if err != nil || ttl <= 0 {
+			t.Errorf("%s: expire time %v, %v; want one set", key, ttl, err)
+		}
+	}
 	if a4, _ := f.s.ClaimAnnouncements(ctx, f.c, "replica-1", time.Minute); len(a4) != 0 {
 		t.Errorf("finished announcement claimed again: %v", a4)
 	}
