@@ -52,14 +52,14 @@ func prototypeCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args
 			return nil, protoError(err, args[1])
 		}
 		if !closed {
-			return &slack.Msg{Text: fmt.Sprintf("%s (%s) was already closed.", p.ID, p.Name)}, nil
+			return &slack.Msg{Text: fmt.Sprintf("%s (%s) was already closed.", p.ID, escapeMrkdwn(p.Name))}, nil
 		}
 		a.goAsync(func() { a.announceInBackground(c) })
 		where := "the brand channel"
 		if c.BrandChannel != "" {
 			where = "<#" + c.BrandChannel + ">"
 		}
-		return &slack.Msg{Text: fmt.Sprintf("Closed %s (%s). The card now says feedback is closed, and the results go to %s.", p.ID, p.Name, where)}, nil
+		return &slack.Msg{Text: fmt.Sprintf("Closed %s (%s). The card now says feedback is closed, and the results go to %s.", p.ID, escapeMrkdwn(p.Name), where)}, nil
 	case "extend":
 		if len(args) < 2 || len(args) > 3 {
 			return nil, usageError(usage)
@@ -75,7 +75,7 @@ func prototypeCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args
 			return nil, protoError(err, args[1])
 		}
 		a.goAsync(func() { a.refreshCard(c, p) })
-		return &slack.Msg{Text: fmt.Sprintf("Extended %s (%s): feedback now closes %s.", p.ID, p.Name, slackDate(p.ClosesAt))}, nil
+		return &slack.Msg{Text: fmt.Sprintf("Extended %s (%s): feedback now closes %s.", p.ID, escapeMrkdwn(p.Name), slackDate(p.ClosesAt))}, nil
 	}
 	return nil, usageError(usage)
 }
@@ -220,7 +220,7 @@ func (a *App) finishPosting(c *engagement.Community, p *engagement.Prototype, po
 		}
 	}
 	msg := fmt.Sprintf("Posted %s (%s) in <#%s>. Feedback closes %s. `/closeknit prototype close %s` closes it early, `/closeknit prototype extend %s DAYS` extends it.",
-		p.ID, p.Name, p.Channel, slackDate(p.ClosesAt), p.ID, p.ID)
+		p.ID, escapeMrkdwn(p.Name), p.Channel, slackDate(p.ClosesAt), p.ID, p.ID)
 	if _, err := a.api.PostEphemeralContext(ctx, p.Channel, poster, slack.MsgOptionText(msg, false)); err != nil {
 		a.log.Warn("poster not told", "prototype", p.ID, "err", err)
 	}

@@ -56,6 +56,9 @@ var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func escapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
 
+// linkEscaper keeps a URL from ending Slack's <url|text> markup early.
+var linkEscaper = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C")
+
 // prototypeModal is the form staff fill in to post a prototype or a poll.
 // Its block IDs are the engagement.Field* names, so validation errors map
 // straight onto the inputs.
@@ -181,7 +184,7 @@ func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []s
 	var ask strings.Builder
 	fmt.Fprintf(&ask, "*%s*\n", escapeMrkdwn(p.Question))
 	if p.Link != "" {
-		fmt.Fprintf(&ask, "<%s|Try it here>. ", p.Link)
+		fmt.Fprintf(&ask, "<%s|Try it here>. ", linkEscaper.Replace(p.Link))
 	}
 	switch {
 	case closed:
@@ -223,9 +226,10 @@ func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []s
 	blocks = append(blocks,
 		slack.NewContextBlock("proto_status", mrkdwn(status)),
 		slack.NewActionBlock("proto_staff", slack.NewButtonBlockElement(actionProtoResults, p.ID, plain("Results (brand team)"))))
-	text := fmt.Sprintf("%s: %s. %s", kind, p.Name, p.Question)
+	// The notification text is mrkdwn too: staff text must not mention @channel.
+	text := fmt.Sprintf("%s: %s. %s", kind, escapeMrkdwn(p.Name), escapeMrkdwn(p.Question))
 	if closed {
-		text = fmt.Sprintf("%s: %s (feedback closed)", kind, p.Name)
+		text = fmt.Sprintf("%s: %s (feedback closed)", kind, escapeMrkdwn(p.Name))
 	}
 	return truncate(text, maxSectionText), blocks
 }
@@ -326,7 +330,7 @@ func prototypeResults(r *engagement.PrototypeResults) (string, []slack.Block) {
 		ctx += fmt.Sprintf(" · after closing (not counted): %d reactions, %d comments, %d votes", r.LateReactions, r.LateComments, r.LateVotes)
 	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(ctx)))
-	text := fmt.Sprintf("Results of %s (%s): %s", r.Name, r.ID, figuresLine(r))
+	text := fmt.Sprintf("Results of %s (%s): %s", escapeMrkdwn(r.Name), r.ID, figuresLine(r))
 	return truncate(text, maxSectionText), blocks
 }
 

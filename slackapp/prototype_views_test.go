@@ -353,6 +353,36 @@ func TestPrototypeViewsStayWithinLimits(t *testing.T) {
 	checkMessage(t, text, blocks)
 }
 
+// TestStaffTextCannotMentionEveryone: names and questions are escaped, and
+// a link cannot end its markup early.
+func TestStaffTextCannotMentionEveryone(t *testing.T) {
+	t.Parallel()
+	p := sampleProto()
+	p.Name, p.Question, p.Link = "Hi <!channel>", "<!here> & co?", "https://example.com/a|b>c"
+	text, blocks := prototypeCard(p, nil)
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false)
+	enc.Encode(text)
+	for _, b := range blocks {
+		if t := b.BlockType(); t != slack.MBTHeader && t != slack.MBTImage { // plain text: Slack shows it as typed
+			enc.Encode(b)
+		}
+	}
+	for _, bad := range []string{"<!channel>", "<!here>", "a|b>c"} {
+		if strings.Contains(raw.String(), bad) {
+			t.Errorf("card contains %q: %s", bad, raw.String())
+		}
+	}
+	if !strings.Contains(raw.String(), "&lt;!here&gt;") {
+		t.Errorf("the question is not in the card, escaped: %s", raw.String())
+	}
+	text, _ = prototypeResults(sampleResults(p))
+	if strings.Contains(text, "<!channel>") {
+		t.Errorf("results text %q", text)
+	}
+}
+
 // TestCheckBlocksCatchesViolations makes sure the limit checks can fail.
 func TestCheckBlocksCatchesViolations(t *testing.T) {
 	t.Parallel()
