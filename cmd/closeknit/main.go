@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return sandbox(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, rest, getenv, stdout, stderr)
+	case "prototypes":
+		return prototypes(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "closeknit", version)
 		return nil
@@ -71,6 +73,8 @@ Usage:
   closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
   closeknit members [--json]  print the seats (user, since, intro), the waitlist in order and the cap
   closeknit forget USER_ID    delete every per-person record of a member (privacy requests)
+  closeknit prototypes [--json]  prototypes and their feedback figures;
+                              "prototypes export ID --csv": who gave what feedback
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit version           print the version
   closeknit help              this text
