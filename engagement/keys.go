@@ -35,27 +35,29 @@ func (k keys) reaction(user, itemTS, emoji string) string {
 // weekKeys are the keys and expiry of one community-week, computed once and
 // reused while events keep falling in the same week (the common case).
 type weekKeys struct {
-	keys                   keys
-	week                   Week
-	hash, posters, active  string
-	posts, answers, optout string // response.go
-	postsArg, optoutArg    any    // the same keys boxed once, for the hot path (response.go)
-	expireAtArg, weekArg   any    // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
+	keys                  keys
+	week                  Week
+	hash, posters, active string
+	introPending, optout  string // community keys every message script declares
+	posts, answers        string // response.go
+	postsArg, optoutArg   any    // the same keys boxed once, for the hot path (response.go)
+	expireAtArg, weekArg  any    // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
 	return &weekKeys{
-		keys:        k,
-		week:        w,
-		hash:        k.week(w),
-		posters:     k.posters(w),
-		active:      k.active(w),
-		posts:       k.week(w) + ":posts",
-		answers:     k.week(w) + ":answers",
-		optout:      k.prefix + "optout",
-		postsArg:    any(k.week(w) + ":posts"),
-		optoutArg:   any(k.prefix + "optout"),
-		expireAtArg: any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
-		weekArg:     any(w.String()),
+		keys:         k,
+		week:         w,
+		hash:         k.week(w),
+		posters:      k.posters(w),
+		active:       k.active(w),
+		introPending: k.introPending(),
+		optout:       k.optout(),
+		posts:        k.week(w) + ":posts",
+		answers:      k.week(w) + ":answers",
+		postsArg:     any(k.week(w) + ":posts"),
+		optoutArg:    any(k.optout()),
+		expireAtArg:  any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
+		weekArg:      any(w.String()),
 	}
 }

@@ -46,6 +46,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	weeks map[*Community]*weekKeys // keys of the week each community last wrote
+
+	protos protoState // prototype card index and feedback hook (prototype_feature.go)
 }
 
 // NewStore returns a Store on rdb. It does not contact Redis; call Ping or
@@ -165,17 +167,25 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	if err != nil {
 		return pending, err
 	}
+	for i := range features {
+		if p := features[i].prepare; p != nil {
+			if err := p(ctx, s, events, pending); err != nil {
+				return pending, err
+			}
+		}
+	}
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(pending))
-	// Feature scripts: extra[j*nf+f] is feature f's call for pending[j], or
-	// nil. One allocation per batch, not per event: this is the hot path.
+	// Feature scripts: extra[j*nf+k] is feature k's call for pending[j], or
+	// nil. One allocation per batch, not a map and a slice per event: every
+	// message has a feature script (response.go), this is the hot path.
 	nf := len(features)
 	extra := make([]*redis.Cmd, len(pending)*nf)
 	for j, i := range pending {
 		cmds[j] = s.queue(ctx, pipe, &events[i], markers[i])
-		for f := range features {
-			extra[j*nf+f] = features[f].queue(ctx, s, pipe, &events[i])
+		for k := range features {
+			extra[j*nf+k] = features[k].queue(ctx, s, pipe, &events[i])
 		}
 	}
 	// Exec's error is the first command's error; each command is checked
@@ -191,6 +201,13 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 		for _, cmd := range extra[j*nf : (j+1)*nf] {
 			if err == nil && cmd != nil {
 				err = cmd.Err()
+			}
+		}
+		if err == nil {
+			for k, cmd := range extra[j*nf : (j+1)*nf] {
+				if cmd != nil && features[k].done != nil {
+					features[k].done(s, &events[i], cmd)
+				}
 			}
 		}
 		switch {
@@ -266,11 +283,11 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 			reply = "1"
 		}
 		return messageScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active, k.introPending(), k.member(e.User), k.optout()},
-			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, e.At.UnixMilli(), e.ThreadTS)
+			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active, wk.introPending, k.member(e.User), wk.optout},
+			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, e.At.UnixMilli(), threadArg(e.ThreadTS))
 	case KindReactionAdded:
 		return reactionAddedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), k.optout()},
+			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optout},
 			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At))
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
@@ -280,7 +297,7 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 			weekHash = k.prefix + "w:" + marker
 		}
 		return reactionRemovedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, k.optout()},
+			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, wk.optout},
 			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins
@@ -308,5 +325,16 @@ func (s *Store) weekKeys(c *Community, t time.Time) *weekKeys {
 
 // unixMicros orders reaction events: Slack's event_ts has microseconds.
 func unixMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+var emptyArg any = ""
+
+// threadArg boxes a message's thread_ts; top-level posts (most of them)
+// share one boxed "".
+func threadArg(ts string) any {
+	if ts == "" {
+		return emptyArg
+	}
+	return ts
+}
 
 func isNoScript(err error) bool { return strings.HasPrefix(err.Error(), "NOSCRIPT") }

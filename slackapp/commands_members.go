@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/slack-go/slack"
@@ -98,20 +99,44 @@ func orErr(err error, or error) error {
 	return or
 }
 
-func cmdPrivacy(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
 	c, user, err := a.privacyTarget(cmd, args, "/closeknit privacy [@member]")
 	if err != nil {
 		return nil, err
 	}
-	recs, err := a.store.Personal(ctx, c, user)
-	if err != nil {
-		return nil, err
+	return a.replyLater(cmd, "Looking up what is stored…", func(ctx context.Context) (string, error) {
+		recs, err := a.store.Personal(ctx, c, user)
+		if err != nil {
+			return "", err
+		}
+		out, err := a.store.OptedOut(ctx, c)
+		if err != nil {
+			return "", err
+		}
+		return privacyText(recs, out[user], user == cmd.UserID), nil
+	})
+}
+
+// replyLater acks a command with working and answers it with an ephemeral
+// message once work is done: privacy and forget scan the community's keys,
+// which can take longer than Slack's 3 s for an ack.
+func (a *App) replyLater(cmd *slack.SlashCommand, working string, work func(ctx context.Context) (string, error)) (*slack.Msg, error) {
+	channel, user := cmd.ChannelID, cmd.UserID
+	started := a.goAsync(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		text, err := work(ctx)
+		if err != nil {
+			text = a.userError(err, "user_id", user, "command", "/closeknit").Text
+		}
+		if _, err := a.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
+			a.log.Warn("command reply not posted", "user_id", user, "err", err)
+		}
+	})
+	if !started {
+		return &slack.Msg{Text: "I am busy right now; please try again in a minute."}, nil
 	}
-	out, err := a.store.OptedOut(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return &slack.Msg{Text: privacyText(recs, out[user], user == cmd.UserID)}, nil
+	return &slack.Msg{Text: working}, nil
 }
 
 // privacyText explains, in plain words, what is stored about a person.
@@ -173,17 +198,19 @@ func cmdOptOut(out bool) func(context.Context, *App, *slack.SlashCommand, []stri
 	}
 }
 
-func cmdForget(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+func cmdForget(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
 	c, user, err := a.privacyTarget(cmd, args, "/closeknit forget [@member]")
 	if err != nil {
 		return nil, err
 	}
-	n, err := a.store.Forget(ctx, c, user)
-	if err != nil {
-		return nil, err
-	}
-	return &slack.Msg{Text: fmt.Sprintf("Done: I deleted all %d records about <@%s>: activity counters, seat and waitlist place, introduction, reactions, opt-out. "+
-		"If they are still in <#%s>, the next roster check gives them a seat again, and new activity counts unless they opt out.", n, user, c.Channel)}, nil
+	return a.replyLater(cmd, "Deleting…", func(ctx context.Context) (string, error) {
+		n, err := a.store.Forget(ctx, c, user)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Done: I deleted all %d records about <@%s>: activity counters, seat and waitlist place, introduction, reactions, opt-out. "+
+			"If they are still in <#%s>, the next roster check gives them a seat again, and new activity counts unless they opt out.", n, user, c.Channel), nil
+	})
 }
 
 // Staff commands.
@@ -212,18 +239,20 @@ func membersText(r *engagement.Roster, rep *engagement.Report, c *engagement.Com
 		active[m.User] = true
 	}
 	var quiet []string
-	intros := 0
 	for _, s := range r.Seated {
 		if !active[s.User] {
 			quiet = append(quiet, "<@"+s.User+">")
 		}
-		if s.Intro {
-			intros++
-		}
 	}
+	newcomers, intros, median := r.IntroStats()
 	var b strings.Builder
-	fmt.Fprintf(&b, "*<#%s>*: %d of %d seats taken, %d free, %d waiting. %d introduced themselves.\n",
-		c.Channel, len(r.Seated), r.Cap, max(0, r.Cap-len(r.Seated)), len(r.Waitlist), intros)
+	fmt.Fprintf(&b, "*<#%s>*: %d of %d seats taken, %d free, %d waiting.\n",
+		c.Channel, len(r.Seated), r.Cap, max(0, r.Cap-len(r.Seated)), len(r.Waitlist))
+	fmt.Fprintf(&b, "Intros: %d of %d newcomers", intros, newcomers)
+	if intros > 0 {
+		fmt.Fprintf(&b, ", median %s after taking their seat", median.Round(time.Minute))
+	}
+	b.WriteString(".\n")
 	if len(r.Waitlist) > 0 {
 		b.WriteString("*Waitlist:* ")
 		for i, w := range r.Waitlist {

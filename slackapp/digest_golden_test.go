@@ -1,55 +1,15 @@
 package slackapp
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
-	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 )
 
-// -update rewrites the golden files. Registered only if another test file
-// of the package has not registered it already.
-func updateGolden() bool {
-	if flag.Lookup("update") == nil {
-		return false
-	}
-	return flag.Lookup("update").Value.String() == "true"
-}
-
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite testdata/*.golden.json")
-	}
-}
-
-// golden compares v, as indented JSON, with testdata/name.golden.json.
-func golden(t *testing.T, name string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if updateGolden() {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
-	}
-	if diff := cmp.Diff(string(want), string(got)+"\n"); diff != "" {
-		t.Errorf("%s differs (-golden +got); run with -update if the change is meant:\n%s", path, diff)
-	}
-}
+// golden and -update: prototype_views_test.go.
 
 // checkLimits fails the test for anything Slack would reject.
 func checkLimits(t *testing.T, name string, blocks []slack.Block, maxBlocks int) {

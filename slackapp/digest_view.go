@@ -10,13 +10,13 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// Slack's limits that the digest's layout must respect (SLACK.md).
+// Slack's limits that the digest's layout must respect (SLACK.md); the
+// section text limit is maxSectionText (prototype_views.go).
 const (
 	maxMessageBlocks = 50
 	maxHomeBlocks    = 100
-	maxSectionText   = 3000
 	maxFieldText     = 2000
-	maxListed        = 10 // names or links listed per section before "and N more"
+	digestListed     = 10 // names or links listed per section before "and N more"
 )
 
 // digestSummary is the digest's notification text (and what screen
@@ -138,11 +138,11 @@ func seatsLine(k *engagement.KPIs) string {
 
 // list writes up to maxListed bullet lines, then "and N more".
 func list(b *strings.Builder, n int, line func(int) string) {
-	for i := range min(n, maxListed) {
+	for i := range min(n, digestListed) {
 		b.WriteString("• " + line(i) + "\n")
 	}
-	if n > maxListed {
-		fmt.Fprintf(b, "… and %d more\n", n-maxListed)
+	if n > digestListed {
+		fmt.Fprintf(b, "… and %d more\n", n-digestListed)
 	}
 }
 
@@ -152,10 +152,6 @@ func section(s string) *slack.SectionBlock {
 		s = s[:maxSectionText-1] + "…"
 	}
 	return slack.NewSectionBlock(mrkdwn(s), nil, nil)
-}
-
-func plain(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 }
 
 func arrow[N int64 | int](now N, before float64) string {

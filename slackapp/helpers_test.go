@@ -30,6 +30,7 @@ type testApp struct {
 	ns        string
 	community *engagement.Community
 	reg       *prometheus.Registry
+	offset    atomic.Int64 // nanoseconds added to the store's clock (see later)
 	cancel    context.CancelFunc
 	done      chan error
 }
@@ -45,6 +46,13 @@ func MustRunApp(tb testing.TB, srv *slacktest.Server, mod func(*slackapp.Config)
 // MustRunAppOn is MustRunApp with the Redis at url.
 func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*slackapp.Config)) *testApp {
 	tb.Helper()
+	return MustRunAppNS(tb, srv, url, fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), mod)
+}
+
+// MustRunAppNS is MustRunAppOn under the given key namespace: apps started
+// with the same namespace are replicas of one deployment.
+func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func(*slackapp.Config)) *testApp {
+	tb.Helper()
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		tb.Fatal(err)
@@ -53,9 +61,11 @@ func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*sl
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", url, err)
 	}
-	ta := &testApp{srv: srv, rdb: rdb, ns: fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	ta := &testApp{srv: srv, rdb: rdb, ns: ns, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
-	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns})
+	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns, Now: func() time.Time {
+		return time.Now().Add(time.Duration(ta.offset.Load()))
+	}})
 	cfg := slackapp.Config{
 		AppToken: srv.AppToken, BotToken: srv.BotToken, APIURL: srv.APIURL(),
 		Communities: []*engagement.Community{ta.community},
@@ -143,3 +153,6 @@ func message(user string, t time.Time, threadTS string) map[string]any {
 	}
 	return ev
 }
+
+// later moves the app's clock forward by d.
+func (ta *testApp) later(d time.Duration) { ta.offset.Add(int64(d)) }

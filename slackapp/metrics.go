@@ -21,6 +21,7 @@ type metrics struct {
 	jobLastOK      *prometheus.GaugeVec     // job
 	jobDuration    *prometheus.HistogramVec // job
 	lastEnvelope   atomic.Int64             // unix nanoseconds
+	proto          protoMetrics             // prototype_metrics.go
 	envelopeCounts [numOutcomes]prometheus.Counter
 }
 
@@ -99,6 +100,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for o := range numOutcomes {
 		m.envelopeCounts[o] = m.envelopes.WithLabelValues("events_api", outcomeNames[o])
 	}
+	m.proto = newProtoMetrics(reg)
 	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
 		m.jobRuns, m.jobLastOK, m.jobDuration)
 	return m

@@ -42,12 +42,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "report":
 		return report(ctx, rest, getenv, stdout, stderr)
+	case "members":
+		return members(ctx, rest, getenv, stdout, stderr)
+	case "forget":
+		return forget(ctx, rest, getenv, stdout, stderr)
 	case "sandbox":
 		return sandbox(ctx, rest, getenv, stdout, stderr)
 	case "digest":
 		return digest(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, rest, getenv, stdout, stderr)
+	case "prototypes":
+		return prototypes(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "closeknit", version)
 		return nil
@@ -69,6 +75,10 @@ Usage:
   closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
   closeknit digest [flags]    print the weekly digest (--week YYYY-Www, --format text|markdown|json,
                               --chart FILE.png) or --post it to the brand channel
+  closeknit members [--json]  print the seats (user, since, intro), the waitlist in order and the cap
+  closeknit forget USER_ID    delete every per-person record of a member (privacy requests)
+  closeknit prototypes [--json]  prototypes and their feedback figures;
+                              "prototypes export ID --csv": who gave what feedback
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit version           print the version
   closeknit help              this text
@@ -90,7 +100,13 @@ Configuration (environment; flags override):
   CLOSEKNIT_STAFF        brand team user IDs, comma-separated
   CLOSEKNIT_DIGEST_AT    when the weekly digest goes out, in each community's zone (default "Mon 09:00"; off)
   CLOSEKNIT_LAPSING_WEEKS  regulars: posted in this many of the last 12 weeks (default 4)
-  CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the four above)
+  CLOSEKNIT_STAFF_GROUP  a Slack user group ID (S…) whose members are staff too
+  CLOSEKNIT_FULL_POLICY  a join while the channel is full: remove (default: kick, waitlist, DM
+                         their position) or warn (they stay over the cap; the brand channel is told)
+  CLOSEKNIT_WELCOME      welcome text, {user} becomes a mention (default: purpose, guidelines, how to say hello)
+  CLOSEKNIT_WELCOME_IN   channel (default: a post in the channel; a reply in its thread is an intro) or dm
+  CLOSEKNIT_NUDGE_AFTER  one friendly DM to members without an intro after this long (default 72h)
+  CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the settings above)
   CLOSEKNIT_LOG_LEVEL    debug, info (default), warn, error
   HTTP_ADDR              metrics and health address (default :9090)
 `
