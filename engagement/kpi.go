@@ -47,12 +47,12 @@ type KPIs struct {
 	ResponseRate24h           float64      `json:"response_rate_24h"` // of posts at least 24 h old, the share answered within 24 h
 	Unanswered                []Unanswered `json:"unanswered"`
 
-	Retention       float64       `json:"retention"` // of last week's customer posters, the share who posted again
-	Lapsing         []Lapsing     `json:"lapsing"`
-	TopContributors []Contributor `json:"top_contributors"`
-	NewMembers      []NewMember   `json:"new_members"`
-	Prototypes      []any         `json:"prototypes"`
-	History         []WeekPoint   `json:"history"` // the 12 weeks ending with this one, oldest first
+	Retention       float64            `json:"retention"` // of last week's customer posters, the share who posted again
+	Lapsing         []Lapsing          `json:"lapsing"`
+	TopContributors []Contributor      `json:"top_contributors"`
+	NewMembers      []NewMember        `json:"new_members"`
+	Prototypes      []PrototypeSummary `json:"prototypes"` // open during the week, newest first
+	History         []WeekPoint        `json:"history"`    // the 12 weeks ending with this one, oldest first
 }
 
 // Unanswered is a customer's top-level post with no reply or reaction from
@@ -153,7 +153,7 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		Messages: r.Messages, ThreadReplies: r.ThreadReplies, Reactions: r.Reactions,
 		ActivePosters: r.ActivePosters, ActiveParticipants: r.ActiveParticipants,
 		Cap: c.Cap, Unanswered: []Unanswered{}, Lapsing: []Lapsing{}, TopContributors: []Contributor{},
-		NewMembers: []NewMember{}, Prototypes: []any{},
+		NewMembers: []NewMember{}, Prototypes: []PrototypeSummary{},
 	}
 	out.History = make([]WeekPoint, HistoryWeeks)
 	for i, wk := range weeks {
@@ -178,6 +178,9 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		hidden[u] = true
 	}
 	if err := s.addMembership(ctx, c, w, out, hidden); err != nil {
+		return nil, err
+	}
+	if err := s.addPrototypes(ctx, c, out); err != nil {
 		return nil, err
 	}
 	customerKPIs(out, c, r, posters, o)
@@ -207,6 +210,22 @@ func (s *Store) addMembership(ctx context.Context, c *Community, w Week, out *KP
 	for _, seat := range r.Seated {
 		if !seat.Existing && !hidden[seat.User] && !seat.Since.Before(out.Start) && seat.Since.Before(out.End) {
 			out.NewMembers = append(out.NewMembers, NewMember{User: seat.User, Joined: seat.Since, Intro: seat.Intro})
+		}
+	}
+	return nil
+}
+
+// addPrototypes keeps the prototypes that were open at some time during
+// the week: posted before its end, closing after its start.
+func (s *Store) addPrototypes(ctx context.Context, c *Community, out *KPIs) error {
+	all, err := s.Prototypes(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, p := range all {
+		posted, err := ParseTS(p.TS)
+		if err == nil && posted.Before(out.End) && !p.ClosesAt.Before(out.Start) {
+			out.Prototypes = append(out.Prototypes, p)
 		}
 	}
 	return nil

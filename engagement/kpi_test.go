@@ -94,6 +94,19 @@ func TestKPIsHandComputed(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRecord(t, s, f.evs...)
+	// Prototypes: one open during W47 (listed), one closed in W45 and one
+	// posted after W47 (not listed). Cards are recorded as they are posted.
+	for _, p := range []struct {
+		name   string
+		posted time.Time
+		open   time.Duration
+	}{{"Old idea", f.day(45, 1, 10, 0), 24 * time.Hour}, {"Trail bottle", f.day(47, 1, 10, 0), 7 * 24 * time.Hour}, {"Next one", f.asOf.Add(-time.Minute), 24 * time.Hour}} {
+		ps := engagement.NewStore(rdb.Client, engagement.Options{Namespace: rdb.ns, Now: func() time.Time { return p.posted }})
+		spec := engagement.PrototypeSpec{Name: p.name, Question: "What do you think?", Reactions: engagement.DefaultReactions, OpenFor: p.open, Author: uStaff}
+		if _, err := ps.CreatePrototype(context.Background(), f.c, spec, time.Time{}, f.c.Channel, tsAt(p.posted)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	got, err := s.KPIs(context.Background(), f.c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -128,13 +141,17 @@ func TestKPIsHandComputed(t *testing.T) {
 			{User: "UNEW00001", Joined: f.day(47, 1, 8, 0).UTC(), Intro: false},
 			{User: uD, Joined: f.day(47, 6, 10, 0).UTC(), Intro: true},
 		},
-		Prototypes: []any{},
+		Prototypes: []engagement.PrototypeSummary{},
 		History: []engagement.WeekPoint{
 			{"2026-W36", 2, 2}, {"2026-W37", 2, 2}, {"2026-W38", 3, 3}, {"2026-W39", 2, 2},
 			{"2026-W40", 3, 3}, {"2026-W41", 2, 2}, {"2026-W42", 3, 3}, {"2026-W43", 2, 2},
 			{"2026-W44", 6, 2}, {"2026-W45", 4, 3}, {"2026-W46", 6, 5}, {"2026-W47", 11, 6},
 		},
 	}
+	if len(got.Prototypes) != 1 || got.Prototypes[0].Name != "Trail bottle" || got.Prototypes[0].Status != "open" {
+		t.Errorf("prototypes %+v, want only Trail bottle, open", got.Prototypes)
+	}
+	got.Prototypes = []engagement.PrototypeSummary{} // checked above; its figures are issue 4's
 	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("KPIs (-want +got):\n%s", diff)
 	}

@@ -2,6 +2,7 @@ package slackapp
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,8 +73,13 @@ func fixtureKPIs(t *testing.T) *engagement.KPIs {
 			{User: "UD0000001", Joined: start.Add(30 * time.Hour), Intro: true},
 			{User: "UE0000001", Joined: start.Add(80 * time.Hour), Intro: false},
 		},
-		Prototypes: []any{},
-		History:    []engagement.WeekPoint{{Week: "2026-W47", Messages: 11, ActiveParticipants: 6}},
+		Prototypes: []engagement.PrototypeSummary{
+			{ID: "P2", Name: "Dusk <shade> & co", Channel: "C05R8T2KLMN", TS: "1763600000.000100", Status: "open",
+				ClosesAt: start.AddDate(0, 0, 9), Participants: 12, Comments: 5, Commenters: 4, Yield: 0.3, Sentiment: 0.42},
+			{ID: "P1", Name: "Trail bottle", Channel: "C05R8T2KLMN", TS: "1763000000.000100", Status: "closed",
+				ClosesAt: start.Add(50 * time.Hour), Participants: 20, Comments: 9, Commenters: 7, Yield: 0.5, Sentiment: -0.1},
+		},
+		History: []engagement.WeekPoint{{Week: "2026-W47", Messages: 11, ActiveParticipants: 6}},
 	}
 }
 
@@ -101,7 +107,7 @@ func TestDigestWithinSlackLimits(t *testing.T) {
 		k.Unanswered = append(k.Unanswered, engagement.Unanswered{User: u, TS: "1763593200.000100", Permalink: "https://slack.com/archives/C05R8T2KLMN/p1763593200000100"})
 		k.Lapsing = append(k.Lapsing, engagement.Lapsing{User: u, LastActiveWeek: "2026-W40"})
 		k.NewMembers = append(k.NewMembers, engagement.NewMember{User: u, Joined: k.Start, Intro: i%2 == 0})
-		k.Prototypes = append(k.Prototypes, map[string]any{"name": fmt.Sprintf("Prototype %d", i)})
+		k.Prototypes = append(k.Prototypes, engagement.PrototypeSummary{ID: fmt.Sprintf("P%d", i), Name: strings.Repeat("Long name ", 20), Channel: "C05R8T2KLMN", TS: "1763593200.000100", Status: "open"})
 	}
 	checkLimits(t, "busy digest", digestBlocks(k).BlockSet, maxMessageBlocks)
 	boards := []*engagement.KPIs{}

@@ -15,7 +15,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-
 // replica is one closeknit process of a digest test: replicas share the
 // emulator and the Redis namespace, each has its own store, clock and
 // metrics.

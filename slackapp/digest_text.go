@@ -76,7 +76,7 @@ func DigestMarkdown(k *engagement.KPIs, plainText bool) string {
 	bullet("Going quiet", len(k.Lapsing), func(i int) string {
 		return fmt.Sprintf("%s (last posted %s)", k.Lapsing[i].User, k.Lapsing[i].LastActiveWeek)
 	})
-	bullet("Prototypes", len(k.Prototypes), func(i int) string { return fmt.Sprint(k.Prototypes[i]) })
+	bullet("Prototypes", len(k.Prototypes), func(i int) string { return prototypeLine(k, &k.Prototypes[i], false) })
 	h(2, "Seats")
 	b.WriteString(seatsLine(k) + "\n\n")
 	bullet("Waiting for an answer (over 24 h)", len(k.Unanswered), func(i int) string {

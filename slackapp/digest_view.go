@@ -110,8 +110,23 @@ func peopleText(k *engagement.KPIs) string {
 func prototypesText(k *engagement.KPIs) string {
 	var b strings.Builder
 	b.WriteString("*Prototypes*\n")
-	list(&b, len(k.Prototypes), func(i int) string { return fmt.Sprint(k.Prototypes[i]) })
+	list(&b, len(k.Prototypes), func(i int) string { return prototypeLine(k, &k.Prototypes[i], true) })
 	return strings.TrimSpace(b.String())
+}
+
+// prototypeLine is one prototype's scoreboard line; link makes its name a
+// link to the card (Slack markup; plain names in Markdown).
+func prototypeLine(k *engagement.KPIs, p *engagement.PrototypeSummary, link bool) string {
+	name := p.Name
+	if link { // Slack: staff-typed names are escaped (prototype_views.go)
+		name = fmt.Sprintf("<%s|%s>", linkEscaper.Replace(engagement.Permalink(p.Channel, p.TS)), escapeMrkdwn(p.Name))
+	}
+	state := "closed " + p.ClosesAt.In(k.Start.Location()).Format("Mon 2 Jan")
+	if p.Status == engagement.StatusOpen {
+		state = "open until " + p.ClosesAt.In(k.Start.Location()).Format("Mon 2 Jan")
+	}
+	return fmt.Sprintf("%s (%s): %d taking part (%s of seats), %d comments, sentiment %+.2f",
+		name, state, p.Participants, percent(p.Yield), p.Comments, p.Sentiment)
 }
 
 func unansweredText(k *engagement.KPIs) string {
