@@ -45,18 +45,6 @@ func playEarlierWeeks(ctx context.Context, f *sandboxDigestFlags, srv *slacktest
 		w = w.Prev()
 		weeks[i] = w
 	}
-	if n > 0 {
-		// The founding members take their seats as the first week starts;
-		// the least active tenth joins later (simulateWeek's joins).
-		at := weeks[0].Start(c.Location).Add(time.Hour)
-		for i := range members * 9 / 10 {
-			ts := fmt.Sprintf("%d.%06d", at.Unix(), i)
-			if err := srv.SendEnvelope(srv.Event(map[string]any{"type": "member_joined_channel", "user": fmt.Sprintf("U%08d", 10000+i),
-				"channel": c.Channel, "channel_type": "C", "team": srv.TeamID, "event_ts": ts})); err != nil {
-				return err
-			}
-		}
-	}
 	for i, w := range weeks {
 		volume := max(1, messages*(6+i*4/max(n, 1))/10) // 60% of the last week's, rising
 		sim := simulateWeek(srv, c, w, members, volume, rng)
