@@ -39,9 +39,9 @@ type weekKeys struct {
 	week                  Week
 	hash, posters, active string
 	introPending, optout  string // community keys every message script declares
-	posts, answers        string // response.go
-	postsArg, optoutArg   any    // the same keys boxed once, for the hot path (response.go)
-	expireAtArg, weekArg  any    // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
+	postsArg, answersArg  any    // response.go's keys (and the opt-out set's), boxed once: the hot path
+	optoutArg             any
+	expireAtArg, weekArg  any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
@@ -53,9 +53,8 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 		active:       k.active(w),
 		introPending: k.introPending(),
 		optout:       k.optout(),
-		posts:        k.week(w) + ":posts",
-		answers:      k.week(w) + ":answers",
 		postsArg:     any(k.week(w) + ":posts"),
+		answersArg:   any(k.week(w) + ":answers"),
 		optoutArg:    any(k.optout()),
 		expireAtArg:  any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
 		weekArg:      any(w.String()),

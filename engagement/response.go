@@ -64,6 +64,8 @@ if not cur then redis.call('EXPIREAT', KEYS[2], ARGV[1]) end
 return 1
 `)
 
+var answerScriptSHA any = answerScript.Hash()
+
 // queueResponse is the feature's hook: top-level posts, thread replies and
 // added reactions. It does no I/O.
 func queueResponse(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd {
@@ -73,10 +75,10 @@ func queueResponse(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event
 		if e.TS == "" {
 			return nil
 		}
-		// Every top-level post comes here: the command is built by hand
-		// from arguments boxed once (keys, SHA), which saves about half of
-		// the allocations Script.EvalSha makes. NOSCRIPT is handled by
-		// Record as for any script.
+		// Every message comes here: the commands are built by hand from
+		// arguments boxed once (keys, SHA), which saves about half of the
+		// allocations Script.EvalSha makes. NOSCRIPT is handled by Record
+		// as for any script.
 		wk := s.weekKeys(e.Community, e.At)
 		cmd := redis.NewCmd(ctx, "evalsha", postScriptSHA, 2, wk.postsArg, wk.optoutArg, wk.expireAtArg, e.TS, e.User)
 		_ = pipe.Process(ctx, cmd) // queued; its error is read after Exec
@@ -96,5 +98,7 @@ func queueResponse(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event
 		return nil // not a message we could have recorded
 	}
 	wk := s.weekKeys(e.Community, t)
-	return answerScript.EvalSha(ctx, pipe, []string{wk.posts, wk.answers}, wk.expireAtArg, post, e.User, author, unixMicros(e.At))
+	cmd := redis.NewCmd(ctx, "evalsha", answerScriptSHA, 2, wk.postsArg, wk.answersArg, wk.expireAtArg, post, e.User, author, unixMicros(e.At))
+	_ = pipe.Process(ctx, cmd)
+	return cmd
 }
