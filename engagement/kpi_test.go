@@ -107,6 +107,15 @@ func TestKPIsHandComputed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Staff lower the cap to the 6 seated; two more people wait.
+	if _, err := s.SetCap(context.Background(), f.c, 6, f.asOf); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"UWAIT0001", "UWAIT0002"} {
+		if _, _, err := s.AddToWaitlist(context.Background(), f.c, u, f.asOf); err != nil {
+			t.Fatal(err)
+		}
+	}
 	got, err := s.KPIs(context.Background(), f.c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +130,7 @@ func TestKPIsHandComputed(t *testing.T) {
 		ActivePosters: 6, ActiveParticipants: 6, PrevActivePosters: 5, // W46: uA, uB, uC, staff, ULAPSE002
 		// 6 seated; 5 customers posted (uA, uB, uC, uD, uOpt) and wrote 9
 		// messages (11 less staff's 2). The top 10% of 6 members is 1: uA, 4.
-		Seated: 6, Cap: 100, ParticipationRate: 5.0 / 6, MessagesPerMember: 9.0 / 6,
+		Seated: 6, Cap: 6, Waitlist: 2, ParticipationRate: 5.0 / 6, MessagesPerMember: 9.0 / 6,
 		Top10Share: 4.0 / 9,
 		// p1..p6 and p8 (p7 is staff's). Answered: 1200, 1800, 3600, 93600 s.
 		// Ripe (24 h old): all but p4; within 24 h: p1, p3, p8.
