@@ -80,9 +80,7 @@ func queueResponse(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event
 		// allocations Script.EvalSha makes. NOSCRIPT is handled by Record
 		// as for any script.
 		wk := s.weekKeys(e.Community, e.At)
-		cmd := redis.NewCmd(ctx, "evalsha", postScriptSHA, 2, wk.postsArg, wk.optoutArg, wk.expireAtArg, e.TS, e.User)
-		_ = pipe.Process(ctx, cmd) // queued; its error is read after Exec
-		return cmd
+		return queueEvalSha(ctx, pipe, redis.NewCmd(ctx, "evalsha", postScriptSHA, 2, wk.postsArg, wk.optoutArg, wk.expireAtArg, e.TS, e.User))
 	case e.Kind == KindMessage:
 		post, author = e.ThreadTS, e.ParentUser
 	case e.Kind == KindReactionAdded:
@@ -98,7 +96,14 @@ func queueResponse(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event
 		return nil // not a message we could have recorded
 	}
 	wk := s.weekKeys(e.Community, t)
-	cmd := redis.NewCmd(ctx, "evalsha", answerScriptSHA, 2, wk.postsArg, wk.answersArg, wk.expireAtArg, post, e.User, author, unixMicros(e.At))
+	return queueEvalSha(ctx, pipe, redis.NewCmd(ctx, "evalsha", answerScriptSHA, 2, wk.postsArg, wk.answersArg, wk.expireAtArg, post, e.User, author, unixMicros(e.At)))
+}
+
+// queueEvalSha queues a hand-built EVALSHA; its error is read after Exec.
+// The first key is argument 3, as go-redis's own Eval says, so a Cluster
+// client routes it without parsing the key count.
+func queueEvalSha(ctx context.Context, pipe redis.Pipeliner, cmd *redis.Cmd) *redis.Cmd {
+	cmd.SetFirstKeyPos(3)
 	_ = pipe.Process(ctx, cmd)
 	return cmd
 }

@@ -39,11 +39,15 @@ func TestResponseFeatureRecordsFirstAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1, p2, p3, p4 := at, at.Add(time.Hour), at.Add(2*time.Hour), at.Add(3*time.Hour)
+	// Posts first: an answer that does not name the post's author needs
+	// the post recorded (see answerScript).
 	mustRecord(t, s,
 		post(c, "Ev1", "UALICE001", p1),
 		post(c, "Ev2", "UBOB00001", p2),
 		post(c, "Ev3", "UOPTOUT01", p3),
 		post(c, "Ev4", "UCAROL001", p4),
+	)
+	mustRecord(t, s,
 		// p1: a reaction after 10 min, a reply after 5 min arriving later: the earliest wins.
 		react(c, "Ev5", "UBOB00001", p1.Add(10*time.Minute), p1, "UALICE001"),
 		reply(c, "Ev6", "UCAROL001", p1.Add(5*time.Minute), p1, "UALICE001"),
