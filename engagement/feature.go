@@ -31,12 +31,6 @@ type feature struct {
 	done func(s *Store, e *Event, cmd *redis.Cmd)
 }
 
-// featureCmd is a feature script queued for one event.
-type featureCmd struct {
-	f   *feature
-	cmd *redis.Cmd
-}
-
 // features run for every recorded event, in this order. Each feature file
 // appends itself in an init function.
 var features []feature

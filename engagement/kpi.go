@@ -177,15 +177,15 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	for _, u := range c.Staff {
 		hidden[u] = true
 	}
-	if err := s.addMembership(ctx, c, w, out, hidden); err != nil {
+	if err := s.addMembership(ctx, c, out, hidden); err != nil {
 		return nil, err
 	}
 	if err := s.addPrototypes(ctx, c, out); err != nil {
 		return nil, err
 	}
-	customerKPIs(out, c, r, posters, o)
+	customerKPIs(out, c, r, posters)
 	responseKPIs(out, c, posts.Val(), answers.Val())
-	lapsing(out, c, weeks, posters, hidden, o.LapsingMinWeeks)
+	lapsing(out, weeks, posters, hidden, o.LapsingMinWeeks)
 	for _, m := range r.Members {
 		if len(out.TopContributors) == o.TopContributors {
 			break
@@ -201,7 +201,7 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 // week, with whether they introduced themselves) from the roster. The
 // roster is today's: for a past week, seats and waitlist are as of now.
 // Members seated by reconciliation (already in the channel) are not new.
-func (s *Store) addMembership(ctx context.Context, c *Community, w Week, out *KPIs, hidden map[string]bool) error {
+func (s *Store) addMembership(ctx context.Context, c *Community, out *KPIs, hidden map[string]bool) error {
 	r, err := s.Roster(ctx, c)
 	if err != nil {
 		return err
@@ -233,7 +233,7 @@ func (s *Store) addPrototypes(ctx context.Context, c *Community, out *KPIs) erro
 
 // customerKPIs are the figures about customers (everyone but staff):
 // participation, messages per member, concentration, retention.
-func customerKPIs(out *KPIs, c *Community, r *Report, posters []*redis.StringSliceCmd, o KPIOptions) {
+func customerKPIs(out *KPIs, c *Community, r *Report, posters []*redis.StringSliceCmd) {
 	cur, prev := posters[HistoryWeeks-1].Val(), posters[HistoryWeeks-2].Val()
 	customerPosters := 0
 	thisWeek := make(map[string]bool, len(cur))
@@ -331,7 +331,7 @@ func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string) {
 
 // lapsing lists customers who posted in at least minWeeks of the 12 weeks
 // ending with this one but in neither of the last two.
-func lapsing(out *KPIs, c *Community, weeks []Week, posters []*redis.StringSliceCmd, hidden map[string]bool, minWeeks int) {
+func lapsing(out *KPIs, weeks []Week, posters []*redis.StringSliceCmd, hidden map[string]bool, minWeeks int) {
 	active := map[string]int{}
 	last := map[string]int{}
 	for i := range HistoryWeeks {
