@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return sandbox(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "closeknit", version)
 		return nil
@@ -66,6 +68,7 @@ Usage:
   closeknit serve [flags]     run the Slack app (Socket Mode) with metrics on HTTP_ADDR
   closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
+  closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
   closeknit version           print the version
   closeknit help              this text
 
