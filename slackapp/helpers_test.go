@@ -26,7 +26,7 @@ type testApp struct {
 	*slackapp.App
 	srv       *slacktest.Server
 	store     *engagement.Store
-	rdb       *redis.Client
+	rdb       redis.UniversalClient
 	ns        string
 	community *engagement.Community
 	reg       *prometheus.Registry
@@ -45,14 +45,7 @@ func MustRunApp(tb testing.TB, srv *slacktest.Server, mod func(*slackapp.Config)
 // MustRunAppOn is MustRunApp with the Redis at url.
 func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*slackapp.Config)) *testApp {
 	tb.Helper()
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", url, err)
-	}
+	rdb := redistest.Client(tb, url)
 	ta := &testApp{srv: srv, rdb: rdb, ns: fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
 	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns})

@@ -207,46 +207,14 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 	return out, nil
 }
 
-// redisOptions turns REDIS_URL into go-redis universal options: a plain
-// URL is one server, ?master_name=… is Sentinel, extra ?addr=… without a
-// master name is a Cluster seed list.
+// redisOptions reads REDIS_URL (engagement.ParseRedisURL: plain,
+// Sentinel or Cluster).
 func redisOptions(raw string) (*redis.UniversalOptions, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-		return nil, errors.New("REDIS_URL: want redis://host:port/db or rediss://… (see closeknit help)")
-	}
-	q := u.Query()
-	switch {
-	case q.Has("master_name"):
-		o, err := redis.ParseFailoverURL(raw)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL (sentinel): %v", redactErr(err, u))
-		}
-		return &redis.UniversalOptions{
-			Addrs: o.SentinelAddrs, MasterName: o.MasterName, DB: o.DB, TLSConfig: o.TLSConfig,
-			Username: o.Username, Password: o.Password, SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword,
-		}, nil
-	case q.Has("addr"):
-		o, err := redis.ParseClusterURL(raw)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL (cluster): %v", redactErr(err, u))
-		}
-		return &redis.UniversalOptions{Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig, IsClusterMode: true}, nil
-	}
-	o, err := redis.ParseURL(raw)
+	o, err := engagement.ParseRedisURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %v", redactErr(err, u))
+		return nil, fmt.Errorf("REDIS_URL: %w (see closeknit help)", err)
 	}
-	return &redis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig}, nil
-}
-
-// redactErr keeps a Redis password out of error messages.
-func redactErr(err error, u *url.URL) string {
-	msg := err.Error()
-	if p, ok := u.User.Password(); ok && p != "" {
-		msg = strings.ReplaceAll(msg, p, "xxxxx")
-	}
-	return msg
+	return o, nil
 }
 
 // openRedis connects to Redis and checks it answers within a few seconds,
