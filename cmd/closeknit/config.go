@@ -28,6 +28,7 @@ type config struct {
 	HTTPAddr           string
 	LogLevel           slog.Level
 	Pprof              bool // serve /debug/pprof on HTTP_ADDR (CLOSEKNIT_PPROF=1)
+	SchedulerTick      time.Duration
 	Communities        []*engagement.Community
 }
 
@@ -38,6 +39,7 @@ type settings struct {
 	apiURL, redisURL, namespace, httpAddr          string
 	community, channel, timezone, cap, brand       string
 	staff, configFile, logLevel                    string
+	schedulerTick                                  string
 	pprof                                          bool
 }
 
@@ -63,6 +65,7 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.staff, "staff", getenv("CLOSEKNIT_STAFF"), "brand team user `IDs`, comma-separated (CLOSEKNIT_STAFF)")
 	fs.StringVar(&s.configFile, "config", getenv("CLOSEKNIT_CONFIG"), "YAML `file` declaring communities (CLOSEKNIT_CONFIG)")
 	fs.BoolVar(&s.pprof, "pprof", getenv("CLOSEKNIT_PPROF") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (CLOSEKNIT_PPROF=1)")
+	fs.StringVar(&s.schedulerTick, "scheduler-tick", env("CLOSEKNIT_SCHEDULER_TICK", "30s"), "how often scheduled jobs check whether they are due (CLOSEKNIT_SCHEDULER_TICK)")
 	fs.StringVar(&s.logLevel, "log-level", env("CLOSEKNIT_LOG_LEVEL", "info"), "debug, info, warn or error (CLOSEKNIT_LOG_LEVEL)")
 	return s
 }
@@ -75,8 +78,12 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(s.logLevel)); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_LOG_LEVEL: %q is not one of debug, info, warn, error", s.logLevel)
 	}
+	tick, err := time.ParseDuration(s.schedulerTick)
+	if err != nil || tick <= 0 {
+		return nil, fmt.Errorf("CLOSEKNIT_SCHEDULER_TICK: %q is not a positive duration, e.g. 30s", s.schedulerTick)
+	}
+	c.SchedulerTick = tick
 	if needTokens {
-		var err error
 		if c.AppToken, err = token("SLACK_APP_TOKEN", s.appToken, s.appTokenFile, "xapp-"); err != nil {
 			return nil, err
 		}

@@ -89,5 +89,6 @@ Configuration (environment; flags override):
   CLOSEKNIT_STAFF        brand team user IDs, comma-separated
   CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the four above)
   CLOSEKNIT_LOG_LEVEL    debug, info (default), warn, error
+  CLOSEKNIT_SCHEDULER_TICK  how often scheduled jobs check whether they are due (default 30s)
   HTTP_ADDR              metrics and health address (default :9090)
 `

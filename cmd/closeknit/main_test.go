@@ -154,6 +154,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"unreachable redis", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL: redis at 127.0.0.1:1 does not answer"},
 		{"api url without slash", map[string]string{"SLACK_API_URL": "https://slack.com/api"}, "SLACK_API_URL"},
 		{"bad staff id", map[string]string{"CLOSEKNIT_STAFF": "alice"}, "staff \"alice\""},
+		{"bad scheduler tick", map[string]string{"CLOSEKNIT_SCHEDULER_TICK": "often"}, "CLOSEKNIT_SCHEDULER_TICK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,10 +56,11 @@ func serveConfig(ctx context.Context, cfg *config, logw io.Writer, ready chan<- 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	app, err := slackapp.New(slackapp.Config{
-		AppToken:    cfg.AppToken,
-		BotToken:    cfg.BotToken,
-		APIURL:      cfg.APIURL,
-		Communities: cfg.Communities,
+		AppToken:      cfg.AppToken,
+		BotToken:      cfg.BotToken,
+		APIURL:        cfg.APIURL,
+		Communities:   cfg.Communities,
+		SchedulerTick: cfg.SchedulerTick,
 	}, store, log, reg)
 	if err != nil {
 		return err
