@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
@@ -74,6 +73,9 @@ func soak(ctx context.Context, cfg soakConfig, exe string, rdb redis.UniversalCl
 
 	fmt.Fprintf(stdout, "soak: %d message envelopes/s for %v, at most %d un-acked, sampled every %v; app pid %d\n\n",
 		cfg.rate, cfg.duration, cfg.inflight, cfg.sample, pid)
+	// Rows are printed as they are sampled (fixed widths, no tabwriter), so
+	// a long soak shows its progress.
+	fmt.Fprintf(stdout, "%8s %10s %8s %8s %10s %10s %8s %11s\n", "t", "sent", "RSS MB", "heap MB", "goroutines", "ack p99", "behind", "reconn+err")
 	const tick = 100 * time.Millisecond
 	perTick := max(1, cfg.rate/int(time.Second/tick))
 	start := time.Now()
@@ -96,6 +98,8 @@ func soak(ctx context.Context, cfg soakConfig, exe string, rdb redis.UniversalCl
 				lat = lat[:0]
 			}
 			samples = append(samples, s)
+			fmt.Fprintf(stdout, "%8v %10d %8.1f %8.1f %10.0f %10v %8v %11.0f\n", s.at, s.sent, s.rss/1e6, s.heap/1e6, s.goroutines,
+				s.ackP99.Round(time.Microsecond), s.behind, s.reconnectsOrErrors)
 			nextSample = nextSample.Add(cfg.sample)
 		}
 		if now.Sub(start) >= cfg.duration {
@@ -118,13 +122,6 @@ func soak(ctx context.Context, cfg soakConfig, exe string, rdb redis.UniversalCl
 		}
 	}
 
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "t\tsent\tRSS MB\theap in use MB\tgoroutines\tack p99\tsender behind\treconnects+redis errors\t")
-	for _, s := range samples {
-		fmt.Fprintf(tw, "%v\t%d\t%.1f\t%.1f\t%.0f\t%v\t%v\t%.0f\t\n", s.at, s.sent, s.rss/1e6, s.heap/1e6, s.goroutines,
-			s.ackP99.Round(time.Microsecond), s.behind, s.reconnectsOrErrors)
-	}
-	tw.Flush()
 	counted, err := rdb.HGet(ctx, ns+":{load}:w:"+week.String(), "messages").Int64()
 	if err != nil {
 		return fmt.Errorf("soak: reading the count: %w", err)

@@ -63,7 +63,7 @@ func TestLoadtestSoakShort(t *testing.T) {
 	if err != nil && !strings.Contains(err.Error(), "GROWTH") {
 		t.Fatalf("soak: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"RSS MB", "heap in use MB", "goroutines", "counted in Redis", "✓", "growth verdict:"} {
+	for _, want := range []string{"RSS MB", "heap MB", "goroutines", "counted in Redis", "✓", "growth verdict:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
