@@ -90,7 +90,7 @@ func soak(ctx context.Context, cfg soakConfig, exe string, rdb redis.UniversalCl
 			if err != nil {
 				return err
 			}
-			s.at, s.sent = now.Sub(start).Round(time.Second), sent
+			s.at, s.sent = now.Sub(start).Round(min(cfg.sample, time.Second)/10*10), sent
 			s.behind = max(0, now.Sub(start)-time.Duration(sent/perTick)*tick).Round(time.Millisecond)
 			if len(lat) > 0 {
 				slices.Sort(lat)
