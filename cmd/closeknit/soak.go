@@ -80,6 +80,10 @@ func soak(ctx context.Context, cfg soakConfig, exe string, rdb redis.UniversalCl
 	perTick := max(1, cfg.rate/int(time.Second/tick))
 	start := time.Now()
 	nextSample := start
+	roundTo := time.Second
+	if cfg.sample < time.Second {
+		roundTo = 100 * time.Millisecond
+	}
 	var samples []soakSample
 	var lat []time.Duration
 	sent := 0
@@ -90,7 +94,7 @@ func soak(ctx context.Context, cfg soakConfig, exe string, rdb redis.UniversalCl
 			if err != nil {
 				return err
 			}
-			s.at, s.sent = now.Sub(start).Round(min(cfg.sample, time.Second)/10*10), sent
+			s.at, s.sent = now.Sub(start).Round(roundTo), sent
 			s.behind = max(0, now.Sub(start)-time.Duration(sent/perTick)*tick).Round(time.Millisecond)
 			if len(lat) > 0 {
 				slices.Sort(lat)
