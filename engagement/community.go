@@ -19,6 +19,46 @@ type Community struct {
 	Cap          int            // customer seats; staff and bots do not take one
 	BrandChannel string         // where the brand team reads reports
 	Staff        []string       // user IDs of the brand team
+
+	// Membership (see members.go).
+	FullPolicy string        // a join while full: PolicyRemove (default) or PolicyWarn
+	Welcome    string        // welcome text; {user} is replaced by a mention. Default DefaultWelcome
+	WelcomeIn  string        // WelcomeChannel (default: a post in the channel) or WelcomeDM
+	NudgeAfter time.Duration // one intro nudge after this long without an intro; default 3 days
+}
+
+// Membership policies and welcome places.
+const (
+	PolicyRemove   = "remove" // kick, waitlist, DM the position
+	PolicyWarn     = "warn"   // let them stay (over the cap), tell the brand channel
+	WelcomeChannel = "channel"
+	WelcomeDM      = "dm"
+)
+
+// DefaultWelcome greets a new member. {user} becomes a mention.
+const DefaultWelcome = "Welcome {user}! :wave: This is a small, invitation-only community of our favourite customers: " +
+	"a place to talk with each other and with the team, and to see what we are making before anyone else.\n\n" +
+	"*Guidelines:* be kind, be honest (critical feedback is the most useful kind), and keep what we share early here.\n\n" +
+	"*Say hello:* reply in this thread, or post in the channel: who you are, where you are, and what you love (or do not) about what we make."
+
+// IntroWindow is how long after taking a seat a first post counts as the
+// member's introduction.
+const IntroWindow = 7 * 24 * time.Hour
+
+// Defaults fills in the membership settings left empty.
+func (c *Community) Defaults() {
+	if c.FullPolicy == "" {
+		c.FullPolicy = PolicyRemove
+	}
+	if c.Welcome == "" {
+		c.Welcome = DefaultWelcome
+	}
+	if c.WelcomeIn == "" {
+		c.WelcomeIn = WelcomeChannel
+	}
+	if c.NudgeAfter == 0 {
+		c.NudgeAfter = 3 * 24 * time.Hour
+	}
 }
 
 var communityID = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
@@ -40,6 +80,14 @@ func (c *Community) Validate() error {
 		return fmt.Errorf("community %s: %w: no time zone", c.ID, ErrInvalid)
 	case c.Cap < 1:
 		return fmt.Errorf("community %s: cap %d: %w: must be at least 1", c.ID, c.Cap, ErrInvalid)
+	}
+	switch {
+	case c.FullPolicy != "" && c.FullPolicy != PolicyRemove && c.FullPolicy != PolicyWarn:
+		return fmt.Errorf("community %s: full policy %q: %w: want remove or warn", c.ID, c.FullPolicy, ErrInvalid)
+	case c.WelcomeIn != "" && c.WelcomeIn != WelcomeChannel && c.WelcomeIn != WelcomeDM:
+		return fmt.Errorf("community %s: welcome in %q: %w: want channel or dm", c.ID, c.WelcomeIn, ErrInvalid)
+	case c.NudgeAfter < 0 || c.NudgeAfter >= IntroWindow:
+		return fmt.Errorf("community %s: nudge after %s: %w: must be under 7 days", c.ID, c.NudgeAfter, ErrInvalid)
 	}
 	for _, u := range c.Staff {
 		if !slackID(u, "UW") {

@@ -23,24 +23,41 @@ local function sadd(k, m, expire_at)
 end
 `
 
-// messageScript records a human message (top-level or thread reply).
+// messageScript records a human message (top-level or thread reply). A
+// member who opted out counts in the totals and the distinct-member sets
+// (channel totals need them) but gets no per-person counters. A newly
+// seated member's first top-level post, or reply in their welcome thread,
+// within IntroWindow is their introduction.
 //
 //	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] posters set   KEYS[4] active set
+//	KEYS[5] intro:pending   KEYS[6] member:<user>   KEYS[7] optout set
 //	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user
 //	ARGV[4] "1" if a thread reply  ARGV[5] hour-of-week field
-//	Returns 1 counted, 0 duplicate.
+//	ARGV[6] the message's time (unix ms)  ARGV[7] thread_ts ("" if top-level)
+//	Returns 1 counted, 3 counted and it was the member's intro, 0 duplicate.
 var messageScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local exp, user = ARGV[2], ARGV[3]
+local per = redis.call('SISMEMBER', KEYS[7], user) == 0
 hincr(KEYS[2], 'messages', 1, exp)
 redis.call('HINCRBY', KEYS[2], ARGV[5], 1)
-redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':messages', 1)
+if per then redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':messages', 1) end
 if ARGV[4] == '1' then
   redis.call('HINCRBY', KEYS[2], 'thread_replies', 1)
-  redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':thread_replies', 1)
+  if per then redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':thread_replies', 1) end
 end
 sadd(KEYS[3], user, exp)
 sadd(KEYS[4], user, exp)
+local seated = redis.call('ZSCORE', KEYS[5], user)
+if seated then
+  local at, since = tonumber(ARGV[6]), tonumber(seated)
+  if at >= since and at - since <= ` + introWindowMs + ` and
+     (ARGV[4] ~= '1' or redis.call('HGET', KEYS[6], 'welcome_ts') == ARGV[7]) then
+    redis.call('HSET', KEYS[6], 'intro_at', ARGV[6])
+    redis.call('ZREM', KEYS[5], user)
+    return 3
+  end
+end
 return 1
 `)
 
@@ -53,6 +70,7 @@ return 1
 //	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] active set   KEYS[4] reaction marker
 //	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user  ARGV[4] week
 //	ARGV[5] reaction marker TTL (s)  ARGV[6] the add's event_ts
+//	KEYS[5] optout set
 //	Returns 1 counted, 0 duplicate, 2 not counted (already counted, or undone by a later removal).
 var reactionAddedScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -64,7 +82,7 @@ end
 redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
 local exp, user = ARGV[2], ARGV[3]
 hincr(KEYS[2], 'reactions', 1, exp)
-redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':reactions', 1)
+if redis.call('SISMEMBER', KEYS[5], user) == 0 then redis.call('HINCRBY', KEYS[2], 'm:' .. user .. ':reactions', 1) end
 sadd(KEYS[3], user, exp)
 return 1
 `)
@@ -75,7 +93,7 @@ return 1
 // between, nothing happens and the caller retries. A removal that finds no
 // counted reaction leaves a tombstone (see reactionAddedScript).
 //
-//	KEYS[1] dedupe marker   KEYS[2] reaction marker   KEYS[3] hash of the marker's week
+//	KEYS[1] dedupe marker   KEYS[2] reaction marker   KEYS[3] hash of the marker's week   KEYS[4] optout set
 //	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] the marker as read ("" if none)
 //	ARGV[4] the removal's event_ts  ARGV[5] reaction marker TTL (s)
 //	Returns 1 counted, 0 duplicate, 2 nothing to remove, -1 marker moved (retry).
@@ -92,7 +110,7 @@ end
 redis.call('DEL', KEYS[2])
 if redis.call('EXISTS', KEYS[3]) == 0 then return 2 end
 redis.call('HINCRBY', KEYS[3], 'reactions', -1)
-redis.call('HINCRBY', KEYS[3], 'm:' .. ARGV[2] .. ':reactions', -1)
+if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 0 then redis.call('HINCRBY', KEYS[3], 'm:' .. ARGV[2] .. ':reactions', -1) end
 return 1
 `)
 
@@ -106,5 +124,7 @@ if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 hincr(KEYS[2], ARGV[3], 1, ARGV[2])
 return 1
 `)
+
+const introWindowMs = "604800000" // IntroWindow
 
 var allScripts = []*redis.Script{messageScript, reactionAddedScript, reactionRemovedScript, tallyScript}

@@ -120,6 +120,7 @@ func (s *Store) LoadScripts(ctx context.Context) error {
 // error is Redis failing, and the event may be retried.
 type Result struct {
 	Outcome Outcome
+	Intro   bool // a message that was the member's introduction
 	Err     error
 }
 
@@ -186,8 +187,8 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	noscript := false
 	for j, i := range pending {
 		code, err := cmds[j].Int()
-		if err == nil && code == 1 {
-			results[i] = Result{Outcome: Counted} // even if a feature script must be retried
+		if err == nil && (code == 1 || code == 3) {
+			results[i] = Result{Outcome: Counted, Intro: code == 3} // even if a feature script must be retried
 		}
 		for _, cmd := range extra[j] {
 			if err == nil {
@@ -267,11 +268,11 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 			reply = "1"
 		}
 		return messageScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active},
-			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell)
+			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active, k.introPending(), k.member(e.User), k.optout()},
+			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, e.At.UnixMilli(), e.ThreadTS)
 	case KindReactionAdded:
 		return reactionAddedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction)},
+			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), k.optout()},
 			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At))
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
@@ -281,7 +282,7 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 			weekHash = k.prefix + "w:" + marker
 		}
 		return reactionRemovedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash},
+			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, k.optout()},
 			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins

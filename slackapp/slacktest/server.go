@@ -103,6 +103,11 @@ type Server struct {
 	// result is returned as {"ok":false,"error":<result>}. form holds the
 	// call's arguments without the token.
 	MethodError func(method string, form url.Values) string
+	// MemberEvents makes conversations.invite and conversations.kick send
+	// member_joined_channel and member_left_channel events over Socket
+	// Mode, as Slack does. Off by default so tests that count envelopes
+	// see only their own.
+	MemberEvents bool
 	// Logf receives diagnostics; nil discards them. NewServer sets it to
 	// tb.Logf. It is read once, by Start.
 	Logf func(format string, args ...any)

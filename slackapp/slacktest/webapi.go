@@ -97,6 +97,7 @@ type webState struct {
 	triggers  map[string]bool // trigger_ids already used by views.open
 	reactions map[string]bool // channel/ts/name reacted by the bot
 	lastTS    int64           // microseconds of the last ts handed out
+	followUps []any           // events to send once the current call has answered
 }
 
 func (st *webState) init() {
@@ -201,11 +202,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	res := m.handle(s, req)
 	s.notifyLocked()
+	follow := s.followUps
+	s.followUps = nil
 	s.mu.Unlock()
 	if _, ok := res["ok"]; !ok {
 		res["ok"] = true
 	}
 	writeJSON(w, http.StatusOK, res)
+	// Events a call causes (MemberEvents) arrive after its response, as on
+	// Slack.
+	for _, ev := range follow {
+		if err := s.SendEnvelope(s.Event(ev)); err != nil {
+			s.logf("slacktest: follow-up event not sent: %v", err)
+		}
+	}
 }
 
 // decodeRequest reads a call's arguments and token. slack-go sends most
@@ -593,6 +603,9 @@ func (s *Server) conversationsInvite(req *apiRequest) result {
 	}
 	if len(errs) == 0 || req.args.Get("force") == "true" {
 		s.members[id] = append(s.members[id], ok...)
+		for _, u := range ok {
+			s.memberEventLocked("member_joined_channel", id, u)
+		}
 	}
 	if len(errs) > 0 {
 		return result{"ok": false, "error": errs[0]["error"], "errors": errs}
@@ -615,6 +628,7 @@ func (s *Server) conversationsKick(req *apiRequest) result {
 		return apiError("not_in_channel")
 	}
 	s.members[id] = slices.Delete(s.members[id], i, i+1)
+	s.memberEventLocked("member_left_channel", id, u)
 	return result{}
 }
 
@@ -787,4 +801,16 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "OK - %d", len(data))
+}
+
+// memberEventLocked queues the member event Slack sends when a call
+// changes a channel's members, if MemberEvents is on.
+func (s *Server) memberEventLocked(typ, channel, user string) {
+	if !s.MemberEvents {
+		return
+	}
+	s.followUps = append(s.followUps, map[string]any{
+		"type": typ, "user": user, "channel": channel, "channel_type": "C",
+		"team": s.TeamID, "event_ts": s.nextTSLocked(),
+	})
 }

@@ -1,0 +1,454 @@
+package engagement
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Membership keys. Every per-person record has the user ID in a key name, a
+// hash field or value, or a set member, so Forget can find it by scanning.
+//
+//	ns:{c}:seats            zset    seated customers -> seated since (unix ms)
+//	ns:{c}:waitlist         zset    waiting customers -> queue order (smallest first)
+//	ns:{c}:waitlist:seq     string  last queue order handed out
+//	ns:{c}:waitlist:since   hash    user -> waiting since (unix ms)
+//	ns:{c}:cap              string  the cap set with /closeknit cap (else Community.Cap)
+//	ns:{c}:member:<user>    hash    seated_at, intro_at, existing, welcome_ts, nudged_at (ms)
+//	ns:{c}:welcomes         hash    welcome message ts -> user (replies there are intros)
+//	ns:{c}:intro:pending    zset    seated members without an intro yet -> seated at (ms)
+//	ns:{c}:optout           set     users who opted out of per-person statistics
+//	ns:{c}:people           hash    user -> "bot" or "human", from users.info
+//	ns:{c}:outbox           stream  Slack work to do after a membership change (see Outbox)
+func (k keys) seats() string             { return k.prefix + "seats" }
+func (k keys) waitlist() string          { return k.prefix + "waitlist" }
+func (k keys) waitSeq() string           { return k.prefix + "waitlist:seq" }
+func (k keys) waitSince() string         { return k.prefix + "waitlist:since" }
+func (k keys) capKey() string            { return k.prefix + "cap" }
+func (k keys) member(user string) string { return k.prefix + "member:" + user }
+func (k keys) welcomes() string          { return k.prefix + "welcomes" }
+func (k keys) introPending() string      { return k.prefix + "intro:pending" }
+func (k keys) optout() string            { return k.prefix + "optout" }
+func (k keys) people() string            { return k.prefix + "people" }
+func (k keys) outbox() string            { return k.prefix + "outbox" }
+
+// luaPromote fills free seats from the head of the waitlist. A promoted
+// person's seat is reserved at once (so concurrent joins cannot take it);
+// the outbox gets a "promote" job that invites them. Their member record is
+// written when their join event arrives.
+const luaPromote = `
+local function promote(seats, waitlist, waitsince, capkey, defcap, outbox, now)
+  local cap = tonumber(redis.call('GET', capkey) or defcap)
+  local n = 0
+  while redis.call('ZCARD', seats) < cap do
+    local head = redis.call('ZPOPMIN', waitlist)
+    if #head == 0 then break end
+    redis.call('HDEL', waitsince, head[1])
+    redis.call('ZADD', seats, now, head[1])
+    redis.call('XADD', outbox, '*', 'type', 'promote', 'user', head[1])
+    n = n + 1
+  end
+  return n
+end
+local function enqueue(waitlist, seq, waitsince, user, now)
+  if not redis.call('ZSCORE', waitlist, user) then
+    redis.call('ZADD', waitlist, redis.call('INCR', seq), user)
+    redis.call('HSET', waitsince, user, now)
+  end
+  return redis.call('ZRANK', waitlist, user) + 1
+end
+local function welcome(member, pending, outbox, user, now)
+  if redis.call('HEXISTS', member, 'seated_at') == 1 then return end
+  redis.call('HSET', member, 'seated_at', now)
+  redis.call('ZADD', pending, now, user)
+  redis.call('XADD', outbox, '*', 'type', 'welcome', 'user', user)
+end
+`
+
+// joinScript seats a customer who joined the channel, or handles a join
+// while full by the community's policy. A join of someone already seated
+// (a promotion or invite arriving, or a redelivery) only makes sure they
+// are welcomed once.
+//
+//	KEYS: 1 dedupe 2 seats 3 waitlist 4 waitlist:seq 5 waitlist:since 6 cap
+//	      7 member:<user> 8 intro:pending 9 outbox
+//	ARGV: 1 dedupe TTL (s) 2 user 3 now (ms) 4 default cap 5 policy
+//	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do, 3 full: waitlisted, 4 full: stays over the cap.
+var joinScript = redis.NewScript(luaPromote + `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local user, now = ARGV[2], ARGV[3]
+if redis.call('ZSCORE', KEYS[2], user) then
+  if redis.call('HEXISTS', KEYS[7], 'seated_at') == 1 then return 2 end
+  welcome(KEYS[7], KEYS[8], KEYS[9], user, now)
+  return 1
+end
+local cap = tonumber(redis.call('GET', KEYS[6]) or ARGV[4])
+local code = 1
+if redis.call('ZCARD', KEYS[2]) >= cap then
+  if ARGV[5] ~= 'warn' then
+    local pos = enqueue(KEYS[3], KEYS[4], KEYS[5], user, now)
+    redis.call('XADD', KEYS[9], '*', 'type', 'full', 'user', user, 'position', pos)
+    return 3
+  end
+  redis.call('XADD', KEYS[9], '*', 'type', 'over_cap', 'user', user)
+  code = 4
+end
+redis.call('ZADD', KEYS[2], now, user)
+redis.call('ZREM', KEYS[3], user)
+redis.call('HDEL', KEYS[5], user)
+welcome(KEYS[7], KEYS[8], KEYS[9], user, now)
+return code
+`)
+
+// unseatScript frees a seat (a leave, a removal, a failed invite, a bot)
+// and promotes from the waitlist. The member record goes with the seat.
+//
+//	KEYS: 1 dedupe (or any key of the community when there is none) 2 seats 3 waitlist
+//	      4 waitlist:since 5 cap 6 member:<user> 7 intro:pending 8 outbox
+//	ARGV: 1 dedupe TTL (s), or "" for no dedupe 2 user 3 now (ms) 4 default cap
+//	Returns 0 duplicate, 1 freed, 2 was not seated.
+var unseatScript = redis.NewScript(luaPromote + `
+if ARGV[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if redis.call('ZREM', KEYS[2], ARGV[2]) == 0 then return 2 end
+redis.call('DEL', KEYS[6])
+redis.call('ZREM', KEYS[7], ARGV[2])
+promote(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], KEYS[8], ARGV[3])
+return 1
+`)
+
+// inviteScript is a staff invite: a free seat is reserved and the outbox
+// invites them; otherwise they join the waitlist.
+//
+//	KEYS: 1 seats 2 waitlist 3 waitlist:seq 4 waitlist:since 5 cap 6 outbox
+//	ARGV: 1 user 2 now (ms) 3 default cap 4 "1" to waitlist even if a seat is free
+//	Returns {code, position}: code 1 invited, 2 already seated, 3 waitlisted (position).
+var inviteScript = redis.NewScript(luaPromote + `
+local user, now = ARGV[1], ARGV[2]
+if redis.call('ZSCORE', KEYS[1], user) then return {2, 0} end
+local pos = enqueue(KEYS[2], KEYS[3], KEYS[4], user, now)
+if ARGV[4] ~= '1' then
+  -- a staff invite goes ahead of the queue only when nobody waits for the seat
+  local cap = tonumber(redis.call('GET', KEYS[5]) or ARGV[3])
+  if pos == 1 and redis.call('ZCARD', KEYS[1]) < cap then
+    redis.call('ZREM', KEYS[2], user)
+    redis.call('HDEL', KEYS[4], user)
+    redis.call('ZADD', KEYS[1], now, user)
+    redis.call('XADD', KEYS[6], '*', 'type', 'promote', 'user', user)
+    return {1, 0}
+  end
+end
+promote(KEYS[1], KEYS[2], KEYS[4], KEYS[5], ARGV[3], KEYS[6], now)
+if redis.call('ZSCORE', KEYS[1], user) then return {1, 0} end
+return {3, redis.call('ZRANK', KEYS[2], user) + 1}
+`)
+
+// moveScript moves a waiting user to a 1-based position (clamped), or drops
+// them (position 0). It renumbers the queue.
+//
+//	KEYS: 1 waitlist 2 waitlist:seq 3 waitlist:since
+//	ARGV: 1 user 2 position (0 = drop)
+//	Returns the new position, 0 when dropped, -1 when not waiting.
+var moveScript = redis.NewScript(`
+local user, pos = ARGV[1], tonumber(ARGV[2])
+if not redis.call('ZSCORE', KEYS[1], user) then return -1 end
+if pos == 0 then
+  redis.call('ZREM', KEYS[1], user)
+  redis.call('HDEL', KEYS[3], user)
+  return 0
+end
+local q = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, u in ipairs(q) do if u ~= user then out[#out + 1] = u end end
+if pos > #out + 1 then pos = #out + 1 end
+table.insert(out, pos, user)
+redis.call('DEL', KEYS[1])
+for i, u in ipairs(out) do redis.call('ZADD', KEYS[1], i, u) end
+redis.call('SET', KEYS[2], #out)
+return pos
+`)
+
+// capScript sets the cap and promotes into seats it freed. Lowering the cap
+// removes nobody: seats above it are not refilled as people leave.
+//
+//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 cap 5 outbox   ARGV: 1 cap 2 now (ms)
+//	Returns how many were promoted.
+var capScript = redis.NewScript(luaPromote + `
+redis.call('SET', KEYS[4], ARGV[1])
+return promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], KEYS[5], ARGV[2])
+`)
+
+// seatExistingScript seats someone found in the channel by reconciliation,
+// without a welcome: they were there before closeknit (or its last check).
+//
+//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 member:<user>   ARGV: 1 user 2 now (ms)
+//	Returns 1 seated, 2 already seated.
+var seatExistingScript = redis.NewScript(`
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 2 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+if redis.call('HEXISTS', KEYS[4], 'seated_at') == 0 then
+  redis.call('HSET', KEYS[4], 'seated_at', ARGV[2], 'existing', '1')
+end
+return 1
+`)
+
+var membershipScripts = []*redis.Script{joinScript, unseatScript, inviteScript, moveScript, capScript, seatExistingScript}
+
+// membership is the feature that keeps seats in step with joins and leaves
+// in the channel. Staff do not take a seat.
+func init() {
+	features = append(features, feature{
+		name:    "seats",
+		scripts: membershipScripts,
+		queue: func(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd {
+			if (e.Kind != KindMemberJoined && e.Kind != KindMemberLeft) || e.Community.IsStaff(e.User) {
+				return nil
+			}
+			c, k := e.Community, s.keys(e.Community)
+			now := e.At.UnixMilli()
+			if e.Kind == KindMemberJoined {
+				return joinScript.EvalSha(ctx, pipe,
+					[]string{k.featureDedupe(e.ID, "seats"), k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(),
+						k.member(e.User), k.introPending(), k.outbox()},
+					s.dedupeTTL, e.User, now, c.Cap, c.FullPolicy)
+			}
+			return unseatScript.EvalSha(ctx, pipe,
+				[]string{k.featureDedupe(e.ID, "seats"), k.seats(), k.waitlist(), k.waitSince(), k.capKey(),
+					k.member(e.User), k.introPending(), k.outbox()},
+				s.dedupeTTL, e.User, now, c.Cap)
+		},
+	})
+}
+
+// Roster is who holds a seat and who waits for one. Its JSON form is the
+// output of `closeknit members --json`.
+type Roster struct {
+	Community string   `json:"community"`
+	Cap       int      `json:"cap"`
+	Seated    []Seat   `json:"seated"`   // longest-seated first
+	Waitlist  []Waiter `json:"waitlist"` // queue order
+}
+
+// Seat is one seated member.
+type Seat struct {
+	User     string    `json:"user"`
+	Since    time.Time `json:"since"`
+	Intro    bool      `json:"intro"`              // introduced themselves within IntroWindow
+	IntroAt  time.Time `json:"intro_at,omitzero"`  // when
+	Existing bool      `json:"existing,omitempty"` // was in the channel before closeknit seated anyone: no intro expected
+	Nudged   bool      `json:"nudged,omitempty"`
+}
+
+// Waiter is one person on the waitlist.
+type Waiter struct {
+	User     string    `json:"user"`
+	Position int       `json:"position"` // 1 is next
+	Since    time.Time `json:"since"`
+}
+
+// Cap returns the community's cap: the one set by staff, else c.Cap.
+func (s *Store) Cap(ctx context.Context, c *Community) (int, error) {
+	v, err := s.rdb.Get(ctx, s.keys(c).capKey()).Int()
+	if errors.Is(err, redis.Nil) {
+		return c.Cap, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("engagement: cap: %w", err)
+	}
+	return v, nil
+}
+
+// Roster reads the seats and the waitlist of c.
+func (s *Store) Roster(ctx context.Context, c *Community) (*Roster, error) {
+	k := s.keys(c)
+	start := time.Now()
+	pipe := s.rdb.Pipeline()
+	seats := pipe.ZRangeWithScores(ctx, k.seats(), 0, -1)
+	wait := pipe.ZRangeWithScores(ctx, k.waitlist(), 0, -1)
+	since := pipe.HGetAll(ctx, k.waitSince())
+	capv := pipe.Get(ctx, k.capKey())
+	_, err := pipe.Exec(ctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		s.observe("roster", time.Since(start), err)
+		return nil, fmt.Errorf("engagement: roster %s: %w", c.ID, err)
+	}
+	r := &Roster{Community: c.ID, Cap: c.Cap, Seated: []Seat{}, Waitlist: []Waiter{}}
+	if n, err := capv.Int(); err == nil {
+		r.Cap = n
+	}
+	pipe = s.rdb.Pipeline()
+	recs := make([]*redis.MapStringStringCmd, len(seats.Val()))
+	for i, z := range seats.Val() {
+		recs[i] = pipe.HGetAll(ctx, k.member(z.Member.(string)))
+	}
+	if len(recs) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			s.observe("roster", time.Since(start), err)
+			return nil, fmt.Errorf("engagement: roster %s: %w", c.ID, err)
+		}
+	}
+	s.observe("roster", time.Since(start), nil)
+	for i, z := range seats.Val() {
+		m := recs[i].Val()
+		seat := Seat{User: z.Member.(string), Since: time.UnixMilli(int64(z.Score)).UTC(), Existing: m["existing"] == "1", Nudged: m["nudged_at"] != ""}
+		if ms, err := strconv.ParseInt(m["intro_at"], 10, 64); err == nil {
+			seat.Intro, seat.IntroAt = true, time.UnixMilli(ms).UTC()
+		}
+		r.Seated = append(r.Seated, seat)
+	}
+	slices.SortStableFunc(r.Seated, func(a, b Seat) int { return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.User, b.User)) })
+	for i, z := range wait.Val() {
+		u := z.Member.(string)
+		w := Waiter{User: u, Position: i + 1}
+		if ms, err := strconv.ParseInt(since.Val()[u], 10, 64); err == nil {
+			w.Since = time.UnixMilli(ms).UTC()
+		}
+		r.Waitlist = append(r.Waitlist, w)
+	}
+	return r, nil
+}
+
+// Invite seats user if a seat is free and nobody waits, else puts them on
+// the waitlist. Seated, the outbox invites them to the channel. It returns
+// Invited, AlreadySeated or Waitlisted and, for the latter, the position.
+func (s *Store) Invite(ctx context.Context, c *Community, user string, now time.Time) (InviteResult, int, error) {
+	return s.invite(ctx, c, user, now, false)
+}
+
+// AddToWaitlist queues user at the end of the waitlist (promoted at once if
+// a seat is free and nobody is ahead).
+func (s *Store) AddToWaitlist(ctx context.Context, c *Community, user string, now time.Time) (InviteResult, int, error) {
+	return s.invite(ctx, c, user, now, true)
+}
+
+// InviteResult says what Invite did.
+type InviteResult int
+
+const (
+	Invited InviteResult = iota + 1
+	AlreadySeated
+	Waitlisted
+)
+
+func (s *Store) invite(ctx context.Context, c *Community, user string, now time.Time, queue bool) (InviteResult, int, error) {
+	k := s.keys(c)
+	q := "0"
+	if queue {
+		q = "1"
+	}
+	v, err := s.run(ctx, "invite", inviteScript, []string{k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(), k.outbox()},
+		user, now.UnixMilli(), c.Cap, q).Int64Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("engagement: invite %s: %w", user, err)
+	}
+	return InviteResult(v[0]), int(v[1]), nil
+}
+
+// Unseat frees user's seat (a removal by staff, a failed invite, a bot) and
+// promotes from the waitlist. It reports whether they held a seat.
+func (s *Store) Unseat(ctx context.Context, c *Community, user string, now time.Time) (bool, error) {
+	k := s.keys(c)
+	n, err := s.run(ctx, "unseat", unseatScript,
+		[]string{k.seats(), k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.member(user), k.introPending(), k.outbox()},
+		"", user, now.UnixMilli(), c.Cap).Int()
+	if err != nil {
+		return false, fmt.Errorf("engagement: unseat %s: %w", user, err)
+	}
+	return n == 1, nil
+}
+
+// MoveWaiting moves user to position (1 is next), or drops them from the
+// waitlist with position 0. It returns the new position; ErrNotWaiting if
+// they are not on it.
+func (s *Store) MoveWaiting(ctx context.Context, c *Community, user string, position int) (int, error) {
+	if position < 0 {
+		return 0, fmt.Errorf("engagement: position %d: %w", position, ErrInvalid)
+	}
+	k := s.keys(c)
+	n, err := s.run(ctx, "waitlist", moveScript, []string{k.waitlist(), k.waitSeq(), k.waitSince()}, user, position).Int()
+	if err != nil {
+		return 0, fmt.Errorf("engagement: waitlist move %s: %w", user, err)
+	}
+	if n < 0 {
+		return 0, ErrNotWaiting
+	}
+	return n, nil
+}
+
+// ErrNotWaiting is returned for a waitlist change of someone not on it.
+var ErrNotWaiting = errors.New("not on the waitlist")
+
+// SetCap sets the cap of c and promotes into any seats that frees. It
+// returns how many were promoted.
+func (s *Store) SetCap(ctx context.Context, c *Community, capacity int, now time.Time) (int, error) {
+	if capacity < 1 || capacity > 10000 {
+		return 0, fmt.Errorf("engagement: cap %d: %w: use 1 to 10000", capacity, ErrInvalid)
+	}
+	k := s.keys(c)
+	n, err := s.run(ctx, "cap", capScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox()}, capacity, now.UnixMilli()).Int()
+	if err != nil {
+		return 0, fmt.Errorf("engagement: set cap: %w", err)
+	}
+	return n, nil
+}
+
+// Reconcile brings the seats in line with who is in the channel: present
+// customers without a seat are seated without a welcome; seated people no
+// longer present lose their seat, unless seated within grace (an invite
+// may still be on its way). It returns how many were seated and unseated.
+func (s *Store) Reconcile(ctx context.Context, c *Community, present []string, now time.Time, grace time.Duration) (seated, unseated int, err error) {
+	r, err := s.Roster(ctx, c)
+	if err != nil {
+		return 0, 0, err
+	}
+	k := s.keys(c)
+	in := map[string]bool{}
+	for _, u := range present {
+		in[u] = true
+	}
+	have := map[string]bool{}
+	for _, st := range r.Seated {
+		have[st.User] = true
+		if !in[st.User] && now.Sub(st.Since) > grace {
+			ok, err := s.Unseat(ctx, c, st.User, now)
+			if err != nil {
+				return seated, unseated, err
+			}
+			if ok {
+				unseated++
+			}
+		}
+	}
+	for _, u := range present {
+		if have[u] || c.IsStaff(u) {
+			continue
+		}
+		n, err := s.run(ctx, "reconcile", seatExistingScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.member(u)}, u, now.UnixMilli()).Int()
+		if err != nil {
+			return seated, unseated, fmt.Errorf("engagement: reconcile %s: %w", u, err)
+		}
+		if n == 1 {
+			seated++
+		}
+	}
+	return seated, unseated, nil
+}
+
+// run runs a script (loading it if Redis lost it) and observes it.
+func (s *Store) run(ctx context.Context, op string, sc *redis.Script, keys []string, args ...any) *redis.Cmd {
+	start := time.Now()
+	cmd := sc.Run(ctx, s.rdb, keys, args...)
+	err := cmd.Err()
+	if errors.Is(err, redis.Nil) {
+		err = nil
+	}
+	s.observe(op, time.Since(start), err)
+	return cmd
+}

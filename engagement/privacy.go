@@ -1,0 +1,240 @@
+package engagement
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SetOptOut turns per-person statistics for user off (true) or back on.
+// Opted out, they still count in channel totals; nothing new is recorded
+// under their name. What was recorded before stays until Forget.
+func (s *Store) SetOptOut(ctx context.Context, c *Community, user string, out bool) error {
+	var err error
+	if out {
+		err = s.rdb.SAdd(ctx, s.keys(c).optout(), user).Err()
+	} else {
+		err = s.rdb.SRem(ctx, s.keys(c).optout(), user).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("engagement: opt-out %s: %w", user, err)
+	}
+	return nil
+}
+
+// OptedOut returns the users of c who opted out.
+func (s *Store) OptedOut(ctx context.Context, c *Community) (map[string]bool, error) {
+	users, err := s.rdb.SMembers(ctx, s.keys(c).optout()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("engagement: opted out: %w", err)
+	}
+	m := make(map[string]bool, len(users))
+	for _, u := range users {
+		m[u] = true
+	}
+	return m, nil
+}
+
+// PersonalRecord is one thing stored about a person: a key named after them, or a
+// hash field, hash value, set or zset member, or stream entry that holds
+// their ID.
+type PersonalRecord struct {
+	Key   string // without the namespace and community prefix
+	Part  string // "key", "field", "member" or "entry"
+	Field string // the hash field or member, for parts of a key
+}
+
+// Personal lists every record of c that holds user's ID. It scans all of
+// the community's keys, so it finds records of every feature, present and
+// future, as long as they keep user IDs in names, fields or members.
+func (s *Store) Personal(ctx context.Context, c *Community, user string) ([]PersonalRecord, error) {
+	var out []PersonalRecord
+	err := s.walkPersonal(ctx, c, user, func(r PersonalRecord, _ string) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// Forget deletes every record of c that holds user's ID (see Personal):
+// counters, seat, waitlist place, intro, reactions, opt-out, pending jobs.
+// It returns how many records it deleted.
+func (s *Store) Forget(ctx context.Context, c *Community, user string) (int, error) {
+	n := 0
+	err := s.walkPersonal(ctx, c, user, func(r PersonalRecord, key string) error {
+		var err error
+		switch r.Part {
+		case "key":
+			err = s.rdb.Unlink(ctx, key).Err()
+		case "field":
+			err = s.rdb.HDel(ctx, key, r.Field).Err()
+		case "member":
+			if err = s.rdb.SRem(ctx, key, r.Field).Err(); err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE") {
+				err = s.rdb.ZRem(ctx, key, r.Field).Err()
+			}
+		case "entry":
+			err = s.rdb.XDel(ctx, key, r.Field).Err()
+		}
+		if err == nil {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("engagement: forget: %w", err)
+	}
+	return n, nil
+}
+
+// walkPersonal calls fn for every record of c holding user, with the full
+// key name.
+func (s *Store) walkPersonal(ctx context.Context, c *Community, user string, fn func(PersonalRecord, string) error) error {
+	if user == "" {
+		return fmt.Errorf("engagement: no user: %w", ErrInvalid)
+	}
+	prefix := s.keys(c).prefix
+	start := time.Now()
+	defer func() { s.observe("personal", time.Since(start), nil) }()
+	return s.scanKeys(ctx, prefix+"*", func(key string) error {
+		rec := PersonalRecord{Key: strings.TrimPrefix(key, prefix)}
+		if holds(rec.Key, user) {
+			rec.Part = "key"
+			return fn(rec, key)
+		}
+		typ, err := s.rdb.Type(ctx, key).Result()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case "hash":
+			return scanPairs(ctx, s.rdb.HScan(ctx, key, 0, "", 500).Iterator(), func(f, v string) error {
+				if holds(f, user) || holds(v, user) {
+					return fn(PersonalRecord{Key: rec.Key, Part: "field", Field: f}, key)
+				}
+				return nil
+			})
+		case "set":
+			it := s.rdb.SScan(ctx, key, 0, "*"+user+"*", 500).Iterator()
+			for it.Next(ctx) {
+				if !holds(it.Val(), user) {
+					continue
+				}
+				if err := fn(PersonalRecord{Key: rec.Key, Part: "member", Field: it.Val()}, key); err != nil {
+					return err
+				}
+			}
+			return it.Err()
+		case "zset":
+			return scanPairs(ctx, s.rdb.ZScan(ctx, key, 0, "*"+user+"*", 500).Iterator(), func(m, _ string) error {
+				if !holds(m, user) {
+					return nil
+				}
+				return fn(PersonalRecord{Key: rec.Key, Part: "member", Field: m}, key)
+			})
+		case "stream":
+			msgs, err := s.rdb.XRange(ctx, key, "-", "+").Result()
+			if err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				for _, v := range m.Values {
+					if sv, _ := v.(string); holds(sv, user) {
+						if err := fn(PersonalRecord{Key: rec.Key, Part: "entry", Field: m.ID}, key); err != nil {
+							return err
+						}
+						break
+					}
+				}
+			}
+		case "string":
+			v, err := s.rdb.Get(ctx, key).Result()
+			if err == nil && holds(v, user) {
+				rec.Part = "key"
+				return fn(rec, key)
+			}
+		}
+		return nil
+	})
+}
+
+// holds reports whether s contains the Slack ID id as a whole word: U123
+// must not match inside U1234.
+func holds(s, id string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], id)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(id)
+		if (j == 0 || !idChar(s[j-1])) && (end == len(s) || !idChar(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func idChar(b byte) bool { return b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' }
+
+// scanPairs walks an HSCAN or ZSCAN iterator, which yields name and value
+// in turn.
+func scanPairs(ctx context.Context, it *redis.ScanIterator, fn func(a, b string) error) error {
+	var pair []string
+	for it.Next(ctx) {
+		pair = append(pair, it.Val())
+		if len(pair) == 2 {
+			if err := fn(pair[0], pair[1]); err != nil {
+				return err
+			}
+			pair = pair[:0]
+		}
+	}
+	return it.Err()
+}
+
+// scanKeys calls fn for every key matching pattern. Keys of one community
+// share a hash slot, so on a Redis Cluster they live on one master; SCAN
+// runs on every master to find it without computing the slot.
+func (s *Store) scanKeys(ctx context.Context, pattern string, fn func(key string) error) error {
+	scan := func(ctx context.Context, c redis.Cmdable, fn func(string) error) error {
+		// Collect first: deleting while scanning is allowed, but a callback
+		// that errs half-way should not leave the iterator in doubt.
+		var keys []string
+		it := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for it.Next(ctx) {
+			keys = append(keys, it.Val())
+		}
+		if err := it.Err(); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := fn(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		var mu sync.Mutex // ForEachMaster runs the masters concurrently
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			var keys []string
+			err := scan(ctx, m, func(k string) error { keys = append(keys, k); return nil })
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, k := range keys {
+				if err := fn(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return scan(ctx, s.rdb, fn)
+}
