@@ -78,11 +78,12 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(s.logLevel)); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_LOG_LEVEL: %q is not one of debug, info, warn, error", s.logLevel)
 	}
-	tick, err := time.ParseDuration(s.schedulerTick)
-	if err != nil || tick <= 0 {
-		return nil, fmt.Errorf("CLOSEKNIT_SCHEDULER_TICK: %q is not a positive duration, e.g. 30s", s.schedulerTick)
+	var err error
+	if s.schedulerTick != "" { // empty: the app's default
+		if c.SchedulerTick, err = time.ParseDuration(s.schedulerTick); err != nil || c.SchedulerTick <= 0 {
+			return nil, fmt.Errorf("CLOSEKNIT_SCHEDULER_TICK: %q is not a positive duration, e.g. 30s", s.schedulerTick)
+		}
 	}
-	c.SchedulerTick = tick
 	if needTokens {
 		if c.AppToken, err = token("SLACK_APP_TOKEN", s.appToken, s.appTokenFile, "xapp-"); err != nil {
 			return nil, err
