@@ -36,17 +36,20 @@ type weekKeys struct {
 	keys                  keys
 	week                  Week
 	hash, posters, active string
-	expireAtArg, weekArg  any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
+	introPending, optout  string // community keys every message script declares
+	expireAtArg, weekArg  any    // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
 	return &weekKeys{
-		keys:        k,
-		week:        w,
-		hash:        k.week(w),
-		posters:     k.posters(w),
-		active:      k.active(w),
-		expireAtArg: any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
-		weekArg:     any(w.String()),
+		keys:         k,
+		week:         w,
+		hash:         k.week(w),
+		posters:      k.posters(w),
+		active:       k.active(w),
+		introPending: k.introPending(),
+		optout:       k.optout(),
+		expireAtArg:  any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
+		weekArg:      any(w.String()),
 	}
 }

@@ -268,11 +268,11 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 			reply = "1"
 		}
 		return messageScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active, k.introPending(), k.member(e.User), k.optout()},
-			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, e.At.UnixMilli(), e.ThreadTS)
+			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active, wk.introPending, k.member(e.User), wk.optout},
+			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, e.At.UnixMilli(), threadArg(e.ThreadTS))
 	case KindReactionAdded:
 		return reactionAddedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), k.optout()},
+			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optout},
 			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At))
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
@@ -282,7 +282,7 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 			weekHash = k.prefix + "w:" + marker
 		}
 		return reactionRemovedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, k.optout()},
+			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, wk.optout},
 			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins
@@ -310,5 +310,16 @@ func (s *Store) weekKeys(c *Community, t time.Time) *weekKeys {
 
 // unixMicros orders reaction events: Slack's event_ts has microseconds.
 func unixMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+var emptyArg any = ""
+
+// threadArg boxes a message's thread_ts; top-level posts (most of them)
+// share one boxed "".
+func threadArg(ts string) any {
+	if ts == "" {
+		return emptyArg
+	}
+	return ts
+}
 
 func isNoScript(err error) bool { return strings.HasPrefix(err.Error(), "NOSCRIPT") }

@@ -47,15 +47,17 @@ type App struct {
 	store     *engagement.Store
 	log       *slog.Logger
 	m         *metrics
+	mm        *memberMetrics
 	api       *slack.Client
 	sock      *socket
 	byChannel map[string]*engagement.Community
 	botUserID string
 	teamID    string
 
-	events   map[string]eventHandler
-	commands map[string]commandHandler
-	jobs     []job
+	events      map[string]eventHandler
+	commands    map[string]commandHandler
+	subcommands map[string]subcommand
+	jobs        []job
 
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
@@ -123,12 +125,14 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		store:     store,
 		log:       logger,
 		m:         m,
+		mm:        newMemberMetrics(reg),
 		api:       slack.New(cfg.BotToken, opts...),
 		byChannel: map[string]*engagement.Community{},
 		queue:     make(chan []item, cfg.QueueSize),
 		asyncSem:  make(chan struct{}, 32),
 	}
 	for _, c := range cfg.Communities {
+		c.Defaults()
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("slackapp: %w", err)
 		}
@@ -172,12 +176,15 @@ func (a *App) Run(ctx context.Context) error {
 		a.workers.Add(1)
 		go a.worker()
 	}
-	schedCtx, stopScheduler := context.WithCancel(ctx)
-	scheduler := make(chan struct{})
-	go func() { defer close(scheduler); a.runScheduler(schedCtx) }()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Go(func() { a.runScheduler(bgCtx) })
+	for _, c := range a.cfg.Communities {
+		background.Go(func() { a.runOutbox(bgCtx, c) })
+	}
 	err = a.sock.run(ctx) // returns after ctx is cancelled, or on a fatal error
-	stopScheduler()
-	<-scheduler
+	stopBackground()
+	background.Wait()
 	a.drain()
 	if err != nil {
 		return fmt.Errorf("slackapp: %w", err)

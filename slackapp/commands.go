@@ -17,35 +17,37 @@ func handleCloseknit(ctx context.Context, a *App, cmd *slack.SlashCommand) (*sla
 		sub = strings.ToLower(args[0])
 		args = args[1:]
 	}
-	switch sub {
-	case "help":
-		return helpMessage(), nil
-	case "report":
-		c, err := a.staffCommunity(cmd)
-		if err != nil {
-			return nil, err
-		}
-		w := engagement.WeekOf(a.store.Now(), c.Location)
-		switch {
-		case len(args) > 1:
-			return nil, usageError("Usage: /closeknit report [YYYY-Www]")
-		case len(args) == 1:
-			if w, err = engagement.ParseWeek(args[0]); err != nil {
-				return nil, usageError(fmt.Sprintf("%q is not a week. Usage: /closeknit report [YYYY-Www], e.g. 2026-W47", args[0]))
-			}
-		}
-		r, err := a.store.Report(ctx, c, w)
-		if err != nil {
-			return nil, err
-		}
-		return &slack.Msg{Text: reportSummary(r), Blocks: reportBlocks(r)}, nil
+	run := a.subcommands[sub]
+	if run == nil {
+		return nil, usageError(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
 	}
-	return nil, usageError(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
+	return run(ctx, a, cmd, args)
+}
+
+func cmdReport(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	w := engagement.WeekOf(a.store.Now(), c.Location)
+	switch {
+	case len(args) > 1:
+		return nil, usageError("Usage: /closeknit report [YYYY-Www]")
+	case len(args) == 1:
+		if w, err = engagement.ParseWeek(args[0]); err != nil {
+			return nil, usageError(fmt.Sprintf("%q is not a week. Usage: /closeknit report [YYYY-Www], e.g. 2026-W47", args[0]))
+		}
+	}
+	r, err := a.store.Report(ctx, c, w)
+	if err != nil {
+		return nil, err
+	}
+	return &slack.Msg{Text: reportSummary(r), Blocks: reportBlocks(r)}, nil
 }
 
 func helpMessage() *slack.Msg {
 	var b strings.Builder
-	b.WriteString("*closeknit* counts how your community talks, week by week.\n")
+	b.WriteString("*closeknit* looks after this small community: seats, welcomes, and how it talks, week by week.\n")
 	for _, s := range subcommands {
 		fmt.Fprintf(&b, "• `/closeknit %s`: %s\n", s.usage, s.help)
 	}

@@ -215,6 +215,9 @@ func (a *App) record(events []engagement.Event, idx []int, outcomes []outcome) {
 				outcomes[idx[p]] = outDuplicate
 			case r.Err == nil:
 				outcomes[idx[p]] = outCounted
+				if r.Intro {
+					a.mm.intros.WithLabelValues(events[p].Community.ID).Inc()
+				}
 			case errors.Is(r.Err, engagement.ErrInvalid):
 				outcomes[idx[p]] = outRejected
 				a.log.Warn("rejected event", "event_id", events[p].ID, "err", r.Err)

@@ -1,6 +1,11 @@
 package slackapp
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // DecodeForBench exposes the hot-path decoding to the external benchmarks.
 func DecodeForBench(frame []byte) error {
@@ -12,4 +17,35 @@ func DecodeForBench(frame []byte) error {
 		return errors.New("decode: missing fields")
 	}
 	return nil
+}
+
+// RunJob runs the named scheduled job now, for every community, as the
+// scheduler would (under its lease), waiting for the lease if the app's own
+// scheduler holds it.
+func (a *App) RunJob(ctx context.Context, name string) error {
+	for _, j := range a.jobs {
+		if j.name == name {
+			for _, c := range a.cfg.Communities {
+				for {
+					ok, err := a.store.AcquireLease(ctx, c, "job:"+name, "test", leaseTTL)
+					if err != nil {
+						return err
+					}
+					if ok {
+						break
+					}
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
+				if err := a.runJob(ctx, "test", j, c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no job %q", name)
 }

@@ -97,18 +97,24 @@ func handleHomeOpened(a *App, ev *slackEvent) (engagement.Event, outcome, error)
 }
 
 func (a *App) publishHome(ctx context.Context, userID string) error {
-	var reports []*engagement.Report
+	var blocks []slack.Block
 	for _, c := range a.cfg.Communities {
 		r, err := a.store.Report(ctx, c, engagement.WeekOf(a.store.Now(), c.Location))
 		if err != nil {
 			return err
 		}
 		if !c.IsStaff(userID) {
+			roster, err := a.store.Roster(ctx, c)
+			if err != nil {
+				return err
+			}
+			blocks = append(blocks, memberHomeBlocks(roster, c, userID)...)
 			r.Members = nil // members see channel totals, never each other's counts
 		}
-		reports = append(reports, r)
+		blocks = append(blocks, reportBlocks(r).BlockSet...)
+		blocks = append(blocks, slack.NewDividerBlock())
 	}
-	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: homeView(reports)})
+	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: homeView(blocks)})
 	return err
 }
 

@@ -30,6 +30,7 @@ type testApp struct {
 	ns        string
 	community *engagement.Community
 	reg       *prometheus.Registry
+	offset    atomic.Int64 // nanoseconds added to the store's clock (see later)
 	cancel    context.CancelFunc
 	done      chan error
 }
@@ -48,7 +49,9 @@ func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*sl
 	rdb := redistest.Client(tb, url)
 	ta := &testApp{srv: srv, rdb: rdb, ns: fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
-	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns})
+	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns, Now: func() time.Time {
+		return time.Now().Add(time.Duration(ta.offset.Load()))
+	}})
 	cfg := slackapp.Config{
 		AppToken: srv.AppToken, BotToken: srv.BotToken, APIURL: srv.APIURL(),
 		Communities: []*engagement.Community{ta.community},
@@ -136,3 +139,6 @@ func message(user string, t time.Time, threadTS string) map[string]any {
 	}
 	return ev
 }
+
+// later moves the app's clock forward by d.
+func (ta *testApp) later(d time.Duration) { ta.offset.Add(int64(d)) }

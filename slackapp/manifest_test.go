@@ -116,6 +116,13 @@ var apiScopes = map[string][]string{
 	"PublishViewContext":     {},
 	"PostMessage":            {"chat:write"}, // chat.postMessage
 	"PostMessageContext":     {"chat:write"},
+	"PostEphemeralContext":   {"chat:write"}, // chat.postEphemeral
+	// conversations.invite / kick: channels:manage for public channels,
+	// groups:write for private ones.
+	"InviteUsersToConversationContext": {"channels:manage", "groups:write"},
+	"KickUserFromConversationContext":  {"channels:manage", "groups:write"},
+	"GetUsersInConversationContext":    {"channels:read", "groups:read"}, // conversations.members
+	"GetUserInfoContext":               {"users:read"},                   // users.info: is it a bot?
 }
 
 // alwaysNeededScopes are required whatever the source calls today.
@@ -133,6 +140,9 @@ var allowedBotScopes = map[string]string{
 	"reactions:read":    "reaction_added / reaction_removed events",
 	"channels:read":     "member_joined_channel / member_left_channel in public channels",
 	"groups:read":       "member_joined_channel / member_left_channel in private channels",
+	"channels:manage":   "conversations.invite / kick: seats in public community channels",
+	"groups:write":      "conversations.invite / kick: seats in private community channels",
+	"users:read":        "users.info: bots take no seat",
 	"chat:write":        "chat.postMessage into the community channel",
 	"commands":          "the /closeknit slash command",
 }
@@ -378,10 +388,10 @@ func TestManifestCheckCatchesDrift(t *testing.T) {
 			m.OAuthConfig.Scopes.Bot = slices.DeleteFunc(m.OAuthConfig.Scopes.Bot, func(sc string) bool { return sc == "chat:write" })
 		}},
 		{"unneeded scope", func(m *slackManifest, s *surface) {
-			m.OAuthConfig.Scopes.Bot = append(m.OAuthConfig.Scopes.Bot, "users:read")
+			m.OAuthConfig.Scopes.Bot = append(m.OAuthConfig.Scopes.Bot, "users:read.email")
 		}},
 		{"unknown api method", func(m *slackManifest, s *surface) {
-			s.apiMethods = append(s.apiMethods, "InviteUsersToConversationContext")
+			s.apiMethods = append(s.apiMethods, "ArchiveConversationContext")
 		}},
 	}
 	for _, tc := range cases {
@@ -398,5 +408,19 @@ func TestManifestCheckCatchesDrift(t *testing.T) {
 				t.Logf("reported: %s", strings.Join(p, "\n"))
 			}
 		})
+	}
+}
+
+// Every subcommand in the help table has a handler, and every handler is
+// in the help table.
+func TestSubcommandsTableMatchesRoutes(t *testing.T) {
+	var listed []string
+	for _, s := range subcommands {
+		listed = append(listed, s.name)
+	}
+	slices.Sort(listed)
+	routed := slices.Sorted(maps.Keys(subcommandRoutes()))
+	if !slices.Equal(listed, routed) {
+		t.Errorf("subcommands table %v, routed %v", listed, routed)
 	}
 }

@@ -61,14 +61,15 @@ func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]tim
 	}
 }
 
-func (a *App) runJob(ctx context.Context, holder string, j job, c *engagement.Community) {
+// runJob runs j for c if it gets the lease, and returns the job's error.
+func (a *App) runJob(ctx context.Context, holder string, j job, c *engagement.Community) error {
 	ok, err := a.store.AcquireLease(ctx, c, "job:"+j.name, holder, leaseTTL)
 	if err != nil {
 		a.log.Warn("scheduler: lease not taken", "job", j.name, "community", c.ID, "err", err)
-		return
+		return err
 	}
 	if !ok {
-		return // another replica runs it
+		return nil // another replica runs it
 	}
 	defer func() {
 		// Released even when ctx is done, so a restarting replica need not
@@ -87,4 +88,5 @@ func (a *App) runJob(ctx context.Context, holder string, j job, c *engagement.Co
 	if err != nil {
 		a.log.Error("scheduled job failed", "job", j.name, "community", c.ID, "err", err)
 	}
+	return err
 }

@@ -42,13 +42,8 @@ func reportBlocks(r *engagement.Report) slack.Blocks {
 	return slack.Blocks{BlockSet: blocks}
 }
 
-// homeView is the App Home: each community's week so far.
-func homeView(reports []*engagement.Report) slack.HomeTabViewRequest {
-	var blocks []slack.Block
-	for _, r := range reports {
-		blocks = append(blocks, reportBlocks(r).BlockSet...)
-		blocks = append(blocks, slack.NewDividerBlock())
-	}
+// homeView wraps the App Home's blocks in a view.
+func homeView(blocks []slack.Block) slack.HomeTabViewRequest {
 	if len(blocks) == 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("No community is configured yet."), nil, nil))
 	}

@@ -39,6 +39,7 @@ type settings struct {
 	apiURL, redisURL, namespace, httpAddr          string
 	community, channel, timezone, cap, brand       string
 	staff, configFile, logLevel                    string
+	policy, welcome, welcomeIn, nudgeAfter         string
 	schedulerTick                                  string
 	pprof                                          bool
 }
@@ -63,6 +64,10 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.cap, "cap", env("CLOSEKNIT_CAP", "100"), "customer seats (CLOSEKNIT_CAP)")
 	fs.StringVar(&s.brand, "brand-channel", getenv("CLOSEKNIT_BRAND_CHANNEL"), "brand team channel `ID` (CLOSEKNIT_BRAND_CHANNEL)")
 	fs.StringVar(&s.staff, "staff", getenv("CLOSEKNIT_STAFF"), "brand team user `IDs`, comma-separated (CLOSEKNIT_STAFF)")
+	fs.StringVar(&s.policy, "full-policy", env("CLOSEKNIT_FULL_POLICY", engagement.PolicyRemove), "a join while full: remove (waitlist them) or warn (CLOSEKNIT_FULL_POLICY)")
+	fs.StringVar(&s.welcome, "welcome", getenv("CLOSEKNIT_WELCOME"), "welcome `text`; {user} is replaced by a mention (CLOSEKNIT_WELCOME)")
+	fs.StringVar(&s.welcomeIn, "welcome-in", env("CLOSEKNIT_WELCOME_IN", engagement.WelcomeChannel), "post welcomes in the channel or by dm (CLOSEKNIT_WELCOME_IN)")
+	fs.StringVar(&s.nudgeAfter, "nudge-after", env("CLOSEKNIT_NUDGE_AFTER", "72h"), "one intro reminder after this `duration` (CLOSEKNIT_NUDGE_AFTER)")
 	fs.StringVar(&s.configFile, "config", getenv("CLOSEKNIT_CONFIG"), "YAML `file` declaring communities (CLOSEKNIT_CONFIG)")
 	fs.BoolVar(&s.pprof, "pprof", getenv("CLOSEKNIT_PPROF") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (CLOSEKNIT_PPROF=1)")
 	fs.StringVar(&s.schedulerTick, "scheduler-tick", env("CLOSEKNIT_SCHEDULER_TICK", "30s"), "how often scheduled jobs check whether they are due (CLOSEKNIT_SCHEDULER_TICK)")
@@ -121,7 +126,13 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_TIMEZONE: %q is not a known IANA time zone, e.g. Europe/Paris", s.timezone)
 	}
-	com := &engagement.Community{ID: s.community, Channel: s.channel, Location: loc, Cap: seats, BrandChannel: s.brand, Staff: splitList(s.staff)}
+	nudge, err := time.ParseDuration(s.nudgeAfter)
+	if err != nil || nudge <= 0 {
+		return nil, fmt.Errorf("CLOSEKNIT_NUDGE_AFTER: %q is not a duration such as 72h", s.nudgeAfter)
+	}
+	com := &engagement.Community{ID: s.community, Channel: s.channel, Location: loc, Cap: seats, BrandChannel: s.brand, Staff: splitList(s.staff),
+		FullPolicy: s.policy, Welcome: s.welcome, WelcomeIn: s.welcomeIn, NudgeAfter: nudge}
+	com.Defaults()
 	if err := com.Validate(); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_*: %w", err)
 	}
@@ -175,6 +186,10 @@ type communityFile struct {
 		Cap          int      `yaml:"cap"`
 		BrandChannel string   `yaml:"brand_channel"`
 		Staff        []string `yaml:"staff"`
+		FullPolicy   string   `yaml:"full_policy"` // remove (default) or warn
+		Welcome      string   `yaml:"welcome"`     // {user} becomes a mention
+		WelcomeIn    string   `yaml:"welcome_in"`  // channel (default) or dm
+		NudgeAfter   string   `yaml:"nudge_after"` // e.g. 72h (default)
 	} `yaml:"communities"`
 }
 
@@ -206,7 +221,15 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 		if seats == 0 {
 			seats = 100
 		}
-		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff}
+		var nudge time.Duration
+		if fc.NudgeAfter != "" {
+			if nudge, err = time.ParseDuration(fc.NudgeAfter); err != nil || nudge <= 0 {
+				return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d].nudge_after: %q is not a duration such as 72h", path, i, fc.NudgeAfter)
+			}
+		}
+		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff,
+			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge}
+		c.Defaults()
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d]: %w", path, i, err)
 		}

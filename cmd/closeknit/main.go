@@ -42,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "report":
 		return report(ctx, rest, getenv, stdout, stderr)
+	case "members":
+		return members(ctx, rest, getenv, stdout, stderr)
+	case "forget":
+		return forget(ctx, rest, getenv, stdout, stderr)
 	case "sandbox":
 		return sandbox(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
@@ -67,6 +71,8 @@ Usage:
                               and an embedded Redis, then the week's report
   closeknit serve [flags]     run the Slack app (Socket Mode) with metrics on HTTP_ADDR
   closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
+  closeknit members [--json]  print the seats (user, since, intro), the waitlist in order and the cap
+  closeknit forget USER_ID    delete every per-person record of a member (privacy requests)
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
   closeknit version           print the version
@@ -87,7 +93,12 @@ Configuration (environment; flags override):
   CLOSEKNIT_CAP          customer seats (default 100)
   CLOSEKNIT_BRAND_CHANNEL  the brand team's channel ID
   CLOSEKNIT_STAFF        brand team user IDs, comma-separated
-  CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the four above)
+  CLOSEKNIT_FULL_POLICY  a join while the channel is full: remove (default: kick, waitlist, DM
+                         their position) or warn (they stay over the cap; the brand channel is told)
+  CLOSEKNIT_WELCOME      welcome text, {user} becomes a mention (default: purpose, guidelines, how to say hello)
+  CLOSEKNIT_WELCOME_IN   channel (default: a post in the channel; a reply in its thread is an intro) or dm
+  CLOSEKNIT_NUDGE_AFTER  one friendly DM to members without an intro after this long (default 72h)
+  CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the settings above)
   CLOSEKNIT_LOG_LEVEL    debug, info (default), warn, error
   CLOSEKNIT_SCHEDULER_TICK  how often scheduled jobs check whether they are due (default 30s)
   HTTP_ADDR              metrics and health address (default :9090)

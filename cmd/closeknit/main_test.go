@@ -46,7 +46,7 @@ func TestRunServeEndToEnd(t *testing.T) {
 		"SLACK_APP_TOKEN": srv.AppToken, "SLACK_BOT_TOKEN": srv.BotToken, "SLACK_API_URL": srv.APIURL(),
 		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
 		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "America/Los_Angeles",
-		"CLOSEKNIT_STAFF": "U0STAFF0001", "HTTP_ADDR": "127.0.0.1:0",
+		"CLOSEKNIT_STAFF": "U0STAFF0001", "HTTP_ADDR": "127.0.0.1:0", "CLOSEKNIT_CAP": "1",
 	}
 	getenv := func(k string) string { return env[k] }
 	t.Cleanup(func() { cleanNamespace(redis.NewClient(mustParseRedis(t)), ns) })
@@ -114,6 +114,51 @@ func TestRunServeEndToEnd(t *testing.T) {
 			r.Messages != want || len(r.Members) != 1 || r.Members[0].User != "U02H7K4N5PQ" || r.Members[0].Messages != want {
 			t.Errorf("report %s: %+v, want %d messages by U02H7K4N5PQ", week, r, want)
 		}
+	}
+
+	// Two customers join a channel capped at 1: `members --json` shows one
+	// seat and one waiting; `forget` deletes the waiting one's records.
+	for _, u := range []string{"U0MEMBER001", "U0MEMBER002"} {
+		if err := srv.SendEnvelope(srv.Event(map[string]any{"type": "member_joined_channel", "user": u, "channel": "C05R8T2KLMN",
+			"channel_type": "C", "team": srv.TeamID, "event_ts": fmt.Sprintf("%d.000100", time.Now().Unix())})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.WaitAllAcked(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"members", "--json"}, getenv, &out, &bytes.Buffer{}); err != nil {
+		t.Fatalf("members: %v", err)
+	}
+	var roster struct {
+		Community string
+		Cap       int
+		Seated    []struct {
+			User  string
+			Since time.Time
+			Intro bool
+		}
+		Waitlist []struct {
+			User     string
+			Position int
+			Since    time.Time
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &roster); err != nil {
+		t.Fatalf("members --json: %v\n%s", err, out.String())
+	}
+	if roster.Community != "acme" || roster.Cap != 1 || len(roster.Seated) != 1 || roster.Seated[0].User != "U0MEMBER001" ||
+		roster.Seated[0].Since.IsZero() || len(roster.Waitlist) != 1 || roster.Waitlist[0].User != "U0MEMBER002" || roster.Waitlist[0].Position != 1 {
+		t.Errorf("members --json:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"forget", "U0MEMBER002"}, getenv, &out, &bytes.Buffer{}); err != nil || !strings.Contains(out.String(), "records deleted") {
+		t.Errorf("forget: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"members"}, getenv, &out, &bytes.Buffer{}); err != nil || strings.Contains(out.String(), "U0MEMBER002") || !strings.Contains(out.String(), "1 of 1 seats taken") {
+		t.Errorf("members after forget: %v\n%s", err, out.String())
 	}
 
 	cancel()

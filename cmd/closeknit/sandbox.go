@@ -63,6 +63,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 		RedisURL: redisURL, Namespace: namespace, HTTPAddr: *httpAddr,
 		Communities: []*engagement.Community{community},
 	}
+	seedMembership(slack, community, *members)
 	logw := io.Discard
 	if *logs {
 		logw = stderr
@@ -83,6 +84,17 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	defer cancel()
 	if err := slack.WaitConnections(waitCtx, 1); err != nil {
 		return fmt.Errorf("sandbox: app did not connect to the emulator: %w", err)
+	}
+
+	rdb, err := openRedis(ctx, redisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store := engagement.NewStore(rdb, engagement.Options{Namespace: namespace})
+	story := &membershipStory{srv: slack, store: store, c: community, out: stdout}
+	if err := story.prepare(ctx, *members, 6); err != nil {
+		return err
 	}
 
 	week := engagement.WeekOf(time.Now(), loc).Prev() // the last complete week
@@ -112,12 +124,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintf(stdout, "  every envelope acked in %v\n\n", time.Since(start).Round(time.Millisecond))
 
-	rdb, err := openRedis(ctx, redisURL)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	r, err := engagement.NewStore(rdb, engagement.Options{Namespace: namespace}).Report(ctx, community, week)
+	r, err := store.Report(ctx, community, week)
 	if err != nil {
 		return err
 	}
@@ -127,6 +134,10 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 			r.Messages, sim.messages, r.ThreadReplies, sim.replies, r.Reactions, sim.reactions-sim.removed)
 	}
 	fmt.Fprintln(stdout, "The counts match what was played: nothing lost, nothing counted twice.")
+	fmt.Fprintln(stdout)
+	if err := story.live(ctx, *members); err != nil {
+		return err
+	}
 
 	if *keep {
 		exe, _ := os.Executable()

@@ -291,21 +291,17 @@ func TestNetworkPolicyEgress(t *testing.T) {
 func TestConfigMapHoldsACommunityFile(t *testing.T) {
 	t.Parallel()
 	m := loadManifests(t)
-	type community struct {
-		ID           string   `json:"id"`
-		Channel      string   `json:"channel"`
-		Timezone     string   `json:"timezone"`
-		Cap          int      `json:"cap"`
-		BrandChannel string   `json:"brand_channel"`
-		Staff        []string `json:"staff"`
-	}
+	// cmd/closeknit's TestDeployCommunityFilesLoad loads it with serve's own
+	// loader; here only that it is there and names a community.
 	var f struct {
-		Communities []community `json:"communities"`
+		Communities []struct {
+			ID      string `json:"id"`
+			Channel string `json:"channel"`
+		} `json:"communities"`
 	}
-	// The same shape as cmd/closeknit's communityFile (which decodes with
-	// KnownFields too; cmd/closeknit's deploy test loads it for real).
-	if err := yaml.UnmarshalStrict([]byte(m.configMap.Data["communities.yaml"]), &f); err != nil || len(f.Communities) == 0 {
-		t.Fatalf("communities.yaml: %v (%d communities)", err, len(f.Communities))
+	if err := yaml.Unmarshal([]byte(m.configMap.Data["communities.yaml"]), &f); err != nil || len(f.Communities) == 0 ||
+		f.Communities[0].ID == "" || f.Communities[0].Channel == "" {
+		t.Fatalf("communities.yaml: %v %+v", err, f)
 	}
 }
 

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+)
+
+// The sandbox's membership story: the community starts full with people
+// waiting; after the replayed week, live, a walk-in joins while it is full,
+// a few members leave, the waitlist moves up, newcomers are welcomed and
+// most introduce themselves.
+
+// simUser is the ID of the i-th simulated member (simulateWeek uses them).
+func simUser(i int) string { return fmt.Sprintf("U%08d", 10000+i) }
+
+const sandboxStaff = "U0STAFF0001"
+
+// seedMembership puts the simulated members in the channel before the app
+// starts; its roster check seats them. MemberEvents makes the emulator
+// send the join and leave events of invites and kicks, as Slack does.
+func seedMembership(srv *slacktest.Server, c *engagement.Community, members int) {
+	in := []string{srv.BotUserID, sandboxStaff}
+	for i := range members {
+		in = append(in, simUser(i))
+	}
+	srv.SetMembers(c.Channel, in)
+	srv.Configure(func(s *slacktest.Server) { s.MemberEvents = true })
+}
+
+// membershipStory plays the membership part of the sandbox and prints what
+// happened. It checks each step and fails if the app did not do it.
+type membershipStory struct {
+	srv   *slacktest.Server
+	store *engagement.Store
+	c     *engagement.Community
+	out   io.Writer
+}
+
+func (m *membershipStory) waitRoster(ctx context.Context, what string, cond func(*engagement.Roster) bool) (*engagement.Roster, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		r, err := m.store.Roster(ctx, m.c)
+		if err != nil {
+			return nil, err
+		}
+		if cond(r) {
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return r, fmt.Errorf("sandbox: %s did not happen: seated %d, waiting %d", what, len(r.Seated), len(r.Waitlist))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// command runs /closeknit as staff, through Socket Mode, and returns the reply.
+func (m *membershipStory) command(ctx context.Context, text string) (string, error) {
+	env := m.srv.SlashCommand(map[string]any{
+		"team_id": m.srv.TeamID, "channel_id": m.c.Channel, "user_id": sandboxStaff,
+		"command": "/closeknit", "text": text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/sandbox",
+	})
+	if err := m.srv.SendEnvelope(env); err != nil {
+		return "", err
+	}
+	if err := m.srv.WaitAcked(ctx, env.ID); err != nil {
+		return "", err
+	}
+	var reply struct{ Text string }
+	err := json.Unmarshal(m.srv.AckPayload(env.ID), &reply)
+	return reply.Text, err
+}
+
+func (m *membershipStory) event(ev map[string]any) error {
+	return m.srv.SendEnvelope(m.srv.Event(ev))
+}
+
+// prepare waits for the roster check to seat everyone, then staff put
+// people on the waitlist.
+func (m *membershipStory) prepare(ctx context.Context, members, waiting int) error {
+	if _, err := m.waitRoster(ctx, "seating the existing members", func(r *engagement.Roster) bool { return len(r.Seated) == members }); err != nil {
+		return err
+	}
+	var mentions []string
+	for i := range waiting {
+		mentions = append(mentions, fmt.Sprintf("<@U0WAIT%05d>", i+1))
+	}
+	reply, err := m.command(ctx, "waitlist add "+strings.Join(mentions, " "))
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(reply, fmt.Sprintf("*#%d*", waiting)) {
+		return fmt.Errorf("sandbox: waitlist add replied %q", reply)
+	}
+	return nil
+}
+
+// live plays the membership changes with the real clock.
+func (m *membershipStory) live(ctx context.Context, members int) error {
+	before, err := m.store.Roster(ctx, m.c)
+	if err != nil {
+		return err
+	}
+	now := func() string { return m.srv.NewTS() }
+	member := func(typ, user string) error {
+		return m.event(map[string]any{"type": typ, "user": user, "channel": m.c.Channel, "channel_type": "C", "team": m.srv.TeamID, "event_ts": now()})
+	}
+	// A walk-in joins the full channel: removed, told their place, waitlisted.
+	walkIn := "U0WALKIN001"
+	m.srv.SetMembers(m.c.Channel, append(m.srv.Members(m.c.Channel), walkIn))
+	if err := member("member_joined_channel", walkIn); err != nil {
+		return err
+	}
+	if _, err := m.waitRoster(ctx, "waitlisting the walk-in", func(r *engagement.Roster) bool {
+		return slices.ContainsFunc(r.Waitlist, func(w engagement.Waiter) bool { return w.User == walkIn })
+	}); err != nil {
+		return err
+	}
+	// Three members leave: the first three on the waitlist are invited.
+	leavers := []string{simUser(members - 1), simUser(members - 2), simUser(members - 3)}
+	for _, u := range leavers {
+		m.srv.SetMembers(m.c.Channel, slices.DeleteFunc(m.srv.Members(m.c.Channel), func(x string) bool { return x == u }))
+		if err := member("member_left_channel", u); err != nil {
+			return err
+		}
+	}
+	promoted := []string{before.Waitlist[0].User, before.Waitlist[1].User, before.Waitlist[2].User}
+	welcomes := map[string]slacktest.Message{}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for len(welcomes) < len(promoted) {
+		for _, msg := range m.srv.Messages(m.c.Channel) {
+			for _, u := range promoted {
+				if strings.Contains(msg.Text, "<@"+u+">") && msg.ThreadTS == "" {
+					welcomes[u] = msg
+				}
+			}
+		}
+		select {
+		case <-wctx.Done():
+			return fmt.Errorf("sandbox: %d of %d promoted members were welcomed", len(welcomes), len(promoted))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// Two of the three newcomers introduce themselves: one in their welcome
+	// thread, one with a post of their own.
+	reply := now()
+	if err := m.event(map[string]any{"type": "message", "user": promoted[0], "channel": m.c.Channel, "channel_type": "channel",
+		"text": "(simulated)", "ts": reply, "event_ts": reply, "thread_ts": welcomes[promoted[0]].TS, "parent_user_id": m.srv.BotUserID}); err != nil {
+		return err
+	}
+	post := now()
+	if err := m.event(map[string]any{"type": "message", "user": promoted[1], "channel": m.c.Channel, "channel_type": "channel",
+		"text": "(simulated)", "ts": post, "event_ts": post}); err != nil {
+		return err
+	}
+	after, err := m.waitRoster(ctx, "two introductions", func(r *engagement.Roster) bool {
+		n := 0
+		for _, s := range r.Seated {
+			if s.Intro {
+				n++
+			}
+		}
+		return n == 2 && len(r.Seated) == members
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.out, "Membership (live, after the week):\n")
+	fmt.Fprintf(m.out, "  seats          %d of %d taken (the channel started full)\n", len(after.Seated), after.Cap)
+	fmt.Fprintf(m.out, "  waitlist       %d waiting -> %d: 1 walk-in joined while full (removed, told their place), 3 promoted as 3 members left\n",
+		len(before.Waitlist), len(after.Waitlist))
+	fmt.Fprintf(m.out, "  promoted       %s: invited, welcomed in the channel, brand channel told\n", strings.Join(promoted, ", "))
+	fmt.Fprintf(m.out, "  intro rate     2 of 3 newcomers (67%%) introduced themselves; the third gets one reminder after %.0f hours\n\n", m.c.NudgeAfter.Hours())
+	if len(after.Waitlist) != len(before.Waitlist)+1-3 {
+		return fmt.Errorf("sandbox: waitlist went from %d to %d, want %d", len(before.Waitlist), len(after.Waitlist), len(before.Waitlist)-2)
+	}
+	return nil
+}

@@ -1,0 +1,456 @@
+package slackapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
+)
+
+// Membership subcommands of /closeknit. Staff commands check the staff
+// list on every call; a member calling one is politely refused and nothing
+// changes.
+
+// mention matches a user as Slack escapes it in a command (<@U123|name>)
+// or a bare user ID.
+var mention = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{8,12})(?:\|[^>]*)?>|([UW][A-Z0-9]{8,12}))$`)
+
+// parseUsers reads the user arguments of a command; usage is shown for
+// anything that is not a user.
+func parseUsers(args []string, usage string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, usageError("Usage: " + usage)
+	}
+	users := make([]string, 0, len(args))
+	for _, a := range args {
+		m := mention.FindStringSubmatch(a)
+		if m == nil {
+			return nil, usageError(fmt.Sprintf("%q is not a person: mention them with @ so Slack sends their ID. Usage: %s", a, usage))
+		}
+		users = append(users, m[1]+m[2])
+	}
+	return users, nil
+}
+
+// memberCommunity is the community a member's command is about: the one
+// whose channel it ran in, else the first configured.
+func (a *App) memberCommunity(cmd *slack.SlashCommand) *engagement.Community {
+	if c := a.byChannel[cmd.ChannelID]; c != nil {
+		return c
+	}
+	return a.cfg.Communities[0]
+}
+
+func cmdStatus(ctx context.Context, a *App, cmd *slack.SlashCommand, _ []string) (*slack.Msg, error) {
+	c := a.memberCommunity(cmd)
+	r, err := a.store.Roster(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &slack.Msg{Text: statusText(r, c, cmd.UserID)}, nil
+}
+
+// statusText is where user stands in c: seated, waiting, or neither.
+func statusText(r *engagement.Roster, c *engagement.Community, user string) string {
+	if c.IsStaff(user) {
+		return fmt.Sprintf("You are on the brand team of <#%s>: no seat needed. %d of %d seats are taken, %d waiting.", c.Channel, len(r.Seated), r.Cap, len(r.Waitlist))
+	}
+	for _, s := range r.Seated {
+		if s.User == user {
+			return fmt.Sprintf("You have a seat in <#%s> since %s. :seat:", c.Channel, s.Since.In(c.Location).Format("2 Jan 2006"))
+		}
+	}
+	for _, w := range r.Waitlist {
+		if w.User == user {
+			return fmt.Sprintf("You are *#%d* on the waitlist for <#%s> (since %s). I will invite you as soon as a seat opens up.",
+				w.Position, c.Channel, w.Since.In(c.Location).Format("2 Jan 2006"))
+		}
+	}
+	return fmt.Sprintf("You are not in <#%s> or on its waitlist yet. The community is kept small: ask the brand team for an invitation.", c.Channel)
+}
+
+// privacyTarget is whom a privacy command is about: the caller, or (for
+// staff only) the member they mention.
+func (a *App) privacyTarget(cmd *slack.SlashCommand, args []string, usage string) (*engagement.Community, string, error) {
+	if len(args) == 0 {
+		return a.memberCommunity(cmd), cmd.UserID, nil
+	}
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	users, err := parseUsers(args, usage)
+	if err != nil || len(users) != 1 {
+		return nil, "", orErr(err, usageError("Usage: "+usage))
+	}
+	return c, users[0], nil
+}
+
+func orErr(err error, or error) error {
+	if err != nil {
+		return err
+	}
+	return or
+}
+
+func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, user, err := a.privacyTarget(cmd, args, "/closeknit privacy [@member]")
+	if err != nil {
+		return nil, err
+	}
+	return a.replyLater(cmd, "Looking up what is stored…", func(ctx context.Context) (string, error) {
+		recs, err := a.store.Personal(ctx, c, user)
+		if err != nil {
+			return "", err
+		}
+		out, err := a.store.OptedOut(ctx, c)
+		if err != nil {
+			return "", err
+		}
+		return privacyText(recs, out[user], user == cmd.UserID), nil
+	})
+}
+
+// replyLater acks a command with working and answers it with an ephemeral
+// message once work is done: privacy and forget scan the community's keys,
+// which can take longer than Slack's 3 s for an ack.
+func (a *App) replyLater(cmd *slack.SlashCommand, working string, work func(ctx context.Context) (string, error)) (*slack.Msg, error) {
+	channel, user := cmd.ChannelID, cmd.UserID
+	started := a.goAsync(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		text, err := work(ctx)
+		if err != nil {
+			text = a.userError(err, "user_id", user, "command", "/closeknit").Text
+		}
+		if _, err := a.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
+			a.log.Warn("command reply not posted", "user_id", user, "err", err)
+		}
+	})
+	if !started {
+		return &slack.Msg{Text: "I am busy right now; please try again in a minute."}, nil
+	}
+	return &slack.Msg{Text: working}, nil
+}
+
+// privacyText explains, in plain words, what is stored about a person.
+func privacyText(recs []engagement.PersonalRecord, optedOut, self bool) string {
+	var weeks, reactions int
+	var seat, waiting, intro, welcome bool
+	for _, r := range recs {
+		switch {
+		case strings.HasPrefix(r.Key, "w:") && r.Part == "field":
+			weeks++
+		case strings.HasPrefix(r.Key, "rx:"):
+			reactions++
+		case r.Key == "seats":
+			seat = true
+		case r.Key == "waitlist":
+			waiting = true
+		case strings.HasPrefix(r.Key, "member:"):
+			intro = true
+		case r.Key == "welcomes":
+			welcome = true
+		}
+	}
+	who, your := "you", "your"
+	if !self {
+		who, your = "this member", "their"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*What closeknit stores about %s* (never the text of any message):\n", who)
+	fmt.Fprintf(&b, "• Seat: %s; waitlist: %s\n", yesNo(seat), yesNo(waiting))
+	fmt.Fprintf(&b, "• Membership record (when %s seat started, introduction, welcome, reminder): %s\n", your, yesNo(intro || welcome))
+	fmt.Fprintf(&b, "• Weekly activity counters (messages, replies, reactions per week): %d\n", weeks)
+	fmt.Fprintf(&b, "• Reactions remembered so a removal can be undone: %d\n", reactions)
+	fmt.Fprintf(&b, "• %d records in all. Per-person statistics: %s\n", len(recs), map[bool]string{true: "*off* (opted out)", false: "on"}[optedOut])
+	b.WriteString("`/closeknit optout` stops per-person statistics (you still count in channel totals); `/closeknit optin` turns them back on; `/closeknit forget` deletes every record.")
+	return b.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func cmdOptOut(out bool) func(context.Context, *App, *slack.SlashCommand, []string) (*slack.Msg, error) {
+	return func(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+		c, user, err := a.privacyTarget(cmd, args, "/closeknit optout|optin [@member]")
+		if err != nil {
+			return nil, err
+		}
+		if err := a.store.SetOptOut(ctx, c, user, out); err != nil {
+			return nil, err
+		}
+		if out {
+			return &slack.Msg{Text: fmt.Sprintf("Done: no per-person statistics are kept for <@%s> from now on. They still count in channel totals. "+
+				"What was recorded before stays until `/closeknit forget`.", user)}, nil
+		}
+		return &slack.Msg{Text: fmt.Sprintf("Done: per-person statistics are on again for <@%s>.", user)}, nil
+	}
+}
+
+func cmdForget(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, user, err := a.privacyTarget(cmd, args, "/closeknit forget [@member]")
+	if err != nil {
+		return nil, err
+	}
+	return a.replyLater(cmd, "Deleting…", func(ctx context.Context) (string, error) {
+		n, err := a.store.Forget(ctx, c, user)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Done: I deleted all %d records about <@%s>: activity counters, seat and waitlist place, introduction, reactions, opt-out. "+
+			"If they are still in <#%s>, the next roster check gives them a seat again, and new activity counts unless they opt out.", n, user, c.Channel), nil
+	})
+}
+
+// Staff commands.
+
+func cmdMembers(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.store.Roster(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := a.store.Report(ctx, c, engagement.WeekOf(a.store.Now(), c.Location))
+	if err != nil {
+		return nil, err
+	}
+	return &slack.Msg{Text: membersText(r, rep, c)}, nil
+}
+
+// membersText: seats used and free, the waitlist, and the quiet members
+// (seated, no activity this week).
+func membersText(r *engagement.Roster, rep *engagement.Report, c *engagement.Community) string {
+	active := map[string]bool{}
+	for _, m := range rep.Members {
+		active[m.User] = true
+	}
+	var quiet []string
+	intros := 0
+	for _, s := range r.Seated {
+		if !active[s.User] {
+			quiet = append(quiet, "<@"+s.User+">")
+		}
+		if s.Intro {
+			intros++
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "*<#%s>*: %d of %d seats taken, %d free, %d waiting. %d introduced themselves.\n",
+		c.Channel, len(r.Seated), r.Cap, max(0, r.Cap-len(r.Seated)), len(r.Waitlist), intros)
+	if len(r.Waitlist) > 0 {
+		b.WriteString("*Waitlist:* ")
+		for i, w := range r.Waitlist {
+			if i == 20 {
+				fmt.Fprintf(&b, "… and %d more", len(r.Waitlist)-20)
+				break
+			}
+			fmt.Fprintf(&b, "%d. <@%s>  ", w.Position, w.User)
+		}
+		b.WriteString("\n")
+	}
+	if len(quiet) > 0 {
+		shown := quiet[:min(len(quiet), 30)]
+		fmt.Fprintf(&b, "*Quiet this week (%d):* %s", len(quiet), strings.Join(shown, " "))
+		if len(quiet) > len(shown) {
+			fmt.Fprintf(&b, " … and %d more", len(quiet)-len(shown))
+		}
+	}
+	return b.String()
+}
+
+func cmdInvite(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	users, err := parseUsers(args, "/closeknit invite @user [@user…]")
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, u := range users {
+		if c.IsStaff(u) {
+			lines = append(lines, fmt.Sprintf("<@%s> is on the brand team and needs no seat.", u))
+			continue
+		}
+		res, pos, err := a.store.Invite(ctx, c, u, a.store.Now())
+		if err != nil {
+			return nil, err
+		}
+		switch res {
+		case engagement.Invited:
+			lines = append(lines, fmt.Sprintf("<@%s> has a seat; I am inviting them now.", u))
+		case engagement.AlreadySeated:
+			lines = append(lines, fmt.Sprintf("<@%s> already has a seat.", u))
+		default:
+			lines = append(lines, fmt.Sprintf("No seat is free: <@%s> is *#%d* on the waitlist.", u, pos))
+		}
+	}
+	return &slack.Msg{Text: strings.Join(lines, "\n")}, nil
+}
+
+func cmdRemove(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	users, err := parseUsers(args, "/closeknit remove @user")
+	if err != nil {
+		return nil, err
+	}
+	if len(users) != 1 {
+		return nil, usageError("Usage: /closeknit remove @user (one at a time)")
+	}
+	u := users[0]
+	// Free the seat first (promoting the next person); the leave event the
+	// kick causes then finds nothing to do.
+	held, err := a.store.Unseat(ctx, c, u, a.store.Now())
+	if err != nil {
+		return nil, err
+	}
+	err = a.api.KickUserFromConversationContext(ctx, c.Channel, u)
+	switch code := slackCode(err); {
+	case err == nil, code == "not_in_channel":
+	case code != "":
+		return &slack.Msg{Text: fmt.Sprintf("I freed <@%s>'s seat, but Slack would not remove them from <#%s> (`%s`).", u, c.Channel, code)}, nil
+	default:
+		return nil, err
+	}
+	if !held {
+		return &slack.Msg{Text: fmt.Sprintf("<@%s> had no seat; I removed them from <#%s> if they were there.", u, c.Channel)}, nil
+	}
+	return &slack.Msg{Text: fmt.Sprintf("Removed <@%s> and freed their seat; the next person on the waitlist (if any) is being invited.", u)}, nil
+}
+
+func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	const usage = "/closeknit waitlist [add @user | drop @user | move @user position]"
+	if len(args) == 0 {
+		r, err := a.store.Roster(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if len(r.Waitlist) == 0 {
+			return &slack.Msg{Text: "Nobody is waiting for a seat."}, nil
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "*Waitlist for <#%s>* (%d):\n", c.Channel, len(r.Waitlist))
+		for i, w := range r.Waitlist {
+			if i == 50 {
+				fmt.Fprintf(&b, "… and %d more (see `closeknit members`)", len(r.Waitlist)-50)
+				break
+			}
+			fmt.Fprintf(&b, "%d. <@%s> since %s\n", w.Position, w.User, w.Since.In(c.Location).Format("2 Jan"))
+		}
+		return &slack.Msg{Text: b.String()}, nil
+	}
+	op, rest := strings.ToLower(args[0]), args[1:]
+	switch op {
+	case "add":
+		users, err := parseUsers(rest, usage)
+		if err != nil {
+			return nil, err
+		}
+		var lines []string
+		for _, u := range users {
+			res, pos, err := a.store.AddToWaitlist(ctx, c, u, a.store.Now())
+			if err != nil {
+				return nil, err
+			}
+			switch res {
+			case engagement.AlreadySeated:
+				lines = append(lines, fmt.Sprintf("<@%s> already has a seat.", u))
+			case engagement.Invited:
+				lines = append(lines, fmt.Sprintf("A seat was free: <@%s> is being invited now.", u))
+			default:
+				lines = append(lines, fmt.Sprintf("<@%s> is *#%d* on the waitlist.", u, pos))
+			}
+		}
+		return &slack.Msg{Text: strings.Join(lines, "\n")}, nil
+	case "drop", "move":
+		if (op == "drop" && len(rest) != 1) || (op == "move" && len(rest) != 2) {
+			return nil, usageError("Usage: " + usage)
+		}
+		users, err := parseUsers(rest[:1], usage)
+		if err != nil {
+			return nil, err
+		}
+		pos := 0
+		if op == "move" {
+			if pos, err = strconv.Atoi(rest[1]); err != nil || pos < 1 {
+				return nil, usageError(fmt.Sprintf("%q is not a position (1 is next). Usage: %s", rest[1], usage))
+			}
+		}
+		got, err := a.store.MoveWaiting(ctx, c, users[0], pos)
+		if errors.Is(err, engagement.ErrNotWaiting) {
+			return &slack.Msg{Text: fmt.Sprintf("<@%s> is not on the waitlist.", users[0])}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if op == "drop" {
+			return &slack.Msg{Text: fmt.Sprintf("<@%s> is off the waitlist.", users[0])}, nil
+		}
+		return &slack.Msg{Text: fmt.Sprintf("<@%s> is now *#%d* on the waitlist.", users[0], got)}, nil
+	}
+	return nil, usageError("Usage: " + usage)
+}
+
+func cmdCap(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	const usage = "Usage: /closeknit cap N (1 to 10000)"
+	if len(args) != 1 {
+		return nil, usageError(usage)
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 || n > 10000 {
+		return nil, usageError(fmt.Sprintf("%q is not a cap. %s", args[0], usage))
+	}
+	promoted, err := a.store.SetCap(ctx, c, n, a.store.Now())
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("The cap of <#%s> is now %d.", c.Channel, n)
+	if promoted > 0 {
+		text += fmt.Sprintf(" %d from the waitlist are being invited.", promoted)
+	}
+	r, err := a.store.Roster(ctx, c)
+	if err == nil && len(r.Seated) > n {
+		text += fmt.Sprintf(" %d members hold seats, more than the cap: nobody is removed, and seats are not refilled until they are under it.", len(r.Seated))
+	}
+	return &slack.Msg{Text: text}, nil
+}
+
+// memberHomeBlocks is a member's part of the App Home: their seat or
+// waitlist place, and a short guide.
+func memberHomeBlocks(r *engagement.Roster, c *engagement.Community, user string) []slack.Block {
+	guide := "*How it works*\n" +
+		"• This is a small community, capped at " + strconv.Itoa(r.Cap) + " members, so everyone is heard.\n" +
+		"• Say hello when you join: who you are and what you love (or do not) about what we make.\n" +
+		"• We post early prototypes here first: react and reply, honest feedback is the most useful kind.\n" +
+		"• `/closeknit status` shows your seat, `/closeknit privacy` what is stored about you."
+	return []slack.Block{
+		slack.NewSectionBlock(mrkdwn(statusText(r, c, user)), nil, nil),
+		slack.NewSectionBlock(mrkdwn(guide), nil, nil),
+	}
+}

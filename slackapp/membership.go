@@ -1,0 +1,317 @@
+package slackapp
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+)
+
+// Membership: the engagement scripts decide seats atomically and leave the
+// Slack work (welcome, kick, invite, DMs) in each community's outbox; this
+// file does that work. Every replica consumes the outbox; a job is removed
+// only once done, so a crash or a Slack outage delays it, never loses it.
+
+// memberMetrics are the membership series, by community (never by user).
+type memberMetrics struct {
+	seatsUsed, seatsCap, waitlist *prometheus.GaugeVec
+	promotions, capRemovals       *prometheus.CounterVec
+	intros                        *prometheus.CounterVec
+}
+
+func newMemberMetrics(reg prometheus.Registerer) *memberMetrics {
+	g := func(name, help string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"community"})
+	}
+	c := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"community"})
+	}
+	m := &memberMetrics{
+		seatsUsed:   g("closeknit_seats_used", "Seated customer members (staff and bots take no seat)."),
+		seatsCap:    g("closeknit_seats_cap", "The community's seat cap."),
+		waitlist:    g("closeknit_waitlist_length", "People waiting for a seat."),
+		promotions:  c("closeknit_promotions_total", "People invited from the waitlist (or by staff) into a seat."),
+		capRemovals: c("closeknit_cap_removals_total", "People removed from the channel because it was full, and waitlisted."),
+		intros:      c("closeknit_intros_total", "New members who introduced themselves within the intro window."),
+	}
+	reg.MustRegister(m.seatsUsed, m.seatsCap, m.waitlist, m.promotions, m.capRemovals, m.intros)
+	return m
+}
+
+// runOutbox consumes community c's outbox until ctx is done.
+func (a *App) runOutbox(ctx context.Context, c *engagement.Community) {
+	consumer := "closeknit-" + rand.Text()[:8]
+	backoff := time.Second
+	for ctx.Err() == nil {
+		jobs, err := a.store.ClaimJobs(ctx, c, consumer, 16, 2*time.Second)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("outbox not read", "community", c.ID, "err", err)
+				sleepCtx(ctx, backoff)
+				backoff = min(backoff*2, 30*time.Second)
+			}
+			continue
+		}
+		backoff = time.Second
+		for _, j := range jobs {
+			jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			err := a.doJob(jctx, c, j)
+			if err == nil {
+				err = a.store.JobDone(jctx, c, j.ID)
+			}
+			cancel()
+			if err != nil {
+				// Left pending: claimed again after engagement.OutboxRetryAfter.
+				a.log.Warn("membership job will be retried", "community", c.ID, "job", j.Type, "job_id", j.ID, "attempt", j.Attempt, "err", err)
+			}
+		}
+		if len(jobs) > 0 {
+			a.refreshSeatGauges(ctx, c)
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// doJob does one outbox job. It returns an error only for what a retry
+// may fix (Slack or Redis unreachable, rate limits, the app's own setup);
+// a person who cannot be invited or kicked is reported to staff and the
+// job is done.
+func (a *App) doJob(ctx context.Context, c *engagement.Community, j engagement.Job) error {
+	switch j.Type {
+	case "welcome":
+		return a.welcome(ctx, c, j.User)
+	case "full":
+		return a.removeForCap(ctx, c, j)
+	case "over_cap":
+		cap, _ := a.store.Cap(ctx, c)
+		return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full (cap %d). The policy is *warn*, so they stay; "+
+			"use `/closeknit remove @user` if they should wait for a seat instead.", j.User, c.Channel, cap))
+	case "promote":
+		return a.promote(ctx, c, j)
+	}
+	a.log.Warn("unknown membership job dropped", "community", c.ID, "job", j.Type)
+	return nil
+}
+
+// welcome greets a newly seated member, once. A bot that joined gives its
+// seat back instead.
+func (a *App) welcome(ctx context.Context, c *engagement.Community, user string) error {
+	if ts, err := a.store.WelcomeTS(ctx, c, user); err != nil || ts != "" {
+		return err // already welcomed (a retried job)
+	}
+	bot, err := a.isBot(ctx, c, user)
+	if err != nil {
+		return err
+	}
+	if bot {
+		_, err := a.store.Unseat(ctx, c, user, a.store.Now())
+		return err
+	}
+	text := strings.ReplaceAll(c.Welcome, "{user}", "<@"+user+">")
+	where := c.Channel
+	if c.WelcomeIn == engagement.WelcomeDM {
+		where = user
+	}
+	_, ts, err := a.api.PostMessageContext(ctx, where, slack.MsgOptionText(text, false))
+	if err != nil {
+		return fmt.Errorf("welcome %s: %w", user, err)
+	}
+	if where == user {
+		ts = "dm:" + ts // not a thread in the channel: replies there are not seen
+	}
+	_, err = a.store.Welcomed(ctx, c, user, ts)
+	return err
+}
+
+// isBot asks users.info once per user and remembers the answer.
+func (a *App) isBot(ctx context.Context, c *engagement.Community, user string) (bool, error) {
+	kinds, err := a.store.Kinds(ctx, c, []string{user})
+	if err != nil {
+		return false, err
+	}
+	if kinds[0] != "" {
+		return kinds[0] == "bot", nil
+	}
+	u, err := a.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		return false, fmt.Errorf("users.info %s: %w", user, err)
+	}
+	kind := "human"
+	if u.IsBot || u.ID == "USLACKBOT" {
+		kind = "bot"
+	}
+	return kind == "bot", a.store.SetKind(ctx, c, user, kind)
+}
+
+// removeForCap removes someone who joined while the channel was full and
+// tells them, kindly, where they stand on the waitlist.
+func (a *App) removeForCap(ctx context.Context, c *engagement.Community, j engagement.Job) error {
+	err := a.api.KickUserFromConversationContext(ctx, c.Channel, j.User)
+	switch code := slackCode(err); {
+	case err == nil:
+		a.mm.capRemovals.WithLabelValues(c.ID).Inc()
+	case code == "not_in_channel":
+		// Already gone (a retried job, or they left): still tell them.
+	case code != "":
+		a.log.Warn("could not remove a member over the cap", "community", c.ID, "user_id", j.User, "err", err)
+		return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full, but I could not remove them (`%s`). "+
+			"They are on the waitlist at #%d.", j.User, c.Channel, code, j.Position))
+	default:
+		return fmt.Errorf("kick %s: %w", j.User, err)
+	}
+	_, _, err = a.api.PostMessageContext(ctx, j.User, slack.MsgOptionText(fmt.Sprintf(
+		"Hi <@%s>, thank you for wanting to join us! :sparkles: The community is kept small on purpose, and every seat is taken right now. "+
+			"You are *#%d* on the waitlist; I will invite you as soon as a seat opens up. "+
+			"You can check your place any time with `/closeknit status`.", j.User, j.Position), false))
+	if err != nil && slackCode(err) == "" {
+		return fmt.Errorf("waitlist DM %s: %w", j.User, err)
+	}
+	return nil
+}
+
+// promote invites someone whose seat is reserved. If Slack refuses them,
+// the seat goes to the next person on the waitlist and staff are told.
+func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement.Job) error {
+	_, err := a.api.InviteUsersToConversationContext(ctx, c.Channel, j.User)
+	switch code := slackCode(err); code {
+	case "", "already_in_channel":
+		if err != nil && code == "" {
+			return fmt.Errorf("invite %s: %w", j.User, err)
+		}
+	case "not_in_channel", "channel_not_found", "is_archived", "missing_scope", "restricted_action", "not_authed", "invalid_auth":
+		// The app itself cannot invite anyone: skipping would empty the
+		// waitlist. Keep the job and tell staff on the first try.
+		if j.Attempt == 1 {
+			_ = a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`): please add me to the channel "+
+				"and check my permissions. I will keep trying.", j.User, c.Channel, code))
+		}
+		return fmt.Errorf("invite %s: %w", j.User, err)
+	default: // cant_invite, user_is_restricted, user_not_found, …: skip to the next person
+		if _, err := a.store.Unseat(ctx, c, j.User, a.store.Now()); err != nil {
+			return err
+		}
+		return a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`), so I took them off the waitlist "+
+			"and offered the seat to the next person.", j.User, c.Channel, code))
+	}
+	a.mm.promotions.WithLabelValues(c.ID).Inc()
+	if _, _, err := a.api.PostMessageContext(ctx, j.User, slack.MsgOptionText(fmt.Sprintf(
+		"Good news <@%s>: a seat opened up and you are in! :tada: Come and say hello in <#%s>.", j.User, c.Channel), false)); err != nil && slackCode(err) == "" {
+		return fmt.Errorf("promotion DM %s: %w", j.User, err)
+	}
+	return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> took a free seat in <#%s>.", j.User, c.Channel))
+}
+
+// tellStaff posts a note in the brand channel, if there is one.
+func (a *App) tellStaff(ctx context.Context, c *engagement.Community, text string) error {
+	if c.BrandChannel == "" {
+		a.log.Info("staff note (no brand channel configured)", "community", c.ID, "note", text)
+		return nil
+	}
+	if _, _, err := a.api.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false)); err != nil {
+		return fmt.Errorf("brand channel note: %w", err)
+	}
+	return nil
+}
+
+// slackCode is Slack's error code for an ok:false answer, "" for nil or
+// any other error (network, rate limit), which a retry may fix.
+func slackCode(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return ""
+}
+
+// reconcileRoster is a scheduled job: it compares the seats with
+// conversations.members, so missed events and changes made while the app
+// was down are corrected.
+func reconcileRoster(ctx context.Context, a *App, c *engagement.Community) error {
+	var present []string
+	params := &slack.GetUsersInConversationParameters{ChannelID: c.Channel, Limit: 200}
+	for {
+		users, next, err := a.api.GetUsersInConversationContext(ctx, params)
+		if err != nil {
+			return fmt.Errorf("conversations.members: %w", err)
+		}
+		present = append(present, users...)
+		if next == "" {
+			break
+		}
+		params.Cursor = next
+	}
+	customers := present[:0]
+	for _, u := range present {
+		if u == a.botUserID || c.IsStaff(u) {
+			continue
+		}
+		bot, err := a.isBot(ctx, c, u)
+		if err != nil {
+			return err
+		}
+		if !bot {
+			customers = append(customers, u)
+		}
+	}
+	seated, unseated, err := a.store.Reconcile(ctx, c, customers, a.store.Now(), 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	if seated+unseated > 0 {
+		a.log.Info("roster reconciled", "community", c.ID, "seated", seated, "unseated", unseated)
+	}
+	a.refreshSeatGauges(ctx, c)
+	return nil
+}
+
+// sendNudges is a scheduled job: one friendly DM to members who have not
+// introduced themselves c.NudgeAfter after taking their seat. ClaimNudge
+// makes it at most one, ever.
+func sendNudges(ctx context.Context, a *App, c *engagement.Community) error {
+	now := a.store.Now()
+	due, err := a.store.DueNudges(ctx, c, now, c.NudgeAfter)
+	if err != nil {
+		return err
+	}
+	for _, u := range due {
+		ok, err := a.store.ClaimNudge(ctx, c, u, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		_, _, err = a.api.PostMessageContext(ctx, u, slack.MsgOptionText(fmt.Sprintf(
+			"Hi <@%s>! :wave: We would love to hear from you in <#%s>: who you are, and what you think of what we make. "+
+				"A line or two is plenty. (This is the only reminder I will send.)", u, c.Channel), false))
+		if err != nil {
+			a.log.Warn("nudge not sent", "community", c.ID, "user_id", u, "err", err)
+		}
+	}
+	return nil
+}
+
+// refreshSeatGauges reads the seat counts into the gauges.
+func (a *App) refreshSeatGauges(ctx context.Context, c *engagement.Community) {
+	r, err := a.store.Roster(ctx, c)
+	if err != nil {
+		return
+	}
+	a.mm.seatsUsed.WithLabelValues(c.ID).Set(float64(len(r.Seated)))
+	a.mm.seatsCap.WithLabelValues(c.ID).Set(float64(r.Cap))
+	a.mm.waitlist.WithLabelValues(c.ID).Set(float64(len(r.Waitlist)))
+}

@@ -1,0 +1,456 @@
+package slackapp_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+)
+
+const brand = "C0BRAND0001"
+
+// memberApp runs an app with a community of the given cap and policy, a
+// brand channel, and an emulator that sends member events for invites and
+// kicks, as Slack does.
+func memberApp(t *testing.T, capacity int, policy string) (*testApp, *slacktest.Server) {
+	t.Helper()
+	srv := slacktest.NewServer(t)
+	srv.Configure(func(s *slacktest.Server) { s.MemberEvents = true })
+	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) {
+		c := cfg.Communities[0]
+		c.Cap, c.FullPolicy, c.BrandChannel = capacity, policy, brand
+	})
+	return ta, srv
+}
+
+// joinChannel is a person joining the channel by themselves: the emulator
+// adds them to its member list and Slack sends member_joined_channel.
+func joinChannel(t *testing.T, srv *slacktest.Server, users ...string) []slacktest.Envelope {
+	t.Helper()
+	var envs []slacktest.Envelope
+	for _, u := range users {
+		srv.SetMembers(channel, append(srv.Members(channel), u))
+		envs = append(envs, srv.Event(memberEvent("member_joined_channel", u)))
+	}
+	sendAll(t, srv, envs)
+	return envs
+}
+
+func leaveChannel(t *testing.T, srv *slacktest.Server, user string) slacktest.Envelope {
+	t.Helper()
+	srv.SetMembers(channel, slices.DeleteFunc(srv.Members(channel), func(m string) bool { return m == user }))
+	env := srv.Event(memberEvent("member_left_channel", user))
+	sendAll(t, srv, []slacktest.Envelope{env})
+	return env
+}
+
+func memberEvent(typ, user string) map[string]any {
+	return map[string]any{"type": typ, "user": user, "channel": channel, "channel_type": "C", "team": "T04QJ9ZK2MN", "event_ts": tsOf(time.Now())}
+}
+
+// roster waits until cond holds for the community's roster, or fails.
+func (ta *testApp) waitRoster(t *testing.T, what string, cond func(*engagement.Roster) bool) *engagement.Roster {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := ta.store.Roster(context.Background(), ta.community)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("roster never got %s: %+v", what, r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func seatedUsers(r *engagement.Roster) []string {
+	var out []string
+	for _, s := range r.Seated {
+		out = append(out, s.User)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func waitingUsers(r *engagement.Roster) []string {
+	var out []string
+	for _, w := range r.Waitlist {
+		out = append(out, w.User)
+	}
+	return out
+}
+
+// waitMessage waits for a message posted to channel whose text contains
+// want, and returns it.
+func waitMessage(t *testing.T, srv *slacktest.Server, ch, want string) slacktest.Message {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, m := range srv.Messages(ch) {
+			if strings.Contains(m.Text, want) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			var texts []string
+			for _, m := range srv.Messages(ch) {
+				texts = append(texts, m.Text)
+			}
+			t.Fatalf("no message in %s containing %q; have %q", ch, want, texts)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func countMessages(srv *slacktest.Server, ch, want string) int {
+	n := 0
+	for _, m := range srv.Messages(ch) {
+		if strings.Contains(m.Text, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// command runs /closeknit text as user and returns the ephemeral reply.
+func command(t *testing.T, srv *slacktest.Server, user, text string) string {
+	t.Helper()
+	env := srv.SlashCommand(map[string]any{
+		"token": "x", "team_id": srv.TeamID, "channel_id": channel, "user_id": user,
+		"command": "/closeknit", "text": text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/x",
+	})
+	if err := srv.SendEnvelope(env); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitAcked(ctxT(t), env.ID); err != nil {
+		t.Fatalf("/closeknit %s: not acked: %v", text, err)
+	}
+	var msg struct {
+		Text         string `json:"text"`
+		ResponseType string `json:"response_type"`
+	}
+	if err := json.Unmarshal(srv.AckPayload(env.ID), &msg); err != nil {
+		t.Fatalf("/closeknit %s: ack payload %q: %v", text, srv.AckPayload(env.ID), err)
+	}
+	if msg.ResponseType != "ephemeral" {
+		t.Errorf("/closeknit %s: reply is %q, want ephemeral", text, msg.ResponseType)
+	}
+	return msg.Text
+}
+
+func TestJoinWhileFullRemovesAndWaitlists(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 2, engagement.PolicyRemove)
+	joinChannel(t, srv, "U0MEMBER001", "U0MEMBER002")
+	ta.waitRoster(t, "two seats", func(r *engagement.Roster) bool { return len(r.Seated) == 2 })
+	// Both are welcomed in the channel, by mention, once.
+	waitMessage(t, srv, channel, "<@U0MEMBER001>")
+	waitMessage(t, srv, channel, "<@U0MEMBER002>")
+
+	envs := joinChannel(t, srv, "U0MEMBER003")
+	r := ta.waitRoster(t, "a waitlist", func(r *engagement.Roster) bool { return len(r.Waitlist) == 1 })
+	if diff := slices.Compare([]string{"U0MEMBER001", "U0MEMBER002"}, seatedUsers(r)); diff != 0 {
+		t.Errorf("seated %v", seatedUsers(r))
+	}
+	kicks, err := srv.WaitCall(ctxT(t), "conversations.kick", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kicks[0].Args.Get("user"); got != "U0MEMBER003" {
+		t.Errorf("kicked %s, want U0MEMBER003", got)
+	}
+	dm := waitMessage(t, srv, "U0MEMBER003", "#1")
+	if !strings.Contains(dm.Text, "waitlist") {
+		t.Errorf("waitlist DM %q does not mention the waitlist", dm.Text)
+	}
+	// The redelivered join changes nothing and kicks nobody again.
+	sendAll(t, srv, []slacktest.Envelope{redelivery(srv, envs[0])})
+	time.Sleep(200 * time.Millisecond)
+	if n := len(srv.Calls("conversations.kick")); n != 1 {
+		t.Errorf("%d kicks after a redelivered join, want 1", n)
+	}
+	if n := countMessages(srv, channel, "<@U0MEMBER001>"); n != 1 {
+		t.Errorf("U0MEMBER001 welcomed %d times", n)
+	}
+	if got := command(t, srv, "U0MEMBER003", "status"); !strings.Contains(got, "#1") {
+		t.Errorf("status of the waiting member: %q", got)
+	}
+
+	// A seat frees: the head of the waitlist is invited, joins (the
+	// emulator sends the event), is welcomed, and the brand team is told.
+	leaveChannel(t, srv, "U0MEMBER001")
+	invites, err := srv.WaitCall(ctxT(t), "conversations.invite", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := invites[0].Args.Get("users"); got != "U0MEMBER003" {
+		t.Errorf("invited %s, want U0MEMBER003", got)
+	}
+	waitMessage(t, srv, "U0MEMBER003", "a seat opened up")
+	waitMessage(t, srv, brand, "<@U0MEMBER003> took a free seat")
+	waitMessage(t, srv, channel, "<@U0MEMBER003>") // welcome
+	r = ta.waitRoster(t, "the promoted member seated", func(r *engagement.Roster) bool { return len(r.Waitlist) == 0 && len(r.Seated) == 2 })
+	if diff := slices.Compare([]string{"U0MEMBER002", "U0MEMBER003"}, seatedUsers(r)); diff != 0 {
+		t.Errorf("seated after promotion %v", seatedUsers(r))
+	}
+	if v := metricValue(t, ta, "closeknit_promotions_total", "community=acme"); v != 1 {
+		t.Errorf("promotions metric %v, want 1", v)
+	}
+	if v := metricValue(t, ta, "closeknit_cap_removals_total", "community=acme"); v != 1 {
+		t.Errorf("cap removals metric %v, want 1", v)
+	}
+}
+
+func TestJoinWhileFullWarnPolicy(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 1, engagement.PolicyWarn)
+	joinChannel(t, srv, "U0MEMBER001", "U0MEMBER002")
+	waitMessage(t, srv, brand, "<@U0MEMBER002> joined")
+	r := ta.waitRoster(t, "both seated", func(r *engagement.Roster) bool { return len(r.Seated) == 2 })
+	if len(r.Waitlist) != 0 || len(srv.Calls("conversations.kick")) != 0 {
+		t.Errorf("warn policy removed someone: waitlist %v, kicks %d", waitingUsers(r), len(srv.Calls("conversations.kick")))
+	}
+}
+
+func TestPromotionSkipsWhoCannotBeInvited(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 1, engagement.PolicyRemove)
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, form url.Values) string {
+			if method == "conversations.invite" && form.Get("users") == "U0MEMBER002" {
+				return "user_is_restricted"
+			}
+			return ""
+		}
+	})
+	joinChannel(t, srv, "U0MEMBER001")
+	ta.waitRoster(t, "a seat", func(r *engagement.Roster) bool { return len(r.Seated) == 1 })
+	if got := command(t, srv, "U0STAFF0001", "waitlist add <@U0MEMBER002|two> <@U0MEMBER003>"); !strings.Contains(got, "#2") {
+		t.Errorf("waitlist add reply %q", got)
+	}
+	leaveChannel(t, srv, "U0MEMBER001")
+	waitMessage(t, srv, brand, "could not invite <@U0MEMBER002>")
+	waitMessage(t, srv, brand, "<@U0MEMBER003> took a free seat")
+	r := ta.waitRoster(t, "U0MEMBER003 seated", func(r *engagement.Roster) bool {
+		return slices.Equal(seatedUsers(r), []string{"U0MEMBER003"}) && len(r.Waitlist) == 0
+	})
+	_ = r
+}
+
+func TestStaffCommandsAreForStaff(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 1, engagement.PolicyRemove)
+	for _, text := range []string{"invite <@U0MEMBER009>", "remove <@U0MEMBER009>", "waitlist", "waitlist add <@U0MEMBER009>", "cap 50", "members", "forget <@U0MEMBER009>", "privacy <@U0MEMBER009>"} {
+		if got := command(t, srv, "U0MEMBER001", text); !strings.Contains(got, "for the brand team") {
+			t.Errorf("member ran %q: %q", text, got)
+		}
+	}
+	r := ta.waitRoster(t, "nothing", func(r *engagement.Roster) bool { return true })
+	if len(r.Seated) != 0 || len(r.Waitlist) != 0 || r.Cap != 1 {
+		t.Errorf("refused commands changed the roster: %+v", r)
+	}
+	if n := len(srv.Calls("conversations.invite")) + len(srv.Calls("conversations.kick")); n != 0 {
+		t.Errorf("refused commands called Slack %d times", n)
+	}
+}
+
+func TestStaffCommands(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 2, engagement.PolicyRemove)
+	staff := "U0STAFF0001"
+	for _, tc := range []struct{ text, want string }{
+		{"invite", "Usage: /closeknit invite"},
+		{"invite bob", `"bob" is not a person`},
+		{"cap many", `"many" is not a cap`},
+		{"cap 0", `"0" is not a cap`},
+		{"waitlist move <@U0MEMBER001>", "Usage: /closeknit waitlist"},
+		{"waitlist move <@U0MEMBER001> first", `"first" is not a position`},
+		{"waitlist shuffle", "Usage: /closeknit waitlist"},
+		{"remove", "Usage: /closeknit remove"},
+		{"invite <@U0MEMBER001|one> <@U0MEMBER002>", "<@U0MEMBER002> has a seat"},
+		{"invite <@U0MEMBER001>", "already has a seat"},
+		{"invite <@U0MEMBER003> <@U0MEMBER004>", "<@U0MEMBER004> is *#2*"},
+		{"invite <@U0STAFF0001>", "needs no seat"},
+		{"waitlist move <@U0MEMBER004> 1", "now *#1*"},
+		{"waitlist", "1. <@U0MEMBER004>"},
+		{"waitlist drop <@U0MEMBER009>", "is not on the waitlist"},
+		{"members", "2 of 2 seats taken, 0 free, 2 waiting"},
+	} {
+		if got := command(t, srv, staff, tc.text); !strings.Contains(got, tc.want) {
+			t.Errorf("/closeknit %s: %q, want it to contain %q", tc.text, got, tc.want)
+		}
+	}
+	if _, err := srv.WaitCall(ctxT(t), "conversations.invite", 2); err != nil {
+		t.Fatal(err)
+	}
+	// Raising the cap promotes the head of the waitlist.
+	if got := command(t, srv, staff, "cap 3"); !strings.Contains(got, "1 from the waitlist") {
+		t.Errorf("cap 3: %q", got)
+	}
+	invites, err := srv.WaitCall(ctxT(t), "conversations.invite", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := invites[2].Args.Get("users"); got != "U0MEMBER004" {
+		t.Errorf("cap raise invited %s, want U0MEMBER004", got)
+	}
+	// Removing a member frees their seat for the next in line.
+	if got := command(t, srv, staff, "remove <@U0MEMBER001>"); !strings.Contains(got, "freed their seat") {
+		t.Errorf("remove: %q", got)
+	}
+	r := ta.waitRoster(t, "U0MEMBER003 promoted", func(r *engagement.Roster) bool { return len(r.Waitlist) == 0 })
+	if diff := slices.Compare([]string{"U0MEMBER002", "U0MEMBER003", "U0MEMBER004"}, seatedUsers(r)); diff != 0 {
+		t.Errorf("seated %v", seatedUsers(r))
+	}
+	if srv.Members(channel) != nil && slices.Contains(srv.Members(channel), "U0MEMBER001") {
+		t.Error("removed member is still in the channel")
+	}
+}
+
+func TestIntroAndOneNudge(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
+	joinChannel(t, srv, "U0MEMBER001", "U0MEMBER002")
+	welcome := waitMessage(t, srv, channel, "<@U0MEMBER001>")
+	// Member 1 replies in their welcome thread: their intro.
+	sendAll(t, srv, []slacktest.Envelope{srv.Event(message("U0MEMBER001", time.Now(), welcome.TS))})
+	ta.waitRoster(t, "member 1 introduced", func(r *engagement.Roster) bool {
+		for _, s := range r.Seated {
+			if s.User == "U0MEMBER001" {
+				return s.Intro
+			}
+		}
+		return false
+	})
+	if v := metricValue(t, ta, "closeknit_intros_total", "community=acme"); v != 1 {
+		t.Errorf("intros metric %v, want 1", v)
+	}
+	// Three days on, member 2 gets one nudge, however often the job runs.
+	ta.later(3*24*time.Hour + time.Minute)
+	for range 3 {
+		if err := ta.RunJob(ctxT(t), "nudges"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitMessage(t, srv, "U0MEMBER002", "only reminder")
+	if n := countMessages(srv, "U0MEMBER002", "only reminder"); n != 1 {
+		t.Errorf("member 2 nudged %d times", n)
+	}
+	if n := countMessages(srv, "U0MEMBER001", "only reminder"); n != 0 {
+		t.Errorf("member 1, who introduced themselves, was nudged")
+	}
+}
+
+func TestPrivacyOptOutAndForget(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
+	joinChannel(t, srv, "U0MEMBER001", "U0MEMBER002")
+	waitMessage(t, srv, channel, "<@U0MEMBER001>")
+	now := time.Now()
+	sendAll(t, srv, []slacktest.Envelope{
+		srv.Event(message("U0MEMBER001", now, "")),
+		srv.Event(message("U0MEMBER002", now.Add(time.Millisecond), "")),
+		srv.Event(map[string]any{"type": "reaction_added", "user": "U0MEMBER001", "reaction": "heart", "item_user": "U0MEMBER002",
+			"item": map[string]any{"type": "message", "channel": channel, "ts": tsOf(now.Add(time.Millisecond))}, "event_ts": tsOf(now.Add(2 * time.Millisecond))}),
+	})
+	later := func(user, text, want string) {
+		t.Helper()
+		n := countMessages(srv, channel, want)
+		if got := command(t, srv, user, text); !strings.Contains(got, "…") {
+			t.Errorf("%s: ack %q, want a working note", text, got)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for countMessages(srv, channel, want) == n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no ephemeral reply containing %q; have %v", text, want, srv.Messages(channel))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	later("U0MEMBER001", "privacy", "Per-person statistics: on")
+	if got := command(t, srv, "U0MEMBER001", "optout"); !strings.Contains(got, "no per-person statistics") {
+		t.Errorf("optout: %q", got)
+	}
+	later("U0MEMBER001", "privacy", "*off* (opted out)")
+	later("U0MEMBER001", "forget", "I deleted all")
+	if dump := dumpNamespace(t, ta); strings.Contains(dump, "U0MEMBER001") {
+		t.Errorf("after forget Redis still holds U0MEMBER001:\n%s", dump)
+	}
+	// Staff can forget a member too; the other member's data stays until then.
+	if dump := dumpNamespace(t, ta); !strings.Contains(dump, "U0MEMBER002") {
+		t.Fatal("forget removed the other member's data")
+	}
+	later("U0STAFF0001", "forget <@U0MEMBER002>", "about <@U0MEMBER002>")
+	if dump := dumpNamespace(t, ta); strings.Contains(dump, "U0MEMBER002") {
+		t.Errorf("after staff forget Redis still holds U0MEMBER002:\n%s", dump)
+	}
+}
+
+// dumpNamespace renders every key of the app's namespace with its contents.
+func dumpNamespace(t *testing.T, ta *testApp) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	it := ta.rdb.Scan(ctx, 0, ta.ns+":*", 1000).Iterator()
+	for it.Next(ctx) {
+		k := it.Val()
+		typ := ta.rdb.Type(ctx, k).Val()
+		var v any
+		switch typ {
+		case "string":
+			v = ta.rdb.Get(ctx, k).Val()
+		case "hash":
+			v = ta.rdb.HGetAll(ctx, k).Val()
+		case "set":
+			v = ta.rdb.SMembers(ctx, k).Val()
+		case "zset":
+			v = ta.rdb.ZRange(ctx, k, 0, -1).Val()
+		case "stream":
+			v = ta.rdb.XRange(ctx, k, "-", "+").Val()
+		}
+		fmt.Fprintf(&b, "%s %s %v\n", k, typ, v)
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestRosterReconciliation(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
+	// Members who were in the channel before closeknit (and a bot, and
+	// staff) are found by the roster check; nobody is welcomed for it.
+	srv.SetUser(slacktest.User{ID: "U0HELPBOT01", Name: "helpbot", IsBot: true})
+	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0HELPBOT01", "U0STAFF0001", srv.BotUserID})
+	if err := ta.RunJob(ctxT(t), "roster"); err != nil {
+		t.Fatal(err)
+	}
+	r := ta.waitRoster(t, "two seats", func(r *engagement.Roster) bool { return len(r.Seated) == 2 })
+	if diff := slices.Compare([]string{"U0MEMBER001", "U0MEMBER002"}, seatedUsers(r)); diff != 0 {
+		t.Errorf("seated %v", seatedUsers(r))
+	}
+	for _, s := range r.Seated {
+		if !s.Existing {
+			t.Errorf("%s not marked as an existing member", s.User)
+		}
+	}
+	if n := len(srv.Messages(channel)); n != 0 {
+		t.Errorf("reconciliation posted %d messages", n)
+	}
+	if v := metricValue(t, ta, "closeknit_seats_used", "community=acme"); v != 2 {
+		t.Errorf("seats used metric %v, want 2", v)
+	}
+}
