@@ -128,7 +128,8 @@ func TestTwoReplicasUnderFaults(t *testing.T) {
 
 	// Both replicas took part and went through the faults; each job ran.
 	waitConns("end")
-	jobs := map[string]float64{}
+	jobs := map[string]float64{}     // successful runs over both replicas
+	interval := map[string]float64{} // seconds
 	for i, rp := range replicas {
 		m := rp.scrape(t)
 		if v := m.sum("closeknit_socket_envelopes_total", `outcome="counted"`); v == 0 {
@@ -141,8 +142,12 @@ func TestTwoReplicasUnderFaults(t *testing.T) {
 			t.Errorf("replica %d: closeknit_socket_connected %v at the end", i, v)
 		}
 		for series, v := range m {
-			if name, labels, _ := strings.Cut(series, "{"); name == "closeknit_job_runs_total" && strings.Contains(labels, `outcome="ok"`) {
+			name, labels, _ := strings.Cut(series, "{")
+			switch {
+			case name == "closeknit_job_runs_total" && strings.Contains(labels, `outcome="ok"`):
 				jobs[labelValue(labels, "job")] += v
+			case name == "closeknit_job_interval_seconds":
+				interval[labelValue(labels, "job")] = v
 			}
 		}
 	}
@@ -155,12 +160,17 @@ func TestTwoReplicasUnderFaults(t *testing.T) {
 	if redisErrors == 0 || failed == 0 {
 		t.Errorf("%v Redis errors, %v envelopes left for redelivery: the Redis crash should show in both", redisErrors, failed)
 	}
-	for job, runs := range jobs {
-		if runs < 1 {
+	// Every job ran; one whose interval is longer than this test ran once
+	// over both replicas (each replica starts with the job due).
+	for job, every := range interval {
+		switch runs := jobs[job]; {
+		case runs < 1:
 			t.Errorf("job %s never ran successfully", job)
+		case every > 60 && runs != 1:
+			t.Errorf("job %s (every %vs) ran %v times over both replicas, want once", job, every, runs)
 		}
 	}
-	t.Logf("scheduled jobs (successful runs over both replicas): %v", jobs)
+	t.Logf("scheduled jobs: successful runs over both replicas %v, intervals %v", jobs, interval)
 	// Jobs are idempotent: whatever they post (a digest, a welcome), they
 	// post once however many times and on whichever replica they ran.
 	seen := map[string]bool{}

@@ -21,6 +21,7 @@ var exported = []string{
 	"closeknit_socket_ack_latency_seconds", "closeknit_socket_seconds_since_last_envelope",
 	"closeknit_redis_duration_seconds", "closeknit_redis_errors_total", "closeknit_slack_api_calls_total",
 	"closeknit_job_runs_total", "closeknit_job_last_success_timestamp_seconds", "closeknit_job_duration_seconds",
+	"closeknit_job_interval_seconds",
 	// Membership.
 	"closeknit_seats_used", "closeknit_seats_cap", "closeknit_waitlist_length", "closeknit_promotions_total",
 	"closeknit_cap_removals_total", "closeknit_intros_total",
