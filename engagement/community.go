@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,12 +20,15 @@ type Community struct {
 	Cap          int            // customer seats; staff and bots do not take one
 	BrandChannel string         // where the brand team reads reports
 	Staff        []string       // user IDs of the brand team
+	StaffGroup   string         // a Slack user group (S…) whose members are staff too
 
 	// Membership (see members.go).
 	FullPolicy string        // a join while full: PolicyRemove (default) or PolicyWarn
 	Welcome    string        // welcome text; {user} is replaced by a mention. Default DefaultWelcome
 	WelcomeIn  string        // WelcomeChannel (default: a post in the channel) or WelcomeDM
 	NudgeAfter time.Duration // one intro nudge after this long without an intro; default 3 days
+
+	groupStaff atomic.Pointer[[]string] // StaffGroup's members, as last read from Slack
 }
 
 // Membership policies and welcome places.
@@ -89,6 +93,9 @@ func (c *Community) Validate() error {
 	case c.NudgeAfter < 0 || c.NudgeAfter >= IntroWindow:
 		return fmt.Errorf("community %s: nudge after %s: %w: must be under 7 days", c.ID, c.NudgeAfter, ErrInvalid)
 	}
+	if c.StaffGroup != "" && !slackID(c.StaffGroup, "S") {
+		return fmt.Errorf("community %s: staff group %q: %w: want a user group ID such as S0614TZR7", c.ID, c.StaffGroup, ErrInvalid)
+	}
 	for _, u := range c.Staff {
 		if !slackID(u, "UW") {
 			return fmt.Errorf("community %s: staff %q: %w: want a user ID such as U02H7K4N5PQ", c.ID, u, ErrInvalid)
@@ -97,8 +104,22 @@ func (c *Community) Validate() error {
 	return nil
 }
 
-// IsStaff reports whether userID belongs to the brand team.
-func (c *Community) IsStaff(userID string) bool { return slices.Contains(c.Staff, userID) }
+// IsStaff reports whether userID belongs to the brand team: listed in
+// Staff, or a member of StaffGroup when it was last read.
+func (c *Community) IsStaff(userID string) bool {
+	if slices.Contains(c.Staff, userID) {
+		return true
+	}
+	g := c.groupStaff.Load()
+	return g != nil && slices.Contains(*g, userID)
+}
+
+// SetGroupStaff records the members of StaffGroup. Safe to call while
+// other goroutines call IsStaff.
+func (c *Community) SetGroupStaff(users []string) {
+	users = slices.Clone(users)
+	c.groupStaff.Store(&users)
+}
 
 // slackID reports whether s looks like a Slack ID starting with one of the
 // given letters: upper-case letters and digits, 9 to 13 characters.

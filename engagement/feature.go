@@ -23,6 +23,18 @@ type feature struct {
 	// returns nil when the event is none of its business. It must not do
 	// I/O of its own.
 	queue func(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd
+	// prepare, if set, runs once before each pipelined pass over a batch,
+	// and may do I/O (e.g. refresh an in-memory index that queue reads).
+	prepare func(ctx context.Context, s *Store, events []Event, pending []int) error
+	// done, if set, is told the outcome of the script queue added for e,
+	// once the pipeline ran and the script succeeded.
+	done func(s *Store, e *Event, cmd *redis.Cmd)
+}
+
+// featureCmd is a feature script queued for one event.
+type featureCmd struct {
+	f   *feature
+	cmd *redis.Cmd
 }
 
 // features run for every recorded event, in this order. Each feature file

@@ -452,3 +452,50 @@ func (s *Store) run(ctx context.Context, op string, sc *redis.Script, keys []str
 	s.observe(op, time.Since(start), err)
 	return cmd
 }
+
+// IntroStats summarises introductions among seated newcomers (members who
+// were in the channel before closeknit seated anyone are not counted):
+// how many there are, how many introduced themselves, and the median time
+// from taking the seat to the intro.
+func (r *Roster) IntroStats() (newcomers, introduced int, median time.Duration) {
+	var waits []time.Duration
+	for _, s := range r.Seated {
+		if s.Existing {
+			continue
+		}
+		newcomers++
+		if s.Intro {
+			introduced++
+			waits = append(waits, s.IntroAt.Sub(s.Since))
+		}
+	}
+	if len(waits) == 0 {
+		return newcomers, introduced, 0
+	}
+	slices.Sort(waits)
+	if n := len(waits); n%2 == 1 {
+		median = waits[n/2]
+	} else {
+		median = (waits[n/2-1] + waits[n/2]) / 2
+	}
+	return newcomers, introduced, median
+}
+
+// SeatedUsers returns the seated users' IDs, sorted.
+func (r *Roster) SeatedUsers() []string {
+	out := make([]string, 0, len(r.Seated))
+	for _, s := range r.Seated {
+		out = append(out, s.User)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WaitingUsers returns the waiting users' IDs in queue order.
+func (r *Roster) WaitingUsers() []string {
+	out := make([]string, 0, len(r.Waitlist))
+	for _, w := range r.Waitlist {
+		out = append(out, w.User)
+	}
+	return out
+}

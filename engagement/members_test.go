@@ -43,22 +43,8 @@ func mustRoster(tb testing.TB, s *engagement.Store, c *engagement.Community) *en
 	return r
 }
 
-func seated(r *engagement.Roster) []string {
-	var out []string
-	for _, s := range r.Seated {
-		out = append(out, s.User)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func waiting(r *engagement.Roster) []string {
-	var out []string
-	for _, w := range r.Waitlist {
-		out = append(out, w.User)
-	}
-	return out
-}
+func seated(r *engagement.Roster) []string  { return r.SeatedUsers() }
+func waiting(r *engagement.Roster) []string { return r.WaitingUsers() }
 
 // drainJobs takes every job from the outbox and returns "type:user" lines.
 func drainJobs(tb testing.TB, s *engagement.Store, c *engagement.Community) []string {
@@ -464,4 +450,18 @@ func dumpAll(tb testing.TB, r *testRedis) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+func TestIntroStats(t *testing.T) {
+	t.Parallel()
+	r := &engagement.Roster{Seated: []engagement.Seat{
+		{User: "U1", Since: at, Intro: true, IntroAt: at.Add(time.Hour)},
+		{User: "U2", Since: at, Intro: true, IntroAt: at.Add(3 * time.Hour)},
+		{User: "U3", Since: at},
+		{User: "U4", Since: at, Existing: true},
+	}}
+	n, intro, median := r.IntroStats()
+	if n != 3 || intro != 2 || median != 2*time.Hour {
+		t.Errorf("IntroStats = %d, %d, %v; want 3 newcomers, 2 introduced, median 2h", n, intro, median)
+	}
 }

@@ -46,6 +46,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	weeks map[*Community]*weekKeys // keys of the week each community last wrote
+
+	protos protoState // prototype card index and feedback hook (prototype_feature.go)
 }
 
 // NewStore returns a Store on rdb. It does not contact Redis; call Ping or
@@ -165,18 +167,25 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	if err != nil {
 		return pending, err
 	}
+	for i := range features {
+		if p := features[i].prepare; p != nil {
+			if err := p(ctx, s, events, pending); err != nil {
+				return pending, err
+			}
+		}
+	}
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(pending))
-	var extra map[int][]*redis.Cmd // feature scripts by index into pending
+	var extra map[int][]featureCmd // feature scripts by index into pending
 	for j, i := range pending {
 		cmds[j] = s.queue(ctx, pipe, &events[i], markers[i])
-		for _, f := range features {
-			if cmd := f.queue(ctx, s, pipe, &events[i]); cmd != nil {
+		for k := range features {
+			if cmd := features[k].queue(ctx, s, pipe, &events[i]); cmd != nil {
 				if extra == nil {
-					extra = map[int][]*redis.Cmd{}
+					extra = map[int][]featureCmd{}
 				}
-				extra[j] = append(extra[j], cmd)
+				extra[j] = append(extra[j], featureCmd{&features[k], cmd})
 			}
 		}
 	}
@@ -190,9 +199,16 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 		if err == nil && (code == 1 || code == 3) {
 			results[i] = Result{Outcome: Counted, Intro: code == 3} // even if a feature script must be retried
 		}
-		for _, cmd := range extra[j] {
+		for _, fc := range extra[j] {
 			if err == nil {
-				err = cmd.Err()
+				err = fc.cmd.Err()
+			}
+		}
+		if err == nil {
+			for _, fc := range extra[j] {
+				if fc.f.done != nil {
+					fc.f.done(s, &events[i], fc.cmd)
+				}
 			}
 		}
 		switch {

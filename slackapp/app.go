@@ -59,6 +59,8 @@ type App struct {
 	subcommands map[string]subcommand
 	jobs        []job
 
+	interactions interactionRoutes // interactive.go
+
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
 	workers   sync.WaitGroup
@@ -110,6 +112,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	}
 	m := newMetrics(reg)
 	store.SetObserver(m.observeRedis)
+	store.SetFeedbackObserver(m.proto.noteFeedback)
 	next := httpClient.Transport
 	if next == nil {
 		next = http.DefaultTransport

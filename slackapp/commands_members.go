@@ -239,18 +239,20 @@ func membersText(r *engagement.Roster, rep *engagement.Report, c *engagement.Com
 		active[m.User] = true
 	}
 	var quiet []string
-	intros := 0
 	for _, s := range r.Seated {
 		if !active[s.User] {
 			quiet = append(quiet, "<@"+s.User+">")
 		}
-		if s.Intro {
-			intros++
-		}
 	}
+	newcomers, intros, median := r.IntroStats()
 	var b strings.Builder
-	fmt.Fprintf(&b, "*<#%s>*: %d of %d seats taken, %d free, %d waiting. %d introduced themselves.\n",
-		c.Channel, len(r.Seated), r.Cap, max(0, r.Cap-len(r.Seated)), len(r.Waitlist), intros)
+	fmt.Fprintf(&b, "*<#%s>*: %d of %d seats taken, %d free, %d waiting.\n",
+		c.Channel, len(r.Seated), r.Cap, max(0, r.Cap-len(r.Seated)), len(r.Waitlist))
+	fmt.Fprintf(&b, "Intros: %d of %d newcomers", intros, newcomers)
+	if intros > 0 {
+		fmt.Fprintf(&b, ", median %s after taking their seat", median.Round(time.Minute))
+	}
+	b.WriteString(".\n")
 	if len(r.Waitlist) > 0 {
 		b.WriteString("*Waitlist:* ")
 		for i, w := range r.Waitlist {

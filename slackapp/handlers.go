@@ -128,8 +128,7 @@ func (a *App) handleInteractive(env envelope, received time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	if env.Type != "slash_commands" {
-		// No interaction is routed yet (see routes.go).
-		a.ackNow(env.Type, outIgnored, ack{envelopeID: env.ID}, received)
+		a.handleInteraction(ctx, env, received)
 		return
 	}
 	var cmd slack.SlashCommand
@@ -147,6 +146,10 @@ func (a *App) handleInteractive(env envelope, received time.Time) {
 	msg, err := h(ctx, a, &cmd)
 	if err != nil {
 		msg = a.userError(err, "envelope_id", env.ID, "user_id", cmd.UserID, "command", cmd.Command)
+	}
+	if msg == nil { // answered otherwise (e.g. a modal opened): a bare ack
+		a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID}, received)
+		return
 	}
 	msg.ResponseType = slack.ResponseTypeEphemeral
 	a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID, payload: msg}, received)

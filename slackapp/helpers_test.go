@@ -46,8 +46,15 @@ func MustRunApp(tb testing.TB, srv *slacktest.Server, mod func(*slackapp.Config)
 // MustRunAppOn is MustRunApp with the Redis at url.
 func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*slackapp.Config)) *testApp {
 	tb.Helper()
+	return MustRunAppNS(tb, srv, url, fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), mod)
+}
+
+// MustRunAppNS is MustRunAppOn under the given key namespace: apps started
+// with the same namespace are replicas of one deployment.
+func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func(*slackapp.Config)) *testApp {
+	tb.Helper()
 	rdb := redistest.Client(tb, url)
-	ta := &testApp{srv: srv, rdb: rdb, ns: fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1)), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	ta := &testApp{srv: srv, rdb: rdb, ns: ns, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
 	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns, Now: func() time.Time {
 		return time.Now().Add(time.Duration(ta.offset.Load()))

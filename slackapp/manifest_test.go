@@ -52,6 +52,12 @@ type slackManifest struct {
 			UsageHint    string `yaml:"usage_hint"`
 			ShouldEscape bool   `yaml:"should_escape"`
 		} `yaml:"slash_commands"`
+		Shortcuts []struct {
+			Name        string `yaml:"name"`
+			Type        string `yaml:"type"`
+			CallbackID  string `yaml:"callback_id"`
+			Description string `yaml:"description"`
+		} `yaml:"shortcuts"`
 	} `yaml:"features"`
 	OAuthConfig struct {
 		Scopes struct {
@@ -116,13 +122,17 @@ var apiScopes = map[string][]string{
 	"PublishViewContext":     {},
 	"PostMessage":            {"chat:write"}, // chat.postMessage
 	"PostMessageContext":     {"chat:write"},
-	"PostEphemeralContext":   {"chat:write"}, // chat.postEphemeral
+	"PostEphemeralContext":   {"chat:write"},      // chat.postEphemeral
+	"UpdateMessageContext":   {"chat:write"},      // chat.update
+	"AddReactionContext":     {"reactions:write"}, // reactions.add
+	"OpenViewContext":        {},                  // views.open: no scope, needs a trigger_id
 	// conversations.invite / kick: channels:manage for public channels,
 	// groups:write for private ones.
 	"InviteUsersToConversationContext": {"channels:manage", "groups:write"},
 	"KickUserFromConversationContext":  {"channels:manage", "groups:write"},
 	"GetUsersInConversationContext":    {"channels:read", "groups:read"}, // conversations.members
 	"GetUserInfoContext":               {"users:read"},                   // users.info: is it a bot?
+	"GetUserGroupMembersContext":       {"usergroups:read"},              // usergroups.users.list: staff by group
 }
 
 // alwaysNeededScopes are required whatever the source calls today.
@@ -143,7 +153,9 @@ var allowedBotScopes = map[string]string{
 	"channels:manage":   "conversations.invite / kick: seats in public community channels",
 	"groups:write":      "conversations.invite / kick: seats in private community channels",
 	"users:read":        "users.info: bots take no seat",
+	"usergroups:read":   "usergroups.users.list: staff given as a Slack user group",
 	"chat:write":        "chat.postMessage into the community channel",
+	"reactions:write":   "reactions.add: seeding a prototype card's reaction set",
 	"commands":          "the /closeknit slash command",
 }
 
@@ -174,6 +186,7 @@ func readManifest(t *testing.T) *slackManifest {
 type surface struct {
 	events     []string
 	commands   []string
+	shortcuts  []string // global shortcut callback_ids
 	apiMethods []string
 	usageHint  string
 }
@@ -192,6 +205,7 @@ func routedSurface(t *testing.T) surface {
 	return surface{
 		events:     slices.Sorted(maps.Keys(a.events)),
 		commands:   slices.Sorted(maps.Keys(a.commands)),
+		shortcuts:  slices.Sorted(maps.Keys(a.interactions.shortcuts)),
 		apiMethods: apiCalls(t),
 		usageHint:  strings.Join(usages, " | "),
 	}
@@ -286,6 +300,18 @@ func checkManifest(m *slackManifest, s surface) []string {
 		addf("features.slash_commands do not match the commands routed in routes.go (-want +got):\n%s", d)
 	}
 
+	// Shortcuts: declared exactly for the routed ones, all global.
+	var gotShortcuts []string
+	for _, sc := range m.Features.Shortcuts {
+		gotShortcuts = append(gotShortcuts, sc.CallbackID)
+		if sc.Type != "global" || sc.Name == "" || sc.Description == "" {
+			addf("shortcut %q must be global with a name and a description", sc.CallbackID)
+		}
+	}
+	if d := cmp.Diff(s.shortcuts, gotShortcuts, sortStrings); d != "" {
+		addf("features.shortcuts do not match the shortcuts routed in routes.go (-want +got):\n%s", d)
+	}
+
 	// (d) Socket Mode and interactivity; the Home tab for app_home_opened.
 	if !m.Settings.SocketModeEnabled {
 		addf("settings.socket_mode_enabled must be true: closeknit only speaks Socket Mode")
@@ -375,6 +401,8 @@ func TestManifestCheckCatchesDrift(t *testing.T) {
 		}},
 		{"command routed, not declared", func(m *slackManifest, s *surface) { s.commands = append(s.commands, "/knit") }},
 		{"command declared, not routed", func(m *slackManifest, s *surface) { s.commands = nil }},
+		{"shortcut routed, not declared", func(m *slackManifest, s *surface) { s.shortcuts = append(s.shortcuts, "other") }},
+		{"shortcut declared, not routed", func(m *slackManifest, s *surface) { s.shortcuts = nil }},
 		{"usage hint stale", func(m *slackManifest, s *surface) { s.usageHint += " | invite @user" }},
 		{"socket mode off", func(m *slackManifest, s *surface) { m.Settings.SocketModeEnabled = false }},
 		{"interactivity off", func(m *slackManifest, s *surface) { m.Settings.Interactivity.IsEnabled = false }},
@@ -401,6 +429,7 @@ func TestManifestCheckCatchesDrift(t *testing.T) {
 			s.events = slices.Clone(base.events)
 			s.commands = slices.Clone(base.commands)
 			s.apiMethods = slices.Clone(base.apiMethods)
+			s.shortcuts = slices.Clone(base.shortcuts)
 			tc.mutate(m, &s)
 			if p := checkManifest(m, s); len(p) == 0 {
 				t.Error("checkManifest reported nothing")

@@ -241,6 +241,13 @@ func slackCode(err error) string {
 // conversations.members, so missed events and changes made while the app
 // was down are corrected.
 func reconcileRoster(ctx context.Context, a *App, c *engagement.Community) error {
+	if c.StaffGroup != "" {
+		staff, err := a.api.GetUserGroupMembersContext(ctx, c.StaffGroup)
+		if err != nil {
+			return fmt.Errorf("usergroups.users.list %s: %w", c.StaffGroup, err)
+		}
+		c.SetGroupStaff(staff)
+	}
 	var present []string
 	params := &slack.GetUsersInConversationParameters{ChannelID: c.Channel, Limit: 200}
 	for {

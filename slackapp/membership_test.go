@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/closeknit/closeknit/slackapp"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 )
@@ -75,22 +76,8 @@ func (ta *testApp) waitRoster(t *testing.T, what string, cond func(*engagement.R
 	}
 }
 
-func seatedUsers(r *engagement.Roster) []string {
-	var out []string
-	for _, s := range r.Seated {
-		out = append(out, s.User)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func waitingUsers(r *engagement.Roster) []string {
-	var out []string
-	for _, w := range r.Waitlist {
-		out = append(out, w.User)
-	}
-	return out
-}
+func seatedUsers(r *engagement.Roster) []string  { return r.SeatedUsers() }
+func waitingUsers(r *engagement.Roster) []string { return r.WaitingUsers() }
 
 // waitMessage waits for a message posted to channel whose text contains
 // want, and returns it.
@@ -403,9 +390,13 @@ func dumpNamespace(t *testing.T, ta *testApp) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	it := ta.rdb.Scan(ctx, 0, ta.ns+":*", 1000).Iterator()
-	for it.Next(ctx) {
-		k := it.Val()
+	// ScanKeys: on a Redis Cluster a plain SCAN sees one node's keys only.
+	keys, err := redistest.ScanKeys(ctx, ta.rdb, ta.ns+":*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		typ := ta.rdb.Type(ctx, k).Val()
 		var v any
 		switch typ {
@@ -422,19 +413,19 @@ func dumpNamespace(t *testing.T, ta *testApp) string {
 		}
 		fmt.Fprintf(&b, "%s %s %v\n", k, typ, v)
 	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
 	return b.String()
 }
 
 func TestRosterReconciliation(t *testing.T) {
 	t.Parallel()
-	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
+	srv := slacktest.NewServer(t)
+	srv.SetUserGroup("S0BRANDTM01", []string{"U0GROUPST01"})
+	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) { cfg.Communities[0].StaffGroup = "S0BRANDTM01" })
 	// Members who were in the channel before closeknit (and a bot, and
-	// staff) are found by the roster check; nobody is welcomed for it.
+	// staff, listed or by user group) are found by the roster check;
+	// nobody is welcomed for it.
 	srv.SetUser(slacktest.User{ID: "U0HELPBOT01", Name: "helpbot", IsBot: true})
-	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0HELPBOT01", "U0STAFF0001", srv.BotUserID})
+	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0HELPBOT01", "U0STAFF0001", "U0GROUPST01", srv.BotUserID})
 	if err := ta.RunJob(ctxT(t), "roster"); err != nil {
 		t.Fatal(err)
 	}
@@ -452,5 +443,8 @@ func TestRosterReconciliation(t *testing.T) {
 	}
 	if v := metricValue(t, ta, "closeknit_seats_used", "community=acme"); v != 2 {
 		t.Errorf("seats used metric %v, want 2", v)
+	}
+	if got := command(t, srv, "U0GROUPST01", "members"); !strings.Contains(got, "2 of 100 seats taken") {
+		t.Errorf("staff by user group ran members: %q", got)
 	}
 }

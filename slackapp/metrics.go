@@ -22,6 +22,7 @@ type metrics struct {
 	jobDuration    *prometheus.HistogramVec // job
 	jobInterval    *prometheus.GaugeVec     // job
 	lastEnvelope   atomic.Int64             // unix nanoseconds
+	proto          protoMetrics             // prototype_metrics.go
 	envelopeCounts [numOutcomes]prometheus.Counter
 }
 
@@ -104,6 +105,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for o := range numOutcomes {
 		m.envelopeCounts[o] = m.envelopes.WithLabelValues("events_api", outcomeNames[o])
 	}
+	m.proto = newProtoMetrics(reg)
 	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
 		m.jobRuns, m.jobLastOK, m.jobDuration, m.jobInterval)
 	return m

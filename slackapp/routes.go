@@ -27,9 +27,18 @@ func (a *App) routes() {
 	a.subcommands = subcommandRoutes()
 	a.schedule("roster", 10*time.Minute, reconcileRoster)
 	a.schedule("nudges", 15*time.Minute, sendNudges)
-	// Interactions (block actions, shortcuts, view submissions) arrive with
-	// the prototype and membership features; until then none is routed and
-	// each is acked and counted as ignored.
+	// Interactions: block_actions by action_id, view_submission by the
+	// view's callback_id, shortcuts by callback_id. Anything else is acked
+	// and counted as ignored.
+	a.interactions = interactionRoutes{
+		actions:   map[string]interactionHandler{actionProtoResults: handleProtoResults},
+		views:     map[string]interactionHandler{viewNewPrototype: handleNewPrototypeSubmission},
+		shortcuts: map[string]interactionHandler{shortcutNewPrototype: handleNewPrototypeShortcut},
+	}
+	for i := 1; i <= maxPollButtons; i++ {
+		a.interactions.actions[voteActionID(i)] = handleProtoVote
+	}
+	a.schedule("prototypes", 0, closeDuePrototypes) // every scheduler tick: closing is due-time driven
 }
 
 // subcommand answers one /closeknit subcommand; args follow its name.
@@ -53,6 +62,9 @@ func subcommandRoutes() map[string]subcommand {
 		"remove":   cmdRemove,
 		"waitlist": cmdWaitlist,
 		"cap":      cmdCap,
+		// Prototypes (prototype_handlers.go).
+		"prototype":  prototypeCommand,
+		"prototypes": prototypesCommand,
 	}
 }
 
@@ -70,4 +82,6 @@ var subcommands = []struct{ name, usage, help string }{
 	{"remove", "remove @user", "remove a member and free their seat; brand team only"},
 	{"waitlist", "waitlist [add|drop|move @user [position]]", "show or change the waitlist; brand team only"},
 	{"cap", "cap N", "change the number of seats; brand team only"},
+	{"prototype", "prototype [close|extend ID [DAYS]]", "post a prototype or poll for feedback, or close or extend one; brand team only"},
+	{"prototypes", "prototypes", "open and recent prototypes with their figures; brand team only"},
 }

@@ -40,6 +40,7 @@ type settings struct {
 	community, channel, timezone, cap, brand       string
 	staff, configFile, logLevel                    string
 	policy, welcome, welcomeIn, nudgeAfter         string
+	staffGroup                                     string
 	schedulerTick                                  string
 	pprof                                          bool
 }
@@ -64,6 +65,7 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.cap, "cap", env("CLOSEKNIT_CAP", "100"), "customer seats (CLOSEKNIT_CAP)")
 	fs.StringVar(&s.brand, "brand-channel", getenv("CLOSEKNIT_BRAND_CHANNEL"), "brand team channel `ID` (CLOSEKNIT_BRAND_CHANNEL)")
 	fs.StringVar(&s.staff, "staff", getenv("CLOSEKNIT_STAFF"), "brand team user `IDs`, comma-separated (CLOSEKNIT_STAFF)")
+	fs.StringVar(&s.staffGroup, "staff-group", getenv("CLOSEKNIT_STAFF_GROUP"), "a Slack user group `ID` (S…) whose members are staff too (CLOSEKNIT_STAFF_GROUP)")
 	fs.StringVar(&s.policy, "full-policy", env("CLOSEKNIT_FULL_POLICY", engagement.PolicyRemove), "a join while full: remove (waitlist them) or warn (CLOSEKNIT_FULL_POLICY)")
 	fs.StringVar(&s.welcome, "welcome", getenv("CLOSEKNIT_WELCOME"), "welcome `text`; {user} is replaced by a mention (CLOSEKNIT_WELCOME)")
 	fs.StringVar(&s.welcomeIn, "welcome-in", env("CLOSEKNIT_WELCOME_IN", engagement.WelcomeChannel), "post welcomes in the channel or by dm (CLOSEKNIT_WELCOME_IN)")
@@ -130,7 +132,7 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	if err != nil || nudge <= 0 {
 		return nil, fmt.Errorf("CLOSEKNIT_NUDGE_AFTER: %q is not a duration such as 72h", s.nudgeAfter)
 	}
-	com := &engagement.Community{ID: s.community, Channel: s.channel, Location: loc, Cap: seats, BrandChannel: s.brand, Staff: splitList(s.staff),
+	com := &engagement.Community{ID: s.community, Channel: s.channel, Location: loc, Cap: seats, BrandChannel: s.brand, Staff: splitList(s.staff), StaffGroup: s.staffGroup,
 		FullPolicy: s.policy, Welcome: s.welcome, WelcomeIn: s.welcomeIn, NudgeAfter: nudge}
 	com.Defaults()
 	if err := com.Validate(); err != nil {
@@ -186,6 +188,7 @@ type communityFile struct {
 		Cap          int      `yaml:"cap"`
 		BrandChannel string   `yaml:"brand_channel"`
 		Staff        []string `yaml:"staff"`
+		StaffGroup   string   `yaml:"staff_group"`
 		FullPolicy   string   `yaml:"full_policy"` // remove (default) or warn
 		Welcome      string   `yaml:"welcome"`     // {user} becomes a mention
 		WelcomeIn    string   `yaml:"welcome_in"`  // channel (default) or dm
@@ -227,7 +230,7 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 				return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d].nudge_after: %q is not a duration such as 72h", path, i, fc.NudgeAfter)
 			}
 		}
-		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff,
+		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff, StaffGroup: fc.StaffGroup,
 			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge}
 		c.Defaults()
 		if err := c.Validate(); err != nil {

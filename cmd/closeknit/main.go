@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return sandbox(ctx, rest, getenv, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, rest, getenv, stdout, stderr)
+	case "prototypes":
+		return prototypes(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
@@ -73,6 +75,8 @@ Usage:
   closeknit report [flags]    print a week's figures (--json for machines, --week YYYY-Www)
   closeknit members [--json]  print the seats (user, since, intro), the waitlist in order and the cap
   closeknit forget USER_ID    delete every per-person record of a member (privacy requests)
+  closeknit prototypes [--json]  prototypes and their feedback figures;
+                              "prototypes export ID --csv": who gave what feedback
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
   closeknit version           print the version
@@ -93,6 +97,7 @@ Configuration (environment; flags override):
   CLOSEKNIT_CAP          customer seats (default 100)
   CLOSEKNIT_BRAND_CHANNEL  the brand team's channel ID
   CLOSEKNIT_STAFF        brand team user IDs, comma-separated
+  CLOSEKNIT_STAFF_GROUP  a Slack user group ID (S…) whose members are staff too
   CLOSEKNIT_FULL_POLICY  a join while the channel is full: remove (default: kick, waitlist, DM
                          their position) or warn (they stay over the cap; the brand channel is told)
   CLOSEKNIT_WELCOME      welcome text, {user} becomes a mention (default: purpose, guidelines, how to say hello)

@@ -253,6 +253,9 @@ func TestSandboxPlaysAWeekAndExits(t *testing.T) {
 	if !strings.Contains(out.String(), "The counts match what was played") {
 		t.Errorf("sandbox output lacks the check line:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "The prototype tallies match what was played") || !strings.Contains(out.String(), "Results of Next colourway (P2)") {
+		t.Errorf("sandbox output lacks the prototypes' results:\n%s", out.String())
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {

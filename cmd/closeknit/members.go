@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/closeknit/closeknit/engagement"
 )
@@ -70,20 +71,20 @@ func members(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func printRoster(w io.Writer, r *engagement.Roster, c *engagement.Community) error {
-	intros := 0
-	for _, s := range r.Seated {
-		if s.Intro {
-			intros++
-		}
+	newcomers, intros, median := r.IntroStats()
+	fmt.Fprintf(w, "%s (%s): %d of %d seats taken, %d waiting\n", r.Community, c.Channel, len(r.Seated), r.Cap, len(r.Waitlist))
+	fmt.Fprintf(w, "intros: %d of %d newcomers introduced themselves", intros, newcomers)
+	if intros > 0 {
+		fmt.Fprintf(w, ", median time to first post %s", median.Round(time.Minute))
 	}
-	fmt.Fprintf(w, "%s (%s): %d of %d seats taken, %d waiting, %d introduced\n\n", r.Community, c.Channel, len(r.Seated), r.Cap, len(r.Waitlist), intros)
+	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEATED\tSINCE\tINTRO")
 	for _, s := range r.Seated {
 		intro := "no"
 		switch {
 		case s.Intro:
-			intro = "yes, " + s.IntroAt.In(c.Location).Format("2006-01-02")
+			intro = fmt.Sprintf("yes, after %s", s.IntroAt.Sub(s.Since).Round(time.Minute))
 		case s.Existing:
 			intro = "n/a (was there before)"
 		}

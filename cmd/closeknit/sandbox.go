@@ -138,6 +138,9 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	if err := story.live(ctx, *members); err != nil {
 		return err
 	}
+	if err := sim.protos.play(ctx, slack, community, engagement.NewStore(rdb, engagement.Options{Namespace: namespace}), stdout); err != nil {
+		return err
+	}
 
 	if *keep {
 		exe, _ := os.Executable()

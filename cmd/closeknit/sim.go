@@ -17,6 +17,7 @@ type simulation struct {
 	redeliver map[int]bool // envelopes Slack delivers twice
 
 	messages, replies, reactions, removed, joins, ignored, redelivered int
+	protos                                                             *protoSim // sim_prototypes.go
 }
 
 // simulateWeek builds a realistic week of a community: activity follows the
@@ -153,6 +154,7 @@ func simulateWeek(srv *slacktest.Server, c *engagement.Community, week engagemen
 		add(map[string]any{"type": "member_joined_channel", "user": pick(), "channel": c.Channel, "channel_type": "C", "team": srv.TeamID, "event_ts": ts(randomTime())})
 		sim.joins++
 	}
+	sim.protos = planPrototypes(users, rng) // last: the week above stays the same for a seed
 	return sim
 }
 

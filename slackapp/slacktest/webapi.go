@@ -98,6 +98,7 @@ type webState struct {
 	reactions map[string]bool // channel/ts/name reacted by the bot
 	lastTS    int64           // microseconds of the last ts handed out
 	followUps []any           // events to send once the current call has answered
+	groups    map[string][]string
 }
 
 func (st *webState) init() {
@@ -144,6 +145,7 @@ var methods = map[string]method{
 	"files.completeUploadExternal": {handle: (*Server).filesCompleteUploadExternal},
 	"files.getUploadURLExternal":   {handle: (*Server).filesGetUploadURLExternal},
 	"reactions.add":                {handle: (*Server).reactionsAdd},
+	"usergroups.users.list":        {handle: (*Server).usergroupsUsersList},
 	"users.info":                   {handle: (*Server).usersInfo},
 	"views.open":                   {handle: (*Server).viewsOpen},
 	"views.publish":                {handle: (*Server).viewsPublish},
@@ -813,4 +815,23 @@ func (s *Server) memberEventLocked(typ, channel, user string) {
 		"type": typ, "user": user, "channel": channel, "channel_type": "C",
 		"team": s.TeamID, "event_ts": s.nextTSLocked(),
 	})
+}
+
+// SetUserGroup sets the members usergroups.users.list reports for the
+// user group id (S…).
+func (s *Server) SetUserGroup(id string, users []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groups == nil {
+		s.groups = map[string][]string{}
+	}
+	s.groups[id] = slices.Clone(users)
+}
+
+func (s *Server) usergroupsUsersList(req *apiRequest) result {
+	users, ok := s.groups[req.args.Get("usergroup")]
+	if !ok {
+		return apiError("no_such_subteam")
+	}
+	return result{"users": slices.Clone(users)}
 }

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/closeknit/closeknit/engagement"
+)
+
+// prototypes is `closeknit prototypes [--json]` and
+// `closeknit prototypes export ID --csv`.
+func prototypes(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "export" {
+		return exportPrototype(ctx, args[1:], getenv, stdout, stderr)
+	}
+	fs := flag.NewFlagSet("prototypes", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s := bindSettings(fs, getenv)
+	asJSON := fs.Bool("json", false, `print JSON: {"prototypes":[…]}`)
+	only := fs.String("only", "", "with several communities, list only this community `id`")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: closeknit prototypes [--json] [--only ID]\n       closeknit prototypes export ID --csv [--only ID]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("prototypes: unexpected %q; run \"closeknit prototypes -h\"", fs.Arg(0))
+	}
+	store, communities, closeFn, err := openForCLI(ctx, s, *only)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	out := struct {
+		Prototypes []engagement.PrototypeSummary `json:"prototypes"`
+	}{Prototypes: []engagement.PrototypeSummary{}}
+	for _, c := range communities {
+		list, err := store.Prototypes(ctx, c)
+		if err != nil {
+			return err
+		}
+		out.Prototypes = append(out.Prototypes, list...)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(out.Prototypes) == 0 {
+		fmt.Fprintln(stdout, "No prototypes yet.")
+		return nil
+	}
+	printPrototypes(stdout, out.Prototypes)
+	return nil
+}
+
+// printPrototypes writes prototype figures as a table a person can read.
+func printPrototypes(w io.Writer, list []engagement.PrototypeSummary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\tname\tstatus\tcloses\tparticipants\tyield\tcomments\tcommenters\tsentiment\treactions / votes")
+	for _, p := range list {
+		counts, sentiment := p.Reactions, fmt.Sprintf("%+.2f", p.Sentiment)
+		if p.Votes != nil { // a poll
+			counts, sentiment = p.Votes, "-"
+		}
+		var parts []string
+		for _, k := range sortedKeys(counts) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.0f%%\t%d\t%d\t%s\t%s\n", p.ID, p.Name, p.Status,
+			p.ClosesAt.UTC().Format("2006-01-02 15:04 UTC"), p.Participants, p.Yield*100, p.Comments, p.Commenters,
+			sentiment, strings.Join(parts, ", "))
+	}
+	tw.Flush()
+}
+
+func sortedKeys(m map[string]int64) []string {
+	// Most first, then by name: the table reads like a leaderboard.
+	return slices.SortedFunc(maps.Keys(m), func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+}
+
+// exportPrototype writes who gave what feedback on one prototype as CSV.
+func exportPrototype(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("prototypes export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	s := bindSettings(fs, getenv)
+	fs.Bool("csv", true, "write CSV (the only format)")
+	only := fs.String("only", "", "the community `id` the prototype belongs to (default: whichever has it)")
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") { // ID before the flags
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if id == "" || fs.NArg() > 0 {
+		return errors.New("usage: closeknit prototypes export ID --csv")
+	}
+	store, communities, closeFn, err := openForCLI(ctx, s, *only)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	var found *engagement.Community
+	var p *engagement.Prototype
+	var rows []engagement.ExportRow
+	for _, c := range communities {
+		cp, cr, err := store.ExportPrototype(ctx, c, id)
+		if errors.Is(err, engagement.ErrNoPrototype) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if found != nil {
+			return fmt.Errorf("prototype %s exists in %s and %s: say which with --only", id, found.ID, c.ID)
+		}
+		found, p, rows = c, cp, cr
+	}
+	if found == nil {
+		return fmt.Errorf("no prototype %q; \"closeknit prototypes\" lists them", id)
+	}
+	w := csv.NewWriter(stdout)
+	w.Write([]string{"community", "prototype", "user", "kind", "value", "count"})
+	for _, r := range rows {
+		w.Write([]string{found.ID, p.ID, r.User, r.Kind, spreadsheetSafe(r.Value), strconv.FormatInt(r.Count, 10)})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// openForCLI opens the store and picks the communities (--only).
+func openForCLI(ctx context.Context, s *settings, only string) (*engagement.Store, []*engagement.Community, func(), error) {
+	cfg, err := s.load(false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var communities []*engagement.Community
+	for _, c := range cfg.Communities {
+		if only == "" || c.ID == only {
+			communities = append(communities, c)
+		}
+	}
+	if len(communities) == 0 {
+		return nil, nil, nil, fmt.Errorf("--only: no community %q", only)
+	}
+	rdb, err := openRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store := engagement.NewStore(rdb, engagement.Options{Namespace: cfg.Namespace})
+	return store, communities, func() { rdb.Close() }, nil
+}
+
+// spreadsheetSafe keeps a staff-typed poll option such as "=HYPERLINK(…)"
+// from running as a formula when the CSV is opened in a spreadsheet.
+func spreadsheetSafe(v string) string {
+	if v != "" && strings.ContainsRune("=@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}

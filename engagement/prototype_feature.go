@@ -1,0 +1,302 @@
+package engagement
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The prototype feature tallies reactions and thread replies on prototype
+// cards as they are recorded (see feature.go).
+//
+// Most reactions and replies are not on a prototype card, and those must
+// not pay for a script. Each Store keeps, per community, the set of card ts
+// it read from Redis (p:cards) and a watermark: every card whose ts is at
+// or below the watermark is certainly in the set. An event whose item is at
+// or below the watermark and not in the set skips the script; anything
+// newer than the watermark, or in the set, runs it (and the script itself
+// checks that the prototype exists). This holds across replicas without any
+// messaging between them, because:
+//
+//   - CreatePrototype refuses to record a card posted more than
+//     protoRecordWindow ago (by the Store's clock against the card's ts);
+//   - a refresh taken at time T sets the watermark to T - 2*protoRecordWindow,
+//     so a card at or below it was recorded (by whichever replica) at least
+//     protoRecordWindow before T, and the refresh saw it. Clocks may differ
+//     by up to protoRecordWindow/2 between replicas without breaking this.
+//
+// A miss therefore never loses a count: an event skips the script only if
+// its item cannot be a prototype. The index is refreshed at most every
+// protoIndexTTL, in the batch that finds it stale (one extra round trip),
+// and updated at once on this replica when it records a card.
+const (
+	protoRecordWindow = time.Minute
+	protoIndexTTL     = 30 * time.Second
+)
+
+// protoState is the Store's prototype state.
+type protoState struct {
+	mu       sync.RWMutex
+	index    map[string]*cardIndex // community ID -> index
+	feedback func(community, kind string)
+}
+
+// cardIndex is one community's known prototype cards.
+type cardIndex struct {
+	cards     map[string]bool // card ts
+	watermark float64         // unix seconds: every card at or below it is in cards
+	loaded    time.Time       // when it was read (Store clock)
+}
+
+// Feedback kinds reported to the feedback hook (and the metric label).
+const (
+	FeedbackReaction        = "reaction"
+	FeedbackReactionRemoved = "reaction_removed"
+	FeedbackComment         = "comment"
+	FeedbackVote            = "vote"
+	FeedbackLate            = "late"
+)
+
+// SetFeedbackObserver sets a function told of every piece of prototype
+// feedback counted (kind is a Feedback* constant). Call it before the store
+// is used; slackapp turns it into a metric.
+func (s *Store) SetFeedbackObserver(fn func(community, kind string)) { s.protos.feedback = fn }
+
+func (s *Store) noteFeedback(community, kind string) {
+	if fn := s.protos.feedback; fn != nil {
+		fn(community, kind)
+	}
+}
+
+// mayBePrototype reports whether ts (a reacted-to or replied-to message)
+// could be a prototype card of c. False only when it certainly is not.
+func (s *Store) mayBePrototype(c *Community, ts string) bool {
+	s.protos.mu.RLock()
+	ix := s.protos.index[c.ID]
+	s.protos.mu.RUnlock()
+	if ix == nil || ix.cards[ts] {
+		return true
+	}
+	f, err := strconv.ParseFloat(ts, 64)
+	return err != nil || f > ix.watermark
+}
+
+// protoTarget is the card ts an event may be feedback on, or "".
+func protoTarget(e *Event) string {
+	switch {
+	case e.Kind == KindReactionAdded || e.Kind == KindReactionRemoved:
+		return e.ItemTS
+	case e.Kind == KindMessage && e.Reply:
+		return e.ThreadTS
+	}
+	return ""
+}
+
+// refreshProtoIndex re-reads the card index of every community in the batch
+// whose index is stale and which has an event that could be feedback.
+func (s *Store) refreshProtoIndex(ctx context.Context, events []Event, pending []int) error {
+	var stale map[*Community]bool
+	now := s.now()
+	for _, i := range pending {
+		e := &events[i]
+		if protoTarget(e) == "" {
+			continue
+		}
+		s.protos.mu.RLock()
+		ix := s.protos.index[e.Community.ID]
+		s.protos.mu.RUnlock()
+		if ix == nil || now.Sub(ix.loaded) >= protoIndexTTL || ix.loaded.After(now) {
+			if stale == nil {
+				stale = map[*Community]bool{}
+			}
+			stale[e.Community] = true
+		}
+	}
+	for c := range stale {
+		if err := s.loadProtoIndex(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadProtoIndex reads community c's cards. The clock is read before Redis,
+// so every card recorded before that moment is in the answer.
+func (s *Store) loadProtoIndex(ctx context.Context, c *Community) error {
+	now := s.now()
+	start := time.Now()
+	cards, err := s.rdb.ZRange(ctx, s.keys(c).protoCards(), 0, -1).Result()
+	s.observe("proto_index", time.Since(start), err)
+	if err != nil {
+		return fmt.Errorf("engagement: prototype index %s: %w", c.ID, err)
+	}
+	ix := &cardIndex{cards: make(map[string]bool, len(cards)), loaded: now,
+		watermark: float64(now.Add(-2*protoRecordWindow).UnixMicro()) / 1e6}
+	for _, ts := range cards {
+		ix.cards[ts] = true
+	}
+	s.protos.mu.Lock()
+	if s.protos.index == nil {
+		s.protos.index = map[string]*cardIndex{}
+	}
+	s.protos.index[c.ID] = ix
+	s.protos.mu.Unlock()
+	return nil
+}
+
+// addToProtoIndex makes a card this replica just recorded known at once.
+func (s *Store) addToProtoIndex(c *Community, ts string) {
+	s.protos.mu.Lock()
+	defer s.protos.mu.Unlock()
+	if ix := s.protos.index[c.ID]; ix != nil {
+		cards := make(map[string]bool, len(ix.cards)+1) // copy: readers hold the old map
+		for k := range ix.cards {
+			cards[k] = true
+		}
+		cards[ts] = true
+		s.protos.index[c.ID] = &cardIndex{cards: cards, watermark: ix.watermark, loaded: ix.loaded}
+	}
+}
+
+// Return codes of the feedback scripts.
+const (
+	fbDuplicate    = 0 // event seen before
+	fbCounted      = 1
+	fbNoChange     = 2 // e.g. a second add of the same emoji, an add older than a removal
+	fbNotPrototype = 3
+	fbLate         = 4 // after closing: counted as late only
+	fbAnonymous    = 5 // counted in totals only (the member opted out)
+)
+
+// protoReactionScript tallies a reaction added to or removed from a card.
+// A member counts once per emoji: the set rx:<emoji> holds who reacts with
+// it now. st remembers the event time of the last add or removal applied
+// per member and emoji, so that an add and its removal recorded out of
+// order (by two workers) end as Slack ended them. Opted-out members have
+// no per-person record: their reactions only move the anonymous total
+// a:<emoji> (and n:<emoji>).
+//
+//	KEYS[1] feature dedupe  KEYS[2] prototype  KEYS[3] rx:<emoji>  KEYS[4] st
+//	KEYS[5] part  KEYS[6] optout
+//	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] emoji  ARGV[4] "1" add, "0" removal
+//	ARGV[5] event µs  ARGV[6] event unix s
+var protoReactionScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local p = redis.call('HMGET', KEYS[2], 'status', 'closes', 'kind')
+if not p[1] then return 3 end
+if p[1] ~= 'open' or tonumber(ARGV[6]) >= tonumber(p[2]) then
+  redis.call('HINCRBY', KEYS[2], 'late_reactions', 1)
+  return 4
+end
+local user, emoji, add, at = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
+local n, a = 'n:' .. emoji, 'a:' .. emoji
+if add and redis.call('SISMEMBER', KEYS[6], user) == 1 then
+  redis.call('HINCRBY', KEYS[2], a, 1)
+  redis.call('HINCRBY', KEYS[2], n, 1)
+  return 5
+end
+local f = user .. '|' .. emoji
+local cur = redis.call('HGET', KEYS[4], f)
+if cur and tonumber(string.sub(cur, 2)) >= tonumber(at) then return 2 end
+if add then
+  redis.call('HSET', KEYS[4], f, '+' .. at)
+  if redis.call('SADD', KEYS[3], user) == 0 then return 2 end
+  redis.call('HINCRBY', KEYS[2], n, 1)
+  redis.call('HINCRBY', KEYS[5], user, 1)
+  return 1
+end
+if redis.call('SREM', KEYS[3], user) == 1 then
+  redis.call('HSET', KEYS[4], f, '-' .. at)
+  redis.call('HINCRBY', KEYS[2], n, -1)
+  if redis.call('HINCRBY', KEYS[5], user, -1) <= 0 then redis.call('HDEL', KEYS[5], user) end
+  return 1
+end
+if redis.call('SISMEMBER', KEYS[6], user) == 1 then
+  if tonumber(redis.call('HGET', KEYS[2], a) or '0') > 0 then
+    redis.call('HINCRBY', KEYS[2], a, -1)
+    redis.call('HINCRBY', KEYS[2], n, -1)
+    return 5
+  end
+  return 2
+end
+-- A removal before its add: remember it, so the older add does not count.
+redis.call('HSET', KEYS[4], f, '-' .. at)
+return 2
+`)
+
+// protoCommentScript counts a thread reply on a card.
+//
+//	KEYS[1] feature dedupe  KEYS[2] prototype  KEYS[3] cm  KEYS[4] part  KEYS[5] optout
+//	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] event unix s
+var protoCommentScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+local p = redis.call('HMGET', KEYS[2], 'status', 'closes')
+if not p[1] then return 3 end
+if p[1] ~= 'open' or tonumber(ARGV[3]) >= tonumber(p[2]) then
+  redis.call('HINCRBY', KEYS[2], 'late_comments', 1)
+  return 4
+end
+redis.call('HINCRBY', KEYS[2], 'comments', 1)
+if redis.call('SISMEMBER', KEYS[5], ARGV[2]) == 1 then return 5 end
+if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) == 1 then redis.call('HINCRBY', KEYS[4], ARGV[2], 1) end
+return 1
+`)
+
+func init() {
+	features = append(features, feature{
+		name:    "proto",
+		scripts: []*redis.Script{protoReactionScript, protoCommentScript},
+		prepare: func(ctx context.Context, s *Store, events []Event, pending []int) error {
+			return s.refreshProtoIndex(ctx, events, pending)
+		},
+		queue: queueProtoFeedback,
+		done:  protoFeedbackDone,
+	})
+}
+
+// queueProtoFeedback queues the feedback script of a reaction or reply that
+// may be on a prototype card. The brand team's own feedback is not
+// feedback: staff are skipped.
+func queueProtoFeedback(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd {
+	ts := protoTarget(e)
+	if ts == "" || !s.mayBePrototype(e.Community, ts) || e.Community.IsStaff(e.User) {
+		return nil
+	}
+	k := s.keys(e.Community)
+	at := strconv.FormatInt(e.At.Unix(), 10)
+	if e.Kind == KindMessage {
+		return protoCommentScript.EvalSha(ctx, pipe,
+			[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoCommenters(ts), k.protoPart(ts), k.optout()},
+			s.dedupeTTL, e.User, at)
+	}
+	emoji := baseEmoji(e.Reaction)
+	add := "0"
+	if e.Kind == KindReactionAdded {
+		add = "1"
+	}
+	return protoReactionScript.EvalSha(ctx, pipe,
+		[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoRx(ts, emoji), k.protoState(ts), k.protoPart(ts), k.optout()},
+		s.dedupeTTL, e.User, emoji, add, unixMicros(e.At), at)
+}
+
+func protoFeedbackDone(s *Store, e *Event, cmd *redis.Cmd) {
+	code, err := cmd.Int()
+	if err != nil {
+		return
+	}
+	switch {
+	case code == fbLate:
+		s.noteFeedback(e.Community.ID, FeedbackLate)
+	case code != fbCounted && code != fbAnonymous:
+	case e.Kind == KindMessage:
+		s.noteFeedback(e.Community.ID, FeedbackComment)
+	case e.Kind == KindReactionAdded:
+		s.noteFeedback(e.Community.ID, FeedbackReaction)
+	default:
+		s.noteFeedback(e.Community.ID, FeedbackReactionRemoved)
+	}
+}

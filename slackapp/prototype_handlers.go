@@ -1,0 +1,417 @@
+package slackapp
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
+)
+
+// communityByID finds a configured community.
+func (a *App) communityByID(id string) *engagement.Community {
+	for _, c := range a.cfg.Communities {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// staffCommunityOf is staffCommunity for interactions: the community of
+// channel if user is its staff, else the first where they are.
+func (a *App) staffCommunityOf(user, channel string) (*engagement.Community, error) {
+	return a.staffCommunity(&slack.SlashCommand{UserID: user, ChannelID: channel})
+}
+
+// prototypeCommand is /closeknit prototype [close|extend ID [DAYS]].
+func prototypeCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	const usage = "Usage: /closeknit prototype (opens a form) | /closeknit prototype close ID | /closeknit prototype extend ID [DAYS]"
+	if len(args) == 0 {
+		if _, err := a.api.OpenViewContext(ctx, cmd.TriggerID, prototypeModal(c)); err != nil {
+			return nil, fmt.Errorf("open prototype modal: %w", err)
+		}
+		return nil, nil
+	}
+	switch strings.ToLower(args[0]) {
+	case "close":
+		if len(args) != 2 {
+			return nil, usageError(usage)
+		}
+		p, closed, err := a.store.ClosePrototype(ctx, c, args[1])
+		if err != nil {
+			return nil, protoError(err, args[1])
+		}
+		if !closed {
+			return &slack.Msg{Text: fmt.Sprintf("%s (%s) was already closed.", p.ID, escapeMrkdwn(p.Name))}, nil
+		}
+		a.goAsync(func() { a.announceInBackground(c) })
+		where := "the brand channel"
+		if c.BrandChannel != "" {
+			where = "<#" + c.BrandChannel + ">"
+		}
+		return &slack.Msg{Text: fmt.Sprintf("Closed %s (%s). The card now says feedback is closed, and the results go to %s.", p.ID, escapeMrkdwn(p.Name), where)}, nil
+	case "extend":
+		if len(args) < 2 || len(args) > 3 {
+			return nil, usageError(usage)
+		}
+		days := 3
+		if len(args) == 3 {
+			if days, err = strconv.Atoi(args[2]); err != nil || days < 1 || days > 30 {
+				return nil, usageError("DAYS is a whole number from 1 to 30. " + usage)
+			}
+		}
+		p, err := a.store.ExtendPrototype(ctx, c, args[1], time.Duration(days)*24*time.Hour)
+		if err != nil {
+			return nil, protoError(err, args[1])
+		}
+		a.goAsync(func() { a.refreshCard(c, p) })
+		return &slack.Msg{Text: fmt.Sprintf("Extended %s (%s): feedback now closes %s.", p.ID, escapeMrkdwn(p.Name), slackDate(p.ClosesAt))}, nil
+	}
+	return nil, usageError(usage)
+}
+
+// protoError turns the store's prototype errors into words for staff.
+func protoError(err error, id string) error {
+	switch {
+	case errors.Is(err, engagement.ErrNoPrototype):
+		return usageError(fmt.Sprintf("There is no prototype %q. /closeknit prototypes lists them.", id))
+	case errors.Is(err, engagement.ErrPrototypeClosed):
+		return usageError(fmt.Sprintf("%s is closed already.", strings.ToUpper(id)))
+	case errors.Is(err, engagement.ErrInvalid):
+		_, msg, _ := strings.Cut(err.Error(), "invalid: ")
+		return usageError("Sorry, that cannot be done: " + msg)
+	}
+	return err
+}
+
+// prototypesCommand is /closeknit prototypes: open and recent ones.
+func prototypesCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := a.staffCommunity(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) > 0 {
+		return nil, usageError("Usage: /closeknit prototypes")
+	}
+	seated, err := a.store.SeatedCount(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	all, err := a.store.AllPrototypeResults(ctx, c, seated)
+	if err != nil {
+		return nil, err
+	}
+	// Open ones and those closed in the last 30 days; the CLI lists all.
+	recent := all[:0]
+	for _, r := range all {
+		if r.Status == engagement.StatusOpen || a.store.Now().Sub(r.ClosedAt) < 30*24*time.Hour {
+			recent = append(recent, r)
+		}
+	}
+	text, blocks := prototypeList(c, recent)
+	return &slack.Msg{Text: text, Blocks: slack.Blocks{BlockSet: blocks}}, nil
+}
+
+// handleNewPrototypeShortcut opens the modal from the global shortcut.
+func handleNewPrototypeShortcut(ctx context.Context, a *App, cb *slack.InteractionCallback) (any, error) {
+	view := notStaffModal()
+	if c, err := a.staffCommunityOf(cb.User.ID, ""); err == nil {
+		view = prototypeModal(c)
+	}
+	if _, err := a.api.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
+		return nil, fmt.Errorf("open prototype modal: %w", err)
+	}
+	return nil, nil
+}
+
+// handleNewPrototypeSubmission validates the modal, posts the card,
+// records the prototype and only then acks (closing the modal). Anything
+// wrong goes back into the modal as field errors, and nothing is posted.
+func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.InteractionCallback) (any, error) {
+	fail := func(field, msg string) (any, error) {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{field: msg}), nil
+	}
+	c := a.communityByID(cb.View.PrivateMetadata)
+	if c == nil || !c.IsStaff(cb.User.ID) {
+		return fail(engagement.FieldName, "Sorry, posting prototypes is for the brand team.")
+	}
+	spec, errs := specFromSubmission(cb.View.State.Values, cb.User.ID)
+	if errs != nil {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string(errs)), nil
+	}
+	// One card per submitted view, even if the submission arrives twice.
+	claimed, err := a.store.ClaimView(ctx, c, cb.View.ID)
+	if err != nil {
+		a.log.Error("prototype not posted", "user_id", cb.User.ID, "err", err)
+		return fail(engagement.FieldName, "Something went wrong on our side; please try again in a minute.")
+	}
+	if !claimed {
+		return nil, nil // already posted (or being posted): just close the modal
+	}
+	opened := a.store.Now()
+	draft := &engagement.Prototype{PrototypeSpec: spec, Status: engagement.StatusOpen, OpenedAt: opened, ClosesAt: opened.Add(spec.OpenFor)}
+	text, blocks := prototypeCard(draft, nil)
+	channel, ts, err := a.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		a.releaseView(c, cb.View.ID)
+		a.log.Error("prototype card not posted", "user_id", cb.User.ID, "channel", c.Channel, "err", err)
+		return fail(engagement.FieldName, "Slack would not take the card ("+slackErrorCode(err)+"); nothing was posted. Please try again.")
+	}
+	p, err := a.store.CreatePrototype(ctx, c, spec, opened, channel, ts)
+	if err != nil {
+		// The card is up but unrecorded: say so on the card, let staff retry.
+		a.releaseView(c, cb.View.ID)
+		a.log.Error("prototype card posted but not recorded", "user_id", cb.User.ID, "ts", ts, "err", err)
+		a.goAsync(func() {
+			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			a.api.UpdateMessageContext(uctx, channel, ts, slack.MsgOptionText("(This prototype could not be recorded and was withdrawn.)", false), slack.MsgOptionBlocks())
+		})
+		return fail(engagement.FieldName, "The card was posted but could not be recorded, so it was withdrawn. Please try again in a minute.")
+	}
+	if err := a.store.ViewPosted(ctx, c, cb.View.ID, p.TS); err != nil {
+		a.log.Warn("view not marked posted", "prototype", p.ID, "err", err) // the short claim still holds a minute
+	}
+	a.goAsync(func() { a.finishPosting(c, p, cb.User.ID) })
+	return nil, nil
+}
+
+func (a *App) releaseView(c *engagement.Community, viewID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.store.ReleaseView(ctx, c, viewID); err != nil {
+		a.log.Warn("view claim not released", "err", err)
+	}
+}
+
+// slackErrorCode is the error code of a failed Web API call, for people.
+func slackErrorCode(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return "no answer"
+}
+
+// finishPosting does what can follow the ack: the card gets its ID, the
+// reaction set is seeded on it (the app's own reactions never count: the
+// bot user's reaction events are ignored), and the poster is told the ID.
+func (a *App) finishPosting(c *engagement.Community, p *engagement.Prototype, poster string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	text, blocks := prototypeCard(p, nil)
+	if _, _, _, err := a.api.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		a.log.Warn("prototype card not updated with its ID", "prototype", p.ID, "err", err)
+	}
+	for _, r := range p.Reactions {
+		err := a.api.AddReactionContext(ctx, r.Emoji, slack.NewRefToMessage(p.Channel, p.TS))
+		if err != nil && slackErrorCode(err) != "already_reacted" {
+			a.log.Warn("reaction not seeded", "prototype", p.ID, "emoji", r.Emoji, "err", err)
+		}
+	}
+	msg := fmt.Sprintf("Posted %s (%s) in <#%s>. Feedback closes %s. `/closeknit prototype close %s` closes it early, `/closeknit prototype extend %s DAYS` extends it.",
+		p.ID, escapeMrkdwn(p.Name), p.Channel, slackDate(p.ClosesAt), p.ID, p.ID)
+	if _, err := a.api.PostEphemeralContext(ctx, p.Channel, poster, slack.MsgOptionText(msg, false)); err != nil {
+		a.log.Warn("poster not told", "prototype", p.ID, "err", err)
+	}
+}
+
+// refreshCard re-renders a prototype's card (after an extension).
+func (a *App) refreshCard(c *engagement.Community, p *engagement.Prototype) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	text, blocks := prototypeCard(p, nil)
+	if _, _, _, err := a.api.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		a.log.Warn("prototype card not updated", "prototype", p.ID, "err", err)
+	}
+}
+
+// cardOf finds the prototype whose card an action was taken on.
+func (a *App) cardOf(cb *slack.InteractionCallback) (*engagement.Community, string) {
+	channel := cb.Container.ChannelID
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	ts := cb.Container.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	return a.byChannel[channel], ts
+}
+
+// handleProtoResults shows a prototype's results to staff, ephemerally.
+func handleProtoResults(ctx context.Context, a *App, cb *slack.InteractionCallback) (any, error) {
+	c, ts := a.cardOf(cb)
+	if c == nil || ts == "" {
+		return nil, nil
+	}
+	if !c.IsStaff(cb.User.ID) {
+		a.tellUser(c.Channel, cb.User.ID, "The figures are for the brand team; they share the results when feedback closes.")
+		return nil, nil
+	}
+	seated, err := a.store.SeatedCount(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.store.PrototypeResultsByTS(ctx, c, ts, seated)
+	if errors.Is(err, engagement.ErrNoPrototype) {
+		return nil, nil // a button on some other message: not ours
+	}
+	if err != nil {
+		return nil, err
+	}
+	text, blocks := prototypeResults(r)
+	if _, err := a.api.PostEphemeralContext(ctx, c.Channel, cb.User.ID, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		return nil, fmt.Errorf("results not shown: %w", err)
+	}
+	return nil, nil
+}
+
+// handleProtoVote records a poll vote and tells the voter what it did.
+func handleProtoVote(ctx context.Context, a *App, cb *slack.InteractionCallback) (any, error) {
+	c, ts := a.cardOf(cb)
+	if c == nil || ts == "" {
+		return nil, nil
+	}
+	option, err := strconv.Atoi(strings.TrimPrefix(cb.ActionCallback.BlockActions[0].ActionID, actionProtoVote))
+	if err != nil {
+		return nil, nil
+	}
+	if c.IsStaff(cb.User.ID) {
+		a.tellUser(c.Channel, cb.User.ID, "Polls are for members: the brand team's votes are not counted.")
+		return nil, nil
+	}
+	v, err := a.store.Vote(ctx, c, ts, cb.User.ID, option)
+	if errors.Is(err, engagement.ErrNoPrototype) || errors.Is(err, engagement.ErrInvalid) {
+		return nil, nil // not a poll card, or an option it does not have: nothing to count
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.store.PrototypeByTS(ctx, c, ts)
+	if err != nil {
+		return nil, err
+	}
+	choice := func(i int) string { return "*" + escapeMrkdwn(p.Options[i-1]) + "*" }
+	var msg string
+	switch {
+	case v.Late:
+		msg = "Sorry, this poll has closed; your vote was not counted."
+	case !v.Recorded:
+		msg = "You already voted for " + choice(option) + "."
+	case v.Previous != 0:
+		msg = fmt.Sprintf("Changed your vote from %s to %s.", choice(v.Previous), choice(option))
+	default:
+		msg = "Thanks! You voted for " + choice(option) + ". You can change your vote until the poll closes."
+	}
+	if !v.Late && !p.HideResults {
+		r, err := a.store.PrototypeResultsByTS(ctx, c, ts, 0)
+		if err == nil {
+			msg += "\n" + voteBars(p, r.Summary.Votes)
+		}
+	} else if !v.Late {
+		msg += " Results are shared when the poll closes."
+	}
+	a.tellUser(c.Channel, cb.User.ID, msg)
+	return nil, nil
+}
+
+// closeDuePrototypes is the scheduled job: it closes every prototype whose
+// deadline passed (the Lua transition lets exactly one caller close each)
+// and announces every closing not yet announced.
+func closeDuePrototypes(ctx context.Context, a *App, c *engagement.Community) error {
+	if _, err := a.store.CloseDue(ctx, c); err != nil {
+		return err
+	}
+	err := a.announceClosed(ctx, c)
+	if n, oerr := a.store.OpenPrototypes(ctx, c); oerr == nil {
+		a.m.proto.open.WithLabelValues(c.ID).Set(float64(n))
+	}
+	return err
+}
+
+// announceInBackground announces closings outside the scheduler (after a
+// staff command closed one).
+func (a *App) announceInBackground(c *engagement.Community) {
+	ctx, cancel := context.WithTimeout(context.Background(), leaseTTL)
+	defer cancel()
+	if err := a.announceClosed(ctx, c); err != nil {
+		a.log.Warn("prototype closing not announced; the scheduler will retry", "community", c.ID, "err", err)
+	}
+}
+
+// announceClosed updates the card of each closed prototype and posts its
+// results to the brand channel. Each step is marked done in Redis, and each
+// prototype is claimed while it is announced, so the scheduler on any
+// replica and a staff command can all call this: a step is done once. (A
+// replica dying between Slack's answer and the mark would repeat that one
+// step on the next run: chat.update is harmless to repeat; a summary could
+// then be posted twice.)
+func (a *App) announceClosed(ctx context.Context, c *engagement.Community) error {
+	holder := rand.Text()
+	pending, err := a.store.ClaimAnnouncements(ctx, c, holder, leaseTTL)
+	if err != nil {
+		return err
+	}
+	var firstErr error
+	for _, an := range pending {
+		if err := a.announce(ctx, c, an); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			if rerr := a.store.ReleaseAnnouncement(context.WithoutCancel(ctx), c, an.TS); rerr != nil {
+				a.log.Warn("announcement claim not released", "err", rerr)
+			}
+			continue
+		}
+		if err := a.store.FinishAnnouncement(ctx, c, an.TS); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+func (a *App) announce(ctx context.Context, c *engagement.Community, an engagement.Announcement) error {
+	seated, err := a.store.SeatedCount(ctx, c)
+	if err != nil {
+		return err
+	}
+	r, err := a.store.PrototypeResultsByTS(ctx, c, an.TS, seated)
+	if err != nil {
+		return err
+	}
+	if !an.CardUpdated {
+		text, blocks := prototypeCard(r.Prototype, r.Summary.Votes)
+		if _, _, _, err := a.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+			return fmt.Errorf("update card of %s: %w", r.ID, err)
+		}
+		if err := a.store.MarkCardUpdated(ctx, c, an.TS); err != nil {
+			return err
+		}
+	}
+	if an.SummaryTS == "" {
+		summaryTS := "-" // no brand channel configured: nothing to post
+		if c.BrandChannel != "" {
+			text, blocks := prototypeResults(r)
+			_, ts, err := a.api.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+			if err != nil {
+				return fmt.Errorf("post results of %s: %w", r.ID, err)
+			}
+			summaryTS = ts
+		}
+		if err := a.store.MarkSummaryPosted(ctx, c, an.TS, summaryTS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
