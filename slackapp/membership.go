@@ -127,6 +127,12 @@ func (a *App) welcome(ctx context.Context, c *engagement.Community, user string)
 		where = user
 	}
 	_, ts, err := a.api.PostMessageContext(ctx, where, slack.MsgOptionText(text, false))
+	if code := slackCode(err); code != "" {
+		// Slack refused it for good (the app left the channel, the DM is
+		// closed): retrying would not help. The member keeps their seat.
+		a.log.Warn("welcome not posted", "community", c.ID, "user_id", user, "err", err)
+		return a.tellStaff(ctx, c, fmt.Sprintf("I could not welcome <@%s> (`%s`); please say hello to them yourselves.", user, code))
+	}
 	if err != nil {
 		return fmt.Errorf("welcome %s: %w", user, err)
 	}
@@ -147,6 +153,12 @@ func (a *App) isBot(ctx context.Context, c *engagement.Community, user string) (
 		return kinds[0] == "bot", nil
 	}
 	u, err := a.api.GetUserInfoContext(ctx, user)
+	if slackCode(err) != "" {
+		// users.info refused (user_not_found, …): treat them as a person,
+		// without remembering it, rather than retry forever.
+		a.log.Warn("users.info refused; assuming a person", "community", c.ID, "user_id", user, "err", err)
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("users.info %s: %w", user, err)
 	}

@@ -448,3 +448,23 @@ func TestRosterReconciliation(t *testing.T) {
 		t.Errorf("staff by user group ran members: %q", got)
 	}
 }
+
+func TestWelcomeRefusedIsReportedOnce(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, form url.Values) string {
+			if method == "chat.postMessage" && form.Get("channel") == channel {
+				return "not_in_channel"
+			}
+			return ""
+		}
+	})
+	joinChannel(t, srv, "U0MEMBER001")
+	waitMessage(t, srv, brand, "could not welcome <@U0MEMBER001>")
+	ta.waitRoster(t, "the member seated", func(r *engagement.Roster) bool { return len(r.Seated) == 1 })
+	time.Sleep(300 * time.Millisecond)
+	if n := countMessages(srv, brand, "could not welcome"); n != 1 {
+		t.Errorf("staff told %d times", n)
+	}
+}

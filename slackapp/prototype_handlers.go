@@ -182,6 +182,11 @@ func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.Interac
 	if err := a.store.ViewPosted(ctx, c, cb.View.ID, p.TS); err != nil {
 		a.log.Warn("view not marked posted", "prototype", p.ID, "err", err) // the short claim still holds a minute
 	}
+	// The card gets its ID before the ack: nobody can close it before
+	// learning the ID, so this update never races the closing one.
+	if err := a.updateCard(ctx, c, p.TS); err != nil {
+		a.log.Warn("prototype card not updated with its ID", "prototype", p.ID, "err", err)
+	}
 	a.goAsync(func() { a.finishPosting(c, p, cb.User.ID) })
 	return nil, nil
 }
@@ -203,16 +208,12 @@ func slackErrorCode(err error) string {
 	return "no answer"
 }
 
-// finishPosting does what can follow the ack: the card gets its ID, the
-// reaction set is seeded on it (the app's own reactions never count: the
-// bot user's reaction events are ignored), and the poster is told the ID.
+// finishPosting does what can follow the ack: the reaction set is seeded
+// on the card (the app's own reactions never count: the bot user's reaction
+// events are ignored) and the poster is told the ID.
 func (a *App) finishPosting(c *engagement.Community, p *engagement.Prototype, poster string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	text, blocks := prototypeCard(p, nil)
-	if _, _, _, err := a.api.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
-		a.log.Warn("prototype card not updated with its ID", "prototype", p.ID, "err", err)
-	}
 	for _, r := range p.Reactions {
 		err := a.api.AddReactionContext(ctx, r.Emoji, slack.NewRefToMessage(p.Channel, p.TS))
 		if err != nil && slackErrorCode(err) != "already_reacted" {
@@ -226,14 +227,30 @@ func (a *App) finishPosting(c *engagement.Community, p *engagement.Prototype, po
 	}
 }
 
-// refreshCard re-renders a prototype's card (after an extension).
+// refreshCard re-renders a prototype's card from its current state (after
+// an extension). Rendering what Redis says now, not what the caller saw,
+// keeps a late refresh from reopening a card that closed meanwhile.
 func (a *App) refreshCard(c *engagement.Community, p *engagement.Prototype) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	text, blocks := prototypeCard(p, nil)
-	if _, _, _, err := a.api.UpdateMessageContext(ctx, p.Channel, p.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+	if err := a.updateCard(ctx, c, p.TS); err != nil {
 		a.log.Warn("prototype card not updated", "prototype", p.ID, "err", err)
 	}
+}
+
+// updateCard renders the card of the prototype at ts as it is now.
+func (a *App) updateCard(ctx context.Context, c *engagement.Community, ts string) error {
+	r, err := a.store.PrototypeResultsByTS(ctx, c, ts, 0)
+	if err != nil {
+		return err
+	}
+	var votes map[string]int64
+	if r.Status == engagement.StatusClosed {
+		votes = r.Summary.Votes
+	}
+	text, blocks := prototypeCard(r.Prototype, votes)
+	_, _, _, err = a.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return err
 }
 
 // cardOf finds the prototype whose card an action was taken on.
@@ -391,8 +408,7 @@ func (a *App) announce(ctx context.Context, c *engagement.Community, an engageme
 		return err
 	}
 	if !an.CardUpdated {
-		text, blocks := prototypeCard(r.Prototype, r.Summary.Votes)
-		if _, _, _, err := a.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		if err := a.updateCard(ctx, c, an.TS); err != nil {
 			return fmt.Errorf("update card of %s: %w", r.ID, err)
 		}
 		if err := a.store.MarkCardUpdated(ctx, c, an.TS); err != nil {

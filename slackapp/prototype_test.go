@@ -374,6 +374,41 @@ func TestPrototypeClosesOnceWithTwoReplicas(t *testing.T) {
 	if late := metricValue(t, r1, "closeknit_prototype_feedback_total", "kind=late") + metricValue(t, r2, "closeknit_prototype_feedback_total", "kind=late"); late != 1 {
 		t.Errorf("late feedback metric %v", late)
 	}
+
+	// An open prototype recorded by one replica: reactions delivered to
+	// either replica (the emulator alternates) are all counted, though the
+	// other replica's card index was loaded before the card existed.
+	_, openTS, err := r2.API().PostMessageContext(ctx, channel, slack.MsgOptionText("card 2", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := r2.store.CreatePrototype(ctx, r2.community, spec, time.Time{}, channel, openTS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envs []slacktest.Envelope
+	for i := range 20 {
+		envs = append(envs, srv.Event(reactionEv(fmt.Sprintf("UMEMBER%04d", i), "+1", openTS, true, time.Now())))
+	}
+	sendAll(t, srv, envs)
+	res, err = r1.store.PrototypeResultsByID(ctx, r1.community, open.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.Reactions["+1"] != 20 || res.Summary.Participants != 20 {
+		t.Errorf("reactions through two replicas: %v, %d participants; want +1: 20", res.Summary.Reactions, res.Summary.Participants)
+	}
+	var counted float64
+	for _, r := range []*testApp{r1, r2} {
+		n := metricValue(t, r, "closeknit_prototype_feedback_total", "kind=reaction")
+		if n == 0 {
+			t.Errorf("a replica counted no reaction: both should have taken some")
+		}
+		counted += n
+	}
+	if counted != 20 {
+		t.Errorf("feedback metric over both replicas %v, want 20", counted)
+	}
 }
 
 func TestPrototypeStaffCommands(t *testing.T) {
