@@ -106,7 +106,7 @@ func TestKPIsHandComputed(t *testing.T) {
 		posted time.Time
 		open   time.Duration
 	}{{"Old idea", f.day(45, 1, 10, 0), 24 * time.Hour}, {"Trail bottle", f.day(47, 1, 10, 0), 7 * 24 * time.Hour}, {"Next one", f.asOf.Add(-time.Minute), 24 * time.Hour}} {
-		ps := engagement.NewStore(rdb.Client, engagement.Options{Namespace: rdb.ns, Now: func() time.Time { return p.posted }})
+		ps := engagement.NewStore(rdb.UniversalClient, engagement.Options{Namespace: rdb.ns, Now: func() time.Time { return p.posted }})
 		spec := engagement.PrototypeSpec{Name: p.name, Question: "What do you think?", Reactions: engagement.DefaultReactions, OpenFor: p.open, Author: uStaff}
 		if _, err := ps.CreatePrototype(context.Background(), f.c, spec, time.Time{}, f.c.Channel, tsAt(p.posted)); err != nil {
 			t.Fatal(err)

@@ -450,7 +450,7 @@ func TestPrototypeIndexAcrossReplicas(t *testing.T) {
 		t.Errorf("a reaction on an old ordinary message ran the prototype script: %v", keys)
 	}
 	// Replica 2 (same Redis and namespace) posts a prototype.
-	s2 := engagement.NewStore(r.Client, engagement.Options{Namespace: r.ns, Now: clk.Now})
+	s2 := engagement.NewStore(r.UniversalClient, engagement.Options{Namespace: r.ns, Now: clk.Now})
 	clk.Add(10 * time.Second)
 	p, err := s2.CreatePrototype(ctx, c, testSpec(), time.Time{}, c.Channel, slackTS(clk.Now()))
 	if err != nil {

@@ -21,15 +21,8 @@ var nsSeq atomic.Int64
 // own, so tests run in parallel; the namespace's keys are deleted at the end.
 func MustOpenStore(tb testing.TB, o engagement.Options) (*engagement.Store, *testRedis) {
 	tb.Helper()
-	opt, err := redis.ParseURL(redistest.URL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
+	rdb := redistest.Client(tb, redistest.URL())
 	ctx := context.Background()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", redistest.URL(), err)
-	}
 	o.Namespace = fmt.Sprintf("cktest-%d-%d", os.Getpid(), nsSeq.Add(1))
 	tb.Cleanup(func() {
 		redistest.DeleteKeys(tb, rdb, o.Namespace+":*")
@@ -39,25 +32,20 @@ func MustOpenStore(tb testing.TB, o engagement.Options) (*engagement.Store, *tes
 	if err := s.LoadScripts(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	return s, &testRedis{Client: rdb, ns: o.Namespace}
+	return s, &testRedis{UniversalClient: rdb, ns: o.Namespace}
 }
 
 // testRedis is the test's Redis connection and its key namespace.
 type testRedis struct {
-	*redis.Client
+	redis.UniversalClient
 	ns string
 }
 
 // keys lists the test's keys matching pattern (after the namespace).
 func (r *testRedis) keys(tb testing.TB, pattern string) []string {
 	tb.Helper()
-	ctx := context.Background()
-	var out []string
-	iter := r.Scan(ctx, 0, r.ns+":"+pattern, 1000).Iterator()
-	for iter.Next(ctx) {
-		out = append(out, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	out, err := redistest.ScanKeys(context.Background(), r.UniversalClient, r.ns+":"+pattern)
+	if err != nil {
 		tb.Fatal(err)
 	}
 	return out

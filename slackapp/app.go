@@ -168,6 +168,9 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		stopped:     make(chan struct{}),
 	}
 	a.routes()
+	for _, j := range a.jobs {
+		a.m.jobInterval.WithLabelValues(j.name).Set(max(j.every, a.cfg.SchedulerTick).Seconds())
+	}
 	return a, nil
 }
 

@@ -26,7 +26,7 @@ type testApp struct {
 	*slackapp.App
 	srv       *slacktest.Server
 	store     *engagement.Store
-	rdb       *redis.Client
+	rdb       redis.UniversalClient
 	ns        string
 	community *engagement.Community
 	reg       *prometheus.Registry
@@ -53,14 +53,7 @@ func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*sl
 // with the same namespace are replicas of one deployment.
 func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func(*slackapp.Config)) *testApp {
 	tb.Helper()
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", url, err)
-	}
+	rdb := redistest.Client(tb, url)
 	ta := &testApp{srv: srv, rdb: rdb, ns: ns, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
 	ta.store = engagement.NewStore(rdb, engagement.Options{Namespace: ta.ns, Now: func() time.Time {

@@ -3,16 +3,12 @@ package slackapp_test
 import (
 	"bytes"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/closeknit/closeknit/slackapp"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 	"github.com/google/go-cmp/cmp"
@@ -220,13 +216,13 @@ func TestRefreshRequestedReconnects(t *testing.T) {
 // counts end exact.
 func TestRedisRestartMidStream(t *testing.T) {
 	t.Parallel()
-	rs := startRedisServer(t)
+	rs := redistest.StartServer(t)
 	srv := slacktest.NewServer(t)
 	srv.Configure(func(s *slacktest.Server) {
 		s.AckTimeout = 400 * time.Millisecond
 		s.RetrySchedule = []time.Duration{300 * time.Millisecond, 1200 * time.Millisecond, 2500 * time.Millisecond}
 	})
-	ta := MustRunAppOn(t, srv, rs.url, func(c *slackapp.Config) { c.RetryBudget = 300 * time.Millisecond })
+	ta := MustRunAppOn(t, srv, rs.URL, func(c *slackapp.Config) { c.RetryBudget = 300 * time.Millisecond })
 	var envs []slacktest.Envelope
 	for i := range 150 {
 		envs = append(envs, srv.Event(message(fmt.Sprintf("U%08d", i%9), base.Add(time.Duration(i)*time.Millisecond), "")))
@@ -237,7 +233,7 @@ func TestRedisRestartMidStream(t *testing.T) {
 	if err := srv.WaitAllAcked(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	rs.stop(t)
+	rs.Stop(t)
 	for _, env := range envs[50:100] { // Redis is down: these must not be acked yet
 		srv.SendEnvelope(env)
 	}
@@ -245,7 +241,7 @@ func TestRedisRestartMidStream(t *testing.T) {
 	if n := len(srv.Unacked()); n == 0 {
 		t.Errorf("envelopes were acked while Redis was down")
 	}
-	rs.start(t)
+	rs.Start(t)
 	for _, env := range envs[100:] {
 		srv.SendEnvelope(env)
 	}
@@ -258,69 +254,6 @@ func TestRedisRestartMidStream(t *testing.T) {
 	if got := metricValue(t, ta, "closeknit_socket_envelopes_total", "type=events_api", "outcome=failed"); got == 0 {
 		t.Errorf("no envelope counted as failed while Redis was down")
 	}
-}
-
-// redisServer is a redis-server of the test's own on a free port.
-type redisServer struct {
-	dir, port, url string
-	cmd            *exec.Cmd
-}
-
-func startRedisServer(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is needed for this test (apt-get install redis-server): %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	rs := &redisServer{dir: t.TempDir(), port: port, url: "redis://127.0.0.1:" + port + "/0"}
-	rs.start(t)
-	t.Cleanup(func() {
-		if rs.cmd != nil {
-			rs.cmd.Process.Kill()
-			rs.cmd.Wait()
-		}
-	})
-	return rs
-}
-
-func (rs *redisServer) start(t *testing.T) {
-	t.Helper()
-	rs.cmd = exec.Command("redis-server", "--port", rs.port, "--bind", "127.0.0.1", "--dir", rs.dir,
-		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", filepath.Join(rs.dir, "redis.log"))
-	if err := rs.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+rs.port)
-		if err == nil {
-			c.Write([]byte("PING\r\n"))
-			buf := make([]byte, 7)
-			c.SetReadDeadline(time.Now().Add(time.Second))
-			n, _ := c.Read(buf)
-			c.Close()
-			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(rs.dir, "redis.log"))
-			t.Fatalf("redis-server did not start: %v\n%s", err, log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (rs *redisServer) stop(t *testing.T) {
-	t.Helper()
-	rs.cmd.Process.Signal(os.Interrupt) // redis flushes the AOF and exits
-	rs.cmd.Wait()
-	rs.cmd = nil
 }
 
 // metricValue reads one series from the app's registry; labels are

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/closeknit/closeknit/slackapp"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 )
@@ -389,9 +390,13 @@ func dumpNamespace(t *testing.T, ta *testApp) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	it := ta.rdb.Scan(ctx, 0, ta.ns+":*", 1000).Iterator()
-	for it.Next(ctx) {
-		k := it.Val()
+	// ScanKeys: on a Redis Cluster a plain SCAN sees one node's keys only.
+	keys, err := redistest.ScanKeys(ctx, ta.rdb, ta.ns+":*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		typ := ta.rdb.Type(ctx, k).Val()
 		var v any
 		switch typ {
@@ -407,9 +412,6 @@ func dumpNamespace(t *testing.T, ta *testApp) string {
 			v = ta.rdb.XRange(ctx, k, "-", "+").Val()
 		}
 		fmt.Fprintf(&b, "%s %s %v\n", k, typ, v)
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return b.String()
 }

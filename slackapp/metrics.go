@@ -20,6 +20,7 @@ type metrics struct {
 	jobRuns        *prometheus.CounterVec   // job, outcome
 	jobLastOK      *prometheus.GaugeVec     // job
 	jobDuration    *prometheus.HistogramVec // job
+	jobInterval    *prometheus.GaugeVec     // job
 	lastEnvelope   atomic.Int64             // unix nanoseconds
 	proto          protoMetrics             // prototype_metrics.go
 	envelopeCounts [numOutcomes]prometheus.Counter
@@ -87,6 +88,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 30, 120},
 		}, []string{"job"}),
 	}
+	m.jobInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "closeknit_job_interval_seconds",
+		Help: "How often each scheduled job runs (at most once per interval across replicas; every scheduler tick for jobs that decide from Redis what is due).",
+	}, []string{"job"})
 	sinceLast := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "closeknit_socket_seconds_since_last_envelope",
 		Help: "Seconds since the last Socket Mode envelope arrived (-1 before the first). A socket that looks connected but stays silent is dead.",
@@ -102,7 +107,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	m.proto = newProtoMetrics(reg)
 	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
-		m.jobRuns, m.jobLastOK, m.jobDuration)
+		m.jobRuns, m.jobLastOK, m.jobDuration, m.jobInterval)
 	return m
 }
 

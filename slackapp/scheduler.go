@@ -56,7 +56,37 @@ func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]tim
 		}
 		last[j.name] = now
 		for _, c := range a.cfg.Communities {
-			a.runJob(ctx, holder, j, c)
+			a.runOncePerInterval(ctx, holder, j, c)
+		}
+	}
+}
+
+// runOncePerInterval runs j for c unless another replica already did in
+// the job's interval. Each replica keeps its own clock of what is due, and
+// the run lease is released after each run, so without this every replica
+// would run a 10-minute job every 10 minutes. A second lease, "ran:<job>",
+// taken for the interval and given back if the run fails, marks it done.
+// Jobs due every tick (digest checks, prototype closing) skip the marker:
+// they decide from Redis what is due.
+func (a *App) runOncePerInterval(ctx context.Context, holder string, j job, c *engagement.Community) {
+	if j.every <= a.cfg.SchedulerTick {
+		a.runJob(ctx, holder, j, c)
+		return
+	}
+	fresh, err := a.store.AcquireLease(ctx, c, "ran:"+j.name, holder, j.every)
+	if err != nil {
+		a.log.Warn("scheduler: interval mark not taken", "job", j.name, "community", c.ID, "err", err)
+		return
+	}
+	if !fresh {
+		return // another replica ran it within the interval
+	}
+	if err := a.runJob(ctx, holder, j, c); err != nil {
+		// Failed (or Redis failed): the next replica that finds it due runs it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := a.store.ReleaseLease(rctx, c, "ran:"+j.name, holder); err != nil {
+			a.log.Warn("scheduler: interval mark not released", "job", j.name, "community", c.ID, "err", err)
 		}
 	}
 }

@@ -28,6 +28,7 @@ type config struct {
 	HTTPAddr           string
 	LogLevel           slog.Level
 	Pprof              bool // serve /debug/pprof on HTTP_ADDR (CLOSEKNIT_PPROF=1)
+	SchedulerTick      time.Duration
 	Communities        []*engagement.Community
 	DigestAt           string // weekly digest time in each community's zone, "Mon 09:00", or "off"
 	LapsingWeeks       int
@@ -43,6 +44,7 @@ type settings struct {
 	policy, welcome, welcomeIn, nudgeAfter         string
 	staffGroup                                     string
 	digestAt, lapsingWeeks                         string
+	schedulerTick                                  string
 	pprof                                          bool
 }
 
@@ -75,6 +77,7 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.digestAt, "digest-at", env("CLOSEKNIT_DIGEST_AT", "Mon 09:00"), "when the weekly digest goes out, in each community's zone: `\"Mon 09:00\"` or off (CLOSEKNIT_DIGEST_AT)")
 	fs.StringVar(&s.lapsingWeeks, "lapsing-weeks", env("CLOSEKNIT_LAPSING_WEEKS", "4"), "a member who posted in this many of the last 12 weeks but not the last 2 is lapsing (CLOSEKNIT_LAPSING_WEEKS)")
 	fs.BoolVar(&s.pprof, "pprof", getenv("CLOSEKNIT_PPROF") == "1", "serve Go profiles at /debug/pprof/ on the HTTP address (CLOSEKNIT_PPROF=1)")
+	fs.StringVar(&s.schedulerTick, "scheduler-tick", env("CLOSEKNIT_SCHEDULER_TICK", "30s"), "how often scheduled jobs check whether they are due (CLOSEKNIT_SCHEDULER_TICK)")
 	fs.StringVar(&s.logLevel, "log-level", env("CLOSEKNIT_LOG_LEVEL", "info"), "debug, info, warn or error (CLOSEKNIT_LOG_LEVEL)")
 	return s
 }
@@ -87,8 +90,13 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(s.logLevel)); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_LOG_LEVEL: %q is not one of debug, info, warn, error", s.logLevel)
 	}
+	var err error
+	if s.schedulerTick != "" { // empty: the app's default
+		if c.SchedulerTick, err = time.ParseDuration(s.schedulerTick); err != nil || c.SchedulerTick <= 0 {
+			return nil, fmt.Errorf("CLOSEKNIT_SCHEDULER_TICK: %q is not a positive duration, e.g. 30s", s.schedulerTick)
+		}
+	}
 	if needTokens {
-		var err error
 		if c.AppToken, err = token("SLACK_APP_TOKEN", s.appToken, s.appTokenFile, "xapp-"); err != nil {
 			return nil, err
 		}
@@ -241,46 +249,14 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 	return out, nil
 }
 
-// redisOptions turns REDIS_URL into go-redis universal options: a plain
-// URL is one server, ?master_name=… is Sentinel, extra ?addr=… without a
-// master name is a Cluster seed list.
+// redisOptions reads REDIS_URL (engagement.ParseRedisURL: plain,
+// Sentinel or Cluster).
 func redisOptions(raw string) (*redis.UniversalOptions, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-		return nil, errors.New("REDIS_URL: want redis://host:port/db or rediss://… (see closeknit help)")
-	}
-	q := u.Query()
-	switch {
-	case q.Has("master_name"):
-		o, err := redis.ParseFailoverURL(raw)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL (sentinel): %v", redactErr(err, u))
-		}
-		return &redis.UniversalOptions{
-			Addrs: o.SentinelAddrs, MasterName: o.MasterName, DB: o.DB, TLSConfig: o.TLSConfig,
-			Username: o.Username, Password: o.Password, SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword,
-		}, nil
-	case q.Has("addr"):
-		o, err := redis.ParseClusterURL(raw)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL (cluster): %v", redactErr(err, u))
-		}
-		return &redis.UniversalOptions{Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig, IsClusterMode: true}, nil
-	}
-	o, err := redis.ParseURL(raw)
+	o, err := engagement.ParseRedisURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %v", redactErr(err, u))
+		return nil, fmt.Errorf("REDIS_URL: %w (see closeknit help)", err)
 	}
-	return &redis.UniversalOptions{Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig}, nil
-}
-
-// redactErr keeps a Redis password out of error messages.
-func redactErr(err error, u *url.URL) string {
-	msg := err.Error()
-	if p, ok := u.User.Password(); ok && p != "" {
-		msg = strings.ReplaceAll(msg, p, "xxxxx")
-	}
-	return msg
+	return o, nil
 }
 
 // openRedis connects to Redis and checks it answers within a few seconds,

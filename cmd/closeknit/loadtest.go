@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -40,6 +39,9 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	rounds := fs.Int("rounds", 1, "measured bursts per implementation; the table shows each")
 	redisURL := fs.String("redis-url", envOr(getenv, "REDIS_URL", "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
 	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (e.g. ../shared/peers/node-socket-mode)")
+	soakFor := fs.Duration("soak", 0, "instead of a burst, send at --rate for this `long` and report memory and goroutines over time (e.g. 10m)")
+	rate := fs.Int("rate", 2000, "with --soak: envelopes per second")
+	sample := fs.Duration("sample", 30*time.Second, "with --soak: how often to sample the app")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +54,12 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer rdb.Close()
+	if *soakFor > 0 {
+		if *rate < 1 || *sample <= 0 {
+			return errors.New("loadtest: --soak needs --rate ≥ 1 and a positive --sample")
+		}
+		return soak(ctx, soakConfig{duration: *soakFor, sample: *sample, rate: *rate, inflight: *inflight, redisURL: *redisURL}, exe, rdb, stdout)
+	}
 
 	type impl struct {
 		name  string
@@ -62,12 +70,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	impls := []impl{{
 		name: "closeknit (Go)",
 		start: func(srv *slacktest.Server, ns string) (*exec.Cmd, error) {
-			cmd := exec.CommandContext(ctx, exe, "serve")
-			cmd.Env = append(os.Environ(),
-				"SLACK_APP_TOKEN="+srv.AppToken, "SLACK_BOT_TOKEN="+srv.BotToken, "SLACK_API_URL="+srv.APIURL(),
-				"REDIS_URL="+*redisURL, "CLOSEKNIT_NAMESPACE="+ns, "CLOSEKNIT_COMMUNITY=load",
-				"CLOSEKNIT_CHANNEL="+loadChannel, "CLOSEKNIT_LOG_LEVEL=warn", "HTTP_ADDR=127.0.0.1:0")
-			return cmd, nil
+			return serveCommand(ctx, exe, srv, *redisURL, ns), nil
 		},
 		count: func(ns string) (int64, error) {
 			return rdb.HGet(ctx, ns+":{load}:w:"+week.String(), "messages").Int64()
@@ -152,16 +155,7 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	}()
+	defer stopChild(cmd)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := srv.WaitConnections(wctx, 1); err != nil {
@@ -342,19 +336,41 @@ func preparePeer(ctx context.Context, src string, stderr io.Writer) (string, err
 	return dst, nil
 }
 
+// cleanNamespace deletes the keys of a load test's namespace. On a Redis
+// Cluster it scans every master (SCAN sees one node) and unlinks one key per
+// command (a multi-key UNLINK across slots is refused).
 func cleanNamespace(rdb redis.UniversalClient, ns string) {
 	ctx := context.Background()
-	iter := rdb.Scan(ctx, 0, ns+":*", 5000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		if batch = append(batch, iter.Val()); len(batch) == 5000 {
-			rdb.Unlink(ctx, batch...)
+	clean := func(ctx context.Context, c redis.Cmdable, perKey bool) error {
+		iter := c.Scan(ctx, 0, ns+":*", 5000).Iterator()
+		var batch []string
+		flush := func() {
+			if perKey {
+				pipe := c.Pipeline()
+				for _, k := range batch {
+					pipe.Unlink(ctx, k)
+				}
+				pipe.Exec(ctx)
+			} else {
+				c.Unlink(ctx, batch...)
+			}
 			batch = batch[:0]
 		}
+		for iter.Next(ctx) {
+			if batch = append(batch, iter.Val()); len(batch) == 5000 {
+				flush()
+			}
+		}
+		if len(batch) > 0 {
+			flush()
+		}
+		return iter.Err()
 	}
-	if len(batch) > 0 {
-		rdb.Unlink(ctx, batch...)
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return clean(ctx, node, true) })
+		return
 	}
+	clean(ctx, rdb, false)
 }
 
 // isoWeekUTC formats a week the way the Node peer names its keys.

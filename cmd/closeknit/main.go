@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return loadtest(ctx, rest, getenv, stdout, stderr)
 	case "prototypes":
 		return prototypes(ctx, rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "closeknit", version)
 		return nil
@@ -80,6 +82,7 @@ Usage:
   closeknit prototypes [--json]  prototypes and their feedback figures;
                               "prototypes export ID --csv": who gave what feedback
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
+  closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
   closeknit version           print the version
   closeknit help              this text
 
@@ -108,5 +111,6 @@ Configuration (environment; flags override):
   CLOSEKNIT_NUDGE_AFTER  one friendly DM to members without an intro after this long (default 72h)
   CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the settings above)
   CLOSEKNIT_LOG_LEVEL    debug, info (default), warn, error
+  CLOSEKNIT_SCHEDULER_TICK  how often scheduled jobs check whether they are due (default 30s)
   HTTP_ADDR              metrics and health address (default :9090)
 `

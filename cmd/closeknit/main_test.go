@@ -59,6 +59,11 @@ func TestRunServeEndToEnd(t *testing.T) {
 
 	addr := waitForLog(t, &logs, `"msg":"http listening"`, `"addr":"`)
 	waitHTTP(t, "http://"+addr+"/readyz", http.StatusOK)
+	for _, args := range [][]string{{"healthcheck", "--http-addr", addr}, {"healthcheck", "--ready", "--http-addr", addr}} {
+		if err := run(ctx, args, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+			t.Errorf("%v: %v, want nil while serving", args, err)
+		}
+	}
 	if err := srv.WaitConnections(ctxT(t), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +170,9 @@ func TestRunServeEndToEnd(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not return within 10s of cancel")
 	}
+	if err := run(context.Background(), []string{"healthcheck", "--http-addr", addr}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Error("healthcheck succeeded after serve stopped")
+	}
 	if strings.Contains(logs.String(), srv.BotToken) || strings.Contains(logs.String(), srv.AppToken) {
 		t.Error("a token appears in the logs")
 	}
@@ -191,6 +199,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"unreachable redis", map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL: redis at 127.0.0.1:1 does not answer"},
 		{"api url without slash", map[string]string{"SLACK_API_URL": "https://slack.com/api"}, "SLACK_API_URL"},
 		{"bad staff id", map[string]string{"CLOSEKNIT_STAFF": "alice"}, "staff \"alice\""},
+		{"bad scheduler tick", map[string]string{"CLOSEKNIT_SCHEDULER_TICK": "often"}, "CLOSEKNIT_SCHEDULER_TICK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	tz := fs.String("timezone", "America/New_York", "the community's IANA time zone")
 	keep := fs.Bool("keep-running", false, "keep the emulator and the app running after the week, until Ctrl-C")
 	logs := fs.Bool("logs", false, "show the app's JSON logs on stderr")
+	httpAddr := fs.String("http-addr", "127.0.0.1:0", "metrics and health `address` (deploy/compose.yaml's sandbox profile uses :9090 so Prometheus scrapes it)")
 	digestFlags := bindSandboxDigestFlags(fs) // sim_digest.go
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,7 +61,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	community := &engagement.Community{ID: "sandbox", Channel: "C05R8T2KLMN", Location: loc, Cap: *members, BrandChannel: "C07BRAND001", Staff: []string{"U0STAFF0001"}}
 	cfg := &config{
 		AppToken: slack.AppToken, BotToken: slack.BotToken, APIURL: slack.APIURL(),
-		RedisURL: redisURL, Namespace: namespace, HTTPAddr: "127.0.0.1:0",
+		RedisURL: redisURL, Namespace: namespace, HTTPAddr: *httpAddr,
 		Communities: []*engagement.Community{community},
 		DigestAt:    "off", // posted at the simulated time instead (sim_digest.go)
 	}

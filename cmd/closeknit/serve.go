@@ -56,12 +56,13 @@ func serveConfig(ctx context.Context, cfg *config, logw io.Writer, ready chan<- 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	app, err := slackapp.New(slackapp.Config{
-		AppToken:     cfg.AppToken,
-		BotToken:     cfg.BotToken,
-		APIURL:       cfg.APIURL,
-		Communities:  cfg.Communities,
-		DigestAt:     cfg.DigestAt,
-		LapsingWeeks: cfg.LapsingWeeks,
+		AppToken:      cfg.AppToken,
+		BotToken:      cfg.BotToken,
+		APIURL:        cfg.APIURL,
+		Communities:   cfg.Communities,
+		SchedulerTick: cfg.SchedulerTick,
+		DigestAt:      cfg.DigestAt,
+		LapsingWeeks:  cfg.LapsingWeeks,
 	}, store, log, reg)
 	if err != nil {
 		return err

@@ -1,5 +1,12 @@
 // Package redistest gives tests a real Redis: where to find it and how to
 // clean up after them. Tests fail, never skip, when it does not answer.
+//
+// CLOSEKNIT_TEST_REDIS_URL takes the same forms as serve's REDIS_URL, so the
+// same tests run against one server, Sentinel or a Redis Cluster:
+//
+//	redis://127.0.0.1:6379/0
+//	redis://127.0.0.1:26379/0?master_name=mymaster&addr=127.0.0.1:26380   (Sentinel)
+//	redis://127.0.0.1:7101?addr=127.0.0.1:7102&addr=127.0.0.1:7103        (Cluster)
 package redistest
 
 import (
@@ -7,6 +14,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/closeknit/closeknit/engagement"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,21 +26,71 @@ func URL() string {
 	return "redis://127.0.0.1:6379/0"
 }
 
-// DeleteKeys removes the keys matching pattern, a thousand per round trip.
+// Client connects to the Redis at url (any form URL takes) and fails the
+// test if it does not answer. The caller closes it.
+func Client(tb testing.TB, url string) redis.UniversalClient {
+	tb.Helper()
+	o, err := engagement.ParseRedisURL(url)
+	if err != nil {
+		tb.Fatalf("test Redis URL %q: %v", url, err)
+	}
+	rdb := redis.NewUniversalClient(o)
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		rdb.Close()
+		tb.Fatalf("test Redis at %s does not answer (start one, or set CLOSEKNIT_TEST_REDIS_URL): %v", url, err)
+	}
+	return rdb
+}
+
+// ScanKeys lists the keys matching pattern. On a Cluster it scans every
+// master: a plain SCAN would only see the keys of one node.
+func ScanKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) ([]string, error) {
+	scan := func(ctx context.Context, c redis.Cmdable) ([]string, error) {
+		var out []string
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			out = append(out, iter.Val())
+		}
+		return out, iter.Err()
+	}
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return scan(ctx, rdb)
+	}
+	ch := make(chan []string, 64)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		keys, err := scan(ctx, node)
+		ch <- keys
+		return err
+	})
+	close(ch)
+	var out []string
+	for keys := range ch {
+		out = append(out, keys...)
+	}
+	return out, err
+}
+
+// DeleteKeys removes the keys matching pattern. Keys are unlinked one per
+// command in a pipeline: on a Cluster a multi-key UNLINK across hash
+// slots is refused, and the pipeline is routed by slot.
 func DeleteKeys(tb testing.TB, rdb redis.UniversalClient, pattern string) {
 	ctx := context.Background()
-	var cursor uint64
-	for {
-		keys, next, err := rdb.Scan(ctx, cursor, pattern, 1000).Result()
-		if err != nil {
+	keys, err := ScanKeys(ctx, rdb, pattern)
+	if err != nil {
+		tb.Errorf("cleanup: %v", err)
+		return
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 1000)
+		pipe := rdb.Pipeline()
+		for _, k := range keys[:n] {
+			pipe.Unlink(ctx, k)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
 			tb.Errorf("cleanup: %v", err)
 			return
 		}
-		if len(keys) > 0 {
-			rdb.Unlink(ctx, keys...)
-		}
-		if cursor = next; cursor == 0 {
-			return
-		}
+		keys = keys[n:]
 	}
 }

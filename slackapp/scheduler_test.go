@@ -1,0 +1,44 @@
+package slackapp_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement/redistest"
+	"github.com/closeknit/closeknit/slackapp"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+)
+
+// TestIntervalJobsRunOncePerIntervalAcrossReplicas runs two replicas with
+// a fast scheduler tick. Both start with every job due; a job with an
+// interval (roster, nudges) must run once over both, not once per replica,
+// while jobs due every tick (prototype closing) run on both, one at a time.
+func TestIntervalJobsRunOncePerIntervalAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ns := fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1))
+	fast := func(c *slackapp.Config) { c.SchedulerTick = 20 * time.Millisecond }
+	r1 := MustRunAppNS(t, srv, redistest.URL(), ns, fast)
+	r2 := MustRunAppNS(t, srv, redistest.URL(), ns, fast)
+	runs := func(ta *testApp, job string) float64 {
+		return metricValue(t, ta, "closeknit_job_runs_total", "job="+job, "outcome=ok")
+	}
+	// Each replica's scheduler has ticked many times past its start.
+	eventually(t, "both schedulers ticking", func() bool {
+		return runs(r1, "prototypes") >= 10 && runs(r2, "prototypes") >= 10
+	})
+	for job, every := range map[string]time.Duration{"roster": 10 * time.Minute, "nudges": 15 * time.Minute} {
+		if got := runs(r1, job) + runs(r2, job); got != 1 {
+			t.Errorf("%s ran %v times over two replicas, want once per interval", job, got)
+		}
+		if got := metricValue(t, r1, "closeknit_job_interval_seconds", "job="+job); got != every.Seconds() {
+			t.Errorf("closeknit_job_interval_seconds{job=%s} = %v, want %v", job, got, every.Seconds())
+		}
+		ttl, err := r1.rdb.PTTL(ctxT(t), ns+":{acme}:lease:ran:"+job).Result()
+		if err != nil || ttl < every-time.Minute || ttl > every {
+			t.Errorf("%s interval mark TTL %v (%v), want about %v", job, ttl, err, every)
+		}
+	}
+}
