@@ -11,18 +11,13 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/chart"
 	"github.com/closeknit/closeknit/engagement/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // benchCommunity records 52 weeks of a 100-member community (about 300
 // messages, a third of them replies, and 400 reactions a week) and returns
 // the store and the last of those weeks.
 func benchCommunity(b *testing.B) (*engagement.Store, *engagement.Community, engagement.Week) {
-	opt, err := redis.ParseURL(redistest.URL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
+	rdb := redistest.Client(b, redistest.URL())
 	ns := fmt.Sprintf("cktest-digestbench-%d", os.Getpid())
 	b.Cleanup(func() { redistest.DeleteKeys(b, rdb, ns+":*"); rdb.Close() })
 	loc, _ := time.LoadLocation("America/Los_Angeles")

@@ -29,21 +29,14 @@ type replica struct {
 
 // digestEnv is a Redis namespace for replicas, cleaned up after the test.
 type digestEnv struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	ns  string
 	now func() time.Time
 }
 
 func newDigestEnv(tb testing.TB, now time.Time) *digestEnv {
 	tb.Helper()
-	opt, err := redis.ParseURL(redistest.URL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		tb.Fatalf("test Redis at %s does not answer: %v", redistest.URL(), err)
-	}
+	rdb := redistest.Client(tb, redistest.URL())
 	env := &digestEnv{rdb: rdb, ns: fmt.Sprintf("cktest-digest-%d-%d", os.Getpid(), nsSeq.Add(1)), now: func() time.Time { return now }}
 	tb.Cleanup(func() {
 		redistest.DeleteKeys(tb, rdb, env.ns+":*")
