@@ -1,7 +1,6 @@
 package slackapp_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -25,23 +24,7 @@ func TestSlashCommands(t *testing.T) {
 		{"unknown subcommand", "U0MEMBER001", "frobnicate", "Try /closeknit help"},
 	}
 	for _, tt := range tests {
-		env := srv.SlashCommand(map[string]any{
-			"token": "x", "team_id": srv.TeamID, "channel_id": channel, "user_id": tt.user,
-			"command": "/closeknit", "text": tt.text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/x",
-		})
-		if err := srv.SendEnvelope(env); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.WaitAcked(ctxT(t), env.ID); err != nil {
-			t.Fatalf("%s: not acked: %v", tt.name, err)
-		}
-		var msg struct {
-			Text         string `json:"text"`
-			ResponseType string `json:"response_type"`
-		}
-		if err := json.Unmarshal(srv.AckPayload(env.ID), &msg); err != nil {
-			t.Fatalf("%s: ack payload %q: %v", tt.name, srv.AckPayload(env.ID), err)
-		}
+		msg := runCommand(t, srv, channel, tt.user, tt.text)
 		if !strings.Contains(msg.Text, tt.want) || msg.ResponseType != "ephemeral" {
 			t.Errorf("%s: reply %q (%s), want ephemeral text containing %q", tt.name, msg.Text, msg.ResponseType, tt.want)
 		}

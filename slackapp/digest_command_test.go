@@ -1,7 +1,6 @@
 package slackapp_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -26,24 +25,7 @@ func TestDigestCommand(t *testing.T) {
 		{"help lists it", "U0MEMBER001", "help", "/closeknit digest [YYYY-Www]"},
 	}
 	for _, tt := range tests {
-		env := srv.SlashCommand(map[string]any{
-			"token": "x", "team_id": srv.TeamID, "channel_id": brandChannel, "user_id": tt.user,
-			"command": "/closeknit", "text": tt.text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/x",
-		})
-		if err := srv.SendEnvelope(env); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.WaitAcked(ctxT(t), env.ID); err != nil {
-			t.Fatalf("%s: not acked: %v", tt.name, err)
-		}
-		var msg struct {
-			Text         string          `json:"text"`
-			ResponseType string          `json:"response_type"`
-			Blocks       json.RawMessage `json:"blocks"`
-		}
-		if err := json.Unmarshal(srv.AckPayload(env.ID), &msg); err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
+		msg := runCommand(t, srv, brandChannel, tt.user, tt.text)
 		if !strings.Contains(msg.Text, tt.want) || msg.ResponseType != "ephemeral" {
 			t.Errorf("%s: reply %q (%s), want ephemeral text containing %q", tt.name, msg.Text, msg.ResponseType, tt.want)
 		}
@@ -62,10 +44,9 @@ func TestStaffHomeDashboard(t *testing.T) {
 	digestWeek(t, env, c)
 	r := env.start(t, srv, c, func(cfg *slackapp.Config) { cfg.DigestAt = "off" })
 	// The KPI gauges show the current week on every replica, read from Redis when scraped.
-	acme := map[string]string{"community": "acme"}
 	for name, want := range map[string]float64{"closeknit_kpi_messages": 3, "closeknit_kpi_active_posters": 3,
 		"closeknit_kpi_active_participants": 3, "closeknit_kpi_response_time_median_seconds": 1800, "closeknit_kpi_response_rate_24h": 0.5} {
-		if got := metric(t, r.reg, name, acme); got != want {
+		if got := metric(t, r.reg, name, "community=acme"); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}

@@ -99,42 +99,13 @@ func (r *replica) stop(tb testing.TB) {
 	}
 }
 
-// metric returns the value of the series name{labels} in reg (0 if absent).
-func metric(tb testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	tb.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue series
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue()
-			case m.Gauge != nil:
-				return m.Gauge.GetValue()
-			}
-		}
-	}
-	return 0
-}
-
 // waitJobRuns waits until the digest job has run at least n more times on
 // every replica: after that, anything the job was going to post is posted.
 func waitJobRuns(tb testing.TB, n float64, rs ...*replica) {
 	tb.Helper()
 	runs := func(r *replica) float64 {
-		return metric(tb, r.reg, "closeknit_job_runs_total", map[string]string{"job": "digest", "outcome": "ok"}) +
-			metric(tb, r.reg, "closeknit_job_runs_total", map[string]string{"job": "digest", "outcome": "error"})
+		return metric(tb, r.reg, "closeknit_job_runs_total", "task=digest", "outcome=ok") +
+			metric(tb, r.reg, "closeknit_job_runs_total", "task=digest", "outcome=error")
 	}
 	start := make([]float64, len(rs))
 	for i, r := range rs {

@@ -80,8 +80,8 @@ func TestDigestOnceAcrossTwoReplicas(t *testing.T) {
 	if err != nil || st.State != engagement.DigestSent || st.TS != d.TS || st.Chart != "ok" {
 		t.Errorf("marker %+v, %v", st, err)
 	}
-	sent := metric(t, r1.reg, "closeknit_digests_total", map[string]string{"community": "acme", "outcome": "sent"}) +
-		metric(t, r2.reg, "closeknit_digests_total", map[string]string{"community": "acme", "outcome": "sent"})
+	sent := metric(t, r1.reg, "closeknit_digests_total", "community=acme", "outcome=sent") +
+		metric(t, r2.reg, "closeknit_digests_total", "community=acme", "outcome=sent")
 	if sent != 1 {
 		t.Errorf("closeknit_digests_total{outcome=sent} summed over replicas = %v, want 1", sent)
 	}
@@ -199,10 +199,10 @@ func TestDigestPostFailureRetried(t *testing.T) {
 	if n := len(digestPosts(srv)); n != 1 {
 		t.Fatalf("%d digests, want 1", n)
 	}
-	if got := metric(t, r.reg, "closeknit_digests_total", map[string]string{"community": "acme", "outcome": "failed"}); got != 2 {
+	if got := metric(t, r.reg, "closeknit_digests_total", "community=acme", "outcome=failed"); got != 2 {
 		t.Errorf("failed digests %v, want 2", got)
 	}
-	if got := metric(t, r.reg, "closeknit_digest_last_sent_timestamp_seconds", map[string]string{"community": "acme"}); got == 0 {
+	if got := metric(t, r.reg, "closeknit_digest_last_sent_timestamp_seconds", "community=acme"); got == 0 {
 		t.Errorf("last sent timestamp not set")
 	}
 }

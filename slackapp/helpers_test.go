@@ -2,6 +2,7 @@ package slackapp_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/closeknit/closeknit/engagement/redistest"
 	"os"
@@ -149,3 +150,31 @@ func message(user string, t time.Time, threadTS string) map[string]any {
 
 // later moves the app's clock forward by d.
 func (ta *testApp) later(d time.Duration) { ta.offset.Add(int64(d)) }
+
+// commandReply is the ack of a slash command: what the caller sees.
+type commandReply struct {
+	Text         string          `json:"text"`
+	ResponseType string          `json:"response_type"`
+	Blocks       json.RawMessage `json:"blocks"`
+}
+
+// runCommand sends "/closeknit text" as user from channelID and returns the
+// reply carried by its ack.
+func runCommand(t *testing.T, srv *slacktest.Server, channelID, user, text string) commandReply {
+	t.Helper()
+	env := srv.SlashCommand(map[string]any{
+		"token": "x", "team_id": srv.TeamID, "channel_id": channelID, "user_id": user,
+		"command": "/closeknit", "text": text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/x",
+	})
+	if err := srv.SendEnvelope(env); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitAcked(ctxT(t), env.ID); err != nil {
+		t.Fatalf("/closeknit %s: not acked: %v", text, err)
+	}
+	var r commandReply
+	if err := json.Unmarshal(srv.AckPayload(env.ID), &r); err != nil {
+		t.Fatalf("/closeknit %s: ack payload %q: %v", text, srv.AckPayload(env.ID), err)
+	}
+	return r
+}

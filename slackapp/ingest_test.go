@@ -3,6 +3,7 @@ package slackapp_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"strings"
 	"testing"
 	"time"
@@ -260,9 +261,16 @@ func TestRedisRestartMidStream(t *testing.T) {
 // "name=value" pairs. A series that does not exist reads 0.
 func metricValue(t *testing.T, ta *testApp, name string, labels ...string) float64 {
 	t.Helper()
-	mfs, err := ta.reg.Gather()
+	return metric(t, ta.reg, name, labels...)
+}
+
+// metric reads one series from reg; labels are "name=value" pairs. A
+// series that does not exist reads 0.
+func metric(tb testing.TB, reg *prometheus.Registry, name string, labels ...string) float64 {
+	tb.Helper()
+	mfs, err := reg.Gather()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	for _, mf := range mfs {
 		if mf.GetName() != name {

@@ -2,7 +2,6 @@ package slackapp_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -114,27 +113,11 @@ func countMessages(srv *slacktest.Server, ch, want string) int {
 // command runs /closeknit text as user and returns the ephemeral reply.
 func command(t *testing.T, srv *slacktest.Server, user, text string) string {
 	t.Helper()
-	env := srv.SlashCommand(map[string]any{
-		"token": "x", "team_id": srv.TeamID, "channel_id": channel, "user_id": user,
-		"command": "/closeknit", "text": text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/x",
-	})
-	if err := srv.SendEnvelope(env); err != nil {
-		t.Fatal(err)
+	r := runCommand(t, srv, channel, user, text)
+	if r.ResponseType != "ephemeral" {
+		t.Errorf("/closeknit %s: reply is %q, want ephemeral", text, r.ResponseType)
 	}
-	if err := srv.WaitAcked(ctxT(t), env.ID); err != nil {
-		t.Fatalf("/closeknit %s: not acked: %v", text, err)
-	}
-	var msg struct {
-		Text         string `json:"text"`
-		ResponseType string `json:"response_type"`
-	}
-	if err := json.Unmarshal(srv.AckPayload(env.ID), &msg); err != nil {
-		t.Fatalf("/closeknit %s: ack payload %q: %v", text, srv.AckPayload(env.ID), err)
-	}
-	if msg.ResponseType != "ephemeral" {
-		t.Errorf("/closeknit %s: reply is %q, want ephemeral", text, msg.ResponseType)
-	}
-	return msg.Text
+	return r.Text
 }
 
 func TestJoinWhileFullRemovesAndWaitlists(t *testing.T) {

@@ -76,22 +76,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"method", "outcome"}),
 		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "closeknit_job_runs_total",
-			Help: "Scheduled job runs on this replica by job and outcome (ok, error).",
-		}, []string{"job", "outcome"}),
+			Help: "Scheduled job runs on this replica by task (the job's name) and outcome (ok, error).",
+		}, []string{"task", "outcome"}),
 		jobLastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "closeknit_job_last_success_timestamp_seconds",
 			Help: "Unix time of the job's last successful run on this replica.",
-		}, []string{"job"}),
+		}, []string{"task"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "closeknit_job_duration_seconds",
 			Help:    "How long scheduled job runs took.",
 			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 30, 120},
-		}, []string{"job"}),
+		}, []string{"task"}),
 	}
 	m.jobInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "closeknit_job_interval_seconds",
 		Help: "How often each scheduled job runs (at most once per interval across replicas; every scheduler tick for jobs that decide from Redis what is due).",
-	}, []string{"job"})
+	}, []string{"task"})
 	sinceLast := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "closeknit_socket_seconds_since_last_envelope",
 		Help: "Seconds since the last Socket Mode envelope arrived (-1 before the first). A socket that looks connected but stays silent is dead.",

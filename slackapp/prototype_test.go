@@ -343,7 +343,7 @@ func TestPrototypeClosesOnceWithTwoReplicas(t *testing.T) {
 	eventually(t, "the results summary", func() bool { return len(srv.Messages(brandChannel)) > 0 })
 	// Let each replica run the job at least twice more after the closing.
 	runs := func(ta *testApp) float64 {
-		return metricValue(t, ta, "closeknit_job_runs_total", "job=prototypes", "outcome=ok")
+		return metricValue(t, ta, "closeknit_job_runs_total", "task=prototypes", "outcome=ok")
 	}
 	n1, n2 := runs(r1), runs(r2)
 	eventually(t, "both replicas running the job again", func() bool { return runs(r1) >= n1+2 && runs(r2) >= n2+2 })

@@ -23,7 +23,7 @@ func TestIntervalJobsRunOncePerIntervalAcrossReplicas(t *testing.T) {
 	r1 := MustRunAppNS(t, srv, redistest.URL(), ns, fast)
 	r2 := MustRunAppNS(t, srv, redistest.URL(), ns, fast)
 	runs := func(ta *testApp, job string) float64 {
-		return metricValue(t, ta, "closeknit_job_runs_total", "job="+job, "outcome=ok")
+		return metricValue(t, ta, "closeknit_job_runs_total", "task="+job, "outcome=ok")
 	}
 	// Each replica's scheduler has ticked many times past its start.
 	eventually(t, "both schedulers ticking", func() bool {
@@ -33,8 +33,8 @@ func TestIntervalJobsRunOncePerIntervalAcrossReplicas(t *testing.T) {
 		if got := runs(r1, job) + runs(r2, job); got != 1 {
 			t.Errorf("%s ran %v times over two replicas, want once per interval", job, got)
 		}
-		if got := metricValue(t, r1, "closeknit_job_interval_seconds", "job="+job); got != every.Seconds() {
-			t.Errorf("closeknit_job_interval_seconds{job=%s} = %v, want %v", job, got, every.Seconds())
+		if got := metricValue(t, r1, "closeknit_job_interval_seconds", "task="+job); got != every.Seconds() {
+			t.Errorf("closeknit_job_interval_seconds{task=%s} = %v, want %v", job, got, every.Seconds())
 		}
 		ttl, err := r1.rdb.PTTL(ctxT(t), ns+":{acme}:lease:ran:"+job).Result()
 		if err != nil || ttl < every-time.Minute || ttl > every {

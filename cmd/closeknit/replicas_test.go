@@ -145,9 +145,9 @@ func TestTwoReplicasUnderFaults(t *testing.T) {
 			name, labels, _ := strings.Cut(series, "{")
 			switch {
 			case name == "closeknit_job_runs_total" && strings.Contains(labels, `outcome="ok"`):
-				jobs[labelValue(labels, "job")] += v
+				jobs[labelValue(labels, "task")] += v
 			case name == "closeknit_job_interval_seconds":
-				interval[labelValue(labels, "job")] = v
+				interval[labelValue(labels, "task")] = v
 			}
 		}
 	}
