@@ -35,28 +35,32 @@ func (k keys) reaction(user, itemTS, emoji string) string {
 // weekKeys are the keys and expiry of one community-week, computed once and
 // reused while events keep falling in the same week (the common case).
 type weekKeys struct {
-	keys                  keys
-	week                  Week
-	hash, posters, active string
-	introPending, optout  string // community keys every message script declares
-	postsArg, answersArg  any    // response.go's keys (and the opt-out set's), boxed once: the hot path
-	optoutArg             any
-	expireAtArg, weekArg  any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
+	keys                 keys
+	week                 Week
+	hash, active         string
+	optout               string // declared by the reaction scripts
+	postsArg, answersArg any    // response.go's keys (and the opt-out set's), boxed once: the hot path
+	optoutArg            any
+	// The message script's keys, boxed once (see queueMessage).
+	hashArg, postersArg, activeArg, introPendingArg any
+	expireAtArg, weekArg                            any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
 	return &weekKeys{
-		keys:         k,
-		week:         w,
-		hash:         k.week(w),
-		posters:      k.posters(w),
-		active:       k.active(w),
-		introPending: k.introPending(),
-		optout:       k.optout(),
-		postsArg:     any(k.week(w) + ":posts"),
-		answersArg:   any(k.week(w) + ":answers"),
-		optoutArg:    any(k.optout()),
-		expireAtArg:  any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
-		weekArg:      any(w.String()),
+		keys:            k,
+		week:            w,
+		hash:            k.week(w),
+		active:          k.active(w),
+		optout:          k.optout(),
+		postsArg:        any(k.week(w) + ":posts"),
+		answersArg:      any(k.week(w) + ":answers"),
+		optoutArg:       any(k.optout()),
+		hashArg:         any(k.week(w)),
+		postersArg:      any(k.posters(w)),
+		activeArg:       any(k.active(w)),
+		introPendingArg: any(k.introPending()),
+		expireAtArg:     any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
+		weekArg:         any(w.String()),
 	}
 }

@@ -6,42 +6,27 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The response feature remembers, per top-level post, who wrote it and
-// when someone else first answered it (a thread reply or a reaction), so
+// The response feature remembers, per top-level post, who wrote it (the
+// message script records that: one script call per message) and when
+// someone else first answered it (a thread reply or a reaction), so
 // the weekly KPIs can tell response times and unanswered posts. Only
 // timestamps and user IDs are stored, never text: the post's ts is a hash
 // field, its author the value (so a generic forget finds and deletes it),
 // and the answer is a unix-microsecond value under the same field. Both
 // hashes belong to the post's week and expire with it.
 //
-// Both scripts are idempotent without a dedupe marker of their own: a
-// redelivered post sets the same field to the same author (HSETNX) and a
-// redelivered answer can only keep the earliest time (a minimum). Skipping
+// The answer script is idempotent without a dedupe marker of their own: a
+// redelivered answer can only keep the earliest time (a minimum), and a
+// redelivered post sets the same field to the same author (HSETNX). Skipping
 // the marker saves a key write and ~100 bytes of Redis memory per event on
 // the hot path; TestResponseFeatureIdempotent checks redeliveries.
 func init() {
 	features = append(features, feature{
 		name:    "response",
-		scripts: []*redis.Script{postScript, answerScript},
+		scripts: []*redis.Script{answerScript},
 		queue:   queueResponse,
 	})
 }
-
-// postScript remembers a top-level post. An opted-out author is stored as
-// "-": the post still counts towards response times, anonymously.
-//
-//	KEYS[1] posts hash of the post's week   KEYS[2] opt-out set
-//	ARGV[1] expiry (unix s)  ARGV[2] post ts  ARGV[3] author
-var postScript = redis.NewScript(`
-local who = ARGV[3]
-if redis.call('SISMEMBER', KEYS[2], who) == 1 then who = '-' end
-if redis.call('HSETNX', KEYS[1], ARGV[2], who) == 1 and redis.call('HLEN', KEYS[1]) == 1 then
-  redis.call('EXPIREAT', KEYS[1], ARGV[1])
-end
-return 1
-`)
-
-var postScriptSHA any = postScript.Hash()
 
 // answerScript keeps the earliest answer to a post by someone other than
 // its author. When the event does not name the author, the stored post
@@ -72,15 +57,7 @@ func queueResponse(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event
 	var post, author string
 	switch {
 	case e.Kind == KindMessage && !e.Reply:
-		if e.TS == "" {
-			return nil
-		}
-		// Every message comes here: the commands are built by hand from
-		// arguments boxed once (keys, SHA), which saves about half of the
-		// allocations Script.EvalSha makes. NOSCRIPT is handled by Record
-		// as for any script.
-		wk := s.weekKeys(e.Community, e.At)
-		return queueEvalSha(ctx, pipe, redis.NewCmd(ctx, "evalsha", postScriptSHA, 2, wk.postsArg, wk.optoutArg, wk.expireAtArg, e.TS, e.User))
+		return nil // the post itself is remembered by messageScript
 	case e.Kind == KindMessage:
 		post, author = e.ThreadTS, e.ParentUser
 	case e.Kind == KindReactionAdded:

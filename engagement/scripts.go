@@ -31,9 +31,11 @@ end
 //
 //	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] posters set   KEYS[4] active set
 //	KEYS[5] intro:pending   KEYS[6] member:<user>   KEYS[7] optout set
+//	KEYS[8] the week's posts hash (response.go: top-level post ts -> author, "-" if opted out)
 //	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user
 //	ARGV[4] "1" if a thread reply  ARGV[5] hour-of-week field
 //	ARGV[6] the message's time (unix ms)  ARGV[7] thread_ts ("" if top-level)
+//	ARGV[8] the message's ts
 //	Returns 1 counted, 3 counted and it was the member's intro, 0 duplicate.
 var messageScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -48,6 +50,15 @@ if ARGV[4] == '1' then
 end
 sadd(KEYS[3], user, exp)
 sadd(KEYS[4], user, exp)
+if ARGV[4] ~= '1' and ARGV[8] ~= '' then
+  -- remembered for response times (response.go), here rather than in a
+  -- script of its own: one script call per message on the hot path
+  local who = user
+  if not per then who = '-' end
+  if redis.call('HSETNX', KEYS[8], ARGV[8], who) == 1 and redis.call('HLEN', KEYS[8]) == 1 then
+    redis.call('EXPIREAT', KEYS[8], exp)
+  end
+end
 local seated = redis.call('ZSCORE', KEYS[5], user)
 if seated then
   local at, since = tonumber(ARGV[6]), tonumber(seated)
@@ -126,5 +137,9 @@ return 1
 `)
 
 const introWindowMs = "604800000" // IntroWindow
+
+// messageScriptSHA is messageScript's SHA, boxed once for the hand-built
+// EVALSHA of the hot path (see queueMessage).
+var messageScriptSHA any = messageScript.Hash()
 
 var allScripts = []*redis.Script{messageScript, reactionAddedScript, reactionRemovedScript, tallyScript}

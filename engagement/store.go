@@ -276,15 +276,7 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 	k := wk.keys
 	switch e.Kind {
 	case KindMessage:
-		local := e.At.In(e.Community.Location)
-		cell := hourFieldArgs[(int(local.Weekday())+6)%7][local.Hour()]
-		reply := "0"
-		if e.Reply {
-			reply = "1"
-		}
-		return messageScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.posters, wk.active, wk.introPending, k.member(e.User), wk.optout},
-			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, e.At.UnixMilli(), threadArg(e.ThreadTS))
+		return s.queueMessage(ctx, pipe, e, wk)
 	case KindReactionAdded:
 		return reactionAddedScript.EvalSha(ctx, pipe,
 			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optout},
@@ -326,7 +318,31 @@ func (s *Store) weekKeys(c *Community, t time.Time) *weekKeys {
 // unixMicros orders reaction events: Slack's event_ts has microseconds.
 func unixMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
-var emptyArg any = ""
+var (
+	emptyArg any = ""
+	zeroArg  any = "0"
+	oneArg   any = "1"
+)
+
+// queueMessage queues messageScript for e as a hand-built EVALSHA: every
+// message goes through here, and arguments boxed once (keys of the week,
+// the SHA) save most of the allocations Script.EvalSha makes. NOSCRIPT is
+// handled by Record as for any script.
+func (s *Store) queueMessage(ctx context.Context, pipe redis.Pipeliner, e *Event, wk *weekKeys) *redis.Cmd {
+	local := e.At.In(e.Community.Location)
+	cell := hourFieldArgs[(int(local.Weekday())+6)%7][local.Hour()]
+	reply := zeroArg
+	if e.Reply {
+		reply = oneArg
+	}
+	k := wk.keys
+	cmd := redis.NewCmd(ctx, "evalsha", messageScriptSHA, 8,
+		k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
+		s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS))
+	cmd.SetFirstKeyPos(3) // so a Cluster client routes it without parsing the key count
+	_ = pipe.Process(ctx, cmd)
+	return cmd
+}
 
 // threadArg boxes a message's thread_ts; top-level posts (most of them)
 // share one boxed "".
