@@ -43,6 +43,10 @@ type Event struct {
 	ItemTS     string    // reactions: the ts of the message reacted to
 	ItemUser   string    // reactions: who wrote the message reacted to ("" if unknown)
 	Reaction   string    // reactions: the emoji name
+	// OnPersonsPost: the message replied or reacted to was written by a
+	// person (Slack said who: parent_user_id, item_user), so it is not one
+	// of the app's posts such as a prototype card. False means "maybe".
+	OnPersonsPost bool
 }
 
 // Validate reports why an event can never be recorded. Such events are

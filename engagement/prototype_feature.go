@@ -88,6 +88,8 @@ func (s *Store) mayBePrototype(c *Community, ts string) bool {
 // protoTarget is the card ts an event may be feedback on, or "".
 func protoTarget(e *Event) string {
 	switch {
+	case e.OnPersonsPost:
+		return "" // cards are the app's posts
 	case e.Kind == KindReactionAdded || e.Kind == KindReactionRemoved:
 		return e.ItemTS
 	case e.Kind == KindMessage && e.Reply:

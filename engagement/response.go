@@ -51,15 +51,14 @@ return 1
 
 var answerScriptSHA any = answerScript.Hash()
 
-// queueResponse is the feature's hook: top-level posts, thread replies and
-// added reactions. It does no I/O.
+// queueResponse is the feature's hook for added reactions (messageScript
+// records posts and thread replies itself, saving a script call per
+// message). It does no I/O.
 func queueResponse(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd {
 	var post, author string
 	switch {
-	case e.Kind == KindMessage && !e.Reply:
-		return nil // the post itself is remembered by messageScript
 	case e.Kind == KindMessage:
-		post, author = e.ThreadTS, e.ParentUser
+		return nil // posts and replies: recorded by messageScript itself
 	case e.Kind == KindReactionAdded:
 		post, author = e.ItemTS, e.ItemUser
 	default:

@@ -32,10 +32,13 @@ end
 //	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] posters set   KEYS[4] active set
 //	KEYS[5] intro:pending   KEYS[6] member:<user>   KEYS[7] optout set
 //	KEYS[8] the week's posts hash (response.go: top-level post ts -> author, "-" if opted out)
+//	KEYS[9], KEYS[10] the posts and answers hashes of the thread parent's week (response.go)
 //	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user
 //	ARGV[4] "1" if a thread reply  ARGV[5] hour-of-week field
 //	ARGV[6] the message's time (unix ms)  ARGV[7] thread_ts ("" if top-level)
-//	ARGV[8] the message's ts
+//	ARGV[8] the message's ts  ARGV[9] the parent's author ("" if unknown)
+//	ARGV[10] the message's time (unix µs)  ARGV[11] expiry of the parent's week (unix s)
+//	ARGV[12] "1" if this reply may answer its parent (someone else's post)
 //	Returns 1 counted, 3 counted and it was the member's intro, 0 duplicate.
 var messageScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -57,6 +60,19 @@ if ARGV[4] ~= '1' and ARGV[8] ~= '' then
   if not per then who = '-' end
   if redis.call('HSETNX', KEYS[8], ARGV[8], who) == 1 and redis.call('HLEN', KEYS[8]) == 1 then
     redis.call('EXPIREAT', KEYS[8], exp)
+  end
+end
+if ARGV[12] == '1' then
+  -- the first answer to the parent by someone else (response.go's
+  -- answerScript does the same for reactions)
+  local author = ARGV[9]
+  if author == '' then author = redis.call('HGET', KEYS[9], ARGV[7]) or '' end
+  if author ~= user then
+    local cur = redis.call('HGET', KEYS[10], ARGV[7])
+    if not cur or tonumber(cur) > tonumber(ARGV[10]) then
+      redis.call('HSET', KEYS[10], ARGV[7], ARGV[10])
+      if not cur then redis.call('EXPIREAT', KEYS[10], ARGV[11]) end
+    end
   end
 end
 local seated = redis.call('ZSCORE', KEYS[5], user)

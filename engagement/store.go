@@ -336,9 +336,22 @@ func (s *Store) queueMessage(ctx context.Context, pipe redis.Pipeliner, e *Event
 		reply = oneArg
 	}
 	k := wk.keys
-	cmd := redis.NewCmd(ctx, "evalsha", messageScriptSHA, 8,
+	// A thread reply by someone other than the parent's author answers the
+	// parent (response.go): recorded in the parent's week, usually this one.
+	pk, answer := wk, zeroArg
+	if e.Reply && e.ThreadTS != "" && e.ParentUser != e.User {
+		if t, err := ParseTS(e.ThreadTS); err == nil {
+			answer = oneArg
+			if pw := WeekOf(t, e.Community.Location); pw != wk.week {
+				pk = newWeekKeys(k, pw, e.Community.Location, s.retention)
+			}
+		}
+	}
+	cmd := redis.NewCmd(ctx, "evalsha", messageScriptSHA, 10,
 		k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
-		s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS))
+		pk.postsArg, pk.answersArg,
+		s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS),
+		threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer)
 	cmd.SetFirstKeyPos(3) // so a Cluster client routes it without parsing the key count
 	_ = pipe.Process(ctx, cmd)
 	return cmd

@@ -33,6 +33,7 @@ func countMessage(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 	return engagement.Event{
 		ID: ev.EventID, Community: c, Kind: engagement.KindMessage, User: ev.User, At: t,
 		Reply: ev.ThreadTS != "" && ev.ThreadTS != ev.TS, TS: ev.TS, ThreadTS: ev.ThreadTS, ParentUser: ev.ParentUser,
+		OnPersonsPost: ev.ParentUser != "" && ev.ParentUser != a.botUserID,
 	}, outCounted, nil
 }
 
@@ -53,6 +54,7 @@ func countReaction(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 	return engagement.Event{
 		ID: ev.EventID, Community: c, Kind: kind, User: ev.User, At: t,
 		ItemTS: ev.ItemTS, ItemUser: ev.ItemUser, Reaction: ev.Reaction,
+		OnPersonsPost: ev.ItemUser != "" && ev.ItemUser != a.botUserID,
 	}, outCounted, nil
 }
 

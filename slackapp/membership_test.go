@@ -294,6 +294,21 @@ func TestIntroAndOneNudge(t *testing.T) {
 	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
 	joinChannel(t, srv, "U0MEMBER001", "U0MEMBER002")
 	welcome := waitMessage(t, srv, channel, "<@U0MEMBER001>")
+	// The app records the welcome's ts just after Slack answers the post;
+	// a person replies seconds later, the test must wait for it.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ts, err := ta.store.WelcomeTS(context.Background(), ta.community, "U0MEMBER001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ts == welcome.TS {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("welcome ts recorded as %q, want %q", ts, welcome.TS)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	// Member 1 replies in their welcome thread: their intro.
 	sendAll(t, srv, []slacktest.Envelope{srv.Event(message("U0MEMBER001", time.Now(), welcome.TS))})
 	ta.waitRoster(t, "member 1 introduced", func(r *engagement.Roster) bool {

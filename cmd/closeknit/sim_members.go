@@ -152,7 +152,23 @@ func (m *membershipStory) live(ctx context.Context, members int) error {
 		}
 	}
 	// Two of the three newcomers introduce themselves: one in their welcome
-	// thread, one with a post of their own.
+	// thread, one with a post of their own. The app records where it
+	// welcomed them just after Slack answers the post; wait for that, as a
+	// person's reply would come seconds later.
+	for {
+		ts, err := m.store.WelcomeTS(wctx, m.c, promoted[0])
+		if err != nil {
+			return fmt.Errorf("sandbox: welcome of %s not recorded: %w", promoted[0], err)
+		}
+		if ts == welcomes[promoted[0]].TS {
+			break
+		}
+		select {
+		case <-wctx.Done():
+			return fmt.Errorf("sandbox: welcome of %s not recorded", promoted[0])
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	reply := now()
 	if err := m.event(map[string]any{"type": "message", "user": promoted[0], "channel": m.c.Channel, "channel_type": "channel",
 		"text": "(simulated)", "ts": reply, "event_ts": reply, "thread_ts": welcomes[promoted[0]].TS, "parent_user_id": m.srv.BotUserID}); err != nil {
