@@ -39,7 +39,8 @@ type weekKeys struct {
 	week                 Week
 	hash, active         string
 	optout               string // declared by the reaction scripts
-	postsArg, answersArg any    // response.go's keys (and the opt-out set's), boxed once: the hot path
+	posts, answers       string // response times: top-level posts and their first answers
+	postsArg, answersArg any    // the same, boxed once: the hot path
 	optoutArg            any
 	// The message script's keys, boxed once (see queueMessage).
 	hashArg, postersArg, activeArg, introPendingArg any
@@ -47,14 +48,14 @@ type weekKeys struct {
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
-	return &weekKeys{
+	wk := &weekKeys{
 		keys:            k,
 		week:            w,
 		hash:            k.week(w),
 		active:          k.active(w),
 		optout:          k.optout(),
-		postsArg:        any(k.week(w) + ":posts"),
-		answersArg:      any(k.week(w) + ":answers"),
+		posts:           k.week(w) + ":posts",
+		answers:         k.week(w) + ":answers",
 		optoutArg:       any(k.optout()),
 		hashArg:         any(k.week(w)),
 		postersArg:      any(k.posters(w)),
@@ -63,4 +64,6 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 		expireAtArg:     any(strconv.FormatInt(w.End(loc).Add(retention).Unix(), 10)),
 		weekArg:         any(w.String()),
 	}
+	wk.postsArg, wk.answersArg = wk.posts, wk.answers
+	return wk
 }

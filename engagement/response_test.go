@@ -40,7 +40,7 @@ func TestResponseFeatureRecordsFirstAnswer(t *testing.T) {
 	}
 	p1, p2, p3, p4 := at, at.Add(time.Hour), at.Add(2*time.Hour), at.Add(3*time.Hour)
 	// Posts first: an answer that does not name the post's author needs
-	// the post recorded (see answerScript).
+	// the post recorded (see the answer function in scripts.go).
 	mustRecord(t, s,
 		post(c, "Ev1", "UALICE001", p1),
 		post(c, "Ev2", "UBOB00001", p2),

@@ -18,6 +18,18 @@ local function hincr(k, f, n, expire_at)
   if redis.call('HINCRBY', k, 'events', 1) == 1 then redis.call('EXPIREAT', k, expire_at) end
   return redis.call('HINCRBY', k, f, n)
 end
+-- answer keeps the earliest answer to a top-level post by someone other
+-- than its author (response times, kpi.go). When the event does not name
+-- the author, the stored post does. An answer may arrive before its post,
+-- so it is stored even when the post is unknown.
+local function answer(posts, answers, post, user, author, micros, expire_at)
+  if author == '' then author = redis.call('HGET', posts, post) or '' end
+  if author == user then return end
+  local cur = redis.call('HGET', answers, post)
+  if cur and tonumber(cur) <= tonumber(micros) then return end
+  redis.call('HSET', answers, post, micros)
+  if not cur then redis.call('EXPIREAT', answers, expire_at) end
+end
 local function sadd(k, m, expire_at)
   if redis.call('SADD', k, m) == 1 and redis.call('SCARD', k) == 1 then redis.call('EXPIREAT', k, expire_at) end
 end
@@ -62,19 +74,7 @@ if ARGV[4] ~= '1' and ARGV[8] ~= '' then
     redis.call('EXPIREAT', KEYS[8], exp)
   end
 end
-if ARGV[12] == '1' then
-  -- the first answer to the parent by someone else (response.go's
-  -- answerScript does the same for reactions)
-  local author = ARGV[9]
-  if author == '' then author = redis.call('HGET', KEYS[9], ARGV[7]) or '' end
-  if author ~= user then
-    local cur = redis.call('HGET', KEYS[10], ARGV[7])
-    if not cur or tonumber(cur) > tonumber(ARGV[10]) then
-      redis.call('HSET', KEYS[10], ARGV[7], ARGV[10])
-      if not cur then redis.call('EXPIREAT', KEYS[10], ARGV[11]) end
-    end
-  end
-end
+if ARGV[12] == '1' then answer(KEYS[9], KEYS[10], ARGV[7], user, ARGV[9], ARGV[10], ARGV[11]) end
 local seated = redis.call('ZSCORE', KEYS[5], user)
 if seated then
   local at, since = tonumber(ARGV[6]), tonumber(seated)
@@ -97,10 +97,14 @@ return 1
 //	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] active set   KEYS[4] reaction marker
 //	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user  ARGV[4] week
 //	ARGV[5] reaction marker TTL (s)  ARGV[6] the add's event_ts
-//	KEYS[5] optout set
+//	KEYS[5] optout set   KEYS[6], KEYS[7] the posts and answers hashes of the reacted message's week
+//	ARGV[7] the reacted message's author ("" if unknown)  ARGV[8] expiry of its week (unix s)
+//	ARGV[9] "1" if the reaction may answer it (someone else's post)  ARGV[10] its ts
 //	Returns 1 counted, 0 duplicate, 2 not counted (already counted, or undone by a later removal).
+//	A new reaction answers the post (response times) whether or not it counts.
 var reactionAddedScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if ARGV[9] == '1' then answer(KEYS[6], KEYS[7], ARGV[10], ARGV[3], ARGV[7], ARGV[6], ARGV[8]) end
 local cur = redis.call('GET', KEYS[4])
 if cur then
   if string.sub(cur, 1, 2) ~= 'x:' then return 2 end

@@ -278,9 +278,10 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 	case KindMessage:
 		return s.queueMessage(ctx, pipe, e, wk)
 	case KindReactionAdded:
+		pk, may := s.answerKeys(e, wk, e.ItemTS, e.ItemUser)
 		return reactionAddedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optout},
-			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At))
+			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optout, pk.posts, pk.answers},
+			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS)
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the script does not touch it then.
@@ -336,16 +337,9 @@ func (s *Store) queueMessage(ctx context.Context, pipe redis.Pipeliner, e *Event
 		reply = oneArg
 	}
 	k := wk.keys
-	// A thread reply by someone other than the parent's author answers the
-	// parent (response.go): recorded in the parent's week, usually this one.
 	pk, answer := wk, zeroArg
-	if e.Reply && e.ThreadTS != "" && e.ParentUser != e.User {
-		if t, err := ParseTS(e.ThreadTS); err == nil {
-			answer = oneArg
-			if pw := WeekOf(t, e.Community.Location); pw != wk.week {
-				pk = newWeekKeys(k, pw, e.Community.Location, s.retention)
-			}
-		}
+	if e.Reply {
+		pk, answer = s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
 	}
 	cmd := redis.NewCmd(ctx, "evalsha", messageScriptSHA, 10,
 		k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
@@ -355,6 +349,23 @@ func (s *Store) queueMessage(ctx context.Context, pipe redis.Pipeliner, e *Event
 	cmd.SetFirstKeyPos(3) // so a Cluster client routes it without parsing the key count
 	_ = pipe.Process(ctx, cmd)
 	return cmd
+}
+
+// answerKeys returns the keys of the week of the post at postTS (usually
+// wk) and "1" if e may answer that post for response times: a reply or
+// reaction by someone other than its author.
+func (s *Store) answerKeys(e *Event, wk *weekKeys, postTS, author string) (*weekKeys, any) {
+	if postTS == "" || author == e.User {
+		return wk, zeroArg
+	}
+	t, err := ParseTS(postTS)
+	if err != nil {
+		return wk, zeroArg // not a message that could have been recorded
+	}
+	if pw := WeekOf(t, e.Community.Location); pw != wk.week {
+		return newWeekKeys(wk.keys, pw, e.Community.Location, s.retention), oneArg
+	}
+	return wk, oneArg
 }
 
 // threadArg boxes a message's thread_ts; top-level posts (most of them)
