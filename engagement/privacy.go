@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -196,45 +195,14 @@ func scanPairs(ctx context.Context, it *redis.ScanIterator, fn func(a, b string)
 	return it.Err()
 }
 
-// scanKeys calls fn for every key matching pattern. Keys of one community
-// share a hash slot, so on a Redis Cluster they live on one master; SCAN
-// runs on every master to find it without computing the slot.
+// scanKeys calls fn for every key matching pattern, one at a time.
 func (s *Store) scanKeys(ctx context.Context, pattern string, fn func(key string) error) error {
-	scan := func(ctx context.Context, c redis.Cmdable, fn func(string) error) error {
-		// Collect first: deleting while scanning is allowed, but a callback
-		// that errs half-way should not leave the iterator in doubt.
-		var keys []string
-		it := c.Scan(ctx, 0, pattern, 1000).Iterator()
-		for it.Next(ctx) {
-			keys = append(keys, it.Val())
-		}
-		if err := it.Err(); err != nil {
-			return err
-		}
+	return ScanKeys(ctx, s.rdb, pattern, func(keys []string) error {
 		for _, k := range keys {
 			if err := fn(k); err != nil {
 				return err
 			}
 		}
 		return nil
-	}
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		var mu sync.Mutex // ForEachMaster runs the masters concurrently
-		return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-			var keys []string
-			err := scan(ctx, m, func(k string) error { keys = append(keys, k); return nil })
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, k := range keys {
-				if err := fn(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	return scan(ctx, s.rdb, fn)
+	})
 }

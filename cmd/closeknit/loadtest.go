@@ -336,41 +336,10 @@ func preparePeer(ctx context.Context, src string, stderr io.Writer) (string, err
 	return dst, nil
 }
 
-// cleanNamespace deletes the keys of a load test's namespace. On a Redis
-// Cluster it scans every master (SCAN sees one node) and unlinks one key per
-// command (a multi-key UNLINK across slots is refused).
+// cleanNamespace deletes the keys of a load test's namespace, on every
+// master of a Cluster.
 func cleanNamespace(rdb redis.UniversalClient, ns string) {
-	ctx := context.Background()
-	clean := func(ctx context.Context, c redis.Cmdable, perKey bool) error {
-		iter := c.Scan(ctx, 0, ns+":*", 5000).Iterator()
-		var batch []string
-		flush := func() {
-			if perKey {
-				pipe := c.Pipeline()
-				for _, k := range batch {
-					pipe.Unlink(ctx, k)
-				}
-				pipe.Exec(ctx)
-			} else {
-				c.Unlink(ctx, batch...)
-			}
-			batch = batch[:0]
-		}
-		for iter.Next(ctx) {
-			if batch = append(batch, iter.Val()); len(batch) == 5000 {
-				flush()
-			}
-		}
-		if len(batch) > 0 {
-			flush()
-		}
-		return iter.Err()
-	}
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return clean(ctx, node, true) })
-		return
-	}
-	clean(ctx, rdb, false)
+	engagement.DeleteKeys(context.Background(), rdb, ns+":*")
 }
 
 // isoWeekUTC formats a week the way the Node peer names its keys.

@@ -42,55 +42,20 @@ func Client(tb testing.TB, url string) redis.UniversalClient {
 	return rdb
 }
 
-// ScanKeys lists the keys matching pattern. On a Cluster it scans every
-// master: a plain SCAN would only see the keys of one node.
+// ScanKeys lists the keys matching pattern, on every master of a Cluster.
 func ScanKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) ([]string, error) {
-	scan := func(ctx context.Context, c redis.Cmdable) ([]string, error) {
-		var out []string
-		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
-		for iter.Next(ctx) {
-			out = append(out, iter.Val())
-		}
-		return out, iter.Err()
-	}
-	cc, ok := rdb.(*redis.ClusterClient)
-	if !ok {
-		return scan(ctx, rdb)
-	}
-	ch := make(chan []string, 64)
-	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-		keys, err := scan(ctx, node)
-		ch <- keys
-		return err
-	})
-	close(ch)
 	var out []string
-	for keys := range ch {
+	err := engagement.ScanKeys(ctx, rdb, pattern, func(keys []string) error {
 		out = append(out, keys...)
-	}
+		return nil
+	})
 	return out, err
 }
 
-// DeleteKeys removes the keys matching pattern. Keys are unlinked one per
-// command in a pipeline: on a Cluster a multi-key UNLINK across hash
-// slots is refused, and the pipeline is routed by slot.
+// DeleteKeys removes the keys matching pattern (engagement.DeleteKeys),
+// reporting a failure as a test error.
 func DeleteKeys(tb testing.TB, rdb redis.UniversalClient, pattern string) {
-	ctx := context.Background()
-	keys, err := ScanKeys(ctx, rdb, pattern)
-	if err != nil {
+	if _, err := engagement.DeleteKeys(context.Background(), rdb, pattern); err != nil {
 		tb.Errorf("cleanup: %v", err)
-		return
-	}
-	for len(keys) > 0 {
-		n := min(len(keys), 1000)
-		pipe := rdb.Pipeline()
-		for _, k := range keys[:n] {
-			pipe.Unlink(ctx, k)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			tb.Errorf("cleanup: %v", err)
-			return
-		}
-		keys = keys[n:]
 	}
 }
