@@ -150,6 +150,31 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	return c, nil
 }
 
+// only returns the configured communities, or just the one an operator
+// command's --only names.
+func (c *config) only(id string) ([]*engagement.Community, error) {
+	var out []*engagement.Community
+	for _, com := range c.Communities {
+		if id == "" || com.ID == id {
+			out = append(out, com)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--only: no community %q", id)
+	}
+	return out, nil
+}
+
+// openStore opens Redis and the store on it, for operator commands;
+// closeFn closes the connection.
+func (c *config) openStore(ctx context.Context) (store *engagement.Store, closeFn func(), err error) {
+	rdb, err := openRedis(ctx, c.RedisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return engagement.NewStore(rdb, engagement.Options{Namespace: c.Namespace}), func() { rdb.Close() }, nil
+}
+
 // token reads a token from its variable or its _FILE variable and checks its
 // prefix. The message never includes the token.
 func token(name, value, file, prefix string) (string, error) {

@@ -34,14 +34,9 @@ func digest(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	var communities []*engagement.Community
-	for _, c := range cfg.Communities {
-		if *only == "" || c.ID == *only {
-			communities = append(communities, c)
-		}
-	}
-	if len(communities) == 0 {
-		return fmt.Errorf("--only: no community %q", *only)
+	communities, err := cfg.only(*only)
+	if err != nil {
+		return err
 	}
 	if *chartFile != "" && len(communities) > 1 {
 		return fmt.Errorf("--chart: %d communities are configured; pick one with --only", len(communities))
@@ -52,12 +47,11 @@ func digest(ctx context.Context, args []string, getenv func(string) string, stdo
 			return fmt.Errorf("--week: %q is not a week like 2026-W47", *weekFlag)
 		}
 	}
-	rdb, err := openRedis(ctx, cfg.RedisURL)
+	store, closeFn, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: cfg.Namespace})
+	defer closeFn()
 	var app *slackapp.App
 	if *post {
 		app, err = slackapp.New(slackapp.Config{AppToken: cfg.AppToken, BotToken: cfg.BotToken, APIURL: cfg.APIURL,

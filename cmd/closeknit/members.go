@@ -12,35 +12,22 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 )
 
-// openStore parses the common settings of an operator command and opens
-// the store; the caller closes the returned closer.
-func openStore(ctx context.Context, fs *flag.FlagSet, args []string, getenv func(string) string) (*engagement.Store, *config, io.Closer, error) {
+// oneCommunity opens the store for an operator command about a single
+// community: the one --only names, or the only one configured.
+func oneCommunity(ctx context.Context, fs *flag.FlagSet, args []string, getenv func(string) string, only *string) (*engagement.Store, *engagement.Community, func(), error) {
 	s := bindSettings(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, err := s.load(false)
+	store, communities, closeFn, err := openForCLI(ctx, s, *only)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rdb, err := openRedis(ctx, cfg.RedisURL)
-	if err != nil {
-		return nil, nil, nil, err
+	if len(communities) > 1 {
+		closeFn()
+		return nil, nil, nil, fmt.Errorf("several communities are configured: choose one with --only")
 	}
-	return engagement.NewStore(rdb, engagement.Options{Namespace: cfg.Namespace}), cfg, rdb, nil
-}
-
-// pickCommunity returns the community named only, or the only one.
-func pickCommunity(cfg *config, only string) (*engagement.Community, error) {
-	for _, c := range cfg.Communities {
-		if c.ID == only || (only == "" && len(cfg.Communities) == 1) {
-			return c, nil
-		}
-	}
-	if only == "" {
-		return nil, fmt.Errorf("several communities are configured: choose one with --only")
-	}
-	return nil, fmt.Errorf("--only: no community %q", only)
+	return store, communities[0], closeFn, nil
 }
 
 // members prints the seats, the waitlist and the cap.
@@ -49,15 +36,11 @@ func members(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	only := fs.String("only", "", "with several communities, the community `id`")
-	store, cfg, closer, err := openStore(ctx, fs, args, getenv)
+	store, c, closeFn, err := oneCommunity(ctx, fs, args, getenv, only)
 	if err != nil {
 		return err
 	}
-	defer closer.Close()
-	c, err := pickCommunity(cfg, *only)
-	if err != nil {
-		return err
-	}
+	defer closeFn()
 	r, err := store.Roster(ctx, c)
 	if err != nil {
 		return err
@@ -103,20 +86,16 @@ func forget(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.SetOutput(stderr)
 	only := fs.String("only", "", "with several communities, the community `id`")
 	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: closeknit forget [flags] USER_ID"); fs.PrintDefaults() }
-	store, cfg, closer, err := openStore(ctx, fs, args, getenv)
+	store, c, closeFn, err := oneCommunity(ctx, fs, args, getenv, only)
 	if err != nil {
 		return err
 	}
-	defer closer.Close()
+	defer closeFn()
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return fmt.Errorf("forget: want one user ID, e.g. U02H7K4N5PQ")
 	}
 	user := fs.Arg(0)
-	c, err := pickCommunity(cfg, *only)
-	if err != nil {
-		return err
-	}
 	n, err := store.Forget(ctx, c, user)
 	if err != nil {
 		return err

@@ -150,21 +150,15 @@ func openForCLI(ctx context.Context, s *settings, only string) (*engagement.Stor
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var communities []*engagement.Community
-	for _, c := range cfg.Communities {
-		if only == "" || c.ID == only {
-			communities = append(communities, c)
-		}
-	}
-	if len(communities) == 0 {
-		return nil, nil, nil, fmt.Errorf("--only: no community %q", only)
-	}
-	rdb, err := openRedis(ctx, cfg.RedisURL)
+	communities, err := cfg.only(only)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: cfg.Namespace})
-	return store, communities, func() { rdb.Close() }, nil
+	store, closeFn, err := cfg.openStore(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return store, communities, closeFn, nil
 }
 
 // spreadsheetSafe keeps a staff-typed poll option such as "=HYPERLINK(…)"

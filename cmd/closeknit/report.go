@@ -25,17 +25,17 @@ func report(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	rdb, err := openRedis(ctx, cfg.RedisURL)
+	communities, err := cfg.only(*only)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: cfg.Namespace})
+	store, closeFn, err := cfg.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
 	var reports []*engagement.Report
-	for _, c := range cfg.Communities {
-		if *only != "" && c.ID != *only {
-			continue
-		}
+	for _, c := range communities {
 		w := engagement.WeekOf(store.Now(), c.Location)
 		if *weekFlag != "" {
 			if w, err = engagement.ParseWeek(*weekFlag); err != nil {
@@ -47,9 +47,6 @@ func report(ctx context.Context, args []string, getenv func(string) string, stdo
 			return err
 		}
 		reports = append(reports, r)
-	}
-	if len(reports) == 0 {
-		return fmt.Errorf("--only: no community %q", *only)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
