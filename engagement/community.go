@@ -121,6 +121,14 @@ func (c *Community) SetGroupStaff(users []string) {
 	c.groupStaff.Store(&users)
 }
 
+// ForgetGroupStaff records that StaffGroup's members are not known (it
+// could not be read): IsStaff is then true only for Staff.
+func (c *Community) ForgetGroupStaff() { c.groupStaff.Store(nil) }
+
+// StaffKnown reports whether IsStaff knows the whole staff: there is no
+// StaffGroup, or its members were read.
+func (c *Community) StaffKnown() bool { return c.StaffGroup == "" || c.groupStaff.Load() != nil }
+
 // slackID reports whether s looks like a Slack ID starting with one of the
 // given letters: upper-case letters and digits, 9 to 13 characters.
 func slackID(s, first string) bool {

@@ -26,6 +26,10 @@ import (
 //	ns:{c}:optout           set     users who opted out of per-person statistics
 //	ns:{c}:people           hash    user -> "bot" or "human", from users.info
 //	ns:{c}:outbox           stream  Slack work to do after a membership change (see Outbox)
+//	ns:{c}:memberts         hash    user -> event_ts (µs) of their latest applied join or leave
+//	ns:{c}:kicks            hash    user -> event_ts (µs) of the join a cap kick answers (its echo is pending)
+//	ns:{c}:welcomed         set     users ever welcomed (a rejoin is not welcomed again)
+//	ns:{c}:roster:seeded    string  set once the first roster check seated who was there
 func (k keys) seats() string             { return k.prefix + "seats" }
 func (k keys) waitlist() string          { return k.prefix + "waitlist" }
 func (k keys) waitSeq() string           { return k.prefix + "waitlist:seq" }
@@ -37,6 +41,10 @@ func (k keys) introPending() string      { return k.prefix + "intro:pending" }
 func (k keys) optout() string            { return k.prefix + "optout" }
 func (k keys) people() string            { return k.prefix + "people" }
 func (k keys) outbox() string            { return k.prefix + "outbox" }
+func (k keys) memberTS() string          { return k.prefix + "memberts" }
+func (k keys) kicks() string             { return k.prefix + "kicks" }
+func (k keys) welcomed() string          { return k.prefix + "welcomed" }
+func (k keys) rosterSeeded() string      { return k.prefix + "roster:seeded" }
 
 // luaPromote fills free seats from the head of the waitlist. A promoted
 // person's seat is reserved at once (so concurrent joins cannot take it);
@@ -63,29 +71,52 @@ local function enqueue(waitlist, seq, waitsince, user, now)
   end
   return redis.call('ZRANK', waitlist, user) + 1
 end
-local function welcome(member, pending, outbox, user, now)
+-- welcome starts a seated member's record. Someone welcomed before (they
+-- left and came back) is not welcomed again and no intro is expected: it
+-- counted, or not, the first time.
+local function welcome(member, pending, outbox, welcomed, user, now)
   if redis.call('HEXISTS', member, 'seated_at') == 1 then return end
+  if redis.call('SADD', welcomed, user) == 0 then
+    redis.call('HSET', member, 'seated_at', now, 'existing', '1')
+    return
+  end
   redis.call('HSET', member, 'seated_at', now)
   redis.call('ZADD', pending, now, user)
   redis.call('XADD', outbox, '*', 'type', 'welcome', 'user', user)
+end
+-- newer reports whether a member event at ts (µs) is newer than the
+-- latest one applied for user, and records it if so. Slack delivers
+-- member events in any order: an older one must not undo a newer one.
+local function newer(memberts, user, ts)
+  local last = tonumber(redis.call('HGET', memberts, user) or '-1')
+  if tonumber(ts) <= last then return false end
+  redis.call('HSET', memberts, user, ts)
+  return true
 end
 `
 
 // joinScript seats a customer who joined the channel, or handles a join
 // while full by the community's policy. A join of someone already seated
 // (a promotion or invite arriving, or a redelivery) only makes sure they
-// are welcomed once.
+// are welcomed once. A join older than the person's latest member event
+// is stale and changes nothing. A join found by the roster check
+// (ARGV[7] = "1") of someone whose cap kick is on its way is left to it.
 //
-//	KEYS: 1 dedupe 2 seats 3 waitlist 4 waitlist:seq 5 waitlist:since 6 cap
-//	      7 member:<user> 8 intro:pending 9 outbox
-//	ARGV: 1 dedupe TTL (s) 2 user 3 now (ms) 4 default cap 5 policy
-//	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do, 3 full: waitlisted, 4 full: stays over the cap.
+//	KEYS: 1 dedupe (any key of the community when ARGV[1] is "") 2 seats 3 waitlist
+//	      4 waitlist:seq 5 waitlist:since 6 cap 7 member:<user> 8 intro:pending 9 outbox
+//	      10 memberts 11 kicks 12 welcomed
+//	ARGV: 1 dedupe TTL (s) or "" 2 user 3 now (ms) 4 default cap 5 policy 6 event_ts (µs)
+//	      7 "1" from the roster check
+//	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do, 3 full: waitlisted,
+//	4 full: stays over the cap, 5 stale.
 var joinScript = redis.NewScript(luaPromote + `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if ARGV[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local user, now = ARGV[2], ARGV[3]
+if ARGV[7] == '1' and redis.call('HEXISTS', KEYS[11], user) == 1 then return 2 end
+if not newer(KEYS[10], user, ARGV[6]) then return 5 end
 if redis.call('ZSCORE', KEYS[2], user) then
   if redis.call('HEXISTS', KEYS[7], 'seated_at') == 1 then return 2 end
-  welcome(KEYS[7], KEYS[8], KEYS[9], user, now)
+  welcome(KEYS[7], KEYS[8], KEYS[9], KEYS[12], user, now)
   return 1
 end
 local cap = tonumber(redis.call('GET', KEYS[6]) or ARGV[4])
@@ -93,6 +124,7 @@ local code = 1
 if redis.call('ZCARD', KEYS[2]) >= cap then
   if ARGV[5] ~= 'warn' then
     local pos = enqueue(KEYS[3], KEYS[4], KEYS[5], user, now)
+    redis.call('HSET', KEYS[11], user, ARGV[6])
     redis.call('XADD', KEYS[9], '*', 'type', 'full', 'user', user, 'position', pos)
     return 3
   end
@@ -102,23 +134,49 @@ end
 redis.call('ZADD', KEYS[2], now, user)
 redis.call('ZREM', KEYS[3], user)
 redis.call('HDEL', KEYS[5], user)
-welcome(KEYS[7], KEYS[8], KEYS[9], user, now)
+welcome(KEYS[7], KEYS[8], KEYS[9], KEYS[12], user, now)
 return code
 `)
 
 // unseatScript frees a seat (a leave, a removal, a failed invite, a bot)
 // and promotes from the waitlist. The member record goes with the seat.
+// For a leave event (ARGV[5] its event_ts), a leave older than the
+// person's latest member event is stale, and so is the echo of our own cap
+// kick (the first leave after the join it answered) once they hold a
+// seat again: they were promoted meanwhile, the seat is newer than the kick.
 //
 //	KEYS: 1 dedupe (or any key of the community when there is none) 2 seats 3 waitlist
-//	      4 waitlist:since 5 cap 6 member:<user> 7 intro:pending 8 outbox
+//	      4 waitlist:since 5 cap 6 member:<user> 7 intro:pending 8 outbox 9 memberts 10 kicks
 //	ARGV: 1 dedupe TTL (s), or "" for no dedupe 2 user 3 now (ms) 4 default cap
-//	Returns 0 duplicate, 1 freed, 2 was not seated.
+//	      5 the leave's event_ts (µs), "" for a removal by the app
+//	Returns 0 duplicate, 1 freed, 2 was not seated, 5 stale.
 var unseatScript = redis.NewScript(luaPromote + `
 if ARGV[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-if redis.call('ZREM', KEYS[2], ARGV[2]) == 0 then return 2 end
+local user = ARGV[2]
+if ARGV[5] ~= '' then
+  local kick = redis.call('HGET', KEYS[10], user)
+  local echo = kick and tonumber(ARGV[5]) > tonumber(kick)
+  if echo then redis.call('HDEL', KEYS[10], user) end
+  if not newer(KEYS[9], user, ARGV[5]) then return 5 end
+  if echo and redis.call('ZSCORE', KEYS[2], user) then return 5 end
+end
+if redis.call('ZREM', KEYS[2], user) == 0 then return 2 end
 redis.call('DEL', KEYS[6])
-redis.call('ZREM', KEYS[7], ARGV[2])
+redis.call('ZREM', KEYS[7], user)
 promote(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], KEYS[8], ARGV[3])
+return 1
+`)
+
+// claimKickScript decides whether a cap kick still has to be done: not if
+// the person holds a seat by now (promoted before the outbox got to it).
+//
+//	KEYS: 1 seats 2 kicks   ARGV: 1 user
+//	Returns 1 kick, 0 skip.
+var claimKickScript = redis.NewScript(`
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 0
+end
 return 1
 `)
 
@@ -199,7 +257,7 @@ end
 return 1
 `)
 
-var membershipScripts = []*redis.Script{joinScript, unseatScript, inviteScript, moveScript, capScript, seatExistingScript}
+var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript}
 
 // membership is the feature that keeps seats in step with joins and leaves
 // in the channel. Staff do not take a seat.
@@ -212,19 +270,51 @@ func init() {
 				return nil
 			}
 			c, k := e.Community, s.keys(e.Community)
-			now := e.At.UnixMilli()
+			now, ts := e.At.UnixMilli(), unixMicros(e.At)
 			if e.Kind == KindMemberJoined {
-				return joinScript.EvalSha(ctx, pipe,
-					[]string{k.featureDedupe(e.ID, "seats"), k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(),
-						k.member(e.User), k.introPending(), k.outbox()},
-					s.dedupeTTL, e.User, now, c.Cap, c.FullPolicy)
+				return joinScript.EvalSha(ctx, pipe, k.joinKeys(k.featureDedupe(e.ID, "seats"), e.User),
+					s.dedupeTTL, e.User, now, c.Cap, c.FullPolicy, ts, "")
 			}
-			return unseatScript.EvalSha(ctx, pipe,
-				[]string{k.featureDedupe(e.ID, "seats"), k.seats(), k.waitlist(), k.waitSince(), k.capKey(),
-					k.member(e.User), k.introPending(), k.outbox()},
-				s.dedupeTTL, e.User, now, c.Cap)
+			return unseatScript.EvalSha(ctx, pipe, k.unseatKeys(k.featureDedupe(e.ID, "seats"), e.User),
+				s.dedupeTTL, e.User, now, c.Cap, ts)
+		},
+		done: func(s *Store, e *Event, cmd *redis.Cmd) {
+			if n, _ := cmd.Int(); n == 5 {
+				s.staleMember.Add(1)
+			}
 		},
 	})
+}
+
+func (k keys) joinKeys(dedupe, user string) []string {
+	return []string{dedupe, k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(),
+		k.member(user), k.introPending(), k.outbox(), k.memberTS(), k.kicks(), k.welcomed()}
+}
+
+func (k keys) unseatKeys(dedupe, user string) []string {
+	return []string{dedupe, k.seats(), k.waitlist(), k.waitSince(), k.capKey(),
+		k.member(user), k.introPending(), k.outbox(), k.memberTS(), k.kicks()}
+}
+
+// StaleMemberEvents is how many member events this store found older than
+// what it already knew about the person, and so ignored.
+func (s *Store) StaleMemberEvents() int64 { return s.staleMember.Load() }
+
+// ClaimKick reports whether the cap kick of user (a "full" job) is still
+// to be done: not when they were promoted before the outbox got to it.
+func (s *Store) ClaimKick(ctx context.Context, c *Community, user string) (bool, error) {
+	k := s.keys(c)
+	n, err := s.run(ctx, "kick", claimKickScript, []string{k.seats(), k.kicks()}, user).Int()
+	if err != nil {
+		return false, fmt.Errorf("engagement: kick %s: %w", user, err)
+	}
+	return n == 1, nil
+}
+
+// KickFailed forgets the pending echo of a cap kick Slack refused (they
+// had left already): no leave will answer it.
+func (s *Store) KickFailed(ctx context.Context, c *Community, user string) error {
+	return s.rdb.HDel(ctx, s.keys(c).kicks(), user).Err()
 }
 
 // Roster is who holds a seat and who waits for one. Its JSON form is the
@@ -355,9 +445,7 @@ func (s *Store) invite(ctx context.Context, c *Community, user string, now time.
 // promotes from the waitlist. It reports whether they held a seat.
 func (s *Store) Unseat(ctx context.Context, c *Community, user string, now time.Time) (bool, error) {
 	k := s.keys(c)
-	n, err := s.run(ctx, "unseat", unseatScript,
-		[]string{k.seats(), k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.member(user), k.introPending(), k.outbox()},
-		"", user, now.UnixMilli(), c.Cap).Int()
+	n, err := s.run(ctx, "unseat", unseatScript, k.unseatKeys(k.seats(), user), "", user, now.UnixMilli(), c.Cap, "").Int()
 	if err != nil {
 		return false, fmt.Errorf("engagement: unseat %s: %w", user, err)
 	}
@@ -399,11 +487,16 @@ func (s *Store) SetCap(ctx context.Context, c *Community, capacity int, now time
 	return n, nil
 }
 
-// Reconcile brings the seats in line with who is in the channel: present
-// customers without a seat are seated without a welcome; seated people no
-// longer present lose their seat, unless seated within grace (an invite
-// may still be on its way). It returns how many were seated and unseated.
-func (s *Store) Reconcile(ctx context.Context, c *Community, present []string, now time.Time, grace time.Duration) (seated, unseated int, err error) {
+// Reconcile brings the seats in line with who is in the channel. The
+// first check after install seats every customer present, without a
+// welcome: they were there before closeknit. Later checks treat a customer
+// present without a seat as a join at now (the cap policy, the waitlist,
+// the welcome), so joins the app missed while it was down follow the rules
+// too; their join event, arriving later, is older and changes nothing.
+// Seated people no longer present lose their seat, unless seated within
+// grace (an invite may still be on its way). With seat false it only
+// takes seats away. It returns how many were seated and unseated.
+func (s *Store) Reconcile(ctx context.Context, c *Community, present []string, now time.Time, grace time.Duration, seat bool) (seated, unseated int, err error) {
 	r, err := s.Roster(ctx, c)
 	if err != nil {
 		return 0, 0, err
@@ -426,16 +519,35 @@ func (s *Store) Reconcile(ctx context.Context, c *Community, present []string, n
 			}
 		}
 	}
+	if !seat {
+		return seated, unseated, nil
+	}
+	n, err := s.rdb.Exists(ctx, k.rosterSeeded()).Result()
+	if err != nil {
+		return seated, unseated, fmt.Errorf("engagement: reconcile: %w", err)
+	}
+	first := n == 0
 	for _, u := range present {
 		if have[u] || c.IsStaff(u) {
 			continue
 		}
-		n, err := s.run(ctx, "reconcile", seatExistingScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.member(u)}, u, now.UnixMilli()).Int()
+		var cmd *redis.Cmd
+		if first {
+			cmd = s.run(ctx, "reconcile", seatExistingScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.member(u)}, u, now.UnixMilli())
+		} else {
+			cmd = s.run(ctx, "reconcile", joinScript, k.joinKeys(k.seats(), u), "", u, now.UnixMilli(), c.Cap, c.FullPolicy, unixMicros(now), "1")
+		}
+		code, err := cmd.Int()
 		if err != nil {
 			return seated, unseated, fmt.Errorf("engagement: reconcile %s: %w", u, err)
 		}
-		if n == 1 {
+		if code == 1 || code == 4 {
 			seated++
+		}
+	}
+	if first {
+		if err := s.rdb.Set(ctx, k.rosterSeeded(), now.UnixMilli(), 0).Err(); err != nil {
+			return seated, unseated, fmt.Errorf("engagement: reconcile: %w", err)
 		}
 	}
 	return seated, unseated, nil

@@ -465,3 +465,73 @@ func TestIntroStats(t *testing.T) {
 		t.Errorf("IntroStats = %d, %d, %v; want 3 newcomers, 2 introduced, median 2h", n, intro, median)
 	}
 }
+
+// C1: Slack delivers member events late and in any order, including the
+// echoes of the app's own kicks and invites. An older event never undoes a
+// newer state.
+func TestStaleMemberEventsChangeNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sec := func(n int) time.Time { return at.Add(time.Duration(n) * time.Second) }
+	for _, echoFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kick echo before invite echo %v", echoFirst), func(t *testing.T) {
+			t.Parallel()
+			s, _ := MustOpenStore(t, engagement.Options{})
+			c := capped(t, 1, engagement.PolicyRemove)
+			// U1 seated; U2 joins while full: waitlisted, and the outbox kicks them.
+			mustRecord(t, s, join(c, user(1), sec(0)), join(c, user(2), sec(1)))
+			if ok, err := s.ClaimKick(ctx, c, user(2)); err != nil || !ok {
+				t.Fatalf("ClaimKick = %v, %v; want the kick", ok, err)
+			}
+			// U1 leaves: U2 is promoted (the outbox invites them).
+			mustRecord(t, s, leave(c, user(1), sec(3)))
+			if got := seated(mustRoster(t, s, c)); !slices.Equal(got, []string{user(2)}) {
+				t.Fatalf("seated after the leave %v, want U2 promoted", got)
+			}
+			kickEcho, inviteEcho := leave(c, user(2), sec(2)), join(c, user(2), sec(4))
+			if echoFirst {
+				mustRecord(t, s, kickEcho, inviteEcho)
+			} else {
+				mustRecord(t, s, inviteEcho, kickEcho)
+			}
+			if got := seated(mustRoster(t, s, c)); !slices.Equal(got, []string{user(2)}) {
+				t.Errorf("the late echo of the kick freed the promoted seat: seated %v", got)
+			}
+			if n := s.StaleMemberEvents(); n != 1 {
+				t.Errorf("stale member events %d, want 1", n)
+			}
+			// A real leave later still frees the seat.
+			mustRecord(t, s, leave(c, user(2), sec(5)))
+			if got := seated(mustRoster(t, s, c)); len(got) != 0 {
+				t.Errorf("seated after a real leave %v, want none", got)
+			}
+		})
+	}
+	t.Run("join older than the last leave", func(t *testing.T) {
+		t.Parallel()
+		s, _ := MustOpenStore(t, engagement.Options{})
+		c := capped(t, 5, engagement.PolicyRemove)
+		mustRecord(t, s, join(c, user(1), sec(0)), leave(c, user(1), sec(10)), join(c, user(1), sec(5)))
+		if got := seated(mustRoster(t, s, c)); len(got) != 0 {
+			t.Errorf("a join older than the leave seated them: %v", got)
+		}
+		// and a leave older than their current seat is stale too
+		mustRecord(t, s, join(c, user(2), sec(20)), leave(c, user(2), sec(15)))
+		if got := seated(mustRoster(t, s, c)); !slices.Equal(got, []string{user(2)}) {
+			t.Errorf("a leave older than the seat freed it: %v", got)
+		}
+		if n := s.StaleMemberEvents(); n != 2 {
+			t.Errorf("stale member events %d, want 2", n)
+		}
+	})
+	t.Run("promoted before the kick", func(t *testing.T) {
+		t.Parallel()
+		s, _ := MustOpenStore(t, engagement.Options{})
+		c := capped(t, 1, engagement.PolicyRemove)
+		mustRecord(t, s, join(c, user(1), sec(0)), join(c, user(2), sec(1)), leave(c, user(1), sec(2)))
+		// The outbox gets to the kick after the promotion: no kick.
+		if ok, err := s.ClaimKick(ctx, c, user(2)); err != nil || ok {
+			t.Errorf("ClaimKick = %v, %v; want no kick of a promoted person", ok, err)
+		}
+	})
+}

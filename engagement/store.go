@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,6 +49,8 @@ type Store struct {
 	weeks map[*Community]*weekKeys // keys of the week each community last wrote
 
 	protos protoState // prototype card index and feedback hook (prototype_feature.go)
+
+	staleMember atomic.Int64 // member events ignored as older than what was known (members.go)
 }
 
 // NewStore returns a Store on rdb. It does not contact Redis; call Ping or

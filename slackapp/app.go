@@ -39,6 +39,9 @@ type Config struct {
 	// SchedulerTick is how often scheduled jobs (digest, prototype closing,
 	// roster reconciliation, nudges) check whether they are due; default 30s.
 	SchedulerTick time.Duration
+	// StaffGroupTTL is how old the shared copy of a staff user group may
+	// be before the replica that needs it reads it again; default 60s.
+	StaffGroupTTL time.Duration
 	// DigestAt is when each community's weekly digest goes out, in the
 	// community's zone: "Mon 09:00" (the default when empty), or "off".
 	DigestAt string
@@ -110,6 +113,9 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	if cfg.SchedulerTick <= 0 {
 		cfg.SchedulerTick = 30 * time.Second
 	}
+	if cfg.StaffGroupTTL <= 0 {
+		cfg.StaffGroupTTL = time.Minute
+	}
 	if _, _, err := digestSchedule(cfg.DigestAt); err != nil {
 		return nil, fmt.Errorf("slackapp: digest time: %w", err)
 	}
@@ -138,7 +144,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		store:     store,
 		log:       logger,
 		m:         m,
-		mm:        newMemberMetrics(reg),
+		mm:        newMemberMetrics(reg, store),
 		api:       slack.New(cfg.BotToken, opts...),
 		byChannel: map[string]*engagement.Community{},
 		queue:     make(chan []item, cfg.QueueSize),

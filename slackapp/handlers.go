@@ -3,6 +3,7 @@ package slackapp
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
@@ -175,6 +176,9 @@ func (a *App) userError(err error, logArgs ...any) *slack.Msg {
 	switch {
 	case errors.Is(err, errNotStaff):
 		return &slack.Msg{Text: "Sorry, that command is for the brand team."}
+	case errors.Is(err, engagement.ErrStaffUnknown):
+		return &slack.Msg{Text: "Sorry, I cannot check right now who is on the brand team (the staff user group could not be read from Slack), " +
+			"so staff commands are off. Please try again in a minute; if it persists, check the app's `usergroups:read` scope and the group ID."}
 	case errors.As(err, new(usageError)):
 		return &slack.Msg{Text: err.Error()}
 	}
@@ -185,14 +189,31 @@ func (a *App) userError(err error, logArgs ...any) *slack.Msg {
 // staffCommunity returns the community whose staff list holds the user:
 // the one of the channel the command ran in, or else the first where they
 // are staff.
+// Staff of a user group are read through the shared copy first; if it
+// cannot be read, someone who is not listed in Staff is refused with
+// engagement.ErrStaffUnknown (fail closed), never treated as a customer.
 func (a *App) staffCommunity(cmd *slack.SlashCommand) (*engagement.Community, error) {
-	if c := a.byChannel[cmd.ChannelID]; c != nil && c.IsStaff(cmd.UserID) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	unknown := false
+	check := func(c *engagement.Community) bool {
+		if slices.Contains(c.Staff, cmd.UserID) {
+			return true
+		}
+		a.refreshStaff(ctx, c)
+		unknown = unknown || !c.StaffKnown()
+		return c.IsStaff(cmd.UserID)
+	}
+	if c := a.byChannel[cmd.ChannelID]; c != nil && check(c) {
 		return c, nil
 	}
 	for _, c := range a.cfg.Communities {
-		if c.IsStaff(cmd.UserID) {
+		if check(c) {
 			return c, nil
 		}
+	}
+	if unknown {
+		return nil, engagement.ErrStaffUnknown
 	}
 	return nil, errNotStaff
 }

@@ -23,9 +23,10 @@ type memberMetrics struct {
 	seatsUsed, seatsCap, waitlist *prometheus.GaugeVec
 	promotions, capRemovals       *prometheus.CounterVec
 	intros                        *prometheus.CounterVec
+	refusals                      *prometheus.CounterVec // community, method, error
 }
 
-func newMemberMetrics(reg prometheus.Registerer) *memberMetrics {
+func newMemberMetrics(reg prometheus.Registerer, store *engagement.Store) *memberMetrics {
 	g := func(name, help string) *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"community"})
 	}
@@ -40,7 +41,13 @@ func newMemberMetrics(reg prometheus.Registerer) *memberMetrics {
 		capRemovals: c("closeknit_cap_removals_total", "People removed from the channel because it was full, and waitlisted."),
 		intros:      c("closeknit_intros_total", "New members who introduced themselves within the intro window."),
 	}
-	reg.MustRegister(m.seatsUsed, m.seatsCap, m.waitlist, m.promotions, m.capRemovals, m.intros)
+	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "closeknit_slack_refusals_total",
+		Help: "Slack calls refused for good (not_in_channel, missing_scope, ...): the step was given up, staff were told."},
+		[]string{"community", "method", "error"})
+	stale := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "closeknit_stale_member_events_total",
+		Help: "Member join/leave events older than what was known about the person (late or out of order): ignored."},
+		func() float64 { return float64(store.StaleMemberEvents()) })
+	reg.MustRegister(m.seatsUsed, m.seatsCap, m.waitlist, m.promotions, m.capRemovals, m.intros, m.refusals, stale)
 	return m
 }
 
@@ -145,39 +152,57 @@ func (a *App) welcome(ctx context.Context, c *engagement.Community, user string)
 
 // isBot asks users.info once per user and remembers the answer.
 func (a *App) isBot(ctx context.Context, c *engagement.Community, user string) (bool, error) {
+	kind, err := a.userKind(ctx, c, user, false)
+	return kind == "bot", err
+}
+
+// userKind says whether user is a "bot", a "human" or "deleted"
+// (deactivated), from users.info. A bot stays a bot; with fresh, anyone
+// else is asked again (they may have been deactivated since).
+func (a *App) userKind(ctx context.Context, c *engagement.Community, user string, fresh bool) (string, error) {
 	kinds, err := a.store.Kinds(ctx, c, []string{user})
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	if kinds[0] != "" {
-		return kinds[0] == "bot", nil
+	if kinds[0] == "bot" || kinds[0] != "" && !fresh {
+		return kinds[0], nil
 	}
 	u, err := a.api.GetUserInfoContext(ctx, user)
 	if slackCode(err) != "" {
 		// users.info refused (user_not_found, …): treat them as a person,
 		// without remembering it, rather than retry forever.
 		a.log.Warn("users.info refused; assuming a person", "community", c.ID, "user_id", user, "err", err)
-		return false, nil
+		return "human", nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("users.info %s: %w", user, err)
+		return "", fmt.Errorf("users.info %s: %w", user, err)
 	}
 	kind := "human"
-	if u.IsBot || u.ID == "USLACKBOT" {
+	switch {
+	case u.IsBot || u.ID == "USLACKBOT":
 		kind = "bot"
+	case u.Deleted:
+		kind = "deleted"
 	}
-	return kind == "bot", a.store.SetKind(ctx, c, user, kind)
+	return kind, a.store.SetKind(ctx, c, user, kind)
 }
 
 // removeForCap removes someone who joined while the channel was full and
 // tells them, kindly, where they stand on the waitlist.
 func (a *App) removeForCap(ctx context.Context, c *engagement.Community, j engagement.Job) error {
+	if ok, err := a.store.ClaimKick(ctx, c, j.User); err != nil || !ok {
+		return err // promoted before we got to it: nothing to undo
+	}
 	err := a.api.KickUserFromConversationContext(ctx, c.Channel, j.User)
 	switch code := slackCode(err); {
 	case err == nil:
 		a.mm.capRemovals.WithLabelValues(c.ID).Inc()
 	case code == "not_in_channel":
-		// Already gone (a retried job, or they left): still tell them.
+		// Already gone (a retried job, or they left): still tell them. No
+		// echo of a kick will come.
+		if err := a.store.KickFailed(ctx, c, j.User); err != nil {
+			return err
+		}
 	case code != "":
 		a.log.Warn("could not remove a member over the cap", "community", c.ID, "user_id", j.User, "err", err)
 		return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full, but I could not remove them (`%s`). "+
@@ -253,13 +278,10 @@ func slackCode(err error) string {
 // conversations.members, so missed events and changes made while the app
 // was down are corrected.
 func reconcileRoster(ctx context.Context, a *App, c *engagement.Community) error {
-	if c.StaffGroup != "" {
-		staff, err := a.api.GetUserGroupMembersContext(ctx, c.StaffGroup)
-		if err != nil {
-			return fmt.Errorf("usergroups.users.list %s: %w", c.StaffGroup, err)
-		}
-		c.SetGroupStaff(staff)
-	}
+	// A staff group that cannot be read (refreshStaff logs it) does not
+	// stop the check: listed staff are still known, and group members
+	// found in the channel are left alone rather than seated.
+	a.refreshStaff(ctx, c)
 	var present []string
 	params := &slack.GetUsersInConversationParameters{ChannelID: c.Channel, Limit: 200}
 	for {
@@ -278,15 +300,20 @@ func reconcileRoster(ctx context.Context, a *App, c *engagement.Community) error
 		if u == a.botUserID || c.IsStaff(u) {
 			continue
 		}
-		bot, err := a.isBot(ctx, c, u)
+		kind, err := a.userKind(ctx, c, u, true)
 		if err != nil {
 			return err
 		}
-		if !bot {
+		if kind == "human" { // bots take no seat; deactivated people lose theirs
 			customers = append(customers, u)
 		}
 	}
-	seated, unseated, err := a.store.Reconcile(ctx, c, customers, a.store.Now(), 10*time.Minute)
+	if !c.StaffKnown() {
+		// Without the staff group, a group member present would look like
+		// a customer: only take seats away (people gone), seat nobody.
+		a.log.Warn("roster check seats nobody: the staff user group is unknown", "community", c.ID)
+	}
+	seated, unseated, err := a.store.Reconcile(ctx, c, customers, a.store.Now(), 10*time.Minute, c.StaffKnown())
 	if err != nil {
 		return err
 	}

@@ -418,15 +418,12 @@ func TestRosterReconciliation(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
 	srv.SetUserGroup("S0BRANDTM01", []string{"U0GROUPST01"})
-	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) { cfg.Communities[0].StaffGroup = "S0BRANDTM01" })
 	// Members who were in the channel before closeknit (and a bot, and
-	// staff, listed or by user group) are found by the roster check;
-	// nobody is welcomed for it.
+	// staff, listed or by user group) are found by the first roster check,
+	// at start; nobody is welcomed for it.
 	srv.SetUser(slacktest.User{ID: "U0HELPBOT01", Name: "helpbot", IsBot: true})
 	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0HELPBOT01", "U0STAFF0001", "U0GROUPST01", srv.BotUserID})
-	if err := ta.RunJob(ctxT(t), "roster"); err != nil {
-		t.Fatal(err)
-	}
+	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) { cfg.Communities[0].StaffGroup = "S0BRANDTM01" })
 	r := ta.waitRoster(t, "two seats", func(r *engagement.Roster) bool { return len(r.Seated) == 2 })
 	if diff := slices.Compare([]string{"U0MEMBER001", "U0MEMBER002"}, seatedUsers(r)); diff != 0 {
 		t.Errorf("seated %v", seatedUsers(r))
@@ -464,5 +461,103 @@ func TestWelcomeRefusedIsReportedOnce(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := countMessages(srv, brand, "could not welcome"); n != 1 {
 		t.Errorf("staff told %d times", n)
+	}
+}
+
+// waitMetric waits until the series reads want, or fails.
+func waitMetric(t *testing.T, ta *testApp, want float64, name string, labels ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v := metricValue(t, ta, name, labels...)
+		if v == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s%v = %v, want %v", name, labels, v, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// C1: the kick/invite loop of issue 10. A person joins while full (kicked,
+// waitlisted), a seat frees, they are promoted and invited, and only then
+// the late echo of our own kick arrives. It must not free their new seat.
+// The test plays Slack's echoes itself, so it can hold the kick's back.
+func TestLateKickEchoKeepsThePromotedSeat(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) {
+		c := cfg.Communities[0]
+		c.Cap, c.FullPolicy, c.BrandChannel = 1, engagement.PolicyRemove, brand
+	})
+	joinChannel(t, srv, "U0MEMBER001")
+	ta.waitRoster(t, "a seat", func(r *engagement.Roster) bool { return len(r.Seated) == 1 })
+	joinChannel(t, srv, "U0MEMBER002")
+	if _, err := srv.WaitCall(ctxT(t), "conversations.kick", 1); err != nil {
+		t.Fatal(err)
+	}
+	kickEcho := srv.Event(memberEvent("member_left_channel", "U0MEMBER002")) // held back
+	time.Sleep(2 * time.Millisecond)                                         // the invite comes strictly later
+	leaveChannel(t, srv, "U0MEMBER001")
+	if _, err := srv.WaitCall(ctxT(t), "conversations.invite", 1); err != nil {
+		t.Fatal(err)
+	}
+	sendAll(t, srv, []slacktest.Envelope{srv.Event(memberEvent("member_joined_channel", "U0MEMBER002"))}) // the invite's echo
+	waitMessage(t, srv, channel, "<@U0MEMBER002>")                                                        // welcomed
+	sendAll(t, srv, []slacktest.Envelope{kickEcho})
+	waitMetric(t, ta, 1, "closeknit_stale_member_events_total")
+	if err := ta.RunJob(ctxT(t), "roster"); err != nil { // the channel agrees: U2 is in
+		t.Fatal(err)
+	}
+	r := ta.waitRoster(t, "settled", func(r *engagement.Roster) bool { return true })
+	if !slices.Equal(seatedUsers(r), []string{"U0MEMBER002"}) || len(r.Waitlist) != 0 {
+		t.Errorf("after the late kick echo: seated %v, waiting %v; want U0MEMBER002 seated", seatedUsers(r), waitingUsers(r))
+	}
+	if n := len(srv.Calls("conversations.invite")); n != 1 {
+		t.Errorf("%d invites, want 1", n)
+	}
+	if n := len(srv.Calls("conversations.kick")); n != 1 {
+		t.Errorf("%d kicks, want 1", n)
+	}
+	if n := len(srv.Messages("U0MEMBER002")); n > 2 {
+		t.Errorf("U0MEMBER002 got %d DMs, want at most 2 (waitlist, promotion)", n)
+	}
+}
+
+// C2: only the first roster check after install seats everyone present;
+// later ones treat a newcomer as a join (cap, waitlist, kick, DM), and the
+// check runs at every start.
+func TestRosterCheckAfterInstallFollowsTheCap(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	srv.Configure(func(s *slacktest.Server) { s.MemberEvents = true })
+	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0MEMBER003", "U0STAFF0001", srv.BotUserID})
+	mod := func(cfg *slackapp.Config) {
+		c := cfg.Communities[0]
+		c.Cap, c.FullPolicy, c.BrandChannel = 2, engagement.PolicyRemove, brand
+	}
+	ta := MustRunApp(t, srv, mod)
+	// Install: the first check (at start) seats all three, over the cap.
+	ta.waitRoster(t, "three existing seats", func(r *engagement.Roster) bool { return len(r.Seated) == 3 })
+	// U4 joined while the app was not looking: a later check is a join.
+	srv.SetMembers(channel, append(srv.Members(channel), "U0MEMBER004"))
+	if err := ta.RunJob(ctxT(t), "roster"); err != nil {
+		t.Fatal(err)
+	}
+	r := ta.waitRoster(t, "U4 waitlisted", func(r *engagement.Roster) bool { return len(r.Waitlist) == 1 })
+	if len(r.Seated) != 3 || r.Waitlist[0].User != "U0MEMBER004" {
+		t.Errorf("seated %v, waiting %v; want U4 waiting, nobody seated over the cap", seatedUsers(r), waitingUsers(r))
+	}
+	waitMessage(t, srv, "U0MEMBER004", "#1")
+	// A restart looks again at once (no 10-minute marker survives it).
+	ta.stop(t)
+	srv.SetMembers(channel, append(srv.Members(channel), "U0MEMBER005"))
+	MustRunAppNS(t, srv, redistest.URL(), ta.ns, mod)
+	ta.waitRoster(t, "U5 waitlisted after the restart", func(r *engagement.Roster) bool {
+		return slices.Equal(waitingUsers(r), []string{"U0MEMBER004", "U0MEMBER005"}) && len(r.Seated) == 3
+	})
+	if n := len(srv.Messages(channel)); n != 0 {
+		t.Errorf("%d welcomes posted, want none (nobody got a seat)", n)
 	}
 }

@@ -25,7 +25,7 @@ func (a *App) routes() {
 		"/closeknit": handleCloseknit,
 	}
 	a.subcommands = subcommandRoutes()
-	a.schedule("roster", 10*time.Minute, reconcileRoster)
+	a.scheduleAtStart("roster", 10*time.Minute, reconcileRoster)
 	a.schedule("nudges", 15*time.Minute, sendNudges)
 	// Interactions: block_actions by action_id, view_submission by the
 	// view's callback_id, shortcuts by callback_id. Anything else is acked

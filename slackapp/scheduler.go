@@ -17,11 +17,20 @@ type job struct {
 	name  string
 	every time.Duration
 	run   func(ctx context.Context, a *App, c *engagement.Community) error
+	// atStart jobs run at every start of a replica too, whatever another
+	// replica (or this one before a restart) did within the interval:
+	// what changed while the app was down must be found now, not in 10 min.
+	atStart bool
 }
 
 // schedule registers a job; call it from routes.
 func (a *App) schedule(name string, every time.Duration, run func(ctx context.Context, a *App, c *engagement.Community) error) {
 	a.jobs = append(a.jobs, job{name: name, every: every, run: run})
+}
+
+// scheduleAtStart registers a job that also runs at every start.
+func (a *App) scheduleAtStart(name string, every time.Duration, run func(ctx context.Context, a *App, c *engagement.Community) error) {
+	a.jobs = append(a.jobs, job{name: name, every: every, run: run, atStart: true})
 }
 
 // leaseTTL bounds how long one run of a job may take before another
@@ -37,6 +46,7 @@ func (a *App) runScheduler(ctx context.Context) {
 	t := time.NewTicker(a.cfg.SchedulerTick)
 	defer t.Stop()
 	for {
+		a.refreshAllStaff(ctx) // before the jobs: the roster check needs the staff
 		a.runDueJobs(ctx, holder, last)
 		select {
 		case <-ctx.Done():
@@ -51,11 +61,16 @@ func (a *App) runScheduler(ctx context.Context) {
 func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]time.Time) {
 	now := time.Now()
 	for _, j := range a.jobs {
-		if !last[j.name].IsZero() && now.Sub(last[j.name]) < j.every {
+		first := last[j.name].IsZero()
+		if !first && now.Sub(last[j.name]) < j.every {
 			continue
 		}
 		last[j.name] = now
 		for _, c := range a.cfg.Communities {
+			if first && j.atStart {
+				a.runJob(ctx, holder, j, c)
+				continue
+			}
 			a.runOncePerInterval(ctx, holder, j, c)
 		}
 	}

@@ -1,0 +1,61 @@
+package slackapp
+
+import (
+	"context"
+	"crypto/rand"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+)
+
+// refreshStaff brings c's staff group members up to date from the copy
+// shared in Redis, so every replica has the same staff. When that copy is
+// older than cfg.StaffGroupTTL (or missing), this replica reads the group
+// from Slack and shares it; one replica at a time, under a lease. If the
+// group cannot be read from Slack (e.g. plan_upgrade_required on the Free
+// plan) and there is no fresh copy, the group's members are unknown:
+// c.StaffKnown is false and staff-only commands fail closed.
+func (a *App) refreshStaff(ctx context.Context, c *engagement.Community) {
+	if c.StaffGroup == "" {
+		return
+	}
+	now := a.store.Now()
+	users, at, ok, err := a.store.StaffGroup(ctx, c)
+	if err != nil {
+		a.log.Warn("staff group not read from redis", "community", c.ID, "err", err)
+		c.ForgetGroupStaff()
+		return
+	}
+	if ok && now.Sub(at) < a.cfg.StaffGroupTTL {
+		c.SetGroupStaff(users)
+		return
+	}
+	holder := rand.Text()
+	got, err := a.store.AcquireLease(ctx, c, "staffgroup", holder, 10*time.Second)
+	if err != nil || !got {
+		// Another replica is reading it: keep what we have until it shares.
+		if ok {
+			c.SetGroupStaff(users)
+		}
+		return
+	}
+	defer a.store.ReleaseLease(context.WithoutCancel(ctx), c, "staffgroup", holder)
+	fresh, err := a.api.GetUserGroupMembersContext(ctx, c.StaffGroup)
+	if err != nil {
+		a.log.Warn("staff user group not read; group staff are unknown, staff commands refused for them",
+			"community", c.ID, "usergroup", c.StaffGroup, "err", err)
+		c.ForgetGroupStaff()
+		return
+	}
+	if err := a.store.SetStaffGroup(ctx, c, fresh, now); err != nil {
+		a.log.Warn("staff group not shared", "community", c.ID, "err", err)
+	}
+	c.SetGroupStaff(fresh)
+}
+
+// refreshAllStaff refreshes every community's staff group.
+func (a *App) refreshAllStaff(ctx context.Context) {
+	for _, c := range a.cfg.Communities {
+		a.refreshStaff(ctx, c)
+	}
+}
