@@ -561,3 +561,89 @@ func TestRosterCheckAfterInstallFollowsTheCap(t *testing.T) {
 		t.Errorf("%d welcomes posted, want none (nobody got a seat)", n)
 	}
 }
+
+// C5: a staff group that cannot be read (plan_upgrade_required on the Free
+// plan) does not stop the roster check; a deactivated member loses their
+// seat.
+func TestRosterCheckWithoutStaffGroupUnseatsDeactivated(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	srv.SetUserGroup("S0BRANDTM01", []string{"U0GROUPST01"})
+	srv.SetMembers(channel, []string{"U0MEMBER001", "U0MEMBER002", "U0GROUPST01"})
+	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) { cfg.Communities[0].StaffGroup = "S0BRANDTM01" })
+	ta.waitRoster(t, "two existing seats", func(r *engagement.Roster) bool { return len(r.Seated) == 2 })
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, _ url.Values) string {
+			if method == "usergroups.users.list" {
+				return "plan_upgrade_required"
+			}
+			return ""
+		}
+	})
+	srv.SetUser(slacktest.User{ID: "U0MEMBER002", Name: "two", Deleted: true})
+	ta.later(time.Hour) // past the grace of a new seat, and the staff group's TTL
+	if err := ta.RunJob(ctxT(t), "roster"); err != nil {
+		t.Fatalf("roster check failed with the staff group unreadable: %v", err)
+	}
+	r := ta.waitRoster(t, "the check done", func(r *engagement.Roster) bool { return true })
+	if !slices.Equal(seatedUsers(r), []string{"U0MEMBER001"}) {
+		t.Errorf("seated %v, want only U0MEMBER001 (U0MEMBER002 was deactivated, U0GROUPST01 is staff)", seatedUsers(r))
+	}
+}
+
+// C6: staff from a user group are the same on every replica, read through
+// a copy shared in Redis (read from Slack at most once per TTL), and staff
+// commands fail closed when the group cannot be read.
+func TestStaffGroupSharedByReplicas(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	srv.SetUserGroup("S0BRANDTM01", []string{"U0GROUPST01"})
+	mod := func(cfg *slackapp.Config) {
+		cfg.Communities[0].StaffGroup = "S0BRANDTM01"
+		cfg.SchedulerTick = 20 * time.Millisecond
+	}
+	ns := fmt.Sprintf("cktest-staff-%d", nsSeq.Add(1))
+	a := MustRunAppNS(t, srv, redistest.URL(), ns, mod)
+	b := MustRunAppNS(t, srv, redistest.URL(), ns, mod)
+	waitStaff := func(what string, cond func(*engagement.Community) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond(a.community) || !cond(b.community) {
+			if time.Now().After(deadline) {
+				t.Fatalf("replicas never agreed on %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitStaff("U0GROUPST01 as staff", func(c *engagement.Community) bool { return c.IsStaff("U0GROUPST01") })
+	if n := len(srv.Calls("usergroups.users.list")); n != 1 {
+		t.Errorf("group read %d times from Slack within its TTL, want 1", n)
+	}
+	// The group changes; a minute on, the first replica to need it reads
+	// it again and both follow.
+	srv.SetUserGroup("S0BRANDTM01", []string{"U0GROUPST02"})
+	a.later(61 * time.Second)
+	b.later(61 * time.Second)
+	waitStaff("the new group", func(c *engagement.Community) bool { return c.IsStaff("U0GROUPST02") && !c.IsStaff("U0GROUPST01") })
+	if n := len(srv.Calls("usergroups.users.list")); n != 2 {
+		t.Errorf("group read %d times from Slack, want 2", n)
+	}
+	// Slack stops answering: staff commands are refused, not granted.
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, _ url.Values) string {
+			if method == "usergroups.users.list" {
+				return "plan_upgrade_required"
+			}
+			return ""
+		}
+	})
+	a.later(61 * time.Second)
+	b.later(61 * time.Second)
+	waitStaff("the group unknown", func(c *engagement.Community) bool { return !c.StaffKnown() })
+	if got := command(t, srv, "U0GROUPST02", "members"); !strings.Contains(got, "cannot check right now who is on the brand team") {
+		t.Errorf("staff command with the group unreadable: %q", got)
+	}
+	if got := command(t, srv, "U0STAFF0001", "members"); !strings.Contains(got, "seats taken") {
+		t.Errorf("listed staff refused with the group unreadable: %q", got)
+	}
+}
