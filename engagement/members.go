@@ -257,7 +257,7 @@ end
 return 1
 `)
 
-var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript}
+var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript, requeueScript, fillScript}
 
 // membership is the feature that keeps seats in step with joins and leaves
 // in the channel. Staff do not take a seat.

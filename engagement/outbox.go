@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,7 @@ func (s *Store) JobDone(ctx context.Context, c *Community, id string) error {
 	pipe := s.rdb.TxPipeline()
 	pipe.XAck(ctx, key, outboxGroup, id)
 	pipe.XDel(ctx, key, id)
+	pipe.Del(ctx, s.keys(c).outboxJob(id))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("engagement: outbox done %s: %w", id, err)
 	}
@@ -196,4 +198,112 @@ var claimNudgeScript = redis.NewScript(`
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'seated_at') == 0 then return 0 end
 return redis.call('HSETNX', KEYS[1], 'nudged_at', ARGV[2])
+`)
+
+// Each step of a job (the invite, the DM, the note to staff) is marked
+// done as it succeeds, so a job run again after a failure does not repeat
+// what already happened: nobody is invited or messaged twice.
+//
+//	ns:{c}:outbox:job:<id>   hash   step -> "1", deleted with the job
+
+func (k keys) outboxJob(id string) string { return k.prefix + "outbox:job:" + id }
+
+// StepDone reports whether step of job id was done.
+func (s *Store) StepDone(ctx context.Context, c *Community, id, step string) (bool, error) {
+	ok, err := s.rdb.HExists(ctx, s.keys(c).outboxJob(id), step).Result()
+	if err != nil {
+		return false, fmt.Errorf("engagement: outbox step %s/%s: %w", id, step, err)
+	}
+	return ok, nil
+}
+
+// MarkStep records that step of job id is done (or given up for good).
+func (s *Store) MarkStep(ctx context.Context, c *Community, id, step string) error {
+	key := s.keys(c).outboxJob(id)
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, key, step, "1")
+	pipe.Expire(ctx, key, 30*24*time.Hour) // a job is deleted once done; this only bounds a stray
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("engagement: outbox step %s/%s: %w", id, step, err)
+	}
+	return nil
+}
+
+// Setup problems (the app cannot post in the brand channel, lacks a scope,
+// ...) are told to staff once each, and shown on their App Home until
+// they are cleared:
+//
+//	ns:{c}:warnings   hash   problem key -> text
+
+func (k keys) warnings() string { return k.prefix + "warnings" }
+
+// AddWarning records a setup problem; it reports whether it is new (then,
+// and only then, staff are told).
+func (s *Store) AddWarning(ctx context.Context, c *Community, key, text string) (bool, error) {
+	ok, err := s.rdb.HSetNX(ctx, s.keys(c).warnings(), key, text).Result()
+	if err != nil {
+		return false, fmt.Errorf("engagement: warning: %w", err)
+	}
+	return ok, nil
+}
+
+// ClearWarning forgets setup problems that are fixed.
+func (s *Store) ClearWarning(ctx context.Context, c *Community, keys ...string) error {
+	return s.rdb.HDel(ctx, s.keys(c).warnings(), keys...).Err()
+}
+
+// Warnings returns the open setup problems' texts, sorted.
+func (s *Store) Warnings(ctx context.Context, c *Community) ([]string, error) {
+	m, err := s.rdb.HGetAll(ctx, s.keys(c).warnings()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("engagement: warnings: %w", err)
+	}
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// RequeueScript gives a reserved seat back and puts its holder first on the
+// waitlist, without promoting anyone: the app could not invite them for a
+// reason of its own (not in the channel, a scope missing), which would
+// stop the next person just the same.
+//
+//	KEYS: 1 seats 2 waitlist 3 waitlist:since   ARGV: 1 user 2 now (ms)
+var requeueScript = redis.NewScript(`
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local score = 0
+if #head > 0 then score = tonumber(head[2]) - 1 end
+redis.call('ZADD', KEYS[2], score, ARGV[1])
+redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2])
+return 1
+`)
+
+// Requeue gives user's reserved seat back and puts them first on the
+// waitlist, promoting nobody. It reports whether they held a seat.
+func (s *Store) Requeue(ctx context.Context, c *Community, user string, now time.Time) (bool, error) {
+	k := s.keys(c)
+	n, err := s.run(ctx, "requeue", requeueScript, []string{k.seats(), k.waitlist(), k.waitSince()}, user, now.UnixMilli()).Int()
+	if err != nil {
+		return false, fmt.Errorf("engagement: requeue %s: %w", user, err)
+	}
+	return n == 1, nil
+}
+
+// FillSeats promotes from the waitlist into free seats (after a setup
+// problem that stopped invites is fixed). It returns how many.
+func (s *Store) FillSeats(ctx context.Context, c *Community, now time.Time) (int, error) {
+	k := s.keys(c)
+	n, err := s.run(ctx, "promote", fillScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox()}, c.Cap, now.UnixMilli()).Int()
+	if err != nil {
+		return 0, fmt.Errorf("engagement: fill seats: %w", err)
+	}
+	return n, nil
+}
+
+var fillScript = redis.NewScript(luaPromote + `
+return promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], KEYS[5], ARGV[2])
 `)

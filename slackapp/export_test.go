@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/closeknit/closeknit/engagement"
 )
 
 // DecodeForBench exposes the hot-path decoding to the external benchmarks.
@@ -48,4 +50,10 @@ func (a *App) RunJob(ctx context.Context, name string) error {
 		}
 	}
 	return fmt.Errorf("no job %q", name)
+}
+
+// DoJob runs one membership outbox job of the first community by hand, as
+// if the outbox had handed it out (id is its stream entry ID).
+func (a *App) DoJob(ctx context.Context, id, typ, user string) error {
+	return a.doJob(ctx, a.cfg.Communities[0], engagement.Job{ID: id, Type: typ, User: user, Attempt: 1})
 }

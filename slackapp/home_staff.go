@@ -25,9 +25,17 @@ func (a *App) isStaff(userID string) bool {
 
 func (a *App) publishStaffHome(ctx context.Context, userID string) error {
 	var boards []*engagement.KPIs
+	var problems []slack.Block // setup problems first: they stop the app doing its job
 	for _, c := range a.cfg.Communities {
 		if !c.IsStaff(userID) {
 			continue
+		}
+		warnings, err := a.store.Warnings(ctx, c)
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			problems = append(problems, section(":warning: "+w))
 		}
 		w := engagement.WeekOf(a.store.Now(), c.Location)
 		k, err := a.store.KPIs(ctx, c, w, a.kpiOptions())
@@ -42,7 +50,9 @@ func (a *App) publishStaffHome(ctx context.Context, userID string) error {
 		k.Unanswered = append(prev.Unanswered, k.Unanswered...)
 		boards = append(boards, k)
 	}
-	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: staffHomeView(boards, a.store.Now())})
+	view := staffHomeView(boards, a.store.Now())
+	view.Blocks.BlockSet = append(problems, view.Blocks.BlockSet...)
+	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,19 +95,20 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 }
 
 // doJob does one outbox job. It returns an error only for what a retry
-// may fix (Slack or Redis unreachable, rate limits, the app's own setup);
-// a person who cannot be invited or kicked is reported to staff and the
-// job is done.
+// may fix (Slack or Redis unreachable, rate limits). Each step is done at
+// most once (see step); a refusal no retry can fix ends its step.
 func (a *App) doJob(ctx context.Context, c *engagement.Community, j engagement.Job) error {
 	switch j.Type {
 	case "welcome":
-		return a.welcome(ctx, c, j.User)
+		return a.step(ctx, c, j, "post", func() error { return a.welcome(ctx, c, j) })
 	case "full":
 		return a.removeForCap(ctx, c, j)
 	case "over_cap":
 		cap, _ := a.store.Cap(ctx, c)
-		return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full (cap %d). The policy is *warn*, so they stay; "+
-			"use `/closeknit remove @user` if they should wait for a seat instead.", j.User, c.Channel, cap))
+		return a.step(ctx, c, j, "note", func() error {
+			return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full (cap %d). The policy is *warn*, so they stay; "+
+				"use `/closeknit remove @user` if they should wait for a seat instead.", j.User, c.Channel, cap))
+		})
 	case "promote":
 		return a.promote(ctx, c, j)
 	}
@@ -114,9 +116,58 @@ func (a *App) doJob(ctx context.Context, c *engagement.Community, j engagement.J
 	return nil
 }
 
+// errSkipRest ends a job early, as done: its remaining steps no longer apply.
+var errSkipRest = errors.New("rest of the job skipped")
+
+// step runs one step of job j unless an earlier run of the job did it, and
+// marks it done. A Slack refusal that no retry can fix (finalRefusal) ends
+// the step too: it is counted and logged, never repeated.
+func (a *App) step(ctx context.Context, c *engagement.Community, j engagement.Job, name string, do func() error) error {
+	if done, err := a.store.StepDone(ctx, c, j.ID, name); err != nil || done {
+		return err
+	}
+	err := do()
+	if code := slackCode(err); finalRefusal(code) {
+		a.mm.refusals.WithLabelValues(c.ID, j.Type+"."+name, code).Inc()
+		a.log.Warn("slack refused a membership step; given up", "community", c.ID, "job", j.Type, "step", name, "user_id", j.User, "err", err)
+		err = nil
+	}
+	if err != nil && !errors.Is(err, errSkipRest) {
+		return err
+	}
+	if merr := a.store.MarkStep(ctx, c, j.ID, name); merr != nil {
+		return merr
+	}
+	return err
+}
+
+// finalRefusal reports whether Slack's error code means a retry of the
+// same call cannot succeed: everything ok:false except Slack's own
+// trouble. Rate limits are not ok:false answers (slackCode gives "").
+func finalRefusal(code string) bool {
+	switch code {
+	case "", "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout":
+		return false
+	}
+	return true
+}
+
+// appRefusal reports whether the code is about the app's own setup (its
+// channel membership, scopes, token), which staff must fix, rather than
+// about one person.
+func appRefusal(code string) bool {
+	switch code {
+	case "not_in_channel", "channel_not_found", "is_archived", "missing_scope", "not_authed", "invalid_auth",
+		"account_inactive", "token_revoked", "no_permission", "restricted_action", "ekm_access_denied":
+		return true
+	}
+	return false
+}
+
 // welcome greets a newly seated member, once. A bot that joined gives its
 // seat back instead.
-func (a *App) welcome(ctx context.Context, c *engagement.Community, user string) error {
+func (a *App) welcome(ctx context.Context, c *engagement.Community, j engagement.Job) error {
+	user := j.User
 	if ts, err := a.store.WelcomeTS(ctx, c, user); err != nil || ts != "" {
 		return err // already welcomed (a retried job)
 	}
@@ -134,11 +185,14 @@ func (a *App) welcome(ctx context.Context, c *engagement.Community, user string)
 		where = user
 	}
 	_, ts, err := a.api.PostMessageContext(ctx, where, slack.MsgOptionText(text, false))
-	if code := slackCode(err); code != "" {
+	if code := slackCode(err); finalRefusal(code) {
 		// Slack refused it for good (the app left the channel, the DM is
-		// closed): retrying would not help. The member keeps their seat.
+		// closed). The member keeps their seat; staff say hello instead.
+		a.mm.refusals.WithLabelValues(c.ID, "welcome.post", code).Inc()
 		a.log.Warn("welcome not posted", "community", c.ID, "user_id", user, "err", err)
-		return a.tellStaff(ctx, c, fmt.Sprintf("I could not welcome <@%s> (`%s`); please say hello to them yourselves.", user, code))
+		return a.step(ctx, c, j, "note", func() error {
+			return a.tellStaff(ctx, c, fmt.Sprintf("I could not welcome <@%s> (`%s`); please say hello to them yourselves.", user, code))
+		})
 	}
 	if err != nil {
 		return fmt.Errorf("welcome %s: %w", user, err)
@@ -190,78 +244,160 @@ func (a *App) userKind(ctx context.Context, c *engagement.Community, user string
 // removeForCap removes someone who joined while the channel was full and
 // tells them, kindly, where they stand on the waitlist.
 func (a *App) removeForCap(ctx context.Context, c *engagement.Community, j engagement.Job) error {
-	if ok, err := a.store.ClaimKick(ctx, c, j.User); err != nil || !ok {
-		return err // promoted before we got to it: nothing to undo
-	}
-	err := a.api.KickUserFromConversationContext(ctx, c.Channel, j.User)
-	switch code := slackCode(err); {
-	case err == nil:
-		a.mm.capRemovals.WithLabelValues(c.ID).Inc()
-	case code == "not_in_channel":
-		// Already gone (a retried job, or they left): still tell them. No
-		// echo of a kick will come.
-		if err := a.store.KickFailed(ctx, c, j.User); err != nil {
+	err := a.step(ctx, c, j, "kick", func() error {
+		if ok, err := a.store.ClaimKick(ctx, c, j.User); err != nil || !ok {
+			if err == nil {
+				err = errSkipRest // promoted before we got to it: nothing to undo, nothing to tell
+			}
 			return err
 		}
-	case code != "":
-		a.log.Warn("could not remove a member over the cap", "community", c.ID, "user_id", j.User, "err", err)
-		return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full, but I could not remove them (`%s`). "+
-			"They are on the waitlist at #%d.", j.User, c.Channel, code, j.Position))
-	default:
-		return fmt.Errorf("kick %s: %w", j.User, err)
+		err := a.api.KickUserFromConversationContext(ctx, c.Channel, j.User)
+		switch code := slackCode(err); {
+		case err == nil:
+			a.mm.capRemovals.WithLabelValues(c.ID).Inc()
+			return nil
+		case code == "not_in_channel" && !a.botNotIn(ctx, c):
+			// Already gone (they left): still tell them. No echo of a
+			// kick will come.
+			return a.store.KickFailed(ctx, c, j.User)
+		case finalRefusal(code):
+			_ = a.store.KickFailed(ctx, c, j.User)
+			if appRefusal(code) {
+				a.setupProblem(ctx, c, "kick:"+code, fmt.Sprintf("I cannot remove people from <#%s> when it is full (`%s`): "+
+					"please add me to the channel and check my permissions.", c.Channel, code))
+			}
+			if err := a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full, but I could not remove them (`%s`). "+
+				"They are on the waitlist at #%d.", j.User, c.Channel, code, j.Position)); err != nil {
+				return err
+			}
+			return errSkipRest // they were not removed: no waitlist DM
+		default:
+			return fmt.Errorf("kick %s: %w", j.User, err)
+		}
+	})
+	if err != nil {
+		if errors.Is(err, errSkipRest) {
+			return nil
+		}
+		return err
 	}
-	_, _, err = a.api.PostMessageContext(ctx, j.User, slack.MsgOptionText(fmt.Sprintf(
-		"Hi <@%s>, thank you for wanting to join us! :sparkles: The community is kept small on purpose, and every seat is taken right now. "+
-			"You are *#%d* on the waitlist; I will invite you as soon as a seat opens up. "+
-			"You can check your place any time with `/closeknit status`.", j.User, j.Position), false))
-	if err != nil && slackCode(err) == "" {
-		return fmt.Errorf("waitlist DM %s: %w", j.User, err)
-	}
-	return nil
+	return a.step(ctx, c, j, "dm", func() error {
+		_, _, err := a.api.PostMessageContext(ctx, j.User, slack.MsgOptionText(fmt.Sprintf(
+			"Hi <@%s>, thank you for wanting to join us! :sparkles: The community is kept small on purpose, and every seat is taken right now. "+
+				"You are *#%d* on the waitlist; I will invite you as soon as a seat opens up. "+
+				"You can check your place any time with `/closeknit status`.", j.User, j.Position), false))
+		return err
+	})
 }
 
-// promote invites someone whose seat is reserved. If Slack refuses them,
-// the seat goes to the next person on the waitlist and staff are told.
+// botNotIn reports whether Slack says the app is not a member of c's
+// channel (then not_in_channel from a kick is about the app, not the person).
+func (a *App) botNotIn(ctx context.Context, c *engagement.Community) bool {
+	ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: c.Channel})
+	return err == nil && !ch.IsMember
+}
+
+// promote invites someone whose seat is reserved, then DMs them and tells
+// staff: each step once. If Slack refuses the person, the seat goes to the
+// next on the waitlist; if it refuses the app (not in the channel, a scope
+// missing), the person goes back to the head of the waitlist, staff are
+// told once, and the next roster check tries again.
 func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement.Job) error {
-	_, err := a.api.InviteUsersToConversationContext(ctx, c.Channel, j.User)
-	switch code := slackCode(err); code {
-	case "", "already_in_channel":
-		if err != nil && code == "" {
+	err := a.step(ctx, c, j, "invite", func() error {
+		_, err := a.api.InviteUsersToConversationContext(ctx, c.Channel, j.User)
+		code := slackCode(err)
+		switch {
+		case err == nil || code == "already_in_channel":
+			a.mm.promotions.WithLabelValues(c.ID).Inc()
+			a.clearSetupProblems(ctx, c, "invite:")
+			return nil
+		case !finalRefusal(code):
 			return fmt.Errorf("invite %s: %w", j.User, err)
+		case appRefusal(code):
+			if _, err := a.store.Requeue(ctx, c, j.User, a.store.Now()); err != nil {
+				return err
+			}
+			a.mm.refusals.WithLabelValues(c.ID, "promote.invite", code).Inc()
+			a.setupProblem(ctx, c, "invite:"+code, fmt.Sprintf("I cannot invite people into <#%s> (`%s`): please add me to the channel "+
+				"and check my permissions. The waitlist waits; I will try again at the next roster check.", c.Channel, code))
+			return errSkipRest
+		default: // cant_invite, user_is_restricted, user_not_found, …: skip to the next person
+			a.mm.refusals.WithLabelValues(c.ID, "promote.invite", code).Inc()
+			if _, err := a.store.Unseat(ctx, c, j.User, a.store.Now()); err != nil {
+				return err
+			}
+			if err := a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`), so I took them off the waitlist "+
+				"and offered the seat to the next person.", j.User, c.Channel, code)); err != nil {
+				return err
+			}
+			return errSkipRest
 		}
-	case "not_in_channel", "channel_not_found", "is_archived", "missing_scope", "restricted_action", "not_authed", "invalid_auth":
-		// The app itself cannot invite anyone: skipping would empty the
-		// waitlist. Keep the job and tell staff on the first try.
-		if j.Attempt == 1 {
-			_ = a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`): please add me to the channel "+
-				"and check my permissions. I will keep trying.", j.User, c.Channel, code))
+	})
+	if err != nil {
+		if errors.Is(err, errSkipRest) {
+			return nil
 		}
-		return fmt.Errorf("invite %s: %w", j.User, err)
-	default: // cant_invite, user_is_restricted, user_not_found, …: skip to the next person
-		if _, err := a.store.Unseat(ctx, c, j.User, a.store.Now()); err != nil {
-			return err
-		}
-		return a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`), so I took them off the waitlist "+
-			"and offered the seat to the next person.", j.User, c.Channel, code))
+		return err
 	}
-	a.mm.promotions.WithLabelValues(c.ID).Inc()
-	if _, _, err := a.api.PostMessageContext(ctx, j.User, slack.MsgOptionText(fmt.Sprintf(
-		"Good news <@%s>: a seat opened up and you are in! :tada: Come and say hello in <#%s>.", j.User, c.Channel), false)); err != nil && slackCode(err) == "" {
-		return fmt.Errorf("promotion DM %s: %w", j.User, err)
+	if err := a.step(ctx, c, j, "dm", func() error {
+		_, _, err := a.api.PostMessageContext(ctx, j.User, slack.MsgOptionText(fmt.Sprintf(
+			"Good news <@%s>: a seat opened up and you are in! :tada: Come and say hello in <#%s>.", j.User, c.Channel), false))
+		return err
+	}); err != nil {
+		return err
 	}
-	return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> took a free seat in <#%s>.", j.User, c.Channel))
+	return a.step(ctx, c, j, "note", func() error {
+		return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> took a free seat in <#%s>.", j.User, c.Channel))
+	})
 }
 
-// tellStaff posts a note in the brand channel, if there is one.
+// tellStaff posts a note in the brand channel, if there is one. If Slack
+// refuses the app there for good, the note is dropped and staff are told
+// of the problem once (setupProblem); the caller goes on.
 func (a *App) tellStaff(ctx context.Context, c *engagement.Community, text string) error {
 	if c.BrandChannel == "" {
 		a.log.Info("staff note (no brand channel configured)", "community", c.ID, "note", text)
 		return nil
 	}
-	if _, _, err := a.api.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false)); err != nil {
+	_, _, err := a.api.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false))
+	if code := slackCode(err); finalRefusal(code) {
+		a.mm.refusals.WithLabelValues(c.ID, "brand.note", code).Inc()
+		a.log.Warn("staff note not posted", "community", c.ID, "note", text, "err", err)
+		a.setupProblem(ctx, c, "brand:"+code, fmt.Sprintf("I cannot post in the brand channel <#%s> (`%s`), so staff notes "+
+			"(promotions, people I could not invite or welcome) are not reaching you: please invite me there with `/invite @closeknit`.", c.BrandChannel, code))
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("brand channel note: %w", err)
 	}
+	a.clearSetupProblems(ctx, c, "brand:")
 	return nil
+}
+
+// setupProblem records a problem staff must fix: shown on their App Home
+// until fixed, and DMed to each listed staff member once.
+func (a *App) setupProblem(ctx context.Context, c *engagement.Community, key, text string) {
+	first, err := a.store.AddWarning(ctx, c, key, text)
+	if err != nil || !first {
+		return
+	}
+	a.log.Warn("setup problem; staff told", "community", c.ID, "problem", key)
+	staff := slices.Clone(c.Staff)
+	if g, _, ok, _ := a.store.StaffGroup(ctx, c); ok {
+		staff = append(staff, g...)
+	}
+	slices.Sort(staff)
+	for _, u := range slices.Compact(staff) {
+		if _, _, err := a.api.PostMessageContext(ctx, u, slack.MsgOptionText(":warning: "+text, false)); err != nil {
+			a.log.Warn("setup problem not DMed", "community", c.ID, "user_id", u, "err", err)
+		}
+	}
+}
+
+// clearSetupProblems forgets the problems under prefix once the app
+// succeeded again where they were seen.
+func (a *App) clearSetupProblems(ctx context.Context, c *engagement.Community, prefix string) {
+	_ = a.store.ClearWarning(ctx, c, prefix+"not_in_channel", prefix+"channel_not_found", prefix+"is_archived", prefix+"missing_scope")
 }
 
 // slackCode is Slack's error code for an ok:false answer, "" for nil or
@@ -317,8 +453,14 @@ func reconcileRoster(ctx context.Context, a *App, c *engagement.Community) error
 	if err != nil {
 		return err
 	}
-	if seated+unseated > 0 {
-		a.log.Info("roster reconciled", "community", c.ID, "seated", seated, "unseated", unseated)
+	// Seats left free while invites were refused (the app was not in the
+	// channel) are offered again.
+	promoted, err := a.store.FillSeats(ctx, c, a.store.Now())
+	if err != nil {
+		return err
+	}
+	if seated+unseated+promoted > 0 {
+		a.log.Info("roster reconciled", "community", c.ID, "seated", seated, "unseated", unseated, "promoted", promoted)
 	}
 	a.refreshSeatGauges(ctx, c)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -645,5 +646,89 @@ func TestStaffGroupSharedByReplicas(t *testing.T) {
 	}
 	if got := command(t, srv, "U0STAFF0001", "members"); !strings.Contains(got, "seats taken") {
 		t.Errorf("listed staff refused with the group unreadable: %q", got)
+	}
+}
+
+// C3: with the bot not in the brand channel every note there is refused.
+// The refusal is final: the promotion job ends (invite and DM once), and
+// staff are told once, by DM and on their App Home.
+func TestBrandChannelRefusalIsFinal(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 1, engagement.PolicyRemove)
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, form url.Values) string {
+			if method == "chat.postMessage" && form.Get("channel") == brand {
+				return "not_in_channel"
+			}
+			return ""
+		}
+	})
+	joinChannel(t, srv, "U0MEMBER001")
+	ta.waitRoster(t, "a seat", func(r *engagement.Roster) bool { return len(r.Seated) == 1 })
+	joinChannel(t, srv, "U0MEMBER002")
+	waitMessage(t, srv, "U0MEMBER002", "#1")
+	leaveChannel(t, srv, "U0MEMBER001")
+	waitMessage(t, srv, "U0MEMBER002", "a seat opened up")
+	waitMessage(t, srv, "U0STAFF0001", "I cannot post in the brand channel")
+	// Every job is done: none is left to repeat the invite and the DM.
+	outbox := ta.ns + ":{acme}:outbox"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n, err := ta.rdb.XLen(context.Background(), outbox).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d membership jobs still pending after a final refusal", n)
+		}
+	}
+	leaveChannel(t, srv, "U0MEMBER002") // another note refused: staff are not told again
+	ta.waitRoster(t, "empty", func(r *engagement.Roster) bool { return len(r.Seated) == 0 })
+	if n := countMessages(srv, "U0STAFF0001", "I cannot post in the brand channel"); n != 1 {
+		t.Errorf("staff told %d times, want 1", n)
+	}
+	if n := len(srv.Calls("conversations.invite")); n != 1 {
+		t.Errorf("%d invites, want 1", n)
+	}
+	if v := metricValue(t, ta, "closeknit_slack_refusals_total", "community=acme", "method=brand.note", "error=not_in_channel"); v < 1 {
+		t.Errorf("refusals metric %v, want at least 1", v)
+	}
+	// The App Home of staff shows the problem.
+	sendAll(t, srv, []slacktest.Envelope{srv.Event(map[string]any{"type": "app_home_opened", "user": "U0STAFF0001", "channel": "D0STAFF0001", "tab": "home", "event_ts": tsOf(time.Now())})})
+	views, err := srv.WaitCall(ctxT(t), "views.publish", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := views[len(views)-1].Args.Get("view"); !strings.Contains(v, "I cannot post in the brand channel") {
+		t.Errorf("staff App Home does not show the problem: %.300s", v)
+	}
+}
+
+// C3: each step of an outbox job is done at most once: a job run again
+// after a failure (here the DM rate-limited) does not invite again.
+func TestPromotionStepsRunOnce(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 5, engagement.PolicyRemove)
+	var limited atomic.Bool
+	limited.Store(true)
+	srv.Configure(func(s *slacktest.Server) {
+		s.RateLimit = func(method string) (time.Duration, bool) {
+			return time.Second, method == "chat.postMessage" && limited.Load()
+		}
+	})
+	if err := ta.DoJob(ctxT(t), "1700000000000-1", "promote", "U0MEMBER007"); err == nil {
+		t.Fatal("promotion with its DM rate-limited reported done")
+	}
+	limited.Store(false)
+	if err := ta.DoJob(ctxT(t), "1700000000000-1", "promote", "U0MEMBER007"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Calls("conversations.invite")); n != 1 {
+		t.Errorf("invited %d times for one promotion, want 1", n)
+	}
+	if n := countMessages(srv, "U0MEMBER007", "a seat opened up"); n != 1 {
+		t.Errorf("%d promotion DMs, want 1", n)
 	}
 }
