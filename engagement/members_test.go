@@ -535,3 +535,33 @@ func TestStaleMemberEventsChangeNothing(t *testing.T) {
 		}
 	})
 }
+
+// C4: someone who leaves and comes back is welcomed once per community,
+// ever, and their intro counts once.
+func TestRejoinIsNotWelcomedTwice(t *testing.T) {
+	t.Parallel()
+	s, _ := MustOpenStore(t, engagement.Options{})
+	c := capped(t, 10, engagement.PolicyRemove)
+	ctx := context.Background()
+	post := func(id string, d time.Duration) bool {
+		res, err := s.Record(ctx, []engagement.Event{{ID: id, Community: c, Kind: engagement.KindMessage, User: user(1), At: at.Add(d)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0].Intro
+	}
+	mustRecord(t, s, join(c, user(1), at))
+	if !post("EvRj1", time.Hour) {
+		t.Fatal("first post after the first join is not the intro")
+	}
+	mustRecord(t, s, leave(c, user(1), at.Add(2*time.Hour)), join(c, user(1), at.Add(3*time.Hour)))
+	if post("EvRj2", 4*time.Hour) {
+		t.Error("the first post after a rejoin counted as a second intro")
+	}
+	if diff := cmp.Diff([]string{"welcome:" + user(1)}, drainJobs(t, s, c)); diff != "" {
+		t.Errorf("outbox (-want +got):\n%s", diff)
+	}
+	if got := seated(mustRoster(t, s, c)); !slices.Equal(got, []string{user(1)}) {
+		t.Errorf("seated %v after the rejoin", got)
+	}
+}

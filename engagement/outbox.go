@@ -192,6 +192,15 @@ func (s *Store) ClaimNudge(ctx context.Context, c *Community, user string, now t
 	return n == 1, nil
 }
 
+// UnclaimNudge gives back a claim whose nudge Slack did not take, so a
+// later run sends it.
+func (s *Store) UnclaimNudge(ctx context.Context, c *Community, user string) error {
+	if err := s.rdb.HDel(ctx, s.keys(c).member(user), "nudged_at").Err(); err != nil {
+		return fmt.Errorf("engagement: nudge %s: %w", user, err)
+	}
+	return nil
+}
+
 // claimNudgeScript: the member must still wait for an intro and hold a
 // seat record; HSETNX makes the claim once.
 var claimNudgeScript = redis.NewScript(`

@@ -468,13 +468,15 @@ func reconcileRoster(ctx context.Context, a *App, c *engagement.Community) error
 
 // sendNudges is a scheduled job: one friendly DM to members who have not
 // introduced themselves c.NudgeAfter after taking their seat. ClaimNudge
-// makes it at most one, ever.
+// makes it at most one, ever; a nudge Slack did not take (rate limited,
+// down) is given back and tried again on the next run.
 func sendNudges(ctx context.Context, a *App, c *engagement.Community) error {
 	now := a.store.Now()
 	due, err := a.store.DueNudges(ctx, c, now, c.NudgeAfter)
 	if err != nil {
 		return err
 	}
+	var failed error
 	for _, u := range due {
 		ok, err := a.store.ClaimNudge(ctx, c, u, now)
 		if err != nil {
@@ -486,11 +488,20 @@ func sendNudges(ctx context.Context, a *App, c *engagement.Community) error {
 		_, _, err = a.api.PostMessageContext(ctx, u, slack.MsgOptionText(fmt.Sprintf(
 			"Hi <@%s>! :wave: We would love to hear from you in <#%s>: who you are, and what you think of what we make. "+
 				"A line or two is plenty. (This is the only reminder I will send.)", u, c.Channel), false))
-		if err != nil {
-			a.log.Warn("nudge not sent", "community", c.ID, "user_id", u, "err", err)
+		switch code := slackCode(err); {
+		case err == nil:
+		case finalRefusal(code): // they cannot be DMed: no retry
+			a.mm.refusals.WithLabelValues(c.ID, "nudge.dm", code).Inc()
+			a.log.Warn("nudge refused", "community", c.ID, "user_id", u, "err", err)
+		default:
+			a.log.Warn("nudge not sent; will retry", "community", c.ID, "user_id", u, "err", err)
+			if err := a.store.UnclaimNudge(context.WithoutCancel(ctx), c, u); err != nil {
+				return err
+			}
+			failed = fmt.Errorf("nudge %s: %w", u, err)
 		}
 	}
-	return nil
+	return failed
 }
 
 // refreshSeatGauges reads the seat counts into the gauges.

@@ -732,3 +732,33 @@ func TestPromotionStepsRunOnce(t *testing.T) {
 		t.Errorf("%d promotion DMs, want 1", n)
 	}
 }
+
+// C7: a nudge Slack did not take (rate limited) is sent on a later run,
+// and still only one is delivered.
+func TestRateLimitedNudgeIsRetried(t *testing.T) {
+	t.Parallel()
+	ta, srv := memberApp(t, 10, engagement.PolicyRemove)
+	joinChannel(t, srv, "U0MEMBER002")
+	waitMessage(t, srv, channel, "<@U0MEMBER002>") // welcomed
+	var limited atomic.Bool
+	limited.Store(true)
+	srv.Configure(func(s *slacktest.Server) {
+		s.RateLimit = func(method string) (time.Duration, bool) {
+			return time.Second, method == "chat.postMessage" && limited.Load()
+		}
+	})
+	ta.later(3*24*time.Hour + time.Minute)
+	_ = ta.RunJob(ctxT(t), "nudges") // rate-limited: nothing delivered
+	if n := countMessages(srv, "U0MEMBER002", "only reminder"); n != 0 {
+		t.Fatalf("%d nudges delivered while rate-limited", n)
+	}
+	limited.Store(false)
+	for range 3 {
+		if err := ta.RunJob(ctxT(t), "nudges"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countMessages(srv, "U0MEMBER002", "only reminder"); n != 1 {
+		t.Errorf("%d nudges delivered, want exactly 1", n)
+	}
+}
