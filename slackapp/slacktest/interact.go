@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -241,11 +242,11 @@ func (s *Server) LateAcks() []string {
 
 // delayAnswer holds back a Web API answer for MethodDelay, or until the
 // server closes.
-func (s *Server) delayAnswer(delay func(string) time.Duration, method string) {
+func (s *Server) delayAnswer(delay func(string, url.Values) time.Duration, req *apiRequest) {
 	if delay == nil {
 		return
 	}
-	d := delay(method)
+	d := delay(req.method, req.args)
 	if d <= 0 {
 		return
 	}

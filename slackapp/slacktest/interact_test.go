@@ -3,6 +3,7 @@ package slacktest
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestMethodDelay(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(t)
 	srv.Configure(func(s *Server) {
-		s.MethodDelay = func(method string) time.Duration {
+		s.MethodDelay = func(method string, _ url.Values) time.Duration {
 			if method == "chat.postMessage" {
 				return time.Minute
 			}

@@ -117,11 +117,12 @@ type Server struct {
 	// result is returned as {"ok":false,"error":<result>}. form holds the
 	// call's arguments without the token.
 	MethodError func(method string, form url.Values) string
-	// MethodDelay, if set, is asked after a Web API call took effect: the
+	// MethodDelay, if set, is asked after a Web API call took effect (form
+	// as for MethodError): the
 	// answer is held back that long, as when Slack is slow to answer
 	// although the message is already up. A client that gives up meanwhile
 	// never learns the outcome.
-	MethodDelay func(method string) time.Duration
+	MethodDelay func(method string, form url.Values) time.Duration
 	// MemberEvents makes conversations.invite and conversations.kick send
 	// member_joined_channel and member_left_channel events over Socket
 	// Mode, as Slack does. Off by default so tests that count envelopes

@@ -207,7 +207,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.followUps = nil
 	delay := s.MethodDelay
 	s.mu.Unlock()
-	s.delayAnswer(delay, name)
+	s.delayAnswer(delay, req)
 	if _, ok := res["ok"]; !ok {
 		res["ok"] = true
 	}
