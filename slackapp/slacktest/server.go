@@ -20,6 +20,11 @@
 // spread round-robin over the live connections, acks accepted on any
 // connection, acks of 20 KB or more ignored, and events_api envelopes that are
 // not acked redelivered with retry_attempt 1..3 and retry_reason "timeout".
+// Slash commands and interactions are never redelivered, and an ack later
+// than InteractionTimeout (3 s) is ignored and recorded (LateAcks); their
+// trigger_ids open one modal within TriggerLifetime (3 s), and their
+// response_urls point at this server, which records what is posted
+// (Responses) and takes 5 posts within 30 minutes, as Slack does.
 package slacktest
 
 import (
