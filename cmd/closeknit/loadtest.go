@@ -38,7 +38,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	inflight := fs.Int("inflight", 64, "most envelopes un-acked at once")
 	rounds := fs.Int("rounds", 1, "measured bursts per implementation; the table shows each")
 	redisURL := fs.String("redis-url", envOr(getenv, "REDIS_URL", "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
-	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (e.g. ../shared/peers/node-socket-mode)")
+	peer := fs.String("peer", "", "also run a Node Socket Mode peer from this `dir` (a folder with package.json, package-lock.json, peer.js and counter.js; not part of this repository)")
 	soakFor := fs.Duration("soak", 0, "instead of a burst, send at --rate for this `long` and report memory and goroutines over time (e.g. 10m)")
 	rate := fs.Int("rate", 2000, "with --soak: envelopes per second")
 	sample := fs.Duration("sample", 30*time.Second, "with --soak: how often to sample the app")
