@@ -13,9 +13,9 @@ import (
 )
 
 // defaultAddr is where the tests look for a Redis when
-// CLOSEKNIT_TEST_REDIS_URL is unset. A variable so that a test can point it
-// where nothing listens.
-var defaultAddr = "127.0.0.1:6379"
+// CLOSEKNIT_TEST_REDIS_URL is unset (findLocal takes it as an argument, so
+// that its test can point it where nothing listens).
+const defaultAddr = "127.0.0.1:6379"
 
 // local is the Redis this test binary uses when CLOSEKNIT_TEST_REDIS_URL is
 // unset, found (or started) once and shared by all its tests.
