@@ -131,6 +131,7 @@ var apiScopes = map[string][]string{
 	"InviteUsersToConversationContext": {"channels:manage", "groups:write"},
 	"KickUserFromConversationContext":  {"channels:manage", "groups:write"},
 	"GetUsersInConversationContext":    {"channels:read", "groups:read"}, // conversations.members
+	"GetConversationInfoContext":       {"channels:read", "groups:read"}, // conversations.info: is the app in the channel?
 	"GetUserInfoContext":               {"users:read"},                   // users.info: is it a bot?
 	"GetUserGroupMembersContext":       {"usergroups:read"},              // usergroups.users.list: staff by group
 	// The digest (digest.go): its chart, and finding a digest posted before a restart.

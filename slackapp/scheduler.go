@@ -68,7 +68,12 @@ func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]tim
 		last[j.name] = now
 		for _, c := range a.cfg.Communities {
 			if first && j.atStart {
-				a.runJob(ctx, holder, j, c)
+				if a.runJob(ctx, holder, j, c) == nil {
+					// Counts as this interval's run for the other replicas.
+					if _, err := a.store.AcquireLease(ctx, c, "ran:"+j.name, holder, j.every); err != nil {
+						a.log.Warn("scheduler: interval mark not taken", "job", j.name, "community", c.ID, "err", err)
+					}
+				}
 				continue
 			}
 			a.runOncePerInterval(ctx, holder, j, c)

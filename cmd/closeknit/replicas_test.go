@@ -166,7 +166,7 @@ func TestTwoReplicasUnderFaults(t *testing.T) {
 		switch runs := jobs[job]; {
 		case runs < 1:
 			t.Errorf("job %s never ran successfully", job)
-		case every > 60 && runs != 1:
+		case every > 60 && job != "roster" && runs != 1: // the roster check also runs at every start
 			t.Errorf("job %s (every %vs) ran %v times over both replicas, want once", job, every, runs)
 		}
 	}
