@@ -127,3 +127,19 @@ func TestLaterRepliesUseResponseURL(t *testing.T) {
 		t.Errorf("%d chat.postEphemeral calls, want none", n)
 	}
 }
+
+// TestModalTriggerExpired: when the trigger_id has expired before
+// views.open (Slack allows 3 s), the staff member is told to try again
+// rather than "something went wrong".
+func TestModalTriggerExpired(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	MustRunApp(t, srv, withProtoConfig)
+	srv.Configure(func(s *slacktest.Server) { s.TriggerLifetime = time.Nanosecond })
+	if got := ackText(t, send(t, srv, slash(srv, staffUser, "prototype"))); !strings.Contains(got, "before the form could open") {
+		t.Errorf("reply %q, want a request to try again", got)
+	}
+	if calls := srv.Calls("views.open"); len(calls) != 1 {
+		t.Errorf("%d views.open calls, want 1", len(calls))
+	}
+}

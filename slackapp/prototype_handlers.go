@@ -38,7 +38,7 @@ func prototypeCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args
 	const usage = "Usage: /closeknit prototype (opens a form) | /closeknit prototype close ID | /closeknit prototype extend ID [DAYS]"
 	if len(args) == 0 {
 		if _, err := a.api.OpenViewContext(ctx, cmd.TriggerID, prototypeModal(c)); err != nil {
-			return nil, fmt.Errorf("open prototype modal: %w", err)
+			return nil, modalError(err)
 		}
 		return nil, nil
 	}
@@ -129,9 +129,19 @@ func handleNewPrototypeShortcut(ctx context.Context, a *App, cb *slack.Interacti
 		view = prototypeModal(c)
 	}
 	if _, err := a.api.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
-		return nil, fmt.Errorf("open prototype modal: %w", err)
+		return nil, modalError(err)
 	}
 	return nil, nil
+}
+
+// modalError explains a views.open that failed. A trigger_id lasts 3 s:
+// when Slack or Redis was slow, it expired before the form could open, and
+// trying again is all there is to do.
+func modalError(err error) error {
+	if slackErrorCode(err) == "expired_trigger_id" {
+		return usageError("Slack gave up waiting before the form could open; please try again.")
+	}
+	return fmt.Errorf("open prototype modal: %w", err)
 }
 
 // handleNewPrototypeSubmission validates the modal and claims it, acks at
