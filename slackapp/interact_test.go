@@ -113,7 +113,7 @@ func TestSubmissionPayloadWhateverAccepts(t *testing.T) {
 func TestLaterRepliesUseResponseURL(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	MustRunApp(t, srv, nil)
+	ta := MustRunApp(t, srv, nil)
 	for _, where := range []string{"D0DMWITHAPP", "C0NOTJOINED"} {
 		env, ack := sendCommand(t, srv, where, "U0MEMBER001", "privacy")
 		if !strings.Contains(ack.Text, "…") || ack.ResponseType != "ephemeral" {
@@ -126,6 +126,11 @@ func TestLaterRepliesUseResponseURL(t *testing.T) {
 	if n := len(srv.Calls("chat.postEphemeral")); n != 0 {
 		t.Errorf("%d chat.postEphemeral calls, want none", n)
 	}
+	// The posts are counted like Web API calls, under their own name (once
+	// the app has read the answer, a moment after the emulator recorded it).
+	eventually(t, "two response_url posts counted", func() bool {
+		return metricValue(t, ta, "closeknit_slack_api_calls_total", "method=response_url", "outcome=ok") == 2
+	})
 }
 
 // TestModalTriggerExpired: when the trigger_id has expired before

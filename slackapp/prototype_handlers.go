@@ -191,8 +191,8 @@ const cardTimeout = 30 * time.Second
 // postCard posts and records a claimed submission, after its ack, and
 // tells the poster how it went. A card Slack accepts late is still
 // recorded. If Slack refused it, nothing is up: the claim is released. If
-// Slack did not answer, the card may be up: the claim is kept (the form
-// never posts twice) and the poster is told to look.
+// Slack did not answer, the card may be up: the claim is kept (a second
+// submission of the form posts nothing) and the poster is told to look.
 func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, viewID string, poster notice) {
 	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
 	defer cancel()
@@ -209,8 +209,8 @@ func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, v
 				name, c.Channel, slackErrorCode(err)))
 			return
 		}
-		a.tell(poster, fmt.Sprintf("Slack did not confirm the card for *%s* in <#%s> (%s), so it may or may not be up, and it is not recorded. "+
-			"If it is there, delete it; then post it again with `/closeknit prototype`.", name, c.Channel, slackErrorCode(err)))
+		a.tell(poster, fmt.Sprintf("Slack did not confirm the card for *%s* in <#%s> (%s), so it may or may not be up; either way it is not recorded, "+
+			"and feedback on it would not count. Please check the channel and post it again with `/closeknit prototype`.", name, c.Channel, slackErrorCode(err)))
 		return
 	}
 	p, err := a.store.CreatePrototype(ctx, c, spec, opened, channel, ts)
