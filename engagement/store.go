@@ -48,6 +48,7 @@ type Store struct {
 	weeks map[*Community]*weekKeys // keys of the week each community last wrote
 
 	protos protoState // prototype card index and feedback hook (prototype_feature.go)
+	salts  salts      // each community's pseudonym salt (privacy.go)
 }
 
 // NewStore returns a Store on rdb. It does not contact Redis; call Ping or
@@ -163,6 +164,9 @@ func (s *Store) Record(ctx context.Context, events []Event) ([]Result, error) {
 // record runs one pipelined pass over events[pending] and returns the
 // indexes to try again.
 func (s *Store) record(ctx context.Context, events []Event, results []Result, pending []int) ([]int, error) {
+	if err := s.loadSalts(ctx, events, pending); err != nil {
+		return pending, err
+	}
 	markers, err := s.readReactionMarkers(ctx, events, pending)
 	if err != nil {
 		return pending, err
@@ -255,7 +259,7 @@ func (s *Store) readReactionMarkers(ctx context.Context, events []Event, pending
 	gets := make([]*redis.StringCmd, len(idx))
 	for j, i := range idx {
 		e := &events[i]
-		gets[j] = pipe.Get(ctx, s.keys(e.Community).reaction(e.User, e.ItemTS, e.Reaction))
+		gets[j] = pipe.Get(ctx, s.keys(e.Community).reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction))
 	}
 	_, err := pipe.Exec(ctx)
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -279,18 +283,20 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 		return s.queueMessage(ctx, pipe, e, wk)
 	case KindReactionAdded:
 		pk, may := s.answerKeys(e, wk, e.ItemTS, e.ItemUser)
+		me := s.cachedPseudonym(e.Community, e.User)
 		return reactionAddedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optout, pk.posts, pk.answers},
-			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS)
+			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(me, e.ItemTS, e.Reaction), wk.optout, pk.posts, pk.answers},
+			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS, me)
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the script does not touch it then.
 		weekHash := k.prefix + "w:none"
 		if marker != "" && !strings.HasPrefix(marker, "x:") { // not a tombstone
-			weekHash = k.prefix + "w:" + marker
+			week, _, _ := strings.Cut(marker, "|")
+			weekHash = k.prefix + "w:" + week
 		}
 		return reactionRemovedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, wk.optout},
+			[]string{k.dedupe(e.ID), k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash},
 			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins
@@ -345,7 +351,7 @@ func (s *Store) queueMessage(ctx context.Context, pipe redis.Pipeliner, e *Event
 		k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
 		pk.postsArg, pk.answersArg,
 		s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS),
-		threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer)
+		threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer, s.cachedPseudonym(e.Community, e.User))
 	cmd.SetFirstKeyPos(3) // so a Cluster client routes it without parsing the key count
 	_ = pipe.Process(ctx, cmd)
 	return cmd

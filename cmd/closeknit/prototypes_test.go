@@ -107,7 +107,9 @@ acme,P1,(opted-out members),reaction,-1,1
 
 func TestSpreadsheetSafe(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "@SUM(A1)": "'@SUM(A1)", "+1": "+1", "-1": "-1", "Ocean blue": "Ocean blue", "": ""} {
+	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "@SUM(A1)": "'@SUM(A1)", "+1": "+1", "-1": "-1", "Ocean blue": "Ocean blue", "": "",
+		// issue 11 A7: a leading + or - is a formula too, unless the whole value is a number
+		"+cmd|' /C calc'!A0": "'+cmd|' /C calc'!A0", "-2+3": "'-2+3", "-HYPERLINK(\"x\")": "'-HYPERLINK(\"x\")", "+1.5": "+1.5", "-0.25": "-0.25", "+": "'+"} {
 		if got := spreadsheetSafe(in); got != want {
 			t.Errorf("spreadsheetSafe(%q) = %q, want %q", in, got, want)
 		}
