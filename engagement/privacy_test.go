@@ -34,6 +34,9 @@ func TestOptoutTogglesNeverInflate(t *testing.T) {
 		mustRecord(t, f.s, f.react(engagement.KindReactionRemoved, u, "-1", when.Add(time.Second)))
 		when = when.Add(time.Minute)
 	}
+	if s := f.results(t, 0).Summary; s.Reactions["-1"] != 0 {
+		t.Errorf("card after 5 optout-react-optin-unreact cycles: %v, want no -1", s.Reactions)
+	}
 	// and the other way round: react opted in, opt out, un-react
 	for range 3 {
 		mustRecord(t, f.s, f.react(engagement.KindReactionAdded, u, "-1", when))
