@@ -43,6 +43,9 @@ func TestPrototypesCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	rdb.SAdd(ctx, ns+":{acme}:optout", "UOPTOUT001")
+	for _, u := range []string{"UALICE0001", "UBOB000001", "UOPTOUT001"} { // only seated members' feedback counts
+		rdb.ZAdd(ctx, ns+":{acme}:seats", redis.Z{Score: float64(now.UnixMilli()), Member: u})
+	}
 	react := func(id, user, emoji string) engagement.Event {
 		return engagement.Event{ID: id, Community: c, Kind: engagement.KindReactionAdded, User: user, At: now, ItemTS: cardTS, Reaction: emoji}
 	}
@@ -66,7 +69,7 @@ func TestPrototypesCommand(t *testing.T) {
 		"id": "P1", "name": "Cloud Paint 2.0", "channel": "C05R8T2KLMN", "ts": cardTS, "status": "open",
 		"closes_at":    p.ClosesAt.Format(time.RFC3339),
 		"reactions":    map[string]any{"heart_eyes": 1.0, "+1": 2.0, "-1": 1.0},
-		"participants": 2.0, "comments": 1.0, "commenters": 1.0, "yield": 0.0,
+		"participants": 3.0, "comments": 1.0, "commenters": 1.0, "yield": 1.0, // three seated, all took part (the opted-out one unnamed)
 		"sentiment": 0.25, // (1 + 0.5*2 - 1) / 4
 	}}}
 	if diff := cmp.Diff(want, got); diff != "" {
