@@ -62,6 +62,10 @@ const (
 	FeedbackNotSeated       = "not_seated" // ignored: not from a member holding a seat
 )
 
+// FeedbackKinds lists every Feedback* kind, so that the metric can show each
+// series at 0 from the start.
+var FeedbackKinds = []string{FeedbackReaction, FeedbackReactionRemoved, FeedbackComment, FeedbackVote, FeedbackLate}
+
 // SetFeedbackObserver sets a function told of every piece of prototype
 // feedback counted (kind is a Feedback* constant). Call it before the store
 // is used; slackapp turns it into a metric.

@@ -119,6 +119,11 @@ type Server struct {
 	// (xoxb-) by every other method.
 	AppToken, BotToken string
 
+	// Hostile holds the behaviour of Slack that makes an app's life hard
+	// (late and reordered events, echoes, refusals, rate limits): see
+	// hostile.go. NewServer turns it on.
+	Hostile
+
 	tb   testing.TB
 	logf func(format string, args ...any)
 
@@ -133,14 +138,21 @@ type Server struct {
 
 	socketState
 	webState
+	hostileState
 }
 
 // NewServer starts a Server on 127.0.0.1:0 for the test tb and closes it when
 // the test ends. Unknown Web API methods, oversized acks and other misuse
 // are reported with tb.Errorf.
-func NewServer(tb testing.TB) *Server {
+//
+// Options: Hostility() for a server as hostile as Slack's contract allows,
+// Calm("why") for a quiet one, WithSeed to replay a run.
+func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{tb: tb, Logf: tb.Logf}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.Start(); err != nil {
 		tb.Fatalf("slacktest: %v", err)
 	}
@@ -170,6 +182,7 @@ func (s *Server) Start() error {
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
 	}
+	s.startHostileLocked()
 	s.baseURL = "http://" + ln.Addr().String() + "/"
 	s.quit = make(chan struct{})
 	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}

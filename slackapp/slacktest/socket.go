@@ -172,6 +172,7 @@ func (s *Server) Send(frame []byte) error {
 	if s.closed || !s.started {
 		return ErrClosed
 	}
+	s.learnUsersLocked(frame)
 	s.deliverLocked(outFrame{data: frame})
 	return nil
 }
@@ -186,6 +187,12 @@ func (s *Server) Send(frame []byte) error {
 //
 // Sending an envelope_id that is already tracked starts its tracking afresh.
 func (s *Server) SendEnvelope(env Envelope) error {
+	return s.sendEnvelope(env, 0)
+}
+
+// sendEnvelope is SendEnvelope with the first delivery of an events_api
+// envelope delayed by extra plus a random share of MaxDelay.
+func (s *Server) sendEnvelope(env Envelope, extra time.Duration) error {
 	if env.ID == "" {
 		return errors.New("slacktest: SendEnvelope: empty envelope ID")
 	}
@@ -205,6 +212,14 @@ func (s *Server) SendEnvelope(env Envelope) error {
 		s.envOrder = append(s.envOrder, env.ID)
 	}
 	s.envs[env.ID] = e
+	s.learnUsersLocked(env.Frame)
+	if env.Type == "events_api" {
+		extra += s.randDelayLocked(s.MaxDelay)
+	}
+	if extra > 0 {
+		s.sendLaterLocked(e, extra)
+		return nil
+	}
 	s.deliverLocked(outFrame{data: env.Frame, env: e})
 	return nil
 }
@@ -242,15 +257,7 @@ func (s *Server) armLocked(e *envelope, now time.Time) {
 	if e.redeliver && e.attempt < len(s.RetrySchedule) {
 		wait += s.RetrySchedule[e.attempt]
 	}
-	at := now.Add(wait)
-	earliest := len(s.retries) == 0 || at.Before(s.retries[0].at)
-	heap.Push(&s.retries, retryItem{at: at, env: e, gen: e.gen})
-	if earliest {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
+	s.pushDeadlineLocked(retryItem{at: now.Add(wait), env: e, gen: e.gen})
 }
 
 // retryLoop redelivers or gives up on envelopes whose ack deadline passed.
@@ -265,7 +272,11 @@ func (s *Server) retryLoop() {
 		now := time.Now()
 		for len(s.retries) > 0 && !s.retries[0].at.After(now) {
 			it := heap.Pop(&s.retries).(retryItem)
-			if it.gen == it.env.gen && !it.env.acked {
+			switch {
+			case it.gen != it.env.gen || it.env.acked:
+			case it.first: // a delayed first delivery (Hostile.MaxDelay)
+				s.deliverLocked(outFrame{data: it.env.frame, env: it.env})
+			default:
 				s.expireLocked(it.env)
 			}
 		}
@@ -302,9 +313,10 @@ func (s *Server) expireLocked(e *envelope) {
 }
 
 type retryItem struct {
-	at  time.Time
-	env *envelope
-	gen int
+	at    time.Time
+	env   *envelope
+	gen   int
+	first bool // deliver for the first time rather than expire
 }
 
 // retryHeap orders ack deadlines, earliest first.
