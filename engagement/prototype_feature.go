@@ -64,7 +64,7 @@ const (
 
 // FeedbackKinds lists every Feedback* kind, so that the metric can show each
 // series at 0 from the start.
-var FeedbackKinds = []string{FeedbackReaction, FeedbackReactionRemoved, FeedbackComment, FeedbackVote, FeedbackLate}
+var FeedbackKinds = []string{FeedbackReaction, FeedbackReactionRemoved, FeedbackComment, FeedbackVote, FeedbackLate, FeedbackNotSeated}
 
 // SetFeedbackObserver sets a function told of every piece of prototype
 // feedback counted (kind is a Feedback* constant). Call it before the store
