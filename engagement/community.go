@@ -132,6 +132,9 @@ func (c *Community) SetGroupStaff(users []string) {
 	c.groupStaff.Store(&users)
 }
 
+// ValidUserID reports whether s looks like a Slack user ID (U… or W…).
+func ValidUserID(s string) bool { return slackID(s, "UW") }
+
 // slackID reports whether s looks like a Slack ID starting with one of the
 // given letters: upper-case letters and digits, 9 to 13 characters.
 func slackID(s, first string) bool {

@@ -193,8 +193,9 @@ func (s *Store) Forget(ctx context.Context, c *Community, user string) (int, err
 // walkPersonal calls fn for every record of c holding user, with the full
 // key name.
 func (s *Store) walkPersonal(ctx context.Context, c *Community, user string, fn func(PersonalRecord, string) error) error {
-	if user == "" {
-		return fmt.Errorf("engagement: no user: %w", ErrInvalid)
+	if !ValidUserID(user) {
+		// Never a pattern or a fragment: "w" would match every week's key.
+		return fmt.Errorf("engagement: %q is not a user ID such as U02H7K4N5PQ: %w", user, ErrInvalid)
 	}
 	prefix := s.keys(c).prefix
 	start := time.Now()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,53 @@ func TestSpreadsheetSafe(t *testing.T) {
 		if got := spreadsheetSafe(in); got != want {
 			t.Errorf("spreadsheetSafe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestForgetTakesOnlyAUserID: `closeknit forget w` deleted every weekly
+// key (the argument was matched inside key names). Anything but a user ID
+// is refused and changes nothing; every key of the namespace is compared.
+func TestForgetTakesOnlyAUserID(t *testing.T) {
+	t.Parallel()
+	ns := fmt.Sprintf("cktest-cmdforget-%d", os.Getpid())
+	env := map[string]string{
+		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
+		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "UTC",
+	}
+	getenv := func(k string) string { return env[k] }
+	rdb := redis.NewClient(mustParseRedis(t))
+	t.Cleanup(func() { cleanNamespace(rdb, ns); rdb.Close() })
+	ctx := ctxT(t)
+	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100}
+	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})
+	if err := store.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := store.Record(ctx, []engagement.Event{
+		{ID: "Ev1", Community: c, Kind: engagement.KindMessage, User: "UALICE0001", At: now},
+		{ID: "Ev2", Community: c, Kind: engagement.KindReactionAdded, User: "UBOB000001", At: now, ItemTS: "1.1", Reaction: "tada"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dump := func() []string {
+		keys, err := redistest.ScanKeys(ctx, rdb, ns+":*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(keys)
+		return keys
+	}
+	before := dump()
+	if len(before) < 4 {
+		t.Fatalf("keys before: %v", before)
+	}
+	for _, arg := range []string{"w", "*", "U*", "UALICE*", "ALICE0001", "ev", "acme", ""} {
+		if err := run(ctx, []string{"forget", arg}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "not a user ID") {
+			t.Errorf("forget %q: err = %v, want it refused as not a user ID", arg, err)
+		}
+	}
+	if after := dump(); !slices.Equal(before, after) {
+		t.Errorf("refused forgets changed the keys:\nbefore %v\nafter  %v", before, after)
 	}
 }
