@@ -248,3 +248,42 @@ func TestKPIsNeverNameGroupStaff(t *testing.T) {
 		}
 	}
 }
+
+// A4: reactions from bots, apps, workflows and Slackbot never count, not
+// as reactions, participants or answers; a known bot joining takes no seat
+// and is not a join (old main: all counted; Slackbot was seated).
+func TestBotsNeverCount(t *testing.T) {
+	t.Parallel()
+	f := newProtoFixture(t, testSpec())
+	ctx := context.Background()
+	const bot = "UWORKFLOW1"
+	if err := f.s.SetKind(ctx, f.c, bot, "bot"); err != nil {
+		t.Fatal(err)
+	}
+	f.r.seat(t, f.c, bot) // even one that somehow holds a seat
+	var evs []engagement.Event
+	for i, u := range []string{bot, "USLACKBOT"} {
+		id := "EvBot" + string(rune('a'+i))
+		evs = append(evs,
+			reaction(f.c, id+"1", engagement.KindReactionAdded, u, "1.1", "tada", f.later),
+			f.react(engagement.KindReactionAdded, u, "heart_eyes", f.later),
+			engagement.Event{ID: id + "3", Community: f.c, Kind: engagement.KindMemberJoined, User: u, At: f.later})
+	}
+	mustRecord(t, f.s, evs...)
+	r := mustReport(t, f.s, f.c, "2026-W47")
+	if r.Reactions != 0 || r.ActiveParticipants != 0 || r.Joins != 0 {
+		t.Errorf("week after bots' reactions and joins: %d reactions, %d participants, %d joins; want none", r.Reactions, r.ActiveParticipants, r.Joins)
+	}
+	if s := f.results(t, 0).Summary; s.Reactions["heart_eyes"] != 0 || s.Participants != 0 {
+		t.Errorf("card after bots' reactions: %+v", s)
+	}
+	roster, err := f.s.Roster(ctx, f.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range roster.Seated {
+		if st.User == "USLACKBOT" {
+			t.Errorf("Slackbot took a seat: %+v", roster.Seated)
+		}
+	}
+}

@@ -187,8 +187,9 @@ const (
 // export), and only while they have not opted out.
 //
 // name records (or, opted out, erases) who stands behind pseudonym me.
-// seated is the one test of "a member holding a seat": only they count on
-// cards and polls.
+// seated is the one test of "a member holding a seat" (and not a bot, app
+// or workflow, known by the people hash): only they count on cards and
+// polls.
 const luaProtoHelpers = `
 local function name(who, optout, user, me)
   if redis.call('SISMEMBER', optout, user) == 1 then
@@ -197,7 +198,8 @@ local function name(who, optout, user, me)
     redis.call('HSET', who, me, user)
   end
 end
-local function seated(seats, user)
+local function seated(seats, people, user)
+  if user == 'USLACKBOT' or redis.call('HGET', people, user) == 'bot' then return false end
   return redis.call('ZSCORE', seats, user) ~= false
 end
 `
@@ -211,7 +213,7 @@ end
 // counted, seat or not.
 //
 //	KEYS[1] feature dedupe  KEYS[2] prototype  KEYS[3] rx:<emoji>  KEYS[4] st
-//	KEYS[5] part  KEYS[6] optout  KEYS[7] who  KEYS[8] seats
+//	KEYS[5] part  KEYS[6] optout  KEYS[7] who  KEYS[8] seats  KEYS[9] people
 //	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] emoji  ARGV[4] "1" add, "0" removal
 //	ARGV[5] event µs  ARGV[6] event unix s  ARGV[7] the user's pseudonym
 var protoReactionScript = redis.NewScript(luaProtoHelpers + `
@@ -223,7 +225,7 @@ if p[1] ~= 'open' or tonumber(ARGV[6]) >= tonumber(p[2]) then
   return 4
 end
 local user, emoji, add, at, me = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5], ARGV[7]
-if add and not seated(KEYS[8], user) then return 6 end
+if add and not seated(KEYS[8], KEYS[9], user) then return 6 end
 local n, f = 'n:' .. emoji, me .. '|' .. emoji
 local cur = redis.call('HGET', KEYS[4], f)
 if cur and tonumber(string.sub(cur, 2)) >= tonumber(at) then return 2 end
@@ -250,7 +252,7 @@ return 1
 // out, for the export.
 //
 //	KEYS[1] feature dedupe  KEYS[2] prototype  KEYS[3] cm  KEYS[4] part  KEYS[5] optout
-//	KEYS[6] st  KEYS[7] seats
+//	KEYS[6] st  KEYS[7] seats  KEYS[8] people
 //	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] event unix s  ARGV[4] the user's pseudonym
 var protoCommentScript = redis.NewScript(luaProtoHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -260,7 +262,7 @@ if p[1] ~= 'open' or tonumber(ARGV[3]) >= tonumber(p[2]) then
   redis.call('HINCRBY', KEYS[2], 'late_comments', 1)
   return 4
 end
-if not seated(KEYS[7], ARGV[2]) then return 6 end
+if not seated(KEYS[7], KEYS[8], ARGV[2]) then return 6 end
 redis.call('HINCRBY', KEYS[2], 'comments', 1)
 if redis.call('HSETNX', KEYS[6], ARGV[4] .. '|reply', '1') == 1 then redis.call('HINCRBY', KEYS[4], ARGV[4], 1) end
 if redis.call('SISMEMBER', KEYS[5], ARGV[2]) == 1 then return 5 end
@@ -293,7 +295,7 @@ func queueProtoFeedback(ctx context.Context, s *Store, pipe redis.Pipeliner, e *
 	me := s.cachedPseudonym(e.Community, e.User)
 	if e.Kind == KindMessage {
 		return protoCommentScript.EvalSha(ctx, pipe,
-			[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoCommenters(ts), k.protoPart(ts), k.optout(), k.protoState(ts), k.seats()},
+			[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoCommenters(ts), k.protoPart(ts), k.optout(), k.protoState(ts), k.seats(), k.people()},
 			s.dedupeTTL, e.User, at, me)
 	}
 	emoji := baseEmoji(e.Reaction)
@@ -302,7 +304,7 @@ func queueProtoFeedback(ctx context.Context, s *Store, pipe redis.Pipeliner, e *
 		add = "1"
 	}
 	return protoReactionScript.EvalSha(ctx, pipe,
-		[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoRx(ts, emoji), k.protoState(ts), k.protoPart(ts), k.optout(), k.protoWho(ts), k.seats()},
+		[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoRx(ts, emoji), k.protoState(ts), k.protoPart(ts), k.optout(), k.protoWho(ts), k.seats(), k.people()},
 		s.dedupeTTL, e.User, emoji, add, unixMicros(e.At), at, me)
 }
 

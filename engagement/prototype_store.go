@@ -91,7 +91,7 @@ return c
 // and optin in between do not give them a second one (see
 // luaProtoHelpers).
 //
-//	KEYS[1] p:<ts>  KEYS[2] votes  KEYS[3] part  KEYS[4] optout  KEYS[5] who  KEYS[6] seats
+//	KEYS[1] p:<ts>  KEYS[2] votes  KEYS[3] part  KEYS[4] optout  KEYS[5] who  KEYS[6] seats  KEYS[7] people
 //	ARGV[1] user  ARGV[2] option (1-based)  ARGV[3] now (unix s)  ARGV[4] the user's pseudonym
 //	Returns {code, previous option or ""}: code 1 recorded, 2 unchanged,
 //	3 not a poll, 4 closed (counted as late), 6 not seated (ignored).
@@ -102,7 +102,7 @@ if p[1] ~= 'open' or tonumber(ARGV[3]) >= tonumber(p[2]) then
   redis.call('HINCRBY', KEYS[1], 'late_votes', 1)
   return {4, ''}
 end
-if not seated(KEYS[6], ARGV[1]) then return {6, ''} end
+if not seated(KEYS[6], KEYS[7], ARGV[1]) then return {6, ''} end
 local me = ARGV[4]
 local prev = redis.call('HGET', KEYS[2], me)
 if prev == ARGV[2] then return {2, prev} end
@@ -446,7 +446,7 @@ func (s *Store) Vote(ctx context.Context, c *Community, ts, user string, option 
 	}
 	k := s.keys(c)
 	start := time.Now()
-	res, err := voteScript.Run(ctx, s.rdb, []string{k.proto(ts), k.protoVotes(ts), k.protoPart(ts), k.optout(), k.protoWho(ts), k.seats()},
+	res, err := voteScript.Run(ctx, s.rdb, []string{k.proto(ts), k.protoVotes(ts), k.protoPart(ts), k.optout(), k.protoWho(ts), k.seats(), k.people()},
 		user, option, unixString(s.now()), me).Slice()
 	s.observe("proto_vote", time.Since(start), err)
 	if err != nil {

@@ -30,6 +30,12 @@ local function answer(posts, answers, post, user, author, micros, expire_at)
   redis.call('HSET', answers, post, micros)
   if not cur then redis.call('EXPIREAT', answers, expire_at) end
 end
+-- isbot: bots, apps and workflows are known by the people hash (users.info,
+-- cached by slackapp when they join or at the roster check); Slackbot by
+-- its fixed ID. Reaction events carry no bot_id, so this is the only test.
+local function isbot(people, user)
+  return user == 'USLACKBOT' or redis.call('HGET', people, user) == 'bot'
+end
 local function sadd(k, m, expire_at)
   if redis.call('SADD', k, m) == 1 and redis.call('SCARD', k) == 1 then redis.call('EXPIREAT', k, expire_at) end
 end
@@ -112,10 +118,12 @@ return 1
 //	ARGV[7] the reacted message's author ("" if unknown)  ARGV[8] expiry of its week (unix s)
 //	ARGV[9] "1" if the reaction may answer it (someone else's post)  ARGV[10] its ts
 //	ARGV[11] the user's pseudonym (the active set holds it for opted-out members)
-//	Returns 1 counted, 0 duplicate, 2 not counted (already counted, or undone by a later removal).
+//	KEYS[8] people (a bot's reaction is never counted, nor an answer)
+//	Returns 1 counted, 0 duplicate, 2 not counted (already counted, undone by a later removal, or a bot's).
 //	A new reaction answers the post (response times) whether or not it counts.
 var reactionAddedScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if isbot(KEYS[8], ARGV[3]) then return 2 end
 if ARGV[9] == '1' then answer(KEYS[6], KEYS[7], ARGV[10], ARGV[3], ARGV[7], ARGV[6], ARGV[8]) end
 local cur = redis.call('GET', KEYS[4])
 if cur then
@@ -163,13 +171,15 @@ if string.sub(cur, -2) == '|p' and redis.call('HEXISTS', KEYS[3], f) == 1 then r
 return 1
 `)
 
-// tallyScript counts an event that only bumps weekly totals (joins, leaves).
+// tallyScript counts an event that only bumps weekly totals (joins,
+// leaves). A bot joining or leaving is not a join or a leave.
 //
-//	KEYS[1] dedupe marker   KEYS[2] week hash
-//	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] field
-//	Returns 1 counted, 0 duplicate.
+//	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] people
+//	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] field  ARGV[4] user
+//	Returns 1 counted, 0 duplicate, 2 a bot's.
 var tallyScript = redis.NewScript(luaHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if isbot(KEYS[3], ARGV[4]) then return 2 end
 hincr(KEYS[2], ARGV[3], 1, ARGV[2])
 return 1
 `)

@@ -285,7 +285,7 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 		pk, may := s.answerKeys(e, wk, e.ItemTS, e.ItemUser)
 		me := s.cachedPseudonym(e.Community, e.User)
 		return reactionAddedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(me, e.ItemTS, e.Reaction), wk.optout, pk.posts, pk.answers},
+			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(me, e.ItemTS, e.Reaction), wk.optout, pk.posts, pk.answers, k.people()},
 			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS, me)
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
@@ -303,7 +303,7 @@ func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marke
 		if e.Kind == KindMemberLeft {
 			field = fieldLeaves
 		}
-		return tallyScript.EvalSha(ctx, pipe, []string{k.dedupe(e.ID), wk.hash}, s.dedupeTTL, wk.expireAtArg, field)
+		return tallyScript.EvalSha(ctx, pipe, []string{k.dedupe(e.ID), wk.hash, k.people()}, s.dedupeTTL, wk.expireAtArg, field, e.User)
 	}
 }
 
