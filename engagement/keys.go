@@ -43,6 +43,7 @@ type weekKeys struct {
 	posts, answers       string // response times: top-level posts and their first answers
 	postsArg, answersArg any    // the same, boxed once: the hot path
 	optoutArg            any
+	peopleArg            any // the people hash: bots never count (privacy.go)
 	// The message script's keys, boxed once (see queueMessage).
 	hashArg, postersArg, activeArg, introPendingArg any
 	expireAtArg, weekArg                            any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
@@ -58,6 +59,7 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 		posts:           k.week(w) + ":posts",
 		answers:         k.week(w) + ":answers",
 		optoutArg:       any(k.optout()),
+		peopleArg:       any(k.people()),
 		hashArg:         any(k.week(w)),
 		postersArg:      any(k.posters(w)),
 		activeArg:       any(k.active(w)),
