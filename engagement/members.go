@@ -104,14 +104,16 @@ end
 //
 //	KEYS: 1 dedupe (any key of the community when ARGV[1] is "") 2 seats 3 waitlist
 //	      4 waitlist:seq 5 waitlist:since 6 cap 7 member:<user> 8 intro:pending 9 outbox
-//	      10 memberts 11 kicks 12 welcomed
+//	      10 memberts 11 kicks 12 welcomed 13 people
 //	ARGV: 1 dedupe TTL (s) or "" 2 user 3 now (ms) 4 default cap 5 policy 6 event_ts (µs)
 //	      7 "1" from the roster check
-//	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do, 3 full: waitlisted,
+//	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do (or a known bot), 3 full: waitlisted,
 //	4 full: stays over the cap, 5 stale.
 var joinScript = redis.NewScript(luaPromote + `
 if ARGV[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local user, now = ARGV[2], ARGV[3]
+-- a bot known as one (people, KEYS[13]) takes no seat (issue 11 A4)
+if user == 'USLACKBOT' or redis.call('HGET', KEYS[13], user) == 'bot' then return 2 end
 if ARGV[7] == '1' and redis.call('HEXISTS', KEYS[11], user) == 1 then return 2 end
 if not newer(KEYS[10], user, ARGV[6]) then return 5 end
 if redis.call('ZSCORE', KEYS[2], user) then
@@ -288,7 +290,7 @@ func init() {
 
 func (k keys) joinKeys(dedupe, user string) []string {
 	return []string{dedupe, k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(),
-		k.member(user), k.introPending(), k.outbox(), k.memberTS(), k.kicks(), k.welcomed()}
+		k.member(user), k.introPending(), k.outbox(), k.memberTS(), k.kicks(), k.welcomed(), k.people()}
 }
 
 func (k keys) unseatKeys(dedupe, user string) []string {
