@@ -68,6 +68,14 @@ func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func
 	if mod != nil {
 		mod(&cfg)
 	}
+	// The workspace has the channels the app is configured with, the bot in
+	// each (unless the test declared otherwise beforehand).
+	for _, c := range cfg.Communities {
+		srv.AddChannels(c.Channel)
+		if c.BrandChannel != "" {
+			srv.AddChannels(c.BrandChannel)
+		}
+	}
 	app, err := slackapp.New(cfg, ta.store, nil, ta.reg)
 	if err != nil {
 		tb.Fatal(err)

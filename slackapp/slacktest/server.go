@@ -145,11 +145,14 @@ type Server struct {
 // the test ends. Unknown Web API methods, oversized acks and other misuse
 // are reported with tb.Errorf.
 //
-// Options: Hostility() for a server as hostile as Slack's contract allows,
-// Calm("why") for a quiet one, WithSeed to replay a run.
+// The server is as hostile as Slack's contract allows (Hostility: late and
+// reordered events, echoes of the app's own actions, refusals, rate limits,
+// compressed redelivery). Pass Calm("why") for a test that needs a quiet
+// workspace, WithSeed to replay a run.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{tb: tb, Logf: tb.Logf}
+	Hostility()(s)
 	for _, o := range opts {
 		o(s)
 	}
