@@ -171,6 +171,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	for _, j := range a.jobs {
 		a.m.jobInterval.WithLabelValues(j.name).Set(max(j.every, a.cfg.SchedulerTick).Seconds())
 	}
+	a.initSeries()
 	return a, nil
 }
 
