@@ -20,6 +20,18 @@
 // spread round-robin over the live connections, acks accepted on any
 // connection, acks of 20 KB or more ignored, and events_api envelopes that are
 // not acked redelivered with retry_attempt 1..3 and retry_reason "timeout".
+//
+// NewServer is as hostile as Slack's contract allows (see Hostile): events
+// arrive late and out of order (seeded; the seed is logged and
+// SLACKTEST_SEED replays it), the app's own posts, edits, reactions, invites
+// and kicks come back as events, channels nobody declared answer
+// channel_not_found and channels without the bot not_in_channel, users never
+// seen answer user_not_found, methods are rate limited per Slack tier, and an
+// un-acked event is redelivered three times within seconds. Declare the
+// workspace with AddChannels, SetChannel, SetMembers and SetUser. A test
+// that needs a quiet workspace says why:
+//
+//	srv := slacktest.NewServer(t, slacktest.Calm("counts every envelope it sends"))
 package slacktest
 
 import (
