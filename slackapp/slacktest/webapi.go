@@ -100,7 +100,6 @@ type webState struct {
 	users     map[string]User
 	files     map[string]*File
 	fileOrder []string
-	triggers  map[string]bool  // trigger_ids already used by views.open
 	reactions map[string]bool  // channel/ts/name reacted by the bot
 	lastTS    int64            // microseconds of the last ts handed out
 	followUps []map[string]any // events to send once the current call has answered
@@ -112,7 +111,6 @@ func (st *webState) init() {
 	st.channels = make(map[string]Channel)
 	st.users = make(map[string]User)
 	st.files = make(map[string]*File)
-	st.triggers = make(map[string]bool)
 	st.reactions = make(map[string]bool)
 }
 
@@ -218,7 +216,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	follow := s.followUps
 	s.followUps = nil
+	delay := s.MethodDelay
 	s.mu.Unlock()
+	s.delayAnswer(delay, req)
 	if _, ok := res["ok"]; !ok {
 		res["ok"] = true
 	}
@@ -703,21 +703,18 @@ func (s *Server) viewJSON(req *apiRequest) (map[string]any, bool) {
 	return view, true
 }
 
-// viewsOpen rejects a reused trigger_id with exchanged_trigger_id, as Slack
-// does, because opening two modals from one interaction is a real bug.
+// viewsOpen takes a trigger_id the server sent in an envelope, once, within
+// TriggerLifetime of sending it, as Slack does: invalid_trigger_id,
+// exchanged_trigger_id (opening two modals from one interaction is a real
+// bug) or expired_trigger_id otherwise.
 func (s *Server) viewsOpen(req *apiRequest) result {
-	trigger := req.args.Get("trigger_id")
-	if trigger == "" {
-		return apiError("invalid_trigger_id")
-	}
-	if s.triggers[trigger] {
-		return apiError("exchanged_trigger_id")
-	}
 	view, ok := s.viewJSON(req)
 	if !ok {
 		return apiError("invalid_arguments")
 	}
-	s.triggers[trigger] = true
+	if code := s.takeTriggerLocked(req.args.Get("trigger_id")); code != "" {
+		return apiError(code)
+	}
 	return result{"view": view}
 }
 
