@@ -30,13 +30,16 @@ func TestPrototypeSlowPostAckedFirst(t *testing.T) {
 	})
 	// send fails the test if the ack comes after Slack's 3 s: the
 	// emulator ignores a late ack, so it never counts as acked.
+	start := time.Now()
 	if got := ackAction(t, send(t, srv, submission(srv, staffUser, "V0SLOW0001", validValues(), false))); got != "update" {
 		t.Errorf("first submission acked with %q, want update (the Posting… view)", got)
 	}
+	acked := time.Since(start)
 	if got := ackAction(t, send(t, srv, submission(srv, staffUser, "V0SLOW0001", validValues(), false))); got != "update" {
 		t.Errorf("second submission of the same view acked with %q, want update", got)
 	}
 	waitTold(t, srv, staffUser, "Posted P1")
+	t.Logf("with a 5 s chat.postMessage: submission acked after %v, poster told after %v", acked.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	cs := cards(srv)
 	if len(cs) != 1 {
 		t.Fatalf("%d cards, want 1", len(cs))
