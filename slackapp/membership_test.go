@@ -28,6 +28,16 @@ func memberApp(t *testing.T, capacity int, policy string) (*testApp, *slacktest.
 		c := cfg.Communities[0]
 		c.Cap, c.FullPolicy, c.BrandChannel = capacity, policy, brand
 	})
+	// The roster check at start must find the channel empty: it seats whoever
+	// it finds, even over the cap (issue 10 C2), so a person the test joins
+	// while it runs would skip the join handler the test is about.
+	deadline := time.Now().Add(10 * time.Second)
+	for metricValue(t, ta, "closeknit_job_runs_total", "task=roster", "outcome=ok") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the roster check did not run at start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return ta, srv
 }
 
