@@ -363,6 +363,10 @@ func handleProtoVote(ctx context.Context, a *App, cb *slack.InteractionCallback)
 	if err != nil {
 		return nil, err
 	}
+	if v.NotSeated {
+		a.tellUser(c.Channel, cb.User.ID, "Polls are for members holding a seat in the community: your vote was not counted.")
+		return nil, nil
+	}
 	p, err := a.store.PrototypeByTS(ctx, c, ts)
 	if err != nil {
 		return nil, err
