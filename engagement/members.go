@@ -454,6 +454,18 @@ func (s *Store) Unseat(ctx context.Context, c *Community, user string, now time.
 	return n == 1, nil
 }
 
+// IsSeated reports whether user holds a seat (or one is reserved for them).
+func (s *Store) IsSeated(ctx context.Context, c *Community, user string) (bool, error) {
+	_, err := s.rdb.ZScore(ctx, s.keys(c).seats(), user).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("engagement: seat %s: %w", user, err)
+	}
+	return true, nil
+}
+
 // MoveWaiting moves user to position (1 is next), or drops them from the
 // waitlist with position 0. It returns the new position; ErrNotWaiting if
 // they are not on it.

@@ -326,17 +326,25 @@ func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement
 			if _, err := a.store.Unseat(ctx, c, j.User, a.store.Now()); err != nil {
 				return err
 			}
-			if err := a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`), so I took them off the waitlist "+
-				"and offered the seat to the next person.", j.User, c.Channel, code)); err != nil {
+			// The invite is over; the note to staff is a step of its own.
+			if err := a.store.MarkStep(ctx, c, j.ID, "invite"); err != nil {
 				return err
 			}
-			return errSkipRest
+			return a.step(ctx, c, j, "refused", func() error {
+				return a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`), so I took them off the waitlist "+
+					"and offered the seat to the next person.", j.User, c.Channel, code))
+			})
 		}
 	})
 	if err != nil {
 		if errors.Is(err, errSkipRest) {
 			return nil
 		}
+		return err
+	}
+	// Only someone who still holds the seat hears they are in (not after a
+	// refused invite, a leave or a removal meanwhile).
+	if seated, err := a.store.IsSeated(ctx, c, j.User); err != nil || !seated {
 		return err
 	}
 	if err := a.step(ctx, c, j, "dm", func() error {

@@ -493,7 +493,7 @@ func waitMetric(t *testing.T, ta *testApp, want float64, name string, labels ...
 // The test plays Slack's echoes itself, so it can hold the kick's back.
 func TestLateKickEchoKeepsThePromotedSeat(t *testing.T) {
 	t.Parallel()
-	srv := slacktest.NewServer(t)
+	srv := slacktest.NewServer(t, slacktest.Calm("the test plays Slack's member echoes itself, to deliver the kick's after the invite's"))
 	ta := MustRunApp(t, srv, func(cfg *slackapp.Config) {
 		c := cfg.Communities[0]
 		c.Cap, c.FullPolicy, c.BrandChannel = 1, engagement.PolicyRemove, brand
@@ -717,6 +717,8 @@ func TestBrandChannelRefusalIsFinal(t *testing.T) {
 func TestPromotionStepsRunOnce(t *testing.T) {
 	t.Parallel()
 	ta, srv := memberApp(t, 5, engagement.PolicyRemove)
+	joinChannel(t, srv, "U0MEMBER007") // holds a seat, as a promoted person does
+	waitMessage(t, srv, channel, "<@U0MEMBER007>")
 	var limited atomic.Bool
 	limited.Store(true)
 	srv.Configure(func(s *slacktest.Server) {
