@@ -60,6 +60,9 @@ type App struct {
 	byChannel map[string]*engagement.Community
 	botUserID string
 	teamID    string
+	// workspaceURL is auth.test's "url" (https://acme.slack.com/): the
+	// base of permalinks (kpiOptions).
+	workspaceURL atomic.Pointer[string]
 
 	events      map[string]eventHandler
 	commands    map[string]commandHandler
@@ -185,6 +188,7 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("slackapp: auth.test with SLACK_BOT_TOKEN: %w", err)
 	}
 	a.botUserID, a.teamID = auth.UserID, auth.TeamID
+	a.workspaceURL.Store(&auth.URL)
 	if err := a.store.LoadScripts(ctx); err != nil {
 		return fmt.Errorf("slackapp: %w", err)
 	}
