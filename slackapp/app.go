@@ -49,17 +49,19 @@ type Config struct {
 
 // App is a running closeknit Slack app.
 type App struct {
-	cfg       Config
-	store     *engagement.Store
-	log       *slog.Logger
-	m         *metrics
-	dm        *digestMetrics // digest.go
-	mm        *memberMetrics
-	api       *slack.Client
-	sock      *socket
-	byChannel map[string]*engagement.Community
-	botUserID string
-	teamID    string
+	cfg        Config
+	store      *engagement.Store
+	log        *slog.Logger
+	m          *metrics
+	dm         *digestMetrics // digest.go
+	mm         *memberMetrics
+	api        *slack.Client
+	httpClient *http.Client // the Web API's, for response_urls
+	sock       *socket
+	byChannel  map[string]*engagement.Community
+	botUserID  string
+	botID      string // B…, from auth.test: tells our posts from other apps'
+	teamID     string
 	// workspaceURL is auth.test's "url" (https://acme.slack.com/): the
 	// base of permalinks (kpiOptions).
 	workspaceURL atomic.Pointer[string]
@@ -137,15 +139,16 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
 	}
 	a := &App{
-		cfg:       cfg,
-		store:     store,
-		log:       logger,
-		m:         m,
-		mm:        newMemberMetrics(reg),
-		api:       slack.New(cfg.BotToken, opts...),
-		byChannel: map[string]*engagement.Community{},
-		queue:     make(chan []item, cfg.QueueSize),
-		asyncSem:  make(chan struct{}, 32),
+		cfg:        cfg,
+		store:      store,
+		log:        logger,
+		m:          m,
+		mm:         newMemberMetrics(reg),
+		api:        slack.New(cfg.BotToken, opts...),
+		httpClient: &hc,
+		byChannel:  map[string]*engagement.Community{},
+		queue:      make(chan []item, cfg.QueueSize),
+		asyncSem:   make(chan struct{}, 32),
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()
@@ -187,7 +190,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("slackapp: auth.test with SLACK_BOT_TOKEN: %w", err)
 	}
-	a.botUserID, a.teamID = auth.UserID, auth.TeamID
+	a.botUserID, a.botID, a.teamID = auth.UserID, auth.BotID, auth.TeamID
 	a.workspaceURL.Store(&auth.URL)
 	if err := a.store.LoadScripts(ctx); err != nil {
 		return fmt.Errorf("slackapp: %w", err)

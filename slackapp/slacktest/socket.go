@@ -54,6 +54,7 @@ type envelope struct {
 	lost      bool
 	payload   json.RawMessage // the ack's payload
 	gen       int             // invalidates stale retry deadlines
+	deadline  time.Time       // of the current delivery's ack
 }
 
 // outFrame is a frame on its way to a connection.
@@ -206,6 +207,9 @@ func (s *Server) sendEnvelope(env Envelope, extra time.Duration) error {
 		frame:     env.Frame,
 		redeliver: env.Type != "slash_commands" && env.Type != "interactive",
 	}
+	if env.TriggerID != "" {
+		s.issueTriggerLocked(env.TriggerID, time.Now())
+	}
 	if old := s.envs[env.ID]; old != nil {
 		old.gen++ // cancel its pending retry
 	} else {
@@ -254,6 +258,10 @@ func (s *Server) deliverToLocked(c *conn, f outFrame) {
 func (s *Server) armLocked(e *envelope, now time.Time) {
 	e.gen++
 	wait := s.AckTimeout
+	if !e.redeliver {
+		wait = s.InteractionTimeout
+	}
+	e.deadline = now.Add(wait)
 	if e.redeliver && e.attempt < len(s.RetrySchedule) {
 		wait += s.RetrySchedule[e.attempt]
 	}
@@ -354,6 +362,14 @@ func (s *Server) handleAck(b []byte) {
 	if e == nil {
 		s.mu.Unlock()
 		s.logf("slacktest: ack for unknown envelope %q", id)
+		return
+	}
+	if !e.redeliver && !e.acked && !e.deadline.IsZero() && now.After(e.deadline) {
+		// Slack has shown the user an error already: the ack is ignored.
+		s.lateAcks = append(s.lateAcks, id)
+		s.notifyLocked()
+		s.mu.Unlock()
+		s.logf("slacktest: late ack of %s ignored (%v after its deadline)", id, now.Sub(e.deadline))
 		return
 	}
 	s.ackCount++

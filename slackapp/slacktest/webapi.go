@@ -49,6 +49,10 @@ type Message struct {
 	Updates int
 	// Args holds every argument of the call that posted the message.
 	Args url.Values
+	// PostedBy and PostedByBot are the user and bot_id the message carries
+	// when someone other than the app posted it (AddMessage); empty for
+	// the app's own posts.
+	PostedBy, PostedByBot string
 }
 
 // User is a workspace user as users.info reports it.
@@ -100,7 +104,6 @@ type webState struct {
 	users     map[string]User
 	files     map[string]*File
 	fileOrder []string
-	triggers  map[string]bool  // trigger_ids already used by views.open
 	reactions map[string]bool  // channel/ts/name reacted by the bot
 	lastTS    int64            // microseconds of the last ts handed out
 	followUps []map[string]any // events to send once the current call has answered
@@ -112,7 +115,6 @@ func (st *webState) init() {
 	st.channels = make(map[string]Channel)
 	st.users = make(map[string]User)
 	st.files = make(map[string]*File)
-	st.triggers = make(map[string]bool)
 	st.reactions = make(map[string]bool)
 }
 
@@ -218,7 +220,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	follow := s.followUps
 	s.followUps = nil
+	delay := s.MethodDelay
 	s.mu.Unlock()
+	s.delayAnswer(delay, req)
 	if _, ok := res["ok"]; !ok {
 		res["ok"] = true
 	}
@@ -316,6 +320,18 @@ func (s *Server) UnknownMethods() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.unknown)
+}
+
+// AddMessage puts a message posted by someone else (m.PostedBy, a user or
+// another app's bot user, and m.PostedByBot, its bot_id) into m.Channel's
+// history, with its metadata in m.Args ("metadata", as chat.postMessage
+// takes it). It returns the message's ts.
+func (s *Server) AddMessage(m Message) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m.TS = s.nextTSLocked()
+	s.messages = append(s.messages, &m)
+	return m.TS
 }
 
 // Messages returns copies of the messages posted to channel (every channel
@@ -421,6 +437,16 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 		"app_id": s.AppID,
 		"text":   m.Text,
 		"team":   s.TeamID,
+	}
+	if m.PostedBy != "" || m.PostedByBot != "" { // someone else's post
+		out["user"], out["bot_id"] = m.PostedBy, m.PostedByBot
+		delete(out, "app_id")
+		if m.PostedBy == "" {
+			delete(out, "user")
+		}
+		if m.PostedByBot == "" {
+			delete(out, "bot_id")
+		}
 	}
 	if m.ThreadTS != "" {
 		out["thread_ts"] = m.ThreadTS
@@ -703,21 +729,18 @@ func (s *Server) viewJSON(req *apiRequest) (map[string]any, bool) {
 	return view, true
 }
 
-// viewsOpen rejects a reused trigger_id with exchanged_trigger_id, as Slack
-// does, because opening two modals from one interaction is a real bug.
+// viewsOpen takes a trigger_id the server sent in an envelope, once, within
+// TriggerLifetime of sending it, as Slack does: invalid_trigger_id,
+// exchanged_trigger_id (opening two modals from one interaction is a real
+// bug) or expired_trigger_id otherwise.
 func (s *Server) viewsOpen(req *apiRequest) result {
-	trigger := req.args.Get("trigger_id")
-	if trigger == "" {
-		return apiError("invalid_trigger_id")
-	}
-	if s.triggers[trigger] {
-		return apiError("exchanged_trigger_id")
-	}
 	view, ok := s.viewJSON(req)
 	if !ok {
 		return apiError("invalid_arguments")
 	}
-	s.triggers[trigger] = true
+	if code := s.takeTriggerLocked(req.args.Get("trigger_id")); code != "" {
+		return apiError(code)
+	}
 	return result{"view": view}
 }
 
