@@ -29,8 +29,10 @@ func TestDigestLinksIntoTheWorkspace(t *testing.T) {
 			r := env.start(t, srv, c, nil)
 			waitJobRuns(t, 2, r)
 		} else {
-			app, err := slackapp.New(slackapp.Config{AppToken: srv.AppToken, BotToken: srv.BotToken, APIURL: srv.APIURL(),
-				Communities: []*engagement.Community{c}, DigestAt: "off"}, env.store(), nil, prometheus.NewRegistry())
+			cfg := slackapp.Config{AppToken: srv.AppToken, BotToken: srv.BotToken, APIURL: srv.APIURL(),
+				Communities: []*engagement.Community{c}, DigestAt: "off"}
+			declareChannels(srv, cfg)
+			app, err := slackapp.New(cfg, env.store(), nil, prometheus.NewRegistry())
 			if err != nil {
 				t.Fatal(err)
 			}
