@@ -118,6 +118,7 @@ type hostileState struct {
 	calmReason string
 	knownUsers map[string]bool
 	buckets    map[string]*bucket
+	echoes     []string // envelope IDs of the echoes sent, in order
 }
 
 // startHostileLocked seeds the random source and logs the seed.
