@@ -14,27 +14,46 @@ import (
 // whichever replica needs them when the shared copy is older than its TTL,
 // and kept in Redis so that every replica sees the same staff:
 //
-//	ns:{c}:staffgroup   hash   users (comma-separated), read_at (unix ms)
+//	ns:{c}:staffgroup   hash   users (comma-separated), read_at, failed_at (unix ms)
 
 func (k keys) staffGroup() string { return k.prefix + "staffgroup" }
 
-// StaffGroup returns the shared copy of c's staff group and when it was
-// read from Slack; ok is false if there is none.
-func (s *Store) StaffGroup(ctx context.Context, c *Community) (users []string, readAt time.Time, ok bool, err error) {
-	v, err := s.rdb.HMGet(ctx, s.keys(c).staffGroup(), "users", "read_at").Result()
+// StaffGroupCopy is the shared copy of a staff group.
+type StaffGroupCopy struct {
+	Users    []string
+	ReadAt   time.Time // zero if never read
+	FailedAt time.Time // the last failed read from Slack, zero if none
+}
+
+// StaffGroup returns the shared copy of c's staff group.
+func (s *Store) StaffGroup(ctx context.Context, c *Community) (StaffGroupCopy, error) {
+	v, err := s.rdb.HMGet(ctx, s.keys(c).staffGroup(), "users", "read_at", "failed_at").Result()
 	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("engagement: staff group: %w", err)
+		return StaffGroupCopy{}, fmt.Errorf("engagement: staff group: %w", err)
 	}
-	list, _ := v[0].(string)
-	at, _ := v[1].(string)
-	ms, perr := strconv.ParseInt(at, 10, 64)
-	if perr != nil {
-		return nil, time.Time{}, false, nil
+	var g StaffGroupCopy
+	if list, _ := v[0].(string); list != "" {
+		g.Users = strings.Split(list, ",")
 	}
-	if list != "" {
-		users = strings.Split(list, ",")
+	ms := func(x any) time.Time {
+		str, _ := x.(string)
+		n, err := strconv.ParseInt(str, 10, 64)
+		if err != nil {
+			return time.Time{}
+		}
+		return time.UnixMilli(n)
 	}
-	return users, time.UnixMilli(ms), true, nil
+	g.ReadAt, g.FailedAt = ms(v[1]), ms(v[2])
+	return g, nil
+}
+
+// StaffGroupFailed records that reading the group from Slack failed, so
+// the other replicas do not all try again at once.
+func (s *Store) StaffGroupFailed(ctx context.Context, c *Community, at time.Time) error {
+	if err := s.rdb.HSet(ctx, s.keys(c).staffGroup(), "failed_at", at.UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("engagement: staff group: %w", err)
+	}
+	return nil
 }
 
 // SetStaffGroup stores the staff group's members as just read from Slack.

@@ -391,8 +391,8 @@ func (a *App) setupProblem(ctx context.Context, c *engagement.Community, key, te
 	}
 	a.log.Warn("setup problem; staff told", "community", c.ID, "problem", key)
 	staff := slices.Clone(c.Staff)
-	if g, _, ok, _ := a.store.StaffGroup(ctx, c); ok {
-		staff = append(staff, g...)
+	if g, err := a.store.StaffGroup(ctx, c); err == nil {
+		staff = append(staff, g.Users...)
 	}
 	slices.Sort(staff)
 	for _, u := range slices.Compact(staff) {

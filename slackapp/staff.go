@@ -19,23 +19,29 @@ func (a *App) refreshStaff(ctx context.Context, c *engagement.Community) {
 	if c.StaffGroup == "" {
 		return
 	}
-	now := a.store.Now()
-	users, at, ok, err := a.store.StaffGroup(ctx, c)
-	if err != nil {
+	now, ttl := a.store.Now(), a.cfg.StaffGroupTTL
+	g, err := a.store.StaffGroup(ctx, c)
+	switch {
+	case err != nil:
 		a.log.Warn("staff group not read from redis", "community", c.ID, "err", err)
 		c.ForgetGroupStaff()
 		return
-	}
-	if ok && now.Sub(at) < a.cfg.StaffGroupTTL {
-		c.SetGroupStaff(users)
+	case !g.ReadAt.IsZero() && now.Sub(g.ReadAt) < ttl:
+		c.SetGroupStaff(g.Users)
+		return
+	case g.FailedAt.After(g.ReadAt) && now.Sub(g.FailedAt) < ttl:
+		c.ForgetGroupStaff() // a replica just failed to read it: unknown for everyone
 		return
 	}
 	holder := rand.Text()
 	got, err := a.store.AcquireLease(ctx, c, "staffgroup", holder, 10*time.Second)
 	if err != nil || !got {
-		// Another replica is reading it: keep what we have until it shares.
-		if ok {
-			c.SetGroupStaff(users)
+		// Another replica is reading it: keep a copy at most one TTL
+		// overdue until it shares the new one.
+		if !g.ReadAt.IsZero() && now.Sub(g.ReadAt) < 2*ttl {
+			c.SetGroupStaff(g.Users)
+		} else {
+			c.ForgetGroupStaff()
 		}
 		return
 	}
@@ -45,6 +51,9 @@ func (a *App) refreshStaff(ctx context.Context, c *engagement.Community) {
 		a.log.Warn("staff user group not read; group staff are unknown, staff commands refused for them",
 			"community", c.ID, "usergroup", c.StaffGroup, "err", err)
 		c.ForgetGroupStaff()
+		if err := a.store.StaffGroupFailed(ctx, c, now); err != nil {
+			a.log.Warn("staff group failure not shared", "community", c.ID, "err", err)
+		}
 		return
 	}
 	if err := a.store.SetStaffGroup(ctx, c, fresh, now); err != nil {
