@@ -1,6 +1,7 @@
 package slackapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -41,11 +42,13 @@ func (a *App) dispatch(env envelope, err error) {
 		// Read to its end and discarded. Ack it when its ID was found, so
 		// that Slack does not send it three more times: it would not fit
 		// any better then.
+		// Its type comes after the payload: unknown.
 		a.log.Error("rejected frame over the read limit", "envelope_id", env.ID, "envelope_type", env.Type)
+		typ := cmp.Or(env.Type, "unknown")
 		if env.ID != "" {
-			a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, now)
+			a.ackNow(typ, outRejected, ack{envelopeID: env.ID}, now)
 		} else {
-			a.m.envelope(env.Type, outRejected)
+			a.m.envelope(typ, outRejected)
 		}
 		return
 	case err != nil || env.ID == "":

@@ -55,8 +55,19 @@ const (
 	// WebSocket URL carries debug_reconnects=true.
 	debugReconnectLifetime = 360 * time.Second
 	// disconnectGrace is how long a connection stays open after a
-	// disconnect frame before the server closes it itself.
+	// disconnect frame other than warning and refresh_requested before the
+	// server closes it itself.
 	disconnectGrace = time.Second
+	// defaultRefreshGrace is how long a connection stays open after a
+	// warning or refresh_requested disconnect: Slack closes it ~10 s
+	// after a warning.
+	defaultRefreshGrace = 10 * time.Second
+	// closeWait is how long the server waits for the client to answer its
+	// close frame, still reading acks, before it drops the connection.
+	closeWait = time.Second
+	// defaultMaxConnections is Slack's limit of Socket Mode connections
+	// per app.
+	defaultMaxConnections = 10
 	// writeTimeout bounds every flush to a client, so that a client that
 	// stops reading cannot wedge a writer goroutine.
 	writeTimeout = 10 * time.Second
@@ -94,6 +105,14 @@ type Server struct {
 	// Slack does every few hours. A WebSocket URL with
 	// debug_reconnects=true gets 360 s regardless, like on Slack.
 	ConnectionLifetime time.Duration
+	// DisconnectGrace is how long a connection stays open after a warning
+	// or refresh_requested disconnect before the server closes it, unless
+	// the client closes it first. Default 10 s, as Slack after a warning.
+	DisconnectGrace time.Duration
+	// MaxConnections is how many connections may be open at once; one
+	// more gets a too_many_websockets disconnect and is closed. Default
+	// 10, Slack's limit per app.
+	MaxConnections int
 
 	// RateLimit, if set, is asked before every Web API call. When it
 	// reports limited, the call gets HTTP 429 with Retry-After (whole
@@ -199,6 +218,12 @@ func (s *Server) setDefaultsLocked() {
 	}
 	if s.AckTimeout <= 0 {
 		s.AckTimeout = defaultAckTimeout
+	}
+	if s.DisconnectGrace <= 0 {
+		s.DisconnectGrace = defaultRefreshGrace
+	}
+	if s.MaxConnections <= 0 {
+		s.MaxConnections = defaultMaxConnections
 	}
 	if s.RetrySchedule == nil {
 		s.RetrySchedule = []time.Duration{0, time.Minute, 5 * time.Minute}
