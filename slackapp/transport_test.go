@@ -129,12 +129,14 @@ func TestRefreshLosesNothing(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
 	var holdOpen atomic.Bool
-	release := make(chan struct{})
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release) // before the server closes: it waits for the held call
 	srv.Configure(func(s *slacktest.Server) {
 		s.DisconnectGrace = 5 * time.Second // the old connection's overlap
 		s.MethodError = func(method string, _ url.Values) string {
 			if method == "apps.connections.open" && holdOpen.Load() {
-				<-release
+				<-hold
 			}
 			return ""
 		}
@@ -159,7 +161,7 @@ func TestRefreshLosesNothing(t *testing.T) {
 	if err := srv.WaitAllAcked(ctx); err != nil {
 		t.Fatalf("while the next connection opens, the old one must take every ack: %v (un-acked %d)", err, len(srv.Unacked()))
 	}
-	close(release)
+	release()
 	if err := srv.WaitConnections(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
