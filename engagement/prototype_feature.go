@@ -61,6 +61,10 @@ const (
 	FeedbackLate            = "late"
 )
 
+// FeedbackKinds lists every Feedback* kind, so that the metric can show each
+// series at 0 from the start.
+var FeedbackKinds = []string{FeedbackReaction, FeedbackReactionRemoved, FeedbackComment, FeedbackVote, FeedbackLate}
+
 // SetFeedbackObserver sets a function told of every piece of prototype
 // feedback counted (kind is a Feedback* constant). Call it before the store
 // is used; slackapp turns it into a metric.

@@ -176,14 +176,13 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	}
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(pending))
+	// The counting work: one countingScript call per community (batch.go).
+	codes := s.queueCounting(ctx, pipe, events, pending, markers)
 	// Feature scripts: extra[j*nf+k] is feature k's call for pending[j], or
-	// nil. One allocation per batch, not a map and a slice per event: every
-	// message has a feature script (response.go), this is the hot path.
+	// nil. One allocation per batch, not a map and a slice per event.
 	nf := len(features)
 	extra := make([]*redis.Cmd, len(pending)*nf)
 	for j, i := range pending {
-		cmds[j] = s.queue(ctx, pipe, &events[i], markers[i])
 		for k := range features {
 			extra[j*nf+k] = features[k].queue(ctx, s, pipe, &events[i])
 		}
@@ -194,7 +193,7 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	var retry []int
 	noscript := false
 	for j, i := range pending {
-		code, err := cmds[j].Int()
+		code, err := codes.code(j)
 		if err == nil && (code == 1 || code == 3) {
 			results[i] = Result{Outcome: Counted, Intro: code == 3} // even if a feature script must be retried
 		}
@@ -270,37 +269,6 @@ func (s *Store) readReactionMarkers(ctx context.Context, events []Event, pending
 	return m, nil
 }
 
-// queue adds the script call for one event to the pipeline.
-func (s *Store) queue(ctx context.Context, pipe redis.Pipeliner, e *Event, marker string) *redis.Cmd {
-	wk := s.weekKeys(e.Community, e.At)
-	k := wk.keys
-	switch e.Kind {
-	case KindMessage:
-		return s.queueMessage(ctx, pipe, e, wk)
-	case KindReactionAdded:
-		pk, may := s.answerKeys(e, wk, e.ItemTS, e.ItemUser)
-		return reactionAddedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), wk.hash, wk.active, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optout, pk.posts, pk.answers},
-			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS)
-	case KindReactionRemoved:
-		// The week key must be declared even when there is no marker; any
-		// key of the community will do, the script does not touch it then.
-		weekHash := k.prefix + "w:none"
-		if marker != "" && !strings.HasPrefix(marker, "x:") { // not a tombstone
-			weekHash = k.prefix + "w:" + marker
-		}
-		return reactionRemovedScript.EvalSha(ctx, pipe,
-			[]string{k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, wk.optout},
-			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
-	default: // KindMemberJoined, KindMemberLeft
-		field := fieldJoins
-		if e.Kind == KindMemberLeft {
-			field = fieldLeaves
-		}
-		return tallyScript.EvalSha(ctx, pipe, []string{k.dedupe(e.ID), wk.hash}, s.dedupeTTL, wk.expireAtArg, field)
-	}
-}
-
 func (s *Store) keys(c *Community) keys { return newKeys(s.ns, c.ID) }
 
 // weekKeys returns the keys of the week t falls in, cached per community.
@@ -318,38 +286,6 @@ func (s *Store) weekKeys(c *Community, t time.Time) *weekKeys {
 
 // unixMicros orders reaction events: Slack's event_ts has microseconds.
 func unixMicros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
-
-var (
-	emptyArg any = ""
-	zeroArg  any = "0"
-	oneArg   any = "1"
-)
-
-// queueMessage queues messageScript for e as a hand-built EVALSHA: every
-// message goes through here, and arguments boxed once (keys of the week,
-// the SHA) save most of the allocations Script.EvalSha makes. NOSCRIPT is
-// handled by Record as for any script.
-func (s *Store) queueMessage(ctx context.Context, pipe redis.Pipeliner, e *Event, wk *weekKeys) *redis.Cmd {
-	local := e.At.In(e.Community.Location)
-	cell := hourFieldArgs[(int(local.Weekday())+6)%7][local.Hour()]
-	reply := zeroArg
-	if e.Reply {
-		reply = oneArg
-	}
-	k := wk.keys
-	pk, answer := wk, zeroArg
-	if e.Reply {
-		pk, answer = s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
-	}
-	cmd := redis.NewCmd(ctx, "evalsha", messageScriptSHA, 10,
-		k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
-		pk.postsArg, pk.answersArg,
-		s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS),
-		threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer)
-	cmd.SetFirstKeyPos(3) // so a Cluster client routes it without parsing the key count
-	_ = pipe.Process(ctx, cmd)
-	return cmd
-}
 
 // answerKeys returns the keys of the week of the post at postTS (usually
 // wk) and "1" if e may answer that post for response times: a reply or

@@ -65,17 +65,18 @@ const refreshOverlap = 20 * time.Second
 
 // App is a running closeknit Slack app.
 type App struct {
-	cfg       Config
-	store     *engagement.Store
-	log       *slog.Logger
-	m         *metrics
-	dm        *digestMetrics // digest.go
-	mm        *memberMetrics
-	api       *slack.Client
-	sock      *socket
-	byChannel map[string]*engagement.Community
-	botUserID string
-	teamID    string
+	cfg        Config
+	store      *engagement.Store
+	log        *slog.Logger
+	m          *metrics
+	dm         *digestMetrics // digest.go
+	mm         *memberMetrics
+	api        *slack.Client
+	httpClient *http.Client // the Web API's, for response_urls
+	sock       *socket
+	byChannel  map[string]*engagement.Community
+	botUserID  string
+	teamID     string
 
 	events      map[string]eventHandler
 	commands    map[string]commandHandler
@@ -164,15 +165,16 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		opts = append(opts, slack.OptionAPIURL(cfg.APIURL))
 	}
 	a := &App{
-		cfg:       cfg,
-		store:     store,
-		log:       logger,
-		m:         m,
-		mm:        newMemberMetrics(reg),
-		api:       slack.New(cfg.BotToken, opts...),
-		byChannel: map[string]*engagement.Community{},
-		queue:     make(chan []item, cfg.QueueSize),
-		asyncSem:  make(chan struct{}, 32),
+		cfg:        cfg,
+		store:      store,
+		log:        logger,
+		m:          m,
+		mm:         newMemberMetrics(reg),
+		api:        slack.New(cfg.BotToken, opts...),
+		httpClient: &hc,
+		byChannel:  map[string]*engagement.Community{},
+		queue:      make(chan []item, cfg.QueueSize),
+		asyncSem:   make(chan struct{}, 32),
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()
@@ -205,6 +207,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	for _, j := range a.jobs {
 		a.m.jobInterval.WithLabelValues(j.name).Set(max(j.every, a.cfg.SchedulerTick).Seconds())
 	}
+	a.initSeries()
 	return a, nil
 }
 

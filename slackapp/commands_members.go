@@ -117,21 +117,20 @@ func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []strin
 	})
 }
 
-// replyLater acks a command with working and answers it with an ephemeral
-// message once work is done: privacy and forget scan the community's keys,
-// which can take longer than Slack's 3 s for an ack.
+// replyLater acks a command with working and answers it through the
+// command's response_url once work is done (privacy and forget scan the
+// community's keys, which can take longer than Slack's 3 s for an ack). The
+// response_url works in a DM and in channels the bot is not in.
 func (a *App) replyLater(cmd *slack.SlashCommand, working string, work func(ctx context.Context) (string, error)) (*slack.Msg, error) {
-	channel, user := cmd.ChannelID, cmd.UserID
+	to := notice{user: cmd.UserID, responseURL: cmd.ResponseURL}
 	started := a.goAsync(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		text, err := work(ctx)
 		if err != nil {
-			text = a.userError(err, "user_id", user, "command", "/closeknit").Text
+			text = a.userError(err, "user_id", to.user, "command", "/closeknit").Text
 		}
-		if _, err := a.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
-			a.log.Warn("command reply not posted", "user_id", user, "err", err)
-		}
+		a.tell(to, text)
 	})
 	if !started {
 		return &slack.Msg{Text: "I am busy right now; please try again in a minute."}, nil

@@ -169,9 +169,17 @@ type commandReply struct {
 // reply carried by its ack.
 func runCommand(t *testing.T, srv *slacktest.Server, channelID, user, text string) commandReply {
 	t.Helper()
+	_, r := sendCommand(t, srv, channelID, user, text)
+	return r
+}
+
+// sendCommand is runCommand that also returns the envelope, whose
+// response_url later answers go to (srv.WaitResponses).
+func sendCommand(t *testing.T, srv *slacktest.Server, channelID, user, text string) (slacktest.Envelope, commandReply) {
+	t.Helper()
 	env := srv.SlashCommand(map[string]any{
 		"token": "x", "team_id": srv.TeamID, "channel_id": channelID, "user_id": user,
-		"command": "/closeknit", "text": text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/x",
+		"command": "/closeknit", "text": text, "trigger_id": "1.2.3",
 	})
 	if err := srv.SendEnvelope(env); err != nil {
 		t.Fatal(err)
@@ -183,5 +191,19 @@ func runCommand(t *testing.T, srv *slacktest.Server, channelID, user, text strin
 	if err := json.Unmarshal(srv.AckPayload(env.ID), &r); err != nil {
 		t.Fatalf("/closeknit %s: ack payload %q: %v", text, srv.AckPayload(env.ID), err)
 	}
-	return r
+	return env, r
+}
+
+// laterReply waits for the answer a command sends after its ack, through
+// its response_url, and checks that only the caller sees it.
+func laterReply(t *testing.T, srv *slacktest.Server, env slacktest.Envelope) string {
+	t.Helper()
+	rs, err := srv.WaitResponses(ctxT(t), env.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].ResponseType != "ephemeral" {
+		t.Errorf("later reply is %q, want ephemeral", rs[0].ResponseType)
+	}
+	return rs[0].Text
 }

@@ -61,8 +61,11 @@ func (a *App) handleInteraction(ctx context.Context, env envelope, received time
 			a.tellUser(cb.Channel.ID, cb.User.ID, a.userError(err, "envelope_id", env.ID).Text)
 		}
 	}
+	// The payload goes back whatever accepts_response_payload says, as the
+	// official SDKs do: only view_submission handlers return one, and Slack
+	// has been seen to flag such envelopes false.
 	ak := ack{envelopeID: env.ID}
-	if payload != nil && env.AcceptsResponse {
+	if payload != nil {
 		ak.payload = payload
 	}
 	a.ackNow(env.Type, outHandled, ak, received)
@@ -81,4 +84,29 @@ func (a *App) tellUser(channel, user, text string) {
 			a.log.Warn("ephemeral reply not sent", "user_id", user, "err", err)
 		}
 	})
+}
+
+// notice is whom to tell something privately, and how: through a
+// response_url when Slack gave one, else by a DM from the app.
+type notice struct {
+	user        string
+	responseURL string
+}
+
+// tell shows text to the person of n only. A response_url works wherever
+// the command or interaction happened, a DM or a channel the bot is not
+// in, where chat.postEphemeral fails; a DM from the app works everywhere.
+func (a *App) tell(n notice, text string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if n.responseURL != "" {
+		err = slack.PostWebhookCustomHTTPContext(ctx, n.responseURL, a.httpClient,
+			&slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text})
+	} else {
+		_, _, err = a.api.PostMessageContext(ctx, n.user, slack.MsgOptionText(text, false))
+	}
+	if err != nil {
+		a.log.Warn("private reply not sent", "user_id", n.user, "via_response_url", n.responseURL != "", "err", err)
+	}
 }

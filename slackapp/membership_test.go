@@ -352,16 +352,12 @@ func TestPrivacyOptOutAndForget(t *testing.T) {
 	})
 	later := func(user, text, want string) {
 		t.Helper()
-		n := countMessages(srv, channel, want)
-		if got := command(t, srv, user, text); !strings.Contains(got, "…") {
-			t.Errorf("%s: ack %q, want a working note", text, got)
+		env, r := sendCommand(t, srv, channel, user, text)
+		if !strings.Contains(r.Text, "…") {
+			t.Errorf("%s: ack %q, want a working note", text, r.Text)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for countMessages(srv, channel, want) == n {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: no ephemeral reply containing %q; have %v", text, want, srv.Messages(channel))
-			}
-			time.Sleep(10 * time.Millisecond)
+		if got := laterReply(t, srv, env); !strings.Contains(got, want) {
+			t.Errorf("%s: later reply %q, want %q", text, got, want)
 		}
 	}
 	later("U0MEMBER001", "privacy", "Per-person statistics: on")

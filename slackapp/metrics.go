@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/closeknit/closeknit/engagement"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -116,6 +117,45 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
+// reconnectReasons are the reasons socket.go counts a reconnect under: the
+// disconnect reasons Slack sends, and our own error classes.
+var reconnectReasons = []string{"refresh_requested", "warning", "link_disabled", "too_many_websockets",
+	"ping_timeout", "read_error", "connect_error"}
+
+// initSeries creates, at 0, the series of every labelled counter for the
+// label values known at start (each community, reconnect reason, feedback
+// kind, job, envelope type and outcome). Without it a series appears only
+// when it first moves, so dashboards show gaps and alerts on rate() or
+// absent() cannot tell "none yet" from "not running".
+// Slack API calls (methods and Slack's error codes) and Redis errors (by
+// operation) have open-ended labels: their series appear on first use.
+func (a *App) initSeries() {
+	for _, typ := range []string{"events_api", "slash_commands", "interactive"} {
+		for _, o := range outcomeNames {
+			a.m.envelopes.WithLabelValues(typ, o)
+		}
+	}
+	for _, r := range reconnectReasons {
+		a.m.reconnects.WithLabelValues(r)
+	}
+	for _, j := range a.jobs {
+		for _, o := range []string{"ok", "error"} {
+			a.m.jobRuns.WithLabelValues(j.name, o)
+		}
+	}
+	for _, c := range a.cfg.Communities {
+		for _, cv := range []*prometheus.CounterVec{a.mm.promotions, a.mm.capRemovals, a.mm.intros} {
+			cv.WithLabelValues(c.ID)
+		}
+		for _, kind := range engagement.FeedbackKinds {
+			a.m.proto.feedback.WithLabelValues(c.ID, kind)
+		}
+		for _, o := range []string{"sent", "failed"} {
+			a.dm.digests.WithLabelValues(c.ID, o)
+		}
+	}
+}
+
 // envelope counts one envelope. The events_api counters are looked up once,
 // in newMetrics: they are on the hot path.
 func (m *metrics) envelope(typ string, o outcome) {
@@ -132,8 +172,9 @@ func (m *metrics) envelope(typ string, o outcome) {
 // observeRedis is the engagement.Options.Observe hook.
 func (m *metrics) observeRedis(op string, took time.Duration, err error) {
 	m.redisLatency.WithLabelValues(op).Observe(took.Seconds())
+	errs := m.redisErrors.WithLabelValues(op) // the series exists, at 0, from the first call
 	if err != nil {
-		m.redisErrors.WithLabelValues(op).Inc()
+		errs.Inc()
 	}
 }
 

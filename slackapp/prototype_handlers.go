@@ -134,9 +134,12 @@ func handleNewPrototypeShortcut(ctx context.Context, a *App, cb *slack.Interacti
 	return nil, nil
 }
 
-// handleNewPrototypeSubmission validates the modal, posts the card,
-// records the prototype and only then acks (closing the modal). Anything
-// wrong goes back into the modal as field errors, and nothing is posted.
+// handleNewPrototypeSubmission validates the modal and claims it, acks at
+// once with a "Posting…" view, and posts the card in the background.
+// Slack gives a submission 3 s, and chat.postMessage alone can take
+// longer: waiting for it made Slack show an error while the card went up,
+// and the staff member's second Post a second card. Anything wrong with
+// the input goes back into the modal as field errors, and nothing is posted.
 func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.InteractionCallback) (any, error) {
 	fail := func(field, msg string) (any, error) {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{field: msg}), nil
@@ -149,46 +152,86 @@ func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.Interac
 	if errs != nil {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string(errs)), nil
 	}
-	// One card per submitted view, even if the submission arrives twice.
+	posting := slack.NewUpdateViewSubmissionResponse(postingModal(c, spec.Name))
+	// One card per submitted view, however often it is submitted (a
+	// double click, a replica each): the claim is taken before posting.
 	claimed, err := a.store.ClaimView(ctx, c, cb.View.ID)
 	if err != nil {
 		a.log.Error("prototype not posted", "user_id", cb.User.ID, "err", err)
 		return fail(engagement.FieldName, "Something went wrong on our side; please try again in a minute.")
 	}
 	if !claimed {
-		return nil, nil // already posted (or being posted): just close the modal
+		return posting, nil // posted, or being posted, by the first submission
 	}
+	poster := notice{user: cb.User.ID}
+	if len(cb.ResponseURLs) > 0 {
+		poster.responseURL = cb.ResponseURLs[0].ResponseURL
+	}
+	if !a.goAsync(func() { a.postCard(c, spec, cb.View.ID, poster) }) {
+		a.releaseView(c, cb.View.ID)
+		return fail(engagement.FieldName, "I am busy right now; please try again in a minute.")
+	}
+	return posting, nil
+}
+
+// cardTimeout bounds posting and recording a card after the ack; the view
+// claim (a minute) outlasts it.
+const cardTimeout = 30 * time.Second
+
+// postCard posts and records a claimed submission, after its ack, and
+// tells the poster how it went. A card Slack accepts late is still
+// recorded. If Slack refused it, nothing is up: the claim is released. If
+// Slack did not answer, the card may be up: the claim is kept (the form
+// never posts twice) and the poster is told to look.
+func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, viewID string, poster notice) {
+	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
+	defer cancel()
 	opened := a.store.Now()
 	draft := &engagement.Prototype{PrototypeSpec: spec, Status: engagement.StatusOpen, OpenedAt: opened, ClosesAt: opened.Add(spec.OpenFor)}
 	text, blocks := prototypeCard(draft, nil)
 	channel, ts, err := a.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	name := escapeMrkdwn(spec.Name)
 	if err != nil {
-		a.releaseView(c, cb.View.ID)
-		a.log.Error("prototype card not posted", "user_id", cb.User.ID, "channel", c.Channel, "err", err)
-		return fail(engagement.FieldName, "Slack would not take the card ("+slackErrorCode(err)+"); nothing was posted. Please try again.")
+		a.log.Error("prototype card not posted", "user_id", poster.user, "channel", c.Channel, "err", err)
+		if refusedBySlack(err) {
+			a.releaseView(c, viewID)
+			a.tell(poster, fmt.Sprintf("Sorry, Slack would not take the card for *%s* in <#%s> (%s), so nothing was posted. Please try again with `/closeknit prototype`.",
+				name, c.Channel, slackErrorCode(err)))
+			return
+		}
+		a.tell(poster, fmt.Sprintf("Slack did not confirm the card for *%s* in <#%s> (%s), so it may or may not be up, and it is not recorded. "+
+			"If it is there, delete it; then post it again with `/closeknit prototype`.", name, c.Channel, slackErrorCode(err)))
+		return
 	}
 	p, err := a.store.CreatePrototype(ctx, c, spec, opened, channel, ts)
 	if err != nil {
 		// The card is up but unrecorded: say so on the card, let staff retry.
-		a.releaseView(c, cb.View.ID)
-		a.log.Error("prototype card posted but not recorded", "user_id", cb.User.ID, "ts", ts, "err", err)
-		a.goAsync(func() {
-			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			a.api.UpdateMessageContext(uctx, channel, ts, slack.MsgOptionText("(This prototype could not be recorded and was withdrawn.)", false), slack.MsgOptionBlocks())
-		})
-		return fail(engagement.FieldName, "The card was posted but could not be recorded, so it was withdrawn. Please try again in a minute.")
+		a.releaseView(c, viewID)
+		a.log.Error("prototype card posted but not recorded", "user_id", poster.user, "ts", ts, "err", err)
+		if _, _, _, uerr := a.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText("(This prototype could not be recorded and was withdrawn.)", false), slack.MsgOptionBlocks()); uerr != nil {
+			a.log.Warn("unrecorded card not withdrawn", "ts", ts, "err", uerr)
+		}
+		a.tell(poster, fmt.Sprintf("The card for *%s* was posted but could not be recorded, so it was withdrawn. Please try again in a minute.", name))
+		return
 	}
-	if err := a.store.ViewPosted(ctx, c, cb.View.ID, p.TS); err != nil {
+	if err := a.store.ViewPosted(ctx, c, viewID, p.TS); err != nil {
 		a.log.Warn("view not marked posted", "prototype", p.ID, "err", err) // the short claim still holds a minute
 	}
-	// The card gets its ID before the ack: nobody can close it before
-	// learning the ID, so this update never races the closing one.
+	// The card gets its ID before the poster learns it: nobody can close
+	// it before, so this update never races the closing one.
 	if err := a.updateCard(ctx, c, p.TS); err != nil {
 		a.log.Warn("prototype card not updated with its ID", "prototype", p.ID, "err", err)
 	}
-	a.goAsync(func() { a.finishPosting(c, p, cb.User.ID) })
-	return nil, nil
+	a.finishPosting(ctx, p, poster)
+}
+
+// refusedBySlack reports whether Slack answered a call with a refusal (an
+// error code or a rate limit), so that it certainly did nothing; a timeout
+// or a broken connection leaves that open.
+func refusedBySlack(err error) bool {
+	var se slack.SlackErrorResponse
+	var rl *slack.RateLimitedError
+	return errors.As(err, &se) || errors.As(err, &rl)
 }
 
 func (a *App) releaseView(c *engagement.Community, viewID string) {
@@ -208,23 +251,18 @@ func slackErrorCode(err error) string {
 	return "no answer"
 }
 
-// finishPosting does what can follow the ack: the reaction set is seeded
-// on the card (the app's own reactions never count: the bot user's reaction
-// events are ignored) and the poster is told the ID.
-func (a *App) finishPosting(c *engagement.Community, p *engagement.Prototype, poster string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// finishPosting seeds the reaction set on the card (the app's own
+// reactions never count: the bot user's reaction events are ignored) and
+// tells the poster the ID.
+func (a *App) finishPosting(ctx context.Context, p *engagement.Prototype, poster notice) {
 	for _, r := range p.Reactions {
 		err := a.api.AddReactionContext(ctx, r.Emoji, slack.NewRefToMessage(p.Channel, p.TS))
 		if err != nil && slackErrorCode(err) != "already_reacted" {
 			a.log.Warn("reaction not seeded", "prototype", p.ID, "emoji", r.Emoji, "err", err)
 		}
 	}
-	msg := fmt.Sprintf("Posted %s (%s) in <#%s>. Feedback closes %s. `/closeknit prototype close %s` closes it early, `/closeknit prototype extend %s DAYS` extends it.",
-		p.ID, escapeMrkdwn(p.Name), p.Channel, slackDate(p.ClosesAt), p.ID, p.ID)
-	if _, err := a.api.PostEphemeralContext(ctx, p.Channel, poster, slack.MsgOptionText(msg, false)); err != nil {
-		a.log.Warn("poster not told", "prototype", p.ID, "err", err)
-	}
+	a.tell(poster, fmt.Sprintf("Posted %s (%s) in <#%s>. Feedback closes %s. `/closeknit prototype close %s` closes it early, `/closeknit prototype extend %s DAYS` extends it.",
+		p.ID, escapeMrkdwn(p.Name), p.Channel, slackDate(p.ClosesAt), p.ID, p.ID))
 }
 
 // refreshCard re-renders a prototype's card from its current state (after

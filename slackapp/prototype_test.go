@@ -119,28 +119,61 @@ func reactionEv(user, emoji, itemTS string, added bool, at time.Time) map[string
 		"item": map[string]any{"type": "message", "channel": channel, "ts": itemTS}, "event_ts": tsOf(at)}
 }
 
-// postPrototype posts one through the modal and returns it as recorded.
-func postPrototype(t *testing.T, srv *slacktest.Server, ta *testApp, viewID string, values map[string]string, hide bool) *engagement.Prototype {
-	t.Helper()
-	before := len(srv.Calls("chat.postMessage"))
-	if p := send(t, srv, submission(srv, staffUser, viewID, values, hide)); len(p) != 0 {
-		t.Fatalf("valid submission acked with %s", p)
-	}
-	calls := srv.Calls("chat.postMessage")
-	if len(calls) != before+1 {
-		t.Fatalf("chat.postMessage calls: %d, want %d", len(calls), before+1)
-	}
-	var cardTS string
+// cards returns the cards (non-ephemeral messages) in the community channel.
+func cards(srv *slacktest.Server) []slacktest.Message {
+	var out []slacktest.Message
 	for _, m := range srv.Messages(channel) {
 		if !m.Ephemeral {
-			cardTS = m.TS
+			out = append(out, m)
 		}
 	}
-	p, err := ta.store.PrototypeByTS(ctxT(t), ta.community, cardTS)
-	if err != nil {
-		t.Fatalf("card %s not recorded: %v", cardTS, err)
+	return out
+}
+
+// ackAction is the response_action of a view_submission's ack.
+func ackAction(t *testing.T, payload json.RawMessage) string {
+	t.Helper()
+	var resp struct {
+		ResponseAction string `json:"response_action"`
 	}
+	if err := json.Unmarshal(payload, &resp); err != nil {
+		t.Fatalf("submission ack %q: %v", payload, err)
+	}
+	return resp.ResponseAction
+}
+
+// postPrototype posts one through the modal and returns it as recorded.
+// The submission is acked at once with a "Posting…" view; the card follows.
+func postPrototype(t *testing.T, srv *slacktest.Server, ta *testApp, viewID string, values map[string]string, hide bool) *engagement.Prototype {
+	t.Helper()
+	before := len(cards(srv))
+	if p := send(t, srv, submission(srv, staffUser, viewID, values, hide)); ackAction(t, p) != "update" {
+		t.Fatalf("valid submission acked with %s, want the Posting… view", p)
+	}
+	var p *engagement.Prototype
+	eventually(t, "the card is posted and recorded", func() bool {
+		cs := cards(srv)
+		if len(cs) != before+1 {
+			return false
+		}
+		var err error
+		p, err = ta.store.PrototypeByTS(ctxT(t), ta.community, cs[before].TS)
+		return err == nil
+	})
 	return p
+}
+
+// waitTold waits until user got a DM from the app containing want.
+func waitTold(t *testing.T, srv *slacktest.Server, user, want string) {
+	t.Helper()
+	eventually(t, user+" is told "+want, func() bool {
+		for _, m := range srv.Messages(user) {
+			if strings.Contains(m.Text, want) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func TestPrototypeModalRoundTrip(t *testing.T) {
@@ -194,7 +227,7 @@ func TestPrototypeModalRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(send(t, srv, submission(srv, "U0MEMBER001", "V0BAD00003", validValues(), false)), &resp); err != nil || resp.Errors["name"] == "" {
 		t.Errorf("member submitting: %+v, %v", resp, err)
 	}
-	if n := len(srv.Calls("chat.postMessage")); n != 0 {
+	if n := len(cards(srv)); n != 0 {
 		t.Fatalf("%d cards posted by invalid submissions", n)
 	}
 
@@ -218,44 +251,47 @@ func TestPrototypeModalRoundTrip(t *testing.T) {
 	if diff := cmp.Diff([]string{"heart_eyes", "+1", "thinking_face", "-1"}, seeded); diff != "" {
 		t.Errorf("seeded reactions (-want +got):\n%s", diff)
 	}
-	eventually(t, "the card shows its ID and the poster is told", func() bool {
-		var card, told bool
+	waitTold(t, srv, staffUser, "Posted P1")
+	eventually(t, "the card shows its ID", func() bool {
 		for _, m := range srv.Messages(channel) {
-			card = card || (m.TS == p.TS && m.Updates == 1 && strings.Contains(string(m.Blocks), "Early access · P1"))
-			told = told || (m.Ephemeral && m.User == staffUser && strings.Contains(m.Text, "Posted P1"))
+			if m.TS == p.TS && m.Updates == 1 && strings.Contains(string(m.Blocks), "Early access · P1") {
+				return true
+			}
 		}
-		return card && told
+		return false
 	})
 	// The same view submitted again (a retry) posts nothing more.
 	send(t, srv, submission(srv, staffUser, "V0GOOD0001", validValues(), false))
-	if n := len(srv.Calls("chat.postMessage")); n != 1 {
+	if n := len(cards(srv)); n != 1 {
 		t.Errorf("%d cards after a repeated submission, want 1", n)
 	}
 }
 
+// TestPrototypeCardFailsCleanly: Slack refuses the card. The modal was
+// already answered, so the poster is told by DM; nothing is posted or
+// recorded, and the same form can be posted once Slack takes it.
 func TestPrototypeCardFailsCleanly(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
 	ta := MustRunApp(t, srv, withProtoConfig)
 	srv.Configure(func(s *slacktest.Server) {
-		s.MethodError = func(method string, _ url.Values) string {
-			if method == "chat.postMessage" {
+		s.MethodError = func(method string, form url.Values) string {
+			if method == "chat.postMessage" && form.Get("channel") == channel {
 				return "not_in_channel"
 			}
 			return ""
 		}
 	})
-	var resp struct {
-		Errors map[string]string `json:"errors"`
+	if got := ackAction(t, send(t, srv, submission(srv, staffUser, "V0FAIL0001", validValues(), false))); got != "update" {
+		t.Errorf("submission acked with %q, want update (the Posting… view)", got)
 	}
-	if err := json.Unmarshal(send(t, srv, submission(srv, staffUser, "V0FAIL0001", validValues(), false)), &resp); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(resp.Errors["name"], "not_in_channel") {
-		t.Errorf("errors %v, want the Slack error on the name field", resp.Errors)
-	}
+	waitTold(t, srv, staffUser, "not_in_channel")
+	waitTold(t, srv, staffUser, "nothing was posted")
 	if all, err := ta.store.AllPrototypeResults(ctxT(t), ta.community, 0); err != nil || len(all) != 0 {
 		t.Errorf("prototypes recorded: %d, %v", len(all), err)
+	}
+	if n := len(cards(srv)); n != 0 {
+		t.Errorf("%d cards in the channel", n)
 	}
 	// Once Slack takes it, the same view can be submitted again.
 	srv.Configure(func(s *slacktest.Server) { s.MethodError = nil })

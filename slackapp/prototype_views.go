@@ -119,6 +119,21 @@ func notStaffModal() slack.ModalViewRequest {
 	}
 }
 
+// postingModal replaces the submitted form while the card is posted in the
+// background: Slack wants the submission answered within 3 s, and posting
+// may take longer. It has no submit button, so the form cannot be posted
+// twice; the outcome comes as a message.
+func postingModal(c *engagement.Community, name string) *slack.ModalViewRequest {
+	return &slack.ModalViewRequest{
+		Type:  slack.VTModal,
+		Title: plain("New prototype"),
+		Close: plain("Close"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn(fmt.Sprintf(
+			"Posting *%s* in <#%s>… I will send you a message when it is up, or if it cannot be posted. You can close this.",
+			escapeMrkdwn(name), c.Channel)), nil, nil)}},
+	}
+}
+
 // specFromSubmission reads the modal's values. Errors in numbers and lists
 // come back as field errors, like Validate's.
 func specFromSubmission(values map[string]map[string]slack.BlockAction, author string) (engagement.PrototypeSpec, engagement.SpecErrors) {

@@ -20,7 +20,11 @@ type instrumented struct {
 
 func (t instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 	method := path.Base(req.URL.Path)
-	if !strings.Contains(req.URL.Path, "/api/") {
+	switch {
+	case strings.Contains(req.URL.Path, "/api/"):
+	case strings.HasPrefix(req.URL.Path, "/commands/") || strings.HasPrefix(req.URL.Path, "/actions/"):
+		method = "response_url" // hooks.slack.com/commands/… and /actions/…
+	default:
 		method = "file_upload"
 	}
 	resp, err := t.next.RoundTrip(req)

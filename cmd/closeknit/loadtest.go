@@ -38,7 +38,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	inflight := fs.Int("inflight", 64, "most envelopes un-acked at once")
 	rounds := fs.Int("rounds", 1, "measured bursts per implementation; the table shows each")
 	redisURL := fs.String("redis-url", envOr(getenv, "REDIS_URL", "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
-	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (e.g. ../shared/peers/node-socket-mode)")
+	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (the repository's is bench/node-peer)")
 	soakFor := fs.Duration("soak", 0, "instead of a burst, send at --rate for this `long` and report memory and goroutines over time (e.g. 10m)")
 	rate := fs.Int("rate", 2000, "with --soak: envelopes per second")
 	sample := fs.Duration("sample", 30*time.Second, "with --soak: how often to sample the app")
@@ -100,7 +100,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "loadtest: %d message envelopes with rich_text blocks, at most %d un-acked, Redis %s, %d CPUs\n\n",
 		*events, *inflight, redactURL(*redisURL), runtime.NumCPU())
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
+	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tRedis µs/event\tRedis CPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
 	for _, im := range impls {
 		for round := 1; round <= *rounds; round++ {
 			res, err := measure(ctx, im.start, im.count, rdb, *events, *warmup, *inflight)
@@ -111,14 +111,16 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 			if res.allocs >= 0 {
 				allocs = fmt.Sprintf("%.1f", res.allocs)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%.0f\t%.1f\t%v\t%v\t%v\t%s\t%s\t\n", im.name, round, *events,
-				res.elapsed.Round(time.Millisecond), res.rate, res.cpuPerEvent,
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%.0f\t%.1f\t%.1f\t%.1f\t%v\t%v\t%v\t%s\t%s\t\n", im.name, round, *events,
+				res.elapsed.Round(time.Millisecond), res.rate, res.cpuPerEvent, res.redisPerEvent, res.redisCPUPerEvent,
 				res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond),
 				allocs, res.counted)
 		}
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout, "\nCPU is the app process's user+sys time from /proc during the measured burst, divided by its events;")
+	fmt.Fprintln(stdout, "Redis µs/event: INFO commandstats usec of script calls (EVALSHA & co., which include the commands they run), summed over masters;")
+	fmt.Fprintln(stdout, "Redis CPU µs/event: the Redis main thread's user+sys CPU (INFO cpu), network included. Both count everything Redis did meanwhile.")
 	fmt.Fprintln(stdout, "ack latency runs from the emulator writing an envelope to reading its ack. allocs/event: Go heap allocations (go_memstats_mallocs_total).")
 	return nil
 }
@@ -128,9 +130,12 @@ const loadChannel = "C05R8T2KLMN"
 type measurement struct {
 	elapsed           time.Duration
 	rate, cpuPerEvent float64
-	p50, p99, max     time.Duration
-	allocs            float64
-	counted           string
+	// Redis's work per event during the burst: script time from
+	// commandstats, and its main thread's CPU.
+	redisPerEvent, redisCPUPerEvent float64
+	p50, p99, max                   time.Duration
+	allocs                          float64
+	counted                         string
 }
 
 // measure runs one implementation: start it against a fresh emulator, warm
@@ -174,6 +179,10 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		return nil, err
 	}
 	mallocs0 := scrapeMallocs(metricsURL)
+	redis0, err := readRedisWork(ctx, rdb)
+	if err != nil {
+		return nil, fmt.Errorf("redis INFO: %w", err)
+	}
 	res, err := srv.Burst(ctx, frames[warmup:], ids[warmup:], inflight)
 	if err != nil {
 		return nil, err
@@ -183,19 +192,26 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		return nil, err
 	}
 	mallocs1 := scrapeMallocs(metricsURL)
+	redis1, err := readRedisWork(ctx, rdb)
+	if err != nil {
+		return nil, fmt.Errorf("redis INFO: %w", err)
+	}
+	work := redis1.sub(redis0)
 	if res.Acked != events {
 		return nil, fmt.Errorf("only %d of %d acked", res.Acked, events)
 	}
 	lat := slices.Clone(res.AckLatencies)
 	slices.Sort(lat)
 	m := &measurement{
-		elapsed:     res.Elapsed,
-		rate:        float64(events) / res.Elapsed.Seconds(),
-		cpuPerEvent: float64((cpu1 - cpu0).Microseconds()) / float64(events),
-		p50:         lat[len(lat)/2],
-		p99:         lat[len(lat)*99/100],
-		max:         lat[len(lat)-1],
-		allocs:      -1,
+		elapsed:          res.Elapsed,
+		rate:             float64(events) / res.Elapsed.Seconds(),
+		cpuPerEvent:      float64((cpu1 - cpu0).Microseconds()) / float64(events),
+		p50:              lat[len(lat)/2],
+		p99:              lat[len(lat)*99/100],
+		max:              lat[len(lat)-1],
+		allocs:           -1,
+		redisPerEvent:    work.usec / float64(events),
+		redisCPUPerEvent: work.cpuUsec / float64(events),
 	}
 	if mallocs0 >= 0 && mallocs1 >= 0 {
 		m.allocs = (mallocs1 - mallocs0) / float64(events)
@@ -316,16 +332,28 @@ func preparePeer(ctx context.Context, src string, stderr io.Writer) (string, err
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return "", err
 	}
-	for _, name := range []string{"package.json", "package-lock.json", "peer.js", "counter.js"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
+	names, err := filepath.Glob(filepath.Join(src, "*.js"))
+	if err != nil {
+		return "", err
+	}
+	names = append(names, filepath.Join(src, "package.json"), filepath.Join(src, "package-lock.json"))
+	changed := false
+	for _, name := range names {
+		b, err := os.ReadFile(name)
 		if err != nil {
 			return "", fmt.Errorf("--peer: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
+		to := filepath.Join(dst, filepath.Base(name))
+		if old, err := os.ReadFile(to); err == nil && string(old) == string(b) {
+			continue
+		}
+		changed = true
+		if err := os.WriteFile(to, b, 0o644); err != nil {
 			return "", err
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dst, "node_modules", "@slack", "socket-mode")); err != nil {
+	// A different peer (or a new lockfile) gets its own packages.
+	if _, err := os.Stat(filepath.Join(dst, "node_modules", "@slack", "socket-mode")); err != nil || changed {
 		fmt.Fprintf(stderr, "loadtest: installing the Node peer's packages in %s (npm ci)\n", dst)
 		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
 		cmd.Dir, cmd.Stdout, cmd.Stderr = dst, stderr, stderr

@@ -190,16 +190,13 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 		if err != nil {
 			return err
 		}
-		if len(bytes.TrimSpace(ack)) > 0 && string(ack) != "null" {
+		// The modal is answered at once with a "Posting…" view; the card
+		// follows, and is recorded, once Slack has taken it.
+		if !bytes.Contains(ack, []byte(`"response_action":"update"`)) {
 			return fmt.Errorf("sandbox: prototypes: the modal was refused: %s", ack)
 		}
-		for _, m := range srv.Messages(c.Channel) {
-			if !m.Ephemeral && strings.Contains(string(m.Blocks), p.values["name"]) {
-				cards[i] = m.TS
-			}
-		}
-		if cards[i] == "" {
-			return fmt.Errorf("sandbox: prototypes: no card posted for %q", p.values["name"])
+		if cards[i], err = waitCard(ctx, srv, store, c, p.values["name"]); err != nil {
+			return err
 		}
 		// The app's own seeded reactions come back as events: never counted.
 		if p.values["options"] == "" {
@@ -337,4 +334,23 @@ func sandboxVote(srv *slacktest.Server, user, channel, cardTS string, option int
 		"channel":   map[string]any{"id": channel},
 		"actions":   []any{map[string]any{"action_id": fmt.Sprintf("proto_vote_%d", option), "block_id": "proto_vote", "type": "button", "action_ts": "1.1"}},
 	})
+}
+
+// waitCard waits until the card of the prototype named name is in the
+// channel and recorded, and returns its ts.
+func waitCard(ctx context.Context, srv *slacktest.Server, store *engagement.Store, c *engagement.Community, name string) (string, error) {
+	for {
+		for _, m := range srv.Messages(c.Channel) {
+			if !m.Ephemeral && strings.Contains(string(m.Blocks), name) {
+				if _, err := store.PrototypeByTS(ctx, c, m.TS); err == nil {
+					return m.TS, nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("sandbox: prototypes: no card posted and recorded for %q: %w", name, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }

@@ -18,18 +18,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// URL is the test Redis: CLOSEKNIT_TEST_REDIS_URL, or the local default.
+// URL is the test Redis: CLOSEKNIT_TEST_REDIS_URL if set; else the Redis
+// at 127.0.0.1:6379 if one answers; else a redis-server from PATH that this
+// test binary starts on a free loopback port, once, for all its tests, and
+// that stops when the binary exits. With none of these, Client fails the
+// test with one line saying what to install.
 func URL() string {
 	if u := os.Getenv("CLOSEKNIT_TEST_REDIS_URL"); u != "" {
 		return u
 	}
-	return "redis://127.0.0.1:6379/0"
+	return localURL()
 }
 
 // Client connects to the Redis at url (any form URL takes) and fails the
 // test if it does not answer. The caller closes it.
 func Client(tb testing.TB, url string) redis.UniversalClient {
 	tb.Helper()
+	if no := noLocal.Load(); no != nil && no.url == url {
+		tb.Fatal(no.err) // no Redis to be had: one line on what to install
+	}
 	o, err := engagement.ParseRedisURL(url)
 	if err != nil {
 		tb.Fatalf("test Redis URL %q: %v", url, err)

@@ -1,11 +1,11 @@
 package redistest
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,12 +27,10 @@ func StartServer(tb testing.TB) *Server {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		tb.Fatalf("redis-server is needed for this test (apt-get install redis-server): %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
 	rs := &Server{Dir: tb.TempDir(), Port: port, URL: "redis://127.0.0.1:" + port + "/0"}
 	rs.Start(tb)
 	tb.Cleanup(func() {
@@ -53,25 +51,46 @@ func (rs *Server) Start(tb testing.TB) {
 	if err := rs.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
+	if err := waitPing(rs.Port); err != nil {
+		log, _ := os.ReadFile(filepath.Join(rs.Dir, "redis.log"))
+		tb.Fatalf("redis-server did not start: %v\n%s", err, log)
+	}
+}
+
+// waitPing waits up to 10 s until a server on the loopback port answers
+// PING (having loaded any append-only file).
+func waitPing(port string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+rs.Port)
+		err := ping("127.0.0.1:" + port)
 		if err == nil {
-			c.Write([]byte("PING\r\n"))
-			buf := make([]byte, 7)
-			c.SetReadDeadline(time.Now().Add(time.Second))
-			n, _ := c.Read(buf)
-			c.Close()
-			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				return
-			}
+			return nil
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(rs.Dir, "redis.log"))
-			tb.Fatalf("redis-server did not start: %v\n%s", err, log)
+			return fmt.Errorf("no answer on port %s: %v", port, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// ping sends one PING to addr and wants +PONG back (a Redis that wants a
+// password answers -NOAUTH: not one the tests can use).
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 64)
+	n, _ := c.Read(buf)
+	if !strings.HasPrefix(string(buf[:n]), "+PONG") {
+		return fmt.Errorf("answered %q to PING", buf[:n])
+	}
+	return nil
 }
 
 // Stop shuts the server down cleanly (it flushes the AOF and exits).

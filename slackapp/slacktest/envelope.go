@@ -18,6 +18,13 @@ type Envelope struct {
 	// EventID is payload.event_id for events_api envelopes, the key an app
 	// dedupes redeliveries on; empty for other types.
 	EventID string
+	// TriggerID is payload.trigger_id of a slash command or interaction:
+	// its clock starts when the envelope is sent (see TriggerLifetime).
+	TriggerID string
+	// ResponseURL is payload.response_url of a slash command, block_actions
+	// or message shortcut built by SlashCommand or Interaction: a URL on
+	// this server whose posts Responses records.
+	ResponseURL string
 	// Frame is the serialized envelope as first delivered.
 	Frame []byte
 }
@@ -108,15 +115,19 @@ func (s *Server) Event(event any) Envelope {
 
 // SlashCommand wraps the fields of a slash command (as in the payload of
 // slash_commands.json) into a slash_commands envelope that accepts a response
-// payload. It panics on input that is not a JSON object, like Event.
+// payload. Like Slack it sets response_url, to a URL on this server (see
+// Responses), and a trigger_id unless one is given. It panics on input that
+// is not a JSON object, like Event.
 func (s *Server) SlashCommand(cmd any) Envelope {
-	return s.newEnvelope("slash_commands", mustObject("SlashCommand", cmd), true)
+	return s.interactive("slash_commands", mustObject("SlashCommand", cmd), true)
 }
 
 // Interaction wraps an interactivity payload (block_actions, shortcut,
 // view_submission, ...) into an interactive envelope. Only view_submission and
-// block_suggestion acks may carry a response, as on Slack. It panics on input
-// that is not a JSON object, like Event.
+// block_suggestion acks may carry a response, as on Slack. block_actions and
+// message_action payloads get a response_url on this server, and every
+// payload a trigger_id unless it has one. It panics on input that is not a
+// JSON object, like Event.
 func (s *Server) Interaction(payload any) Envelope {
 	raw := mustObject("Interaction", payload)
 	var p struct {
@@ -124,11 +135,23 @@ func (s *Server) Interaction(payload any) Envelope {
 	}
 	json.Unmarshal(raw, &p)
 	accepts := p.Type == "view_submission" || p.Type == "block_suggestion"
-	return s.newEnvelope("interactive", raw, accepts)
+	return s.interactive("interactive", raw, accepts)
+}
+
+func (s *Server) interactive(typ string, raw json.RawMessage, acceptsResponse bool) Envelope {
+	id := s.NewEnvelopeID()
+	payload, trig, rurl := s.withInteractionURLs(id, typ, raw)
+	env := s.newEnvelopeWithID(id, typ, payload, acceptsResponse)
+	env.TriggerID, env.ResponseURL = trig, rurl
+	return env
 }
 
 func (s *Server) newEnvelope(typ string, payload json.RawMessage, acceptsResponse bool) Envelope {
-	env := Envelope{ID: s.NewEnvelopeID(), Type: typ}
+	return s.newEnvelopeWithID(s.NewEnvelopeID(), typ, payload, acceptsResponse)
+}
+
+func (s *Server) newEnvelopeWithID(id, typ string, payload json.RawMessage, acceptsResponse bool) Envelope {
+	env := Envelope{ID: id, Type: typ}
 	env.Frame = mustMarshal(envelopeFrame{
 		EnvelopeID:             env.ID,
 		Payload:                payload,
@@ -155,12 +178,16 @@ func ParseEnvelope(frame []byte) (Envelope, error) {
 		return Envelope{}, errors.New("slacktest: parse envelope: no envelope_id")
 	}
 	env := Envelope{ID: f.EnvelopeID, Type: f.Type, Frame: frame}
-	if f.Type == "events_api" {
-		var p struct {
-			EventID string `json:"event_id"`
-		}
-		if json.Unmarshal(f.Payload, &p) == nil {
+	var p struct {
+		EventID     string `json:"event_id"`
+		TriggerID   string `json:"trigger_id"`
+		ResponseURL string `json:"response_url"`
+	}
+	if json.Unmarshal(f.Payload, &p) == nil {
+		if f.Type == "events_api" {
 			env.EventID = p.EventID
+		} else {
+			env.TriggerID, env.ResponseURL = p.TriggerID, p.ResponseURL
 		}
 	}
 	return env, nil

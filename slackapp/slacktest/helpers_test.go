@@ -17,8 +17,8 @@ import (
 	"github.com/slack-go/slack/socketmode"
 )
 
-// payloadDir holds the shared payload samples, relative to this package.
-const payloadDir = "../../../shared/slack-payloads"
+// payloadDir holds the Slack payload samples (testdata/README.md).
+const payloadDir = "testdata"
 
 // fakeTB records Errorf calls so that a test can check the emulator fails
 // loudly without failing itself; everything else goes to the real test.

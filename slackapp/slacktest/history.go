@@ -13,8 +13,8 @@ import (
 func (s *Server) conversationsHistory(req *apiRequest) result {
 	a := req.args
 	ch := a.Get("channel")
-	if ch == "" {
-		return apiError("channel_not_found")
+	if code := s.channelRefusalLocked(ch, true); code != "" && code != "is_archived" {
+		return apiError(code)
 	}
 	oldest, _ := strconv.ParseFloat(a.Get("oldest"), 64)
 	latest, _ := strconv.ParseFloat(a.Get("latest"), 64)

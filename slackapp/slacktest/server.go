@@ -20,6 +20,11 @@
 // spread round-robin over the live connections, acks accepted on any
 // connection, acks of 20 KB or more ignored, and events_api envelopes that are
 // not acked redelivered with retry_attempt 1..3 and retry_reason "timeout".
+// Slash commands and interactions are never redelivered, and an ack later
+// than InteractionTimeout (3 s) is ignored and recorded (LateAcks); their
+// trigger_ids open one modal within TriggerLifetime (3 s), and their
+// response_urls point at this server, which records what is posted
+// (Responses) and takes 5 posts within 30 minutes, as Slack does.
 package slacktest
 
 import (
@@ -100,6 +105,20 @@ type Server struct {
 	// Slack's {0, 1m, 5m}; an empty non-nil slice disables redelivery.
 	// Tests compress it to milliseconds.
 	RetrySchedule []time.Duration
+	// InteractionTimeout is how long a slash command or an interaction may
+	// stay un-acked: Slack then shows the user an error, never redelivers
+	// it, and ignores a later ack (recorded, see LateAcks). Default 3 s;
+	// kept apart from AckTimeout so that tests can compress event
+	// redelivery without making every interaction late.
+	InteractionTimeout time.Duration
+	// TriggerLifetime is how long a trigger_id, issued when its envelope is
+	// sent, can open a modal; views.open answers expired_trigger_id after.
+	// Default 3 s, as on Slack.
+	TriggerLifetime time.Duration
+	// ResponseURLLifetime and ResponseURLUses bound a response_url: Slack
+	// takes up to 5 posts within 30 minutes (the defaults).
+	ResponseURLLifetime time.Duration
+	ResponseURLUses     int
 	// ConnectionLifetime, if positive, makes the server send a
 	// refresh_requested disconnect on every connection after this long, as
 	// Slack does every few hours. A WebSocket URL with
@@ -122,6 +141,12 @@ type Server struct {
 	// result is returned as {"ok":false,"error":<result>}. form holds the
 	// call's arguments without the token.
 	MethodError func(method string, form url.Values) string
+	// MethodDelay, if set, is asked after a Web API call took effect (form
+	// as for MethodError): the
+	// answer is held back that long, as when Slack is slow to answer
+	// although the message is already up. A client that gives up meanwhile
+	// never learns the outcome.
+	MethodDelay func(method string, form url.Values) time.Duration
 	// MemberEvents makes conversations.invite and conversations.kick send
 	// member_joined_channel and member_left_channel events over Socket
 	// Mode, as Slack does. Off by default so tests that count envelopes
@@ -138,6 +163,11 @@ type Server struct {
 	// (xoxb-) by every other method.
 	AppToken, BotToken string
 
+	// Hostile holds the behaviour of Slack that makes an app's life hard
+	// (late and reordered events, echoes, refusals, rate limits): see
+	// hostile.go. NewServer turns it on.
+	Hostile
+
 	tb   testing.TB
 	logf func(format string, args ...any)
 
@@ -152,14 +182,22 @@ type Server struct {
 
 	socketState
 	webState
+	interactState
+	hostileState
 }
 
 // NewServer starts a Server on 127.0.0.1:0 for the test tb and closes it when
 // the test ends. Unknown Web API methods, oversized acks and other misuse
 // are reported with tb.Errorf.
-func NewServer(tb testing.TB) *Server {
+//
+// Options: Hostility() for a server as hostile as Slack's contract allows,
+// Calm("why") for a quiet one, WithSeed to replay a run.
+func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{tb: tb, Logf: tb.Logf}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.Start(); err != nil {
 		tb.Fatalf("slacktest: %v", err)
 	}
@@ -189,6 +227,7 @@ func (s *Server) Start() error {
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
 	}
+	s.startHostileLocked()
 	s.baseURL = "http://" + ln.Addr().String() + "/"
 	s.quit = make(chan struct{})
 	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
@@ -225,11 +264,13 @@ func (s *Server) setDefaultsLocked() {
 	if s.MaxConnections <= 0 {
 		s.MaxConnections = defaultMaxConnections
 	}
+	s.setInteractionDefaultsLocked()
 	if s.RetrySchedule == nil {
 		s.RetrySchedule = []time.Duration{0, time.Minute, 5 * time.Minute}
 	}
 	s.socketState.init()
 	s.webState.init()
+	s.interactState.init()
 }
 
 // Configure runs f with the server's lock held, so that f may change the
@@ -278,6 +319,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("/link/", s.serveLink)
 	mux.HandleFunc("POST /upload/{id}", s.serveUpload)
+	mux.HandleFunc("POST /commands/{team}/{id}/{secret}", s.serveResponseURL)
+	mux.HandleFunc("POST /actions/{team}/{id}/{secret}", s.serveResponseURL)
 	// Every handler counts as a server goroutine, so that Close can wait
 	// for it and no tb call happens after the test has finished.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

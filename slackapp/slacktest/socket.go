@@ -56,6 +56,7 @@ type envelope struct {
 	lost      bool
 	payload   json.RawMessage // the ack's payload
 	gen       int             // invalidates stale retry deadlines
+	deadline  time.Time       // of the current delivery's ack
 }
 
 // outFrame is a frame on its way to a connection.
@@ -183,6 +184,7 @@ func (s *Server) Send(frame []byte) error {
 	if s.closed || !s.started {
 		return ErrClosed
 	}
+	s.learnUsersLocked(frame)
 	s.deliverLocked(outFrame{data: frame})
 	return nil
 }
@@ -197,6 +199,12 @@ func (s *Server) Send(frame []byte) error {
 //
 // Sending an envelope_id that is already tracked starts its tracking afresh.
 func (s *Server) SendEnvelope(env Envelope) error {
+	return s.sendEnvelope(env, 0)
+}
+
+// sendEnvelope is SendEnvelope with the first delivery of an events_api
+// envelope delayed by extra plus a random share of MaxDelay.
+func (s *Server) sendEnvelope(env Envelope, extra time.Duration) error {
 	if env.ID == "" {
 		return errors.New("slacktest: SendEnvelope: empty envelope ID")
 	}
@@ -210,12 +218,23 @@ func (s *Server) SendEnvelope(env Envelope) error {
 		frame:     env.Frame,
 		redeliver: env.Type != "slash_commands" && env.Type != "interactive",
 	}
+	if env.TriggerID != "" {
+		s.issueTriggerLocked(env.TriggerID, time.Now())
+	}
 	if old := s.envs[env.ID]; old != nil {
 		old.gen++ // cancel its pending retry
 	} else {
 		s.envOrder = append(s.envOrder, env.ID)
 	}
 	s.envs[env.ID] = e
+	s.learnUsersLocked(env.Frame)
+	if env.Type == "events_api" {
+		extra += s.randDelayLocked(s.MaxDelay)
+	}
+	if extra > 0 {
+		s.sendLaterLocked(e, extra)
+		return nil
+	}
 	s.deliverLocked(outFrame{data: env.Frame, env: e})
 	return nil
 }
@@ -258,18 +277,14 @@ func (s *Server) deliverToLocked(c *conn, f outFrame) {
 func (s *Server) armLocked(e *envelope, now time.Time) {
 	e.gen++
 	wait := s.AckTimeout
+	if !e.redeliver {
+		wait = s.InteractionTimeout
+	}
+	e.deadline = now.Add(wait)
 	if e.redeliver && e.attempt < len(s.RetrySchedule) {
 		wait += s.RetrySchedule[e.attempt]
 	}
-	at := now.Add(wait)
-	earliest := len(s.retries) == 0 || at.Before(s.retries[0].at)
-	heap.Push(&s.retries, retryItem{at: at, env: e, gen: e.gen})
-	if earliest {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
+	s.pushDeadlineLocked(retryItem{at: now.Add(wait), env: e, gen: e.gen})
 }
 
 // retryLoop redelivers or gives up on envelopes whose ack deadline passed.
@@ -284,7 +299,11 @@ func (s *Server) retryLoop() {
 		now := time.Now()
 		for len(s.retries) > 0 && !s.retries[0].at.After(now) {
 			it := heap.Pop(&s.retries).(retryItem)
-			if it.gen == it.env.gen && !it.env.acked {
+			switch {
+			case it.gen != it.env.gen || it.env.acked:
+			case it.first: // a delayed first delivery (Hostile.MaxDelay)
+				s.deliverLocked(outFrame{data: it.env.frame, env: it.env})
+			default:
 				s.expireLocked(it.env)
 			}
 		}
@@ -321,9 +340,10 @@ func (s *Server) expireLocked(e *envelope) {
 }
 
 type retryItem struct {
-	at  time.Time
-	env *envelope
-	gen int
+	at    time.Time
+	env   *envelope
+	gen   int
+	first bool // deliver for the first time rather than expire
 }
 
 // retryHeap orders ack deadlines, earliest first.
@@ -361,6 +381,14 @@ func (s *Server) handleAck(b []byte) {
 	if e == nil {
 		s.mu.Unlock()
 		s.logf("slacktest: ack for unknown envelope %q", id)
+		return
+	}
+	if !e.redeliver && !e.acked && now.After(e.deadline) {
+		// Slack has shown the user an error already: the ack is ignored.
+		s.lateAcks = append(s.lateAcks, id)
+		s.notifyLocked()
+		s.mu.Unlock()
+		s.logf("slacktest: late ack of %s ignored (%v after its deadline)", id, now.Sub(e.deadline))
 		return
 	}
 	s.ackCount++

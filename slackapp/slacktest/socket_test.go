@@ -155,6 +155,7 @@ func TestRedelivery(t *testing.T) {
 // milliseconds.
 func fastRedelivery(s *Server) {
 	s.AckTimeout = 20 * time.Millisecond
+	s.InteractionTimeout = 20 * time.Millisecond
 	s.RetrySchedule = []time.Duration{0, 0, 0}
 }
 
@@ -195,6 +196,19 @@ func TestInteractionNotRedelivered(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{env.ID}, ids); diff != "" {
 		t.Errorf("deliveries before the marker (-want +got):\n%s", diff)
+	}
+	// An ack after the deadline is ignored, as on Slack, and recorded.
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"envelope_id":"`+env.ID+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.waitFor(ctx, func() bool { return len(srv.lateAcks) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{env.ID}, srv.LateAcks()); diff != "" {
+		t.Errorf("LateAcks (-want +got):\n%s", diff)
+	}
+	if srv.Acked(env.ID) || srv.AckPayload(env.ID) != nil {
+		t.Errorf("late ack counted: acked %v, payload %s", srv.Acked(env.ID), srv.AckPayload(env.ID))
 	}
 }
 

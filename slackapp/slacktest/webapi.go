@@ -67,6 +67,12 @@ type Channel struct {
 	ID        string
 	Name      string
 	IsPrivate bool
+	// Archived channels refuse posts with is_archived (StrictChannels).
+	Archived bool
+	// BotNotMember: the app's bot user is not in the channel, so posts,
+	// reactions, history, invites and kicks answer not_in_channel
+	// (StrictChannels).
+	BotNotMember bool
 }
 
 // File is a file uploaded through files.getUploadURLExternal, the upload URL
@@ -94,10 +100,9 @@ type webState struct {
 	users     map[string]User
 	files     map[string]*File
 	fileOrder []string
-	triggers  map[string]bool // trigger_ids already used by views.open
-	reactions map[string]bool // channel/ts/name reacted by the bot
-	lastTS    int64           // microseconds of the last ts handed out
-	followUps []any           // events to send once the current call has answered
+	reactions map[string]bool  // channel/ts/name reacted by the bot
+	lastTS    int64            // microseconds of the last ts handed out
+	followUps []map[string]any // events to send once the current call has answered
 	groups    map[string][]string
 }
 
@@ -106,7 +111,6 @@ func (st *webState) init() {
 	st.channels = make(map[string]Channel)
 	st.users = make(map[string]User)
 	st.files = make(map[string]*File)
-	st.triggers = make(map[string]bool)
 	st.reactions = make(map[string]bool)
 }
 
@@ -173,6 +177,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.unknown = append(s.unknown, name)
 	}
 	rateLimit, methodError := s.RateLimit, s.MethodError
+	tierAfter, tierLimited := time.Duration(0), false
+	if known {
+		tierAfter, tierLimited = s.rateLimitedLocked(name, req.args)
+	}
 	wantToken := s.BotToken
 	if m.appToken {
 		wantToken = s.AppToken
@@ -184,12 +192,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, apiError("unknown_method"))
 		return
 	}
-	if rateLimit != nil {
-		if after, limited := rateLimit(name); limited {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(after.Seconds()))))
-			writeJSON(w, http.StatusTooManyRequests, apiError("ratelimited"))
-			return
-		}
+	if rateLimit != nil && !tierLimited {
+		tierAfter, tierLimited = rateLimit(name)
+	}
+	if tierLimited {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(tierAfter.Seconds()))))
+		writeJSON(w, http.StatusTooManyRequests, apiError("ratelimited"))
+		return
 	}
 	if token == "" || token != wantToken {
 		writeJSON(w, http.StatusOK, apiError("invalid_auth"))
@@ -207,17 +216,17 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	follow := s.followUps
 	s.followUps = nil
+	delay := s.MethodDelay
 	s.mu.Unlock()
+	s.delayAnswer(delay, req)
 	if _, ok := res["ok"]; !ok {
 		res["ok"] = true
 	}
 	writeJSON(w, http.StatusOK, res)
-	// Events a call causes (MemberEvents) arrive after its response, as on
-	// Slack.
+	// Events a call causes (MemberEvents, OwnEchoes) arrive after its
+	// response, as on Slack, and late (EchoDelay).
 	for _, ev := range follow {
-		if err := s.SendEnvelope(s.Event(ev)); err != nil {
-			s.logf("slacktest: follow-up event not sent: %v", err)
-		}
+		s.sendEcho(ev)
 	}
 }
 
@@ -426,8 +435,8 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 // chat.postEphemeral.
 func (s *Server) newMessageLocked(req *apiRequest, ephemeral bool) (*Message, string) {
 	a := req.args
-	if a.Get("channel") == "" {
-		return nil, "channel_not_found"
+	if code := s.channelRefusalLocked(a.Get("channel"), true); code != "" {
+		return nil, code
 	}
 	if a.Get("text") == "" && a.Get("blocks") == "" && a.Get("attachments") == "" && a.Get("markdown_text") == "" {
 		return nil, "no_text"
@@ -458,6 +467,7 @@ func (s *Server) chatPostMessage(req *apiRequest) result {
 	if code != "" {
 		return apiError(code)
 	}
+	s.echoMessageLocked(m)
 	return result{"channel": m.Channel, "ts": m.TS, "message": s.messageJSON(m)}
 }
 
@@ -474,10 +484,14 @@ func (s *Server) chatPostEphemeral(req *apiRequest) result {
 
 func (s *Server) chatUpdate(req *apiRequest) result {
 	a := req.args
+	if code := s.channelRefusalLocked(a.Get("channel"), true); code != "" {
+		return apiError(code)
+	}
 	for _, m := range s.messages {
 		if m.Ephemeral || m.Channel != a.Get("channel") || m.TS != a.Get("ts") {
 			continue
 		}
+		prev := *m
 		if a.Has("text") {
 			m.Text = a.Get("text")
 		}
@@ -488,6 +502,7 @@ func (s *Server) chatUpdate(req *apiRequest) result {
 			m.Blocks = json.RawMessage(b)
 		}
 		m.Updates++
+		s.echoChangedLocked(&prev, m)
 		return result{"channel": m.Channel, "ts": m.TS, "text": m.Text, "message": s.messageJSON(m)}
 	}
 	return apiError("message_not_found")
@@ -495,8 +510,8 @@ func (s *Server) chatUpdate(req *apiRequest) result {
 
 func (s *Server) chatGetPermalink(req *apiRequest) result {
 	ch, ts := req.args.Get("channel"), req.args.Get("message_ts")
-	if ch == "" {
-		return apiError("channel_not_found")
+	if code := s.channelRefusalLocked(ch, false); code != "" && code != "is_archived" {
+		return apiError(code)
 	}
 	if ts == "" {
 		return apiError("message_not_found")
@@ -519,8 +534,8 @@ func (s *Server) channelJSON(id string, withCount bool) map[string]any {
 		"is_group":    false,
 		"is_im":       false,
 		"is_private":  ch.IsPrivate,
-		"is_archived": false,
-		"is_member":   slices.Contains(s.members[id], s.BotUserID),
+		"is_archived": ch.Archived,
+		"is_member":   s.isMemberLocked(id),
 		"created":     1767000000,
 	}
 	if withCount {
@@ -531,8 +546,8 @@ func (s *Server) channelJSON(id string, withCount bool) map[string]any {
 
 func (s *Server) conversationsInfo(req *apiRequest) result {
 	id := req.args.Get("channel")
-	if id == "" {
-		return apiError("channel_not_found")
+	if code := s.channelRefusalLocked(id, false); code == "channel_not_found" {
+		return apiError(code)
 	}
 	return result{"channel": s.channelJSON(id, req.args.Get("include_num_members") == "true")}
 }
@@ -541,8 +556,8 @@ func (s *Server) conversationsInfo(req *apiRequest) result {
 // "user:<last user returned>", and the last page has an empty next_cursor.
 func (s *Server) conversationsMembers(req *apiRequest) result {
 	id := req.args.Get("channel")
-	if id == "" {
-		return apiError("channel_not_found")
+	if code := s.channelRefusalLocked(id, false); code == "channel_not_found" {
+		return apiError(code)
 	}
 	limit := 100
 	if l := req.args.Get("limit"); l != "" {
@@ -554,7 +569,7 @@ func (s *Server) conversationsMembers(req *apiRequest) result {
 			limit = n
 		}
 	}
-	members := s.members[id]
+	members := s.membersWithBotLocked(id)
 	start := 0
 	if c := req.args.Get("cursor"); c != "" {
 		raw, err := base64.StdEncoding.DecodeString(c)
@@ -580,8 +595,8 @@ func (s *Server) conversationsMembers(req *apiRequest) result {
 // any user cannot be invited; with force=true it still invites the others.
 func (s *Server) conversationsInvite(req *apiRequest) result {
 	id := req.args.Get("channel")
-	if id == "" {
-		return apiError("channel_not_found")
+	if code := s.channelRefusalLocked(id, true); code != "" {
+		return apiError(code)
 	}
 	var users []string
 	for u := range strings.SplitSeq(req.args.Get("users"), ",") {
@@ -598,6 +613,8 @@ func (s *Server) conversationsInvite(req *apiRequest) result {
 		switch {
 		case u == s.BotUserID:
 			errs = append(errs, map[string]any{"user": u, "ok": false, "error": "cant_invite_self"})
+		case !s.userKnownLocked(u):
+			errs = append(errs, map[string]any{"user": u, "ok": false, "error": "user_not_found"})
 		case slices.Contains(s.members[id], u):
 			errs = append(errs, map[string]any{"user": u, "ok": false, "error": "already_in_channel"})
 		default:
@@ -618,9 +635,10 @@ func (s *Server) conversationsInvite(req *apiRequest) result {
 
 func (s *Server) conversationsKick(req *apiRequest) result {
 	id, u := req.args.Get("channel"), req.args.Get("user")
+	if code := s.channelRefusalLocked(id, true); code != "" {
+		return apiError(code)
+	}
 	switch {
-	case id == "":
-		return apiError("channel_not_found")
 	case u == "":
 		return apiError("user_not_found")
 	case u == s.BotUserID:
@@ -638,6 +656,9 @@ func (s *Server) conversationsKick(req *apiRequest) result {
 func (s *Server) usersInfo(req *apiRequest) result {
 	id := req.args.Get("user")
 	if id == "" {
+		return apiError("user_not_found")
+	}
+	if !s.userKnownLocked(id) {
 		return apiError("user_not_found")
 	}
 	u, ok := s.users[id]
@@ -682,21 +703,18 @@ func (s *Server) viewJSON(req *apiRequest) (map[string]any, bool) {
 	return view, true
 }
 
-// viewsOpen rejects a reused trigger_id with exchanged_trigger_id, as Slack
-// does, because opening two modals from one interaction is a real bug.
+// viewsOpen takes a trigger_id the server sent in an envelope, once, within
+// TriggerLifetime of sending it, as Slack does: invalid_trigger_id,
+// exchanged_trigger_id (opening two modals from one interaction is a real
+// bug) or expired_trigger_id otherwise.
 func (s *Server) viewsOpen(req *apiRequest) result {
-	trigger := req.args.Get("trigger_id")
-	if trigger == "" {
-		return apiError("invalid_trigger_id")
-	}
-	if s.triggers[trigger] {
-		return apiError("exchanged_trigger_id")
-	}
 	view, ok := s.viewJSON(req)
 	if !ok {
 		return apiError("invalid_arguments")
 	}
-	s.triggers[trigger] = true
+	if code := s.takeTriggerLocked(req.args.Get("trigger_id")); code != "" {
+		return apiError(code)
+	}
 	return result{"view": view}
 }
 
@@ -719,11 +737,15 @@ func (s *Server) reactionsAdd(req *apiRequest) result {
 	if a.Get("channel") == "" || a.Get("timestamp") == "" {
 		return apiError("no_item_specified")
 	}
+	if code := s.channelRefusalLocked(a.Get("channel"), true); code != "" {
+		return apiError(code)
+	}
 	key := a.Get("channel") + "/" + a.Get("timestamp") + "/" + a.Get("name")
 	if s.reactions[key] {
 		return apiError("already_reacted")
 	}
 	s.reactions[key] = true
+	s.echoReactionLocked(a.Get("channel"), a.Get("timestamp"), a.Get("name"))
 	return result{}
 }
 
@@ -757,6 +779,11 @@ func (s *Server) filesCompleteUploadExternal(req *apiRequest) result {
 	channel := req.args.Get("channel_id")
 	if channel == "" {
 		channel = req.args.Get("channels")
+	}
+	if channel != "" {
+		if code := s.channelRefusalLocked(channel, true); code != "" {
+			return apiError(code)
+		}
 	}
 	out := make([]map[string]any, 0, len(files))
 	for _, f := range files {
@@ -812,10 +839,14 @@ func (s *Server) memberEventLocked(typ, channel, user string) {
 	if !s.MemberEvents {
 		return
 	}
-	s.followUps = append(s.followUps, map[string]any{
+	ev := map[string]any{
 		"type": typ, "user": user, "channel": channel, "channel_type": "C",
 		"team": s.TeamID, "event_ts": s.nextTSLocked(),
-	})
+	}
+	if typ == "member_joined_channel" {
+		ev["inviter"] = s.BotUserID // the app invited them
+	}
+	s.followUps = append(s.followUps, ev)
 }
 
 // SetUserGroup sets the members usergroups.users.list reports for the

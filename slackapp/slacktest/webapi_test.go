@@ -185,6 +185,13 @@ func TestWebAPI(t *testing.T) {
 		{"views.open, views.publish, reactions.add", func(t *testing.T, srv *Server, api *slack.Client) {
 			modal := slack.ModalViewRequest{Type: slack.VTModal, CallbackID: "new_prototype_modal",
 				Title: slack.NewTextBlockObject("plain_text", "Open prototype", false, false)}
+			// The trigger_id comes from an interaction the user just made.
+			if err := srv.SendEnvelope(srv.Interaction(map[string]any{"type": "shortcut", "callback_id": "x", "trigger_id": "123.456.abc"})); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := api.OpenViewContext(t.Context(), "999.999.never", modal); !isSlackError(err, "invalid_trigger_id") {
+				t.Errorf("trigger never issued: %v, want invalid_trigger_id", err)
+			}
 			resp, err := api.OpenViewContext(t.Context(), "123.456.abc", modal)
 			if err != nil {
 				t.Fatal(err)
@@ -196,7 +203,7 @@ func TestWebAPI(t *testing.T) {
 				t.Errorf("reused trigger: %v, want exchanged_trigger_id", err)
 			}
 			calls := srv.Calls("views.open")
-			if len(calls) != 2 || calls[0].Token != DefaultBotToken || calls[0].JSON["trigger_id"] != "123.456.abc" {
+			if len(calls) != 3 || calls[1].Token != DefaultBotToken || calls[1].JSON["trigger_id"] != "123.456.abc" {
 				t.Errorf("views.open calls = %+v", calls)
 			}
 			home := slack.HomeTabViewRequest{Type: slack.VTHomeTab}
