@@ -69,7 +69,10 @@ func TestBigFramesKeepTheConnection(t *testing.T) {
 		t.Errorf("large frames counted %v, want 2", got)
 	}
 	if n := srv.AckCount(); n != len(envs)+1 {
-		t.Errorf("%d acks for %d envelopes: a redelivery happened", n, len(envs)+1)
+		t.Errorf("%d acks for %d envelopes, want each acked once", n, len(envs)+1)
+	}
+	if n := srv.Redelivered(); n != 0 {
+		t.Errorf("%d redeliveries, want none", n)
 	}
 }
 
@@ -176,6 +179,9 @@ func TestRefreshLosesNothing(t *testing.T) {
 	if lost := srv.Lost(); len(lost) > 0 {
 		t.Errorf("lost %v", lost)
 	}
+	if n := srv.Redelivered(); n != 0 {
+		t.Errorf("%d redeliveries, want none", n)
+	}
 	if !srv.Acked(cmd.ID) {
 		t.Errorf("slash command in flight across the refresh not acked")
 	}
@@ -213,6 +219,9 @@ func TestWarningThenClose(t *testing.T) {
 	sendAll(t, srv, all[200:])
 	if n := srv.AckCount(); n != len(all) {
 		t.Errorf("%d acks for %d envelopes, want each acked exactly once", n, len(all))
+	}
+	if n := srv.Redelivered(); n != 0 {
+		t.Errorf("%d redeliveries, want none", n)
 	}
 	if got := ta.report(t, w47).Messages; got != int64(len(all)) {
 		t.Errorf("messages %d, want %d", got, len(all))

@@ -26,6 +26,7 @@ type socketState struct {
 	allConns map[*conn]bool  // every open connection, also those draining after a disconnect
 	nextConn int             // round-robin cursor into conns and leaving
 	refused  int             // connections refused with too_many_websockets
+	redelivs int             // redeliveries of un-acked events_api envelopes
 	queue    []outFrame      // frames waiting for a live connection
 
 	envs     map[string]*envelope // tracked envelopes by envelope_id
@@ -336,6 +337,7 @@ func (s *Server) expireLocked(e *envelope) {
 		return
 	}
 	e.attempt++
+	s.redelivs++
 	s.deliverLocked(outFrame{data: frame, env: e})
 }
 
@@ -538,6 +540,14 @@ func (s *Server) OpenConnections() int {
 // the old connection of a refresh.
 func (s *Server) WaitOpenConnections(ctx context.Context, n int) error {
 	return s.waitFor(ctx, func() bool { return len(s.allConns) == n })
+}
+
+// Redelivered returns how many times an un-acked events_api envelope was
+// delivered again: 0 when a client acked everything in time.
+func (s *Server) Redelivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.redelivs
 }
 
 // Refused returns the number of connections refused with a
