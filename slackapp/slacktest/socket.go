@@ -375,7 +375,7 @@ func (s *Server) handleAck(b []byte) {
 	if bf, ok := s.bursts[id]; ok {
 		delete(s.bursts, id)
 		s.ackCount++
-		bf.run.ackedLocked(now.Sub(bf.sent))
+		bf.run.ackedLocked(now, now.Sub(bf.sent))
 		s.mu.Unlock()
 		return
 	}
