@@ -55,6 +55,7 @@ const (
 // refreshGap is the ack rate over a burst with refreshes in it.
 type refreshGap struct {
 	steady  float64         // events/s: median of the full windows away from any refresh
+	floor   float64         // events/s: the lowest of those windows (the noise without refreshes)
 	lowest  []float64       // events/s: per refresh, the lowest window around it
 	longest []time.Duration // per refresh, the longest pause between acks around it
 }
@@ -90,7 +91,7 @@ func refreshGaps(acks, refreshes []time.Duration) refreshGap {
 	}
 	if len(steady) > 0 {
 		slices.Sort(steady)
-		g.steady = steady[len(steady)/2]
+		g.steady, g.floor = steady[len(steady)/2], steady[0]
 	}
 	for _, r := range refreshes {
 		if r > end {
@@ -129,6 +130,6 @@ func (g refreshGap) String() string {
 	if g.steady > 0 {
 		pct = 100 * worst / g.steady
 	}
-	return fmt.Sprintf("steady %.0f events/s (median 100 ms window away from refreshes); lowest 100 ms window around each of %d refreshes: %s events/s (worst %.0f%% of steady); longest pause between acks: %s",
-		g.steady, len(g.lowest), strings.Join(low, ", "), pct, strings.Join(pause, ", "))
+	return fmt.Sprintf("steady %.0f events/s (median 100 ms window away from refreshes, lowest of those %.0f); lowest 100 ms window around each of %d refreshes: %s events/s (worst %.0f%% of steady); longest pause between acks around each: %s",
+		g.steady, g.floor, len(g.lowest), strings.Join(low, ", "), pct, strings.Join(pause, ", "))
 }
