@@ -106,31 +106,33 @@ func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
 		call.keys = append(call.keys,
 			k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
 			pk.postsArg, pk.answersArg)
-		call.argv = append(call.argv, smallArgs[callMessage], smallArgs[10], smallArgs[12],
+		call.argv = append(call.argv, smallArgs[callMessage], smallArgs[10], smallArgs[13],
 			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS),
-			threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer)
+			threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer, s.cachedPseudonym(e.Community, e.User))
 	case KindReactionAdded:
 		pk, may := s.answerKeys(e, wk, e.ItemTS, e.ItemUser)
+		me := s.cachedPseudonym(e.Community, e.User)
 		call.keys = append(call.keys,
-			k.dedupe(e.ID), wk.hashArg, wk.activeArg, k.reaction(e.User, e.ItemTS, e.Reaction), wk.optoutArg, pk.postsArg, pk.answersArg)
-		call.argv = append(call.argv, smallArgs[callReactionAdded], smallArgs[7], smallArgs[10],
-			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS)
+			k.dedupe(e.ID), wk.hashArg, wk.activeArg, k.reaction(me, e.ItemTS, e.Reaction), wk.optoutArg, pk.postsArg, pk.answersArg, wk.peopleArg)
+		call.argv = append(call.argv, smallArgs[callReactionAdded], smallArgs[8], smallArgs[11],
+			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS, me)
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the body does not touch it then.
 		weekHash := k.prefix + "w:none"
 		if marker != "" && !strings.HasPrefix(marker, "x:") { // not a tombstone
-			weekHash = k.prefix + "w:" + marker
+			week, _, _ := strings.Cut(marker, "|") // "|p": counted per person too
+			weekHash = k.prefix + "w:" + week
 		}
-		call.keys = append(call.keys, k.dedupe(e.ID), k.reaction(e.User, e.ItemTS, e.Reaction), weekHash, wk.optoutArg)
-		call.argv = append(call.argv, smallArgs[callReactionRemoved], smallArgs[4], smallArgs[5],
+		call.keys = append(call.keys, k.dedupe(e.ID), k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash)
+		call.argv = append(call.argv, smallArgs[callReactionRemoved], smallArgs[3], smallArgs[5],
 			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins
 		if e.Kind == KindMemberLeft {
 			field = fieldLeaves
 		}
-		call.keys = append(call.keys, k.dedupe(e.ID), wk.hashArg)
-		call.argv = append(call.argv, smallArgs[callTally], smallArgs[2], smallArgs[3], s.dedupeTTL, wk.expireAtArg, field)
+		call.keys = append(call.keys, k.dedupe(e.ID), wk.hashArg, wk.peopleArg)
+		call.argv = append(call.argv, smallArgs[callTally], smallArgs[3], smallArgs[4], s.dedupeTTL, wk.expireAtArg, field, e.User)
 	}
 }

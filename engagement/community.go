@@ -114,12 +114,26 @@ func (c *Community) IsStaff(userID string) bool {
 	return g != nil && slices.Contains(*g, userID)
 }
 
+// unnamed returns the one predicate for who is never named in the digest,
+// KPIs or reports: staff (listed or from the user group), members who
+// opted out, and pseudonyms (which stand for someone opted out).
+func (c *Community) unnamed(optedOut []string) func(user string) bool {
+	out := make(map[string]bool, len(optedOut))
+	for _, u := range optedOut {
+		out[u] = true
+	}
+	return func(u string) bool { return out[u] || c.IsStaff(u) || IsPseudonym(u) }
+}
+
 // SetGroupStaff records the members of StaffGroup. Safe to call while
 // other goroutines call IsStaff.
 func (c *Community) SetGroupStaff(users []string) {
 	users = slices.Clone(users)
 	c.groupStaff.Store(&users)
 }
+
+// ValidUserID reports whether s looks like a Slack user ID (U… or W…).
+func ValidUserID(s string) bool { return slackID(s, "UW") }
 
 // slackID reports whether s looks like a Slack ID starting with one of the
 // given letters: upper-case letters and digits, 9 to 13 characters.

@@ -170,13 +170,7 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	out.MessagesVs4wAvg = change(float64(out.Messages), out.Messages4wAvg)
 	out.PrevActivePosters = int64(len(posters[HistoryWeeks-2].Val()))
 
-	hidden := map[string]bool{} // staff and opted-out members are never named
-	for _, u := range optout.Val() {
-		hidden[u] = true
-	}
-	for _, u := range c.Staff {
-		hidden[u] = true
-	}
+	hidden := c.unnamed(optout.Val())
 	if err := s.addMembership(ctx, c, out, hidden); err != nil {
 		return nil, err
 	}
@@ -184,13 +178,13 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		return nil, err
 	}
 	customerKPIs(out, c, r, posters)
-	responseKPIs(out, c, posts.Val(), answers.Val())
+	responseKPIs(out, c, posts.Val(), answers.Val(), hidden)
 	lapsing(out, weeks, posters, hidden, o.LapsingMinWeeks)
 	for _, m := range r.Members {
 		if len(out.TopContributors) == o.TopContributors {
 			break
 		}
-		if m.Messages > 0 && !hidden[m.User] {
+		if m.Messages > 0 && !hidden(m.User) {
 			out.TopContributors = append(out.TopContributors, Contributor{User: m.User, Messages: m.Messages})
 		}
 	}
@@ -201,14 +195,14 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 // week, with whether they introduced themselves) from the roster. The
 // roster is today's: for a past week, seats and waitlist are as of now.
 // Members seated by reconciliation (already in the channel) are not new.
-func (s *Store) addMembership(ctx context.Context, c *Community, out *KPIs, hidden map[string]bool) error {
+func (s *Store) addMembership(ctx context.Context, c *Community, out *KPIs, hidden func(string) bool) error {
 	r, err := s.Roster(ctx, c)
 	if err != nil {
 		return err
 	}
 	out.Seated, out.Cap, out.Waitlist = len(r.Seated), r.Cap, len(r.Waitlist)
 	for _, seat := range r.Seated {
-		if !seat.Existing && !hidden[seat.User] && !seat.Since.Before(out.Start) && seat.Since.Before(out.End) {
+		if !seat.Existing && !hidden(seat.User) && !seat.Since.Before(out.Start) && seat.Since.Before(out.End) {
 			out.NewMembers = append(out.NewMembers, NewMember{User: seat.User, Joined: seat.Since, Intro: seat.Intro})
 		}
 	}
@@ -289,7 +283,7 @@ func customerKPIs(out *KPIs, c *Community, r *Report, posters []*redis.StringSli
 // responseKPIs: median time to first answer, share answered within 24 h,
 // and posts still unanswered after 24 h, for the customers' top-level
 // posts of the week.
-func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string) {
+func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string, hidden func(string) bool) {
 	var times []float64
 	eligible, within := 0, 0
 	for ts, author := range posts {
@@ -309,7 +303,7 @@ func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string) {
 		if err != nil { // no answer yet
 			if ripe {
 				user := author
-				if user == "-" {
+				if user == "-" || hidden(user) {
 					user = "" // opted out: listed, never named
 				}
 				out.Unanswered = append(out.Unanswered, Unanswered{User: user, TS: ts, Permalink: Permalink(c.Channel, ts)})
@@ -331,7 +325,7 @@ func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string) {
 
 // lapsing lists customers who posted in at least minWeeks of the 12 weeks
 // ending with this one but in neither of the last two.
-func lapsing(out *KPIs, weeks []Week, posters []*redis.StringSliceCmd, hidden map[string]bool, minWeeks int) {
+func lapsing(out *KPIs, weeks []Week, posters []*redis.StringSliceCmd, hidden func(string) bool, minWeeks int) {
 	active := map[string]int{}
 	last := map[string]int{}
 	for i := range HistoryWeeks {
@@ -341,7 +335,7 @@ func lapsing(out *KPIs, weeks []Week, posters []*redis.StringSliceCmd, hidden ma
 		}
 	}
 	for u, n := range active {
-		if n >= minWeeks && last[u] < HistoryWeeks-2 && !hidden[u] {
+		if n >= minWeeks && last[u] < HistoryWeeks-2 && !hidden(u) {
 			out.Lapsing = append(out.Lapsing, Lapsing{User: u, LastActiveWeek: weeks[last[u]].String()})
 		}
 	}

@@ -77,12 +77,14 @@ end
 // are welcomed once.
 //
 //	KEYS: 1 dedupe 2 seats 3 waitlist 4 waitlist:seq 5 waitlist:since 6 cap
-//	      7 member:<user> 8 intro:pending 9 outbox
+//	      7 member:<user> 8 intro:pending 9 outbox 10 people
 //	ARGV: 1 dedupe TTL (s) 2 user 3 now (ms) 4 default cap 5 policy
-//	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do, 3 full: waitlisted, 4 full: stays over the cap.
+//	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do (or a known bot), 3 full: waitlisted, 4 full: stays over the cap.
 var joinScript = redis.NewScript(luaPromote + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local user, now = ARGV[2], ARGV[3]
+-- a bot known as one (people, KEYS[10]) takes no seat (issue 11 A4)
+if user == 'USLACKBOT' or redis.call('HGET', KEYS[10], user) == 'bot' then return 2 end
 if redis.call('ZSCORE', KEYS[2], user) then
   if redis.call('HEXISTS', KEYS[7], 'seated_at') == 1 then return 2 end
   welcome(KEYS[7], KEYS[8], KEYS[9], user, now)
@@ -216,7 +218,7 @@ func init() {
 			if e.Kind == KindMemberJoined {
 				return joinScript.EvalSha(ctx, pipe,
 					[]string{k.featureDedupe(e.ID, "seats"), k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(),
-						k.member(e.User), k.introPending(), k.outbox()},
+						k.member(e.User), k.introPending(), k.outbox(), k.people()},
 					s.dedupeTTL, e.User, now, c.Cap, c.FullPolicy)
 			}
 			return unseatScript.EvalSha(ctx, pipe,

@@ -2,12 +2,110 @@ package engagement
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// Pseudonyms. The per-member state that an opted-out or forgotten member
+// still needs (which reactions they have on a card, their vote on a poll,
+// the week their reaction was counted in) is kept under a pseudonym:
+// "~" and 20 lower-case hex digits of HMAC-SHA256(salt, user), with one
+// random salt per community kept in Redis (ns:{c}:salt). The same member
+// always has the same pseudonym, whatever they toggle, so a removal finds
+// what it removes; and the pseudonym holds no user ID, so Forget (which
+// deletes what holds the ID) leaves it, and records written after optout
+// name nobody.
+const pseudonymPrefix = "~"
+
+// IsPseudonym reports whether id is a pseudonym rather than a user ID.
+func IsPseudonym(id string) bool { return strings.HasPrefix(id, pseudonymPrefix) }
+
+func (k keys) salt() string { return k.prefix + "salt" }
+
+// salts caches each community's salt: it never changes once written.
+type salts struct {
+	mu sync.RWMutex
+	m  map[string][]byte // community ID -> salt
+}
+
+// pseudonymizer returns the function naming c's members by pseudonym,
+// reading (or creating, once for all replicas) the salt on first use.
+func (s *Store) pseudonymizer(ctx context.Context, c *Community) (func(user string) string, error) {
+	s.salts.mu.RLock()
+	salt := s.salts.m[c.ID]
+	s.salts.mu.RUnlock()
+	if salt == nil {
+		k := s.keys(c).salt()
+		// SETNX then GET: of replicas racing, all read the one that won.
+		if err := s.rdb.SetNX(ctx, k, rand.Text(), 0).Err(); err != nil {
+			return nil, fmt.Errorf("engagement: salt %s: %w", c.ID, err)
+		}
+		v, err := s.rdb.Get(ctx, k).Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("engagement: salt %s: %w", c.ID, err)
+		}
+		salt = v
+		s.salts.mu.Lock()
+		if s.salts.m == nil {
+			s.salts.m = map[string][]byte{}
+		}
+		s.salts.m[c.ID] = salt
+		s.salts.mu.Unlock()
+	}
+	return func(user string) string { return pseudonymOf(salt, user) }, nil
+}
+
+func pseudonymOf(salt []byte, user string) string {
+	h := hmac.New(sha256.New, salt)
+	h.Write([]byte(user))
+	return pseudonymPrefix + hex.EncodeToString(h.Sum(nil))[:20]
+}
+
+// Pseudonym returns user's pseudonym in c (see pseudonymPrefix).
+func (s *Store) Pseudonym(ctx context.Context, c *Community, user string) (string, error) {
+	p, err := s.pseudonymizer(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return p(user), nil
+}
+
+// cachedPseudonym is Pseudonym for the hot path, where the salt was loaded
+// by loadSalts before the batch; "" if it was not.
+func (s *Store) cachedPseudonym(c *Community, user string) string {
+	s.salts.mu.RLock()
+	salt := s.salts.m[c.ID]
+	s.salts.mu.RUnlock()
+	if salt == nil {
+		return ""
+	}
+	return pseudonymOf(salt, user)
+}
+
+// loadSalts makes sure the salt of every community in the batch is cached:
+// a round trip only the first time a process sees a community.
+func (s *Store) loadSalts(ctx context.Context, events []Event, pending []int) error {
+	for _, i := range pending {
+		c := events[i].Community
+		s.salts.mu.RLock()
+		ok := s.salts.m[c.ID] != nil
+		s.salts.mu.RUnlock()
+		if !ok {
+			if _, err := s.pseudonymizer(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // SetOptOut turns per-person statistics for user off (true) or back on.
 // Opted out, they still count in channel totals; nothing new is recorded
@@ -49,7 +147,10 @@ type PersonalRecord struct {
 
 // Personal lists every record of c that holds user's ID. It scans all of
 // the community's keys, so it finds records of every feature, present and
-// future, as long as they keep user IDs in names, fields or members.
+// future, as long as they keep user IDs in names, fields or members, or as
+// a whole value. Only ID-bearing records: a value that merely mentions the
+// ID (staff-written text such as a prototype named "Idea from <@U…>") is
+// not the member's record and stays.
 func (s *Store) Personal(ctx context.Context, c *Community, user string) ([]PersonalRecord, error) {
 	var out []PersonalRecord
 	err := s.walkPersonal(ctx, c, user, func(r PersonalRecord, _ string) error {
@@ -92,8 +193,9 @@ func (s *Store) Forget(ctx context.Context, c *Community, user string) (int, err
 // walkPersonal calls fn for every record of c holding user, with the full
 // key name.
 func (s *Store) walkPersonal(ctx context.Context, c *Community, user string, fn func(PersonalRecord, string) error) error {
-	if user == "" {
-		return fmt.Errorf("engagement: no user: %w", ErrInvalid)
+	if !ValidUserID(user) {
+		// Never a pattern or a fragment: "w" would match every week's key.
+		return fmt.Errorf("engagement: %q is not a user ID such as U02H7K4N5PQ: %w", user, ErrInvalid)
 	}
 	prefix := s.keys(c).prefix
 	start := time.Now()
@@ -111,7 +213,7 @@ func (s *Store) walkPersonal(ctx context.Context, c *Community, user string, fn 
 		switch typ {
 		case "hash":
 			return scanPairs(ctx, s.rdb.HScan(ctx, key, 0, "", 500).Iterator(), func(f, v string) error {
-				if holds(f, user) || holds(v, user) {
+				if holds(f, user) || v == user {
 					return fn(PersonalRecord{Key: rec.Key, Part: "field", Field: f}, key)
 				}
 				return nil
@@ -141,7 +243,7 @@ func (s *Store) walkPersonal(ctx context.Context, c *Community, user string, fn 
 			}
 			for _, m := range msgs {
 				for _, v := range m.Values {
-					if sv, _ := v.(string); holds(sv, user) {
+					if sv, _ := v.(string); sv == user {
 						if err := fn(PersonalRecord{Key: rec.Key, Part: "entry", Field: m.ID}, key); err != nil {
 							return err
 						}
@@ -151,7 +253,7 @@ func (s *Store) walkPersonal(ctx context.Context, c *Community, user string, fn 
 			}
 		case "string":
 			v, err := s.rdb.Get(ctx, key).Result()
-			if err == nil && holds(v, user) {
+			if err == nil && v == user {
 				rec.Part = "key"
 				return fn(rec, key)
 			}

@@ -2,6 +2,7 @@ package engagement
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -189,7 +190,7 @@ func checkReactions(rs []ReactionWeight) string {
 		switch {
 		case !emojiName.MatchString(r.Emoji):
 			return fmt.Sprintf("%q is not an emoji name (use the name without colons, e.g. heart_eyes).", r.Emoji)
-		case r.Weight < -1 || r.Weight > 1:
+		case !(r.Weight >= -1 && r.Weight <= 1): // written so that NaN fails too
 			return fmt.Sprintf("The weight of %s must be between -1 and 1.", r.Emoji)
 		case seen[r.Emoji]:
 			return fmt.Sprintf("%s is listed twice.", r.Emoji)
@@ -215,7 +216,7 @@ func ParseReactions(s string) ([]ReactionWeight, error) {
 		w := 0.0
 		if hasWeight {
 			var err error
-			if w, err = strconv.ParseFloat(strings.TrimSpace(weight), 64); err != nil {
+			if w, err = strconv.ParseFloat(strings.TrimSpace(weight), 64); err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
 				return nil, fmt.Errorf("the weight of %s, %q, is not a number", name, strings.TrimSpace(weight))
 			}
 		}

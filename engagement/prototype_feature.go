@@ -59,11 +59,12 @@ const (
 	FeedbackComment         = "comment"
 	FeedbackVote            = "vote"
 	FeedbackLate            = "late"
+	FeedbackNotSeated       = "not_seated" // ignored: not from a member holding a seat
 )
 
 // FeedbackKinds lists every Feedback* kind, so that the metric can show each
 // series at 0 from the start.
-var FeedbackKinds = []string{FeedbackReaction, FeedbackReactionRemoved, FeedbackComment, FeedbackVote, FeedbackLate}
+var FeedbackKinds = []string{FeedbackReaction, FeedbackReactionRemoved, FeedbackComment, FeedbackVote, FeedbackLate, FeedbackNotSeated}
 
 // SetFeedbackObserver sets a function told of every piece of prototype
 // feedback counted (kind is a Feedback* constant). Call it before the store
@@ -176,69 +177,84 @@ const (
 	fbNotPrototype = 3
 	fbLate         = 4 // after closing: counted as late only
 	fbAnonymous    = 5 // counted in totals only (the member opted out)
+	fbNotSeated    = 6 // not from a member holding a seat: ignored
 )
 
+// luaProtoHelpers are shared by the card scripts. Per-member state on a
+// card is keyed by the member's pseudonym (privacy.go), so it survives
+// optout, optin and forget: a removal always finds the add it undoes and a
+// member votes once. Only "who" names members (pseudonym -> user, for the
+// export), and only while they have not opted out.
+//
+// name records (or, opted out, erases) who stands behind pseudonym me.
+// seated is the one test of "a member holding a seat" (and not a bot, app
+// or workflow, known by the people hash): only they count on cards and
+// polls.
+const luaProtoHelpers = `
+local function name(who, optout, user, me)
+  if redis.call('SISMEMBER', optout, user) == 1 then
+    redis.call('HDEL', who, me)
+  else
+    redis.call('HSET', who, me, user)
+  end
+end
+local function seated(seats, people, user)
+  if user == 'USLACKBOT' or redis.call('HGET', people, user) == 'bot' then return false end
+  return redis.call('ZSCORE', seats, user) ~= false
+end
+`
+
 // protoReactionScript tallies a reaction added to or removed from a card.
-// A member counts once per emoji: the set rx:<emoji> holds who reacts with
-// it now. st remembers the event time of the last add or removal applied
-// per member and emoji, so that an add and its removal recorded out of
-// order (by two workers) end as Slack ended them. Opted-out members have
-// no per-person record: their reactions only move the anonymous total
-// a:<emoji> (and n:<emoji>).
+// A member counts once per emoji: the set rx:<emoji> holds the pseudonyms
+// of who reacts with it now. st remembers the event time of the last add
+// or removal applied per pseudonym and emoji, so that an add and its
+// removal recorded out of order (by two workers) end as Slack ended them.
+// Only seated members' adds count; a removal takes off whatever was
+// counted, seat or not.
 //
 //	KEYS[1] feature dedupe  KEYS[2] prototype  KEYS[3] rx:<emoji>  KEYS[4] st
-//	KEYS[5] part  KEYS[6] optout
+//	KEYS[5] part  KEYS[6] optout  KEYS[7] who  KEYS[8] seats  KEYS[9] people
 //	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] emoji  ARGV[4] "1" add, "0" removal
-//	ARGV[5] event µs  ARGV[6] event unix s
-var protoReactionScript = redis.NewScript(`
+//	ARGV[5] event µs  ARGV[6] event unix s  ARGV[7] the user's pseudonym
+var protoReactionScript = redis.NewScript(luaProtoHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-local p = redis.call('HMGET', KEYS[2], 'status', 'closes', 'kind')
+local p = redis.call('HMGET', KEYS[2], 'status', 'closes')
 if not p[1] then return 3 end
 if p[1] ~= 'open' or tonumber(ARGV[6]) >= tonumber(p[2]) then
   redis.call('HINCRBY', KEYS[2], 'late_reactions', 1)
   return 4
 end
-local user, emoji, add, at = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
-local n, a = 'n:' .. emoji, 'a:' .. emoji
-if add and redis.call('SISMEMBER', KEYS[6], user) == 1 then
-  redis.call('HINCRBY', KEYS[2], a, 1)
-  redis.call('HINCRBY', KEYS[2], n, 1)
-  return 5
-end
-local f = user .. '|' .. emoji
+local user, emoji, add, at, me = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5], ARGV[7]
+if add and not seated(KEYS[8], KEYS[9], user) then return 6 end
+local n, f = 'n:' .. emoji, me .. '|' .. emoji
 local cur = redis.call('HGET', KEYS[4], f)
 if cur and tonumber(string.sub(cur, 2)) >= tonumber(at) then return 2 end
 if add then
   redis.call('HSET', KEYS[4], f, '+' .. at)
-  if redis.call('SADD', KEYS[3], user) == 0 then return 2 end
+  if redis.call('SADD', KEYS[3], me) == 0 then return 2 end
   redis.call('HINCRBY', KEYS[2], n, 1)
-  redis.call('HINCRBY', KEYS[5], user, 1)
+  redis.call('HINCRBY', KEYS[5], me, 1)
+  name(KEYS[7], KEYS[6], user, me)
   return 1
 end
-if redis.call('SREM', KEYS[3], user) == 1 then
-  redis.call('HSET', KEYS[4], f, '-' .. at)
-  redis.call('HINCRBY', KEYS[2], n, -1)
-  if redis.call('HINCRBY', KEYS[5], user, -1) <= 0 then redis.call('HDEL', KEYS[5], user) end
-  return 1
-end
-if redis.call('SISMEMBER', KEYS[6], user) == 1 then
-  if tonumber(redis.call('HGET', KEYS[2], a) or '0') > 0 then
-    redis.call('HINCRBY', KEYS[2], a, -1)
-    redis.call('HINCRBY', KEYS[2], n, -1)
-    return 5
-  end
-  return 2
-end
--- A removal before its add: remember it, so the older add does not count.
+-- a removal, applied or arriving before its add: either way an older add
+-- must not count any more
 redis.call('HSET', KEYS[4], f, '-' .. at)
-return 2
+if redis.call('SREM', KEYS[3], me) == 0 then return 2 end
+redis.call('HINCRBY', KEYS[2], n, -1)
+if redis.call('HINCRBY', KEYS[5], me, -1) <= 0 then redis.call('HDEL', KEYS[5], me) end
+return 1
 `)
 
-// protoCommentScript counts a thread reply on a card.
+// protoCommentScript counts a seated member's thread reply on a card. The
+// member becomes a participant on their first reply (st field
+// "<pseudonym>|reply"); cm counts replies per member who has not opted
+// out, for the export.
 //
 //	KEYS[1] feature dedupe  KEYS[2] prototype  KEYS[3] cm  KEYS[4] part  KEYS[5] optout
-//	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] event unix s
-var protoCommentScript = redis.NewScript(`
+//	KEYS[6] st  KEYS[7] seats  KEYS[8] people
+//	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] event unix s  ARGV[4] the user's pseudonym
+var protoCommentScript = redis.NewScript(luaProtoHelpers + `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local p = redis.call('HMGET', KEYS[2], 'status', 'closes')
 if not p[1] then return 3 end
@@ -246,9 +262,11 @@ if p[1] ~= 'open' or tonumber(ARGV[3]) >= tonumber(p[2]) then
   redis.call('HINCRBY', KEYS[2], 'late_comments', 1)
   return 4
 end
+if not seated(KEYS[7], KEYS[8], ARGV[2]) then return 6 end
 redis.call('HINCRBY', KEYS[2], 'comments', 1)
+if redis.call('HSETNX', KEYS[6], ARGV[4] .. '|reply', '1') == 1 then redis.call('HINCRBY', KEYS[4], ARGV[4], 1) end
 if redis.call('SISMEMBER', KEYS[5], ARGV[2]) == 1 then return 5 end
-if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) == 1 then redis.call('HINCRBY', KEYS[4], ARGV[2], 1) end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
 return 1
 `)
 
@@ -274,10 +292,11 @@ func queueProtoFeedback(ctx context.Context, s *Store, pipe redis.Pipeliner, e *
 	}
 	k := s.keys(e.Community)
 	at := strconv.FormatInt(e.At.Unix(), 10)
+	me := s.cachedPseudonym(e.Community, e.User)
 	if e.Kind == KindMessage {
 		return protoCommentScript.EvalSha(ctx, pipe,
-			[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoCommenters(ts), k.protoPart(ts), k.optout()},
-			s.dedupeTTL, e.User, at)
+			[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoCommenters(ts), k.protoPart(ts), k.optout(), k.protoState(ts), k.seats(), k.people()},
+			s.dedupeTTL, e.User, at, me)
 	}
 	emoji := baseEmoji(e.Reaction)
 	add := "0"
@@ -285,8 +304,8 @@ func queueProtoFeedback(ctx context.Context, s *Store, pipe redis.Pipeliner, e *
 		add = "1"
 	}
 	return protoReactionScript.EvalSha(ctx, pipe,
-		[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoRx(ts, emoji), k.protoState(ts), k.protoPart(ts), k.optout()},
-		s.dedupeTTL, e.User, emoji, add, unixMicros(e.At), at)
+		[]string{k.featureDedupe(e.ID, "proto"), k.proto(ts), k.protoRx(ts, emoji), k.protoState(ts), k.protoPart(ts), k.optout(), k.protoWho(ts), k.seats(), k.people()},
+		s.dedupeTTL, e.User, emoji, add, unixMicros(e.At), at, me)
 }
 
 func protoFeedbackDone(s *Store, e *Event, cmd *redis.Cmd) {
@@ -297,6 +316,8 @@ func protoFeedbackDone(s *Store, e *Event, cmd *redis.Cmd) {
 	switch {
 	case code == fbLate:
 		s.noteFeedback(e.Community.ID, FeedbackLate)
+	case code == fbNotSeated:
+		s.noteFeedback(e.Community.ID, FeedbackNotSeated)
 	case code != fbCounted && code != fbAnonymous:
 	case e.Kind == KindMessage:
 		s.noteFeedback(e.Community.ID, FeedbackComment)

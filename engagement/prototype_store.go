@@ -3,7 +3,6 @@ package engagement
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"math"
@@ -87,28 +86,29 @@ redis.call('ZADD', KEYS[2], c, ARGV[2])
 return c
 `)
 
-// voteScript records a member's vote on a poll: one per member, changeable.
-// An opted-out member's vote is filed under a pseudonym keyed by the poll's
-// salt, which is deleted when the poll closes.
+// voteScript records a seated member's vote on a poll: one per member,
+// changeable. The vote is filed under the member's pseudonym, so optout
+// and optin in between do not give them a second one (see
+// luaProtoHelpers).
 //
-//	KEYS[1] p:<ts>  KEYS[2] votes  KEYS[3] part  KEYS[4] optout
-//	ARGV[1] user  ARGV[2] option (1-based)  ARGV[3] now (unix s)
+//	KEYS[1] p:<ts>  KEYS[2] votes  KEYS[3] part  KEYS[4] optout  KEYS[5] who  KEYS[6] seats  KEYS[7] people
+//	ARGV[1] user  ARGV[2] option (1-based)  ARGV[3] now (unix s)  ARGV[4] the user's pseudonym
 //	Returns {code, previous option or ""}: code 1 recorded, 2 unchanged,
-//	3 not a poll, 4 closed (counted as late).
-var voteScript = redis.NewScript(`
-local p = redis.call('HMGET', KEYS[1], 'status', 'closes', 'kind', 'salt')
+//	3 not a poll, 4 closed (counted as late), 6 not seated (ignored).
+var voteScript = redis.NewScript(luaProtoHelpers + `
+local p = redis.call('HMGET', KEYS[1], 'status', 'closes', 'kind')
 if p[3] ~= 'poll' then return {3, ''} end
 if p[1] ~= 'open' or tonumber(ARGV[3]) >= tonumber(p[2]) then
   redis.call('HINCRBY', KEYS[1], 'late_votes', 1)
   return {4, ''}
 end
-local field = ARGV[1]
-local anon = redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1
-if anon then field = 'x:' .. redis.sha1hex(p[4] .. ARGV[1]) end
-local prev = redis.call('HGET', KEYS[2], field)
+if not seated(KEYS[6], KEYS[7], ARGV[1]) then return {6, ''} end
+local me = ARGV[4]
+local prev = redis.call('HGET', KEYS[2], me)
 if prev == ARGV[2] then return {2, prev} end
-redis.call('HSET', KEYS[2], field, ARGV[2])
-if not prev and not anon then redis.call('HINCRBY', KEYS[3], ARGV[1], 1) end
+redis.call('HSET', KEYS[2], me, ARGV[2])
+name(KEYS[5], KEYS[4], ARGV[1], me)
+if not prev then redis.call('HINCRBY', KEYS[3], me, 1) end
 return {1, prev or ''}
 `)
 
@@ -148,7 +148,7 @@ func (s *Store) CreatePrototype(ctx context.Context, c *Community, spec Prototyp
 		if spec.HideResults {
 			hide = "1"
 		}
-		args = append(args, pfOptions, strings.Join(spec.Options, "\n"), pfHide, hide, pfSalt, rand.Text())
+		args = append(args, pfOptions, strings.Join(spec.Options, "\n"), pfHide, hide)
 	} else {
 		args = append(args, pfEmojis, FormatReactions(spec.Reactions))
 	}
@@ -401,7 +401,7 @@ func (s *Store) FinishAnnouncement(ctx context.Context, c *Community, ts string)
 	pipe.Del(ctx, k.protoAnnounceClaim(ts))
 	if closed > 0 {
 		// Every key of the prototype: the emoji sets are named by its n: fields.
-		for _, key := range []string{k.proto(ts), k.protoState(ts), k.protoPart(ts), k.protoCommenters(ts), k.protoVotes(ts)} {
+		for _, key := range []string{k.proto(ts), k.protoState(ts), k.protoPart(ts), k.protoCommenters(ts), k.protoVotes(ts), k.protoWho(ts)} {
 			pipe.ExpireAt(ctx, key, expireAt)
 		}
 		for f := range h {
@@ -424,9 +424,10 @@ func (s *Store) ReleaseAnnouncement(ctx context.Context, c *Community, ts string
 
 // VoteResult is what a vote did.
 type VoteResult struct {
-	Recorded bool // false: the member already had this vote
-	Previous int  // the option voted for before, 0 if none
-	Late     bool // the poll is closed
+	Recorded  bool // false: the member already had this vote
+	Previous  int  // the option voted for before, 0 if none
+	Late      bool // the poll is closed
+	NotSeated bool // the voter holds no seat: not counted
 }
 
 // Vote records user's vote for option (1-based) on the poll with the given
@@ -439,10 +440,14 @@ func (s *Store) Vote(ctx context.Context, c *Community, ts, user string, option 
 	if p.Kind() != KindPoll || option < 1 || option > len(p.Options) {
 		return VoteResult{}, fmt.Errorf("engagement: vote %d on %s: %w", option, p.ID, ErrInvalid)
 	}
+	me, err := s.Pseudonym(ctx, c, user)
+	if err != nil {
+		return VoteResult{}, err
+	}
 	k := s.keys(c)
 	start := time.Now()
-	res, err := voteScript.Run(ctx, s.rdb, []string{k.proto(ts), k.protoVotes(ts), k.protoPart(ts), k.optout()},
-		user, option, unixString(s.now())).Slice()
+	res, err := voteScript.Run(ctx, s.rdb, []string{k.proto(ts), k.protoVotes(ts), k.protoPart(ts), k.optout(), k.protoWho(ts), k.seats(), k.people()},
+		user, option, unixString(s.now()), me).Slice()
 	s.observe("proto_vote", time.Since(start), err)
 	if err != nil {
 		return VoteResult{}, fmt.Errorf("engagement: vote on %s: %w", p.ID, err)
@@ -458,6 +463,9 @@ func (s *Store) Vote(ctx context.Context, c *Community, ts, user string, option 
 	case 4:
 		s.noteFeedback(c.ID, FeedbackLate)
 		return VoteResult{Late: true}, nil
+	case 6:
+		s.noteFeedback(c.ID, FeedbackNotSeated)
+		return VoteResult{NotSeated: true}, nil
 	}
 	return VoteResult{}, fmt.Errorf("engagement: vote on %s: %w: not a poll", p.ID, ErrInvalid)
 }
@@ -665,38 +673,60 @@ func (s *Store) ExportPrototype(ctx context.Context, c *Community, id string) (*
 	}
 	cm := pipe.HGetAll(ctx, k.protoCommenters(ts))
 	votes := pipe.HGetAll(ctx, k.protoVotes(ts))
+	who := pipe.HGetAll(ctx, k.protoWho(ts))
+	optout := pipe.SMembers(ctx, k.optout())
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, nil, fmt.Errorf("engagement: export %s: %w", id, err)
 	}
+	optedOut := map[string]bool{}
+	for _, u := range optout.Val() {
+		optedOut[u] = true
+	}
+	// named is the member behind a pseudonym, "" for one who opted out
+	// (then, or since) or was forgotten.
+	named := func(me string) string {
+		if u := who.Val()[me]; u != "" && !optedOut[u] {
+			return u
+		}
+		return ""
+	}
 	var rows, anon []ExportRow
 	for i, e := range emojis {
-		for _, u := range members[i].Val() {
-			rows = append(rows, ExportRow{User: u, Kind: "reaction", Value: e, Count: 1})
+		var n int64
+		for _, me := range members[i].Val() {
+			if u := named(me); u != "" {
+				rows = append(rows, ExportRow{User: u, Kind: "reaction", Value: e, Count: 1})
+			} else {
+				n++
+			}
 		}
-		if n, _ := strconv.ParseInt(h["a:"+e], 10, 64); n > 0 {
+		if n > 0 {
 			anon = append(anon, ExportRow{User: OptedOutUser, Kind: "reaction", Value: e, Count: n})
 		}
 	}
-	var named int64
+	var namedReplies int64
 	for u, v := range cm.Val() {
+		if optedOut[u] {
+			continue
+		}
 		n, _ := strconv.ParseInt(v, 10, 64)
-		named += n
+		namedReplies += n
 		rows = append(rows, ExportRow{User: u, Kind: "comments", Count: n})
 	}
-	if total, _ := strconv.ParseInt(h[pfComments], 10, 64); total > named {
-		anon = append(anon, ExportRow{User: OptedOutUser, Kind: "comments", Count: total - named})
+	if total, _ := strconv.ParseInt(h[pfComments], 10, 64); total > namedReplies {
+		anon = append(anon, ExportRow{User: OptedOutUser, Kind: "comments", Count: total - namedReplies})
 	}
 	anonVotes := map[string]int64{}
-	for u, v := range votes.Val() {
+	for me, v := range votes.Val() {
 		i, err := strconv.Atoi(v)
 		if err != nil || i < 1 || i > len(p.Options) {
 			continue
 		}
-		if strings.HasPrefix(u, "x:") {
+		if u := named(me); u != "" {
+			rows = append(rows, ExportRow{User: u, Kind: "vote", Value: p.Options[i-1], Count: 1})
+		} else {
 			anonVotes[p.Options[i-1]]++
-			continue
 		}
-		rows = append(rows, ExportRow{User: u, Kind: "vote", Value: p.Options[i-1], Count: 1})
 	}
 	for _, o := range p.Options {
 		if n := anonVotes[o]; n > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,8 +61,12 @@ func newProtoFixture(t *testing.T, spec engagement.PrototypeSpec) *protoFixture 
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.seat(t, c, seatedMembers...)
 	return &protoFixture{s: s, r: r, clk: clk, c: c, p: p, later: at.Add(time.Hour)}
 }
+
+// seatedMembers hold a seat in every prototype fixture's community.
+var seatedMembers = []string{"UALICE001", "UBOB00001", "UCAROL001", "UDAVE0001", "UOPTOUT01", "UOPT00001", "UFILL0001", "UEXACT001"}
 
 func (f *protoFixture) react(kind engagement.Kind, user, emoji string, t time.Time) engagement.Event {
 	return reaction(f.c, evID(), kind, user, f.p.TS, emoji, t)
@@ -99,6 +104,9 @@ func TestPrototypeSpecValidation(t *testing.T) {
 		{engagement.FieldReactions, func(p *engagement.PrototypeSpec) { p.Reactions = nil }},
 		{engagement.FieldReactions, func(p *engagement.PrototypeSpec) { p.Reactions = []engagement.ReactionWeight{{"+1", 2}} }},
 		{engagement.FieldReactions, func(p *engagement.PrototypeSpec) { p.Reactions = []engagement.ReactionWeight{{"no spaces", 0}} }},
+		// issue 11 A5: NaN passed the range check and broke the JSON outputs
+		{engagement.FieldReactions, func(p *engagement.PrototypeSpec) { p.Reactions = []engagement.ReactionWeight{{"+1", math.NaN()}} }},
+		{engagement.FieldReactions, func(p *engagement.PrototypeSpec) { p.Reactions = []engagement.ReactionWeight{{"+1", math.Inf(-1)}} }},
 		{engagement.FieldOptions, func(p *engagement.PrototypeSpec) { p.Options = []string{"only one"} }},
 		{engagement.FieldOptions, func(p *engagement.PrototypeSpec) { p.Options = []string{"a", "A"} }},
 		{engagement.FieldOpenFor, func(p *engagement.PrototypeSpec) { p.OpenFor = 31 * 24 * time.Hour }},
@@ -117,8 +125,10 @@ func TestPrototypeSpecValidation(t *testing.T) {
 	if err != nil || !cmp.Equal(rs, want) {
 		t.Errorf("ParseReactions = %v, %v; want %v", rs, err, want)
 	}
-	if _, err := engagement.ParseReactions("+1=lots"); err == nil {
-		t.Error("ParseReactions accepted a weight that is not a number")
+	for _, bad := range []string{"+1=lots", "+1=NaN", "+1=nan", "+1=Inf", "+1=-infinity"} {
+		if _, err := engagement.ParseReactions(bad); err == nil {
+			t.Errorf("ParseReactions(%q) accepted a weight that is not a finite number", bad)
+		}
 	}
 	if got := engagement.FormatReactions(want); got != "heart_eyes=1, +1=0.5, thinking_face=0, -1=-1" {
 		t.Errorf("FormatReactions = %q", got)
@@ -235,7 +245,8 @@ func TestPrototypeOptedOutCountOnlyInTotals(t *testing.T) {
 		f.react(engagement.KindReactionAdded, "UALICE001", "heart_eyes", f.later),
 		f.reply("UOPTOUT01", f.later))
 	s := f.results(t, 0).Summary
-	if s.Reactions["heart_eyes"] != 2 || s.Comments != 1 || s.Commenters != 0 || s.Participants != 1 {
+	// Opted-out members are participants too (counted by pseudonym), never named.
+	if s.Reactions["heart_eyes"] != 2 || s.Comments != 1 || s.Commenters != 0 || s.Participants != 2 {
 		t.Errorf("with an opted-out member: %+v", s)
 	}
 	_, rows, err := f.s.ExportPrototype(ctx, f.c, f.p.ID)
@@ -410,7 +421,7 @@ func TestPollVotes(t *testing.T) {
 		t.Errorf("vote for option 4 of 3: %v", err)
 	}
 	s := f.results(t, 10).Summary
-	if diff := cmp.Diff(map[string]int64{"Blue": 1, "Green": 2, "Red": 0}, s.Votes); diff != "" || s.Participants != 2 || s.Yield != 0.2 {
+	if diff := cmp.Diff(map[string]int64{"Blue": 1, "Green": 2, "Red": 0}, s.Votes); diff != "" || s.Participants != 3 || s.Yield != 0.3 {
 		t.Errorf("votes (-want +got):\n%s participants %d yield %v", diff, s.Participants, s.Yield)
 	}
 	_, rows, err := f.s.ExportPrototype(ctx, f.c, f.p.ID)
@@ -442,6 +453,7 @@ func TestPrototypeIndexAcrossReplicas(t *testing.T) {
 	clk := &clock{t: at}
 	s1, r := MustOpenStore(t, engagement.Options{Now: clk.Now})
 	c := testCommunity(t, "UTC")
+	r.seat(t, c, seatedMembers...)
 	ctx := context.Background()
 	// Replica 1 loads its (empty) index by recording a reaction.
 	old := slackTS(at.Add(-time.Hour))
@@ -511,8 +523,8 @@ func TestPrototypeYieldAndForget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].Yield != 0.5 || list[0].Participants != 2 {
-		t.Fatalf("Prototypes = %+v, want yield 0.5 (2 of 4 seated)", list)
+	if len(list) != 1 || list[0].Yield != 0.25 || list[0].Participants != 2 {
+		t.Fatalf("Prototypes = %+v, want yield 0.25 (2 of the fixture's 8 seated)", list)
 	}
 	if _, err := f.s.Forget(ctx, f.c, "UALICE001"); err != nil {
 		t.Fatal(err)
@@ -530,7 +542,9 @@ func TestPrototypeYieldAndForget(t *testing.T) {
 			t.Errorf("forgotten member still exported: %+v", r)
 		}
 	}
-	if s := f.results(t, 0).Summary; s.Participants != 1 || s.Commenters != 0 || s.Comments != 1 {
+	// Her participation stays under her pseudonym (she still reacts in
+	// Slack, and a later removal must find it); nothing names her.
+	if s := f.results(t, 0).Summary; s.Participants != 2 || s.Commenters != 0 || s.Comments != 1 {
 		t.Errorf("after forget: %+v (totals keep her reply, per-person figures lose her)", s)
 	}
 }

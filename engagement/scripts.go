@@ -77,6 +77,12 @@ local function forgetIntro(k, user)
   redis.call('ZREM', k, user)
   intros[user] = false
 end
+-- isbot: bots, apps and workflows are known by the people hash (users.info,
+-- cached by slackapp when they join or at the roster check); Slackbot by
+-- its fixed ID. Reaction events carry no bot_id, so this is the only test.
+local function isbot(people, user)
+  return user == 'USLACKBOT' or redis.call('HGET', people, user) == 'bot'
+end
 -- answer keeps the earliest answer to a top-level post by someone other
 -- than its author (response times, kpi.go). When the event does not name
 -- the author, the stored post does. An answer may arrive before its post,
@@ -107,6 +113,8 @@ end
 //	ARGV[8] the message's ts  ARGV[9] the parent's author ("" if unknown)
 //	ARGV[10] the message's time (unix µs)  ARGV[11] expiry of the parent's week (unix s)
 //	ARGV[12] "1" if this reply may answer its parent (someone else's post)
+//	ARGV[13] the user's pseudonym: what the distinct-member sets hold for a
+//	member who opted out (privacy.go), so that nothing new names them
 //	Returns 1 counted, 3 counted and it was the member's intro, 0 duplicate.
 const messageBody = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -119,14 +127,16 @@ if ARGV[4] == '1' then
   hadd(KEYS[2], 'thread_replies', 1)
   if per then hadd(KEYS[2], 'm:' .. user .. ':thread_replies', 1) end
 end
-sadd(KEYS[3], user, exp)
-sadd(KEYS[4], user, exp)
+local who = user
+if not per then who = ARGV[13] end
+sadd(KEYS[3], who, exp)
+sadd(KEYS[4], who, exp)
 if ARGV[4] ~= '1' and ARGV[8] ~= '' then
   -- remembered for response times (response.go), here rather than in a
   -- script of its own: one script call per message on the hot path
-  local who = user
-  if not per then who = '-' end
-  if redis.call('HSETNX', KEYS[8], ARGV[8], who) == 1 then expiries[KEYS[8]] = exp end
+  local author = user
+  if not per then author = '-' end
+  if redis.call('HSETNX', KEYS[8], ARGV[8], author) == 1 then expiries[KEYS[8]] = exp end
 end
 if ARGV[12] == '1' then answer(KEYS[9], KEYS[10], ARGV[7], user, ARGV[9], ARGV[10], ARGV[11]) end
 local seated = introSince(KEYS[5], user)
@@ -148,27 +158,39 @@ return 1
 // may record a removal before the add it undoes; the removal then leaves a
 // tombstone "x:<removal ts>" and an add older than it does not count.
 //
+// The marker is named by the member's pseudonym, never their ID: an
+// opted-out or forgotten member's removal still finds it, and after optout
+// nothing new names them. Its value is "<week>|p" when the member's own
+// counter m:<user>:reactions was bumped too (they had not opted out), so
+// the removal takes off exactly what the add put on, whatever the member
+// toggled in between. A bot's reaction (people hash) never counts.
+//
 //	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] active set   KEYS[4] reaction marker
 //	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] user  ARGV[4] week
 //	ARGV[5] reaction marker TTL (s)  ARGV[6] the add's event_ts
 //	KEYS[5] optout set   KEYS[6], KEYS[7] the posts and answers hashes of the reacted message's week
 //	ARGV[7] the reacted message's author ("" if unknown)  ARGV[8] expiry of its week (unix s)
 //	ARGV[9] "1" if the reaction may answer it (someone else's post)  ARGV[10] its ts
-//	Returns 1 counted, 0 duplicate, 2 not counted (already counted, or undone by a later removal).
+//	KEYS[8] people  ARGV[11] the user's pseudonym (the active set holds it for opted-out members)
+//	Returns 1 counted, 0 duplicate, 2 not counted (already counted, undone by a later removal, or a bot's).
 //	A new reaction answers the post (response times) whether or not it counts.
 const reactionAddedBody = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if isbot(KEYS[8], ARGV[3]) then return 2 end
 if ARGV[9] == '1' then answer(KEYS[6], KEYS[7], ARGV[10], ARGV[3], ARGV[7], ARGV[6], ARGV[8]) end
 local cur = redis.call('GET', KEYS[4])
 if cur then
   if string.sub(cur, 1, 2) ~= 'x:' then return 2 end
   if tonumber(string.sub(cur, 3)) >= tonumber(ARGV[6]) then return 2 end
 end
-redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
 local exp, user = ARGV[2], ARGV[3]
+local per = not optedOut(KEYS[5], user)
+local mark, who = ARGV[4], ARGV[11]
+if per then mark, who = mark .. '|p', user end
+redis.call('SET', KEYS[4], mark, 'EX', ARGV[5])
 hincr(KEYS[2], 'reactions', 1, exp)
-if not optedOut(KEYS[5], user) then hadd(KEYS[2], 'm:' .. user .. ':reactions', 1) end
-sadd(KEYS[3], user, exp)
+if per then hadd(KEYS[2], 'm:' .. user .. ':reactions', 1) end
+sadd(KEYS[3], who, exp)
 return 1
 `
 
@@ -178,7 +200,7 @@ return 1
 // between, nothing happens and the caller retries. A removal that finds no
 // counted reaction leaves a tombstone (see reactionAddedBody).
 //
-//	KEYS[1] dedupe marker   KEYS[2] reaction marker   KEYS[3] hash of the marker's week   KEYS[4] optout set
+//	KEYS[1] dedupe marker   KEYS[2] reaction marker   KEYS[3] hash of the marker's week
 //	ARGV[1] dedupe TTL (s)  ARGV[2] user  ARGV[3] the marker as read ("" if none)
 //	ARGV[4] the removal's event_ts  ARGV[5] reaction marker TTL (s)
 //	Returns 1 counted, 0 duplicate, 2 nothing to remove, -1 marker moved (retry).
@@ -195,17 +217,24 @@ end
 redis.call('DEL', KEYS[2])
 if not exists(KEYS[3]) then return 2 end
 hadd(KEYS[3], 'reactions', -1)
-if not optedOut(KEYS[4], ARGV[2]) then hadd(KEYS[3], 'm:' .. ARGV[2] .. ':reactions', -1) end
+-- the member's own counter only if the add bumped it ("|p"), and only if
+-- it is still there: Forget deletes it, and it must not come back at -1
+local f = 'm:' .. ARGV[2] .. ':reactions'
+if string.sub(cur, -2) == '|p' and (redis.call('HEXISTS', KEYS[3], f) == 1 or (incrs[KEYS[3]] or {})[f]) then
+  hadd(KEYS[3], f, -1)
+end
 return 1
 `
 
-// tallyBody counts an event that only bumps weekly totals (joins, leaves).
+// tallyBody counts an event that only bumps weekly totals (joins,
+// leaves). A bot joining or leaving is not a join or a leave.
 //
-//	KEYS[1] dedupe marker   KEYS[2] week hash
-//	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] field
-//	Returns 1 counted, 0 duplicate.
+//	KEYS[1] dedupe marker   KEYS[2] week hash   KEYS[3] people
+//	ARGV[1] dedupe TTL (s)  ARGV[2] week expiry (unix s)  ARGV[3] field  ARGV[4] user
+//	Returns 1 counted, 0 duplicate, 2 a bot's.
 const tallyBody = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if isbot(KEYS[3], ARGV[4]) then return 2 end
 hincr(KEYS[2], ARGV[3], 1, ARGV[2])
 return 1
 `

@@ -48,6 +48,7 @@ type Store struct {
 	weeks map[*Community]*weekKeys // keys of the week each community last wrote
 
 	protos protoState // prototype card index and feedback hook (prototype_feature.go)
+	salts  salts      // each community's pseudonym salt (privacy.go)
 }
 
 // NewStore returns a Store on rdb. It does not contact Redis; call Ping or
@@ -163,6 +164,9 @@ func (s *Store) Record(ctx context.Context, events []Event) ([]Result, error) {
 // record runs one pipelined pass over events[pending] and returns the
 // indexes to try again.
 func (s *Store) record(ctx context.Context, events []Event, results []Result, pending []int) ([]int, error) {
+	if err := s.loadSalts(ctx, events, pending); err != nil {
+		return pending, err
+	}
 	markers, err := s.readReactionMarkers(ctx, events, pending)
 	if err != nil {
 		return pending, err
@@ -254,7 +258,7 @@ func (s *Store) readReactionMarkers(ctx context.Context, events []Event, pending
 	gets := make([]*redis.StringCmd, len(idx))
 	for j, i := range idx {
 		e := &events[i]
-		gets[j] = pipe.Get(ctx, s.keys(e.Community).reaction(e.User, e.ItemTS, e.Reaction))
+		gets[j] = pipe.Get(ctx, s.keys(e.Community).reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction))
 	}
 	_, err := pipe.Exec(ctx)
 	if err != nil && !errors.Is(err, redis.Nil) {

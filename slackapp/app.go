@@ -76,6 +76,7 @@ type App struct {
 	sock       *socket
 	byChannel  map[string]*engagement.Community
 	botUserID  string
+	botID      string // B…, from auth.test: tells our posts from other apps'
 	teamID     string
 
 	events      map[string]eventHandler
@@ -220,7 +221,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("slackapp: auth.test with SLACK_BOT_TOKEN: %w", err)
 	}
-	a.botUserID, a.teamID = auth.UserID, auth.TeamID
+	a.botUserID, a.botID, a.teamID = auth.UserID, auth.BotID, auth.TeamID
 	if err := a.store.LoadScripts(ctx); err != nil {
 		return fmt.Errorf("slackapp: %w", err)
 	}

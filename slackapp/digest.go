@@ -151,6 +151,13 @@ func (a *App) uploadChart(ctx context.Context, c *engagement.Community, w engage
 	return err
 }
 
+// postedByUs reports whether m was posted by this app's bot: anyone can
+// post a message with look-alike metadata (another app, a workflow), and
+// taking theirs for our digest would drop the week's digest.
+func (a *App) postedByUs(m slack.Msg) bool {
+	return m.User == a.botUserID && (a.botID == "" || m.BotID == a.botID)
+}
+
 // findPostedDigest looks in the brand channel, from shortly before the
 // claim on, for a digest of c and w posted by this app, and returns its ts.
 func (a *App) findPostedDigest(ctx context.Context, c *engagement.Community, w engagement.Week, claimed time.Time) (string, error) {
@@ -165,8 +172,7 @@ func (a *App) findPostedDigest(ctx context.Context, c *engagement.Community, w e
 		}
 		for _, m := range h.Messages {
 			md := m.Metadata
-			if md.EventType == digestEventType && md.EventPayload["community"] == c.ID && md.EventPayload["week"] == w.String() &&
-				(m.User == a.botUserID || m.BotID != "") {
+			if md.EventType == digestEventType && md.EventPayload["community"] == c.ID && md.EventPayload["week"] == w.String() && a.postedByUs(m.Msg) {
 				return m.Timestamp, nil
 			}
 		}

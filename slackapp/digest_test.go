@@ -149,6 +149,45 @@ func TestDigestRestartMidSend(t *testing.T) {
 	}
 }
 
+// TestDigestRecoveryTrustsOnlyOurBot: after a crash between claim and
+// post, a message with the digest's metadata posted by another app or a
+// person is not our digest (issue 11 B5): the job posts its own, once.
+func TestDigestRecoveryTrustsOnlyOurBot(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	env := newDigestEnv(t, mondayLA)
+	c := env.community(t, "America/Los_Angeles")
+	w := engagement.Week{Year: 2026, Num: 47}
+	if _, err := env.store().ClaimDigest(context.Background(), c, w); err != nil {
+		t.Fatal(err)
+	}
+	md := `{"event_type":"closeknit_digest","event_payload":{"community":"acme","week":"2026-W47"}}`
+	for _, by := range []struct{ user, bot string }{
+		{"U0OTHERBOT1", "B0OTHERBOT1"}, // another app's bot user
+		{"", "B0WORKFLOW1"},            // a workflow: bot_id, no user
+		{"U0MEMBER001", ""},            // a person
+		{srv.BotUserID, "B0OTHERBOT1"}, // our user ID with another bot's ID
+	} {
+		srv.AddMessage(slacktest.Message{Channel: brandChannel, Text: "acme, week 2026-W47: totally real", PostedBy: by.user, PostedByBot: by.bot,
+			Args: url.Values{"metadata": {md}}})
+	}
+	r := env.start(t, srv, c, nil)
+	waitJobRuns(t, 3, r)
+	var ours []slacktest.Message
+	for _, m := range digestPosts(srv) {
+		if m.PostedBy == "" && m.PostedByBot == "" && strings.Contains(m.Args.Get("metadata"), "2026-W47") {
+			ours = append(ours, m)
+		}
+	}
+	if len(ours) != 1 {
+		t.Fatalf("%d W47 digests posted by the app, want 1 (the look-alikes are not ours)", len(ours))
+	}
+	st, err := env.store().DigestStatus(context.Background(), c, w)
+	if err != nil || st.State != engagement.DigestSent || st.TS != ours[0].TS {
+		t.Errorf("marker %+v (%v), want sent with ts %s", st, err, ours[0].TS)
+	}
+}
+
 func TestDigestUploadFailureStillPostsText(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)

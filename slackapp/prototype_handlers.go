@@ -38,7 +38,7 @@ func prototypeCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args
 	const usage = "Usage: /closeknit prototype (opens a form) | /closeknit prototype close ID | /closeknit prototype extend ID [DAYS]"
 	if len(args) == 0 {
 		if _, err := a.api.OpenViewContext(ctx, cmd.TriggerID, prototypeModal(c)); err != nil {
-			return nil, fmt.Errorf("open prototype modal: %w", err)
+			return nil, modalError(err)
 		}
 		return nil, nil
 	}
@@ -129,9 +129,19 @@ func handleNewPrototypeShortcut(ctx context.Context, a *App, cb *slack.Interacti
 		view = prototypeModal(c)
 	}
 	if _, err := a.api.OpenViewContext(ctx, cb.TriggerID, view); err != nil {
-		return nil, fmt.Errorf("open prototype modal: %w", err)
+		return nil, modalError(err)
 	}
 	return nil, nil
+}
+
+// modalError explains a views.open that failed. A trigger_id lasts 3 s:
+// when Slack or Redis was slow, it expired before the form could open, and
+// trying again is all there is to do.
+func modalError(err error) error {
+	if slackErrorCode(err) == "expired_trigger_id" {
+		return usageError("Slack gave up waiting before the form could open; please try again.")
+	}
+	return fmt.Errorf("open prototype modal: %w", err)
 }
 
 // handleNewPrototypeSubmission validates the modal and claims it, acks at
@@ -181,8 +191,8 @@ const cardTimeout = 30 * time.Second
 // postCard posts and records a claimed submission, after its ack, and
 // tells the poster how it went. A card Slack accepts late is still
 // recorded. If Slack refused it, nothing is up: the claim is released. If
-// Slack did not answer, the card may be up: the claim is kept (the form
-// never posts twice) and the poster is told to look.
+// Slack did not answer, the card may be up: the claim is kept (a second
+// submission of the form posts nothing) and the poster is told to look.
 func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, viewID string, poster notice) {
 	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
 	defer cancel()
@@ -199,8 +209,8 @@ func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, v
 				name, c.Channel, slackErrorCode(err)))
 			return
 		}
-		a.tell(poster, fmt.Sprintf("Slack did not confirm the card for *%s* in <#%s> (%s), so it may or may not be up, and it is not recorded. "+
-			"If it is there, delete it; then post it again with `/closeknit prototype`.", name, c.Channel, slackErrorCode(err)))
+		a.tell(poster, fmt.Sprintf("Slack did not confirm the card for *%s* in <#%s> (%s), so it may or may not be up; either way it is not recorded, "+
+			"and feedback on it would not count. Please check the channel and post it again with `/closeknit prototype`.", name, c.Channel, slackErrorCode(err)))
 		return
 	}
 	p, err := a.store.CreatePrototype(ctx, c, spec, opened, channel, ts)
@@ -352,6 +362,10 @@ func handleProtoVote(ctx context.Context, a *App, cb *slack.InteractionCallback)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if v.NotSeated {
+		a.tellUser(c.Channel, cb.User.ID, "Polls are for members holding a seat in the community: your vote was not counted.")
+		return nil, nil
 	}
 	p, err := a.store.PrototypeByTS(ctx, c, ts)
 	if err != nil {

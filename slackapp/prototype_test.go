@@ -1,6 +1,7 @@
 package slackapp_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 )
 
@@ -144,8 +146,25 @@ func ackAction(t *testing.T, payload json.RawMessage) string {
 
 // postPrototype posts one through the modal and returns it as recorded.
 // The submission is acked at once with a "Posting…" view; the card follows.
+// protoMembers hold a seat in the prototype tests' community: only
+// seated members' feedback counts.
+var protoMembers = []string{"UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE00001", "U0MEMBER001"}
+
+// seatMembers gives users a seat, as the seat scripts would, without the
+// Slack side of an invitation. Seated now: the roster check leaves a fresh
+// seat alone for its grace period.
+func seatMembers(t *testing.T, ta *testApp, users ...string) {
+	t.Helper()
+	for _, u := range users {
+		if err := ta.rdb.ZAdd(context.Background(), ta.ns+":{"+ta.community.ID+"}:seats", redis.Z{Score: float64(time.Now().UnixMilli()), Member: u}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func postPrototype(t *testing.T, srv *slacktest.Server, ta *testApp, viewID string, values map[string]string, hide bool) *engagement.Prototype {
 	t.Helper()
+	seatMembers(t, ta, protoMembers...)
 	before := len(cards(srv))
 	if p := send(t, srv, submission(srv, staffUser, viewID, values, hide)); ackAction(t, p) != "update" {
 		t.Fatalf("valid submission acked with %s, want the Posting… view", p)
@@ -365,6 +384,7 @@ func TestPrototypeClosesOnceWithTwoReplicas(t *testing.T) {
 	if err := srv.WaitConnections(ctxT(t), 2); err != nil {
 		t.Fatal(err)
 	}
+	seatMembers(t, r1, protoMembers...)
 	// A prototype posted eight days ago with seven days of feedback: due.
 	ctx := ctxT(t)
 	_, cardTS, err := r1.API().PostMessageContext(ctx, channel, slack.MsgOptionText("card", false))
@@ -425,7 +445,9 @@ func TestPrototypeClosesOnceWithTwoReplicas(t *testing.T) {
 	}
 	var envs []slacktest.Envelope
 	for i := range 20 {
-		envs = append(envs, srv.Event(reactionEv(fmt.Sprintf("UMEMBER%04d", i), "+1", openTS, true, time.Now())))
+		u := fmt.Sprintf("UMEMBER%04d", i)
+		seatMembers(t, r1, u)
+		envs = append(envs, srv.Event(reactionEv(u, "+1", openTS, true, time.Now())))
 	}
 	sendAll(t, srv, envs)
 	res, err = r1.store.PrototypeResultsByID(ctx, r1.community, open.ID, 0)

@@ -129,8 +129,10 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	if err := s.loadDigest(c); err != nil { // config_digest.go
 		return nil, err
 	}
-	if s.namespace == "" || strings.ContainsAny(s.namespace, "{} \t\n") {
-		return nil, fmt.Errorf("CLOSEKNIT_NAMESPACE: %q must be non-empty, without braces or spaces", s.namespace)
+	// Glob characters would make the namespace's key pattern (forget, the
+	// load test's cleanup) match other namespaces' keys.
+	if s.namespace == "" || strings.ContainsAny(s.namespace, "{} \t\n*?[]\\") {
+		return nil, fmt.Errorf("CLOSEKNIT_NAMESPACE: %q must be non-empty, without braces, spaces or glob characters (* ? [ ] \\)", s.namespace)
 	}
 	if s.configFile != "" {
 		cs, err := loadCommunities(s.configFile)
@@ -259,7 +261,13 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 		return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: no communities declared", path)
 	}
 	var out []*engagement.Community
+	seen := map[string]int{}
 	for i, fc := range f.Communities {
+		if j, dup := seen[fc.ID]; dup {
+			// one ID, one set of keys: two communities would share seats and tallies
+			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d] and communities[%d] both have id %q", path, j, i, fc.ID)
+		}
+		seen[fc.ID] = i
 		tz := fc.Timezone
 		if tz == "" {
 			tz = "UTC"

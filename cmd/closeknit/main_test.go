@@ -200,6 +200,10 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"api url without slash", map[string]string{"SLACK_API_URL": "https://slack.com/api"}, "SLACK_API_URL"},
 		{"bad staff id", map[string]string{"CLOSEKNIT_STAFF": "alice"}, "staff \"alice\""},
 		{"bad scheduler tick", map[string]string{"CLOSEKNIT_SCHEDULER_TICK": "often"}, "CLOSEKNIT_SCHEDULER_TICK"},
+		// issue 11 B2: a glob in the namespace or community ID would reach other keys
+		{"glob namespace", map[string]string{"CLOSEKNIT_NAMESPACE": "closeknit*"}, "CLOSEKNIT_NAMESPACE"},
+		{"glob namespace class", map[string]string{"CLOSEKNIT_NAMESPACE": "ck[a-z]"}, "CLOSEKNIT_NAMESPACE"},
+		{"glob community", map[string]string{"CLOSEKNIT_COMMUNITY": "ac?me"}, "community id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,6 +245,11 @@ func TestConfigFileDeclaresCommunities(t *testing.T) {
 	os.WriteFile(path, []byte("communities:\n  - id: acme\n    chanel: C05R8T2KLMN\n"), 0o644)
 	if _, err := s.load(false); err == nil || !strings.Contains(err.Error(), "chanel") {
 		t.Errorf("misspelt field: err = %v, want it named", err)
+	}
+	// issue 11 B2: two communities with one ID would share every key
+	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n  - id: acme\n    channel: C0BETA00001\n"), 0o644)
+	if _, err := s.load(false); err == nil || !strings.Contains(err.Error(), `both have id "acme"`) {
+		t.Errorf("duplicate community IDs: err = %v, want them refused", err)
 	}
 }
 

@@ -96,6 +96,9 @@ func forget(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("forget: want one user ID, e.g. U02H7K4N5PQ")
 	}
 	user := fs.Arg(0)
+	if !engagement.ValidUserID(user) {
+		return fmt.Errorf("forget: %q is not a user ID (want one such as U02H7K4N5PQ); nothing deleted", user)
+	}
 	n, err := store.Forget(ctx, c, user)
 	if err != nil {
 		return err

@@ -162,10 +162,30 @@ func openForCLI(ctx context.Context, s *settings, only string) (*engagement.Stor
 }
 
 // spreadsheetSafe keeps a staff-typed poll option such as "=HYPERLINK(…)"
-// from running as a formula when the CSV is opened in a spreadsheet.
+// or "-2+3" from running as a formula when the CSV is opened in a
+// spreadsheet. A plain number such as "+1" or "-0.5" stays as it is.
 func spreadsheetSafe(v string) string {
-	if v != "" && strings.ContainsRune("=@\t\r", rune(v[0])) {
-		return "'" + v
+	if v == "" || !strings.ContainsRune("=@+-\t\r", rune(v[0])) {
+		return v
 	}
-	return v
+	if (v[0] == '+' || v[0] == '-') && plainNumber(v[1:]) {
+		return v
+	}
+	return "'" + v
+}
+
+// plainNumber reports whether s is digits with at most one decimal point.
+func plainNumber(s string) bool {
+	digits, dots := 0, 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1
 }

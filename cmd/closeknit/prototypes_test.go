@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ func TestPrototypesCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	rdb.SAdd(ctx, ns+":{acme}:optout", "UOPTOUT001")
+	for _, u := range []string{"UALICE0001", "UBOB000001", "UOPTOUT001"} { // only seated members' feedback counts
+		rdb.ZAdd(ctx, ns+":{acme}:seats", redis.Z{Score: float64(now.UnixMilli()), Member: u})
+	}
 	react := func(id, user, emoji string) engagement.Event {
 		return engagement.Event{ID: id, Community: c, Kind: engagement.KindReactionAdded, User: user, At: now, ItemTS: cardTS, Reaction: emoji}
 	}
@@ -66,7 +70,7 @@ func TestPrototypesCommand(t *testing.T) {
 		"id": "P1", "name": "Cloud Paint 2.0", "channel": "C05R8T2KLMN", "ts": cardTS, "status": "open",
 		"closes_at":    p.ClosesAt.Format(time.RFC3339),
 		"reactions":    map[string]any{"heart_eyes": 1.0, "+1": 2.0, "-1": 1.0},
-		"participants": 2.0, "comments": 1.0, "commenters": 1.0, "yield": 0.0,
+		"participants": 3.0, "comments": 1.0, "commenters": 1.0, "yield": 1.0, // three seated, all took part (the opted-out one unnamed)
 		"sentiment": 0.25, // (1 + 0.5*2 - 1) / 4
 	}}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -107,9 +111,59 @@ acme,P1,(opted-out members),reaction,-1,1
 
 func TestSpreadsheetSafe(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "@SUM(A1)": "'@SUM(A1)", "+1": "+1", "-1": "-1", "Ocean blue": "Ocean blue", "": ""} {
+	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "@SUM(A1)": "'@SUM(A1)", "+1": "+1", "-1": "-1", "Ocean blue": "Ocean blue", "": "",
+		// issue 11 A7: a leading + or - is a formula too, unless the whole value is a number
+		"+cmd|' /C calc'!A0": "'+cmd|' /C calc'!A0", "-2+3": "'-2+3", "-HYPERLINK(\"x\")": "'-HYPERLINK(\"x\")", "+1.5": "+1.5", "-0.25": "-0.25", "+": "'+"} {
 		if got := spreadsheetSafe(in); got != want {
 			t.Errorf("spreadsheetSafe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestForgetTakesOnlyAUserID: `closeknit forget w` deleted every weekly
+// key (the argument was matched inside key names). Anything but a user ID
+// is refused and changes nothing; every key of the namespace is compared.
+func TestForgetTakesOnlyAUserID(t *testing.T) {
+	t.Parallel()
+	ns := fmt.Sprintf("cktest-cmdforget-%d", os.Getpid())
+	env := map[string]string{
+		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
+		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "UTC",
+	}
+	getenv := func(k string) string { return env[k] }
+	rdb := redis.NewClient(mustParseRedis(t))
+	t.Cleanup(func() { cleanNamespace(rdb, ns); rdb.Close() })
+	ctx := ctxT(t)
+	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100}
+	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})
+	if err := store.LoadScripts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := store.Record(ctx, []engagement.Event{
+		{ID: "Ev1", Community: c, Kind: engagement.KindMessage, User: "UALICE0001", At: now},
+		{ID: "Ev2", Community: c, Kind: engagement.KindReactionAdded, User: "UBOB000001", At: now, ItemTS: "1.1", Reaction: "tada"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dump := func() []string {
+		keys, err := redistest.ScanKeys(ctx, rdb, ns+":*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(keys)
+		return keys
+	}
+	before := dump()
+	if len(before) < 4 {
+		t.Fatalf("keys before: %v", before)
+	}
+	for _, arg := range []string{"w", "*", "U*", "UALICE*", "ALICE0001", "ev", "acme", ""} {
+		if err := run(ctx, []string{"forget", arg}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "not a user ID") {
+			t.Errorf("forget %q: err = %v, want it refused as not a user ID", arg, err)
+		}
+	}
+	if after := dump(); !slices.Equal(before, after) {
+		t.Errorf("refused forgets changed the keys:\nbefore %v\nafter  %v", before, after)
 	}
 }

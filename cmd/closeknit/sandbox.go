@@ -152,10 +152,16 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 
 	if *keep {
 		exe, _ := os.Executable()
+		// Never the password: the banner ends up in terminals, scrollback
+		// and pasted bug reports.
+		shown, reportURL := redactURL(redisURL), redactURL(redisURL)
+		if shown != redisURL {
+			reportURL = `"$REDIS_URL"`
+		}
 		fmt.Fprintf(stdout, "\nStill running (Ctrl-C to stop):\n  Slack emulator  %s\n  metrics         http://%s/metrics  (also /healthz, /readyz)\n  Redis           %s (namespace %s)\n",
-			slack.APIURL(), metricsAddr, redisURL, namespace)
+			slack.APIURL(), metricsAddr, shown, namespace)
 		fmt.Fprintf(stdout, "  report          REDIS_URL=%s CLOSEKNIT_NAMESPACE=%s CLOSEKNIT_COMMUNITY=sandbox CLOSEKNIT_CHANNEL=C05R8T2KLMN CLOSEKNIT_TIMEZONE=%s %s report --week %s\n",
-			redisURL, namespace, loc, filepath.Base(exe), week)
+			reportURL, namespace, loc, filepath.Base(exe), week)
 		<-ctx.Done()
 	}
 	stopApp()

@@ -86,8 +86,7 @@ func serveConfig(ctx context.Context, cfg *config, logw io.Writer, ready chan<- 
 		fmt.Fprintln(w, "ready")
 	})
 	if cfg.Pprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		addPprof(mux)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	httpErr := make(chan error, 1)
@@ -105,4 +104,25 @@ func serveConfig(ctx context.Context, cfg *config, logw io.Writer, ready chan<- 
 		return fmt.Errorf("http: %w", err)
 	}
 	return runErr
+}
+
+// addPprof serves Go profiles at /debug/pprof/, to loopback clients only:
+// HTTP_ADDR is usually every interface (Prometheus scrapes it), and
+// profiles show memory contents and cost CPU. `kubectl port-forward` and
+// `curl localhost` inside the container still reach them.
+func addPprof(mux *http.ServeMux) {
+	mux.Handle("/debug/pprof/", loopbackOnly(http.HandlerFunc(pprof.Index)))
+	mux.Handle("/debug/pprof/profile", loopbackOnly(http.HandlerFunc(pprof.Profile)))
+}
+
+// loopbackOnly answers 404 to any client not on a loopback address.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

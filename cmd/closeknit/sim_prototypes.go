@@ -79,10 +79,8 @@ func planPrototypes(members []string, rng *rand.Rand) *protoSim {
 		"question":    "Would you swap your current brushes for these?",
 		"reactions":   engagement.FormatReactions(engagement.DefaultReactions),
 		"options":     "", "open_days": "7",
-	}, reactions: map[string]int64{}}
+	}}
 	emojis := []string{"heart_eyes", "+1", "thinking_face", "-1"}
-	active := map[string]map[string]bool{} // user -> emojis held
-	commenters := map[string]bool{}
 	add := func(p *protoPlan, a protoAction) {
 		a.redeliver = rng.IntN(10) == 0
 		p.actions = append(p.actions, a)
@@ -107,34 +105,15 @@ func planPrototypes(members []string, rng *rand.Rand) *protoSim {
 					held[first] = true
 				}
 			}
-			active[u] = held
 			if rng.Float64() < 0.25 {
 				for range 1 + rng.IntN(3) {
 					add(card, protoAction{kind: actReply, user: u})
-					card.comments++
 				}
-				commenters[u] = true
 			}
 		} else if rng.Float64() < 0.03 { // a few only reply
 			add(card, protoAction{kind: actReply, user: u})
-			card.comments++
-			commenters[u] = true
 		}
 	}
-	for u, held := range active {
-		for e := range held {
-			card.reactions[e]++
-		}
-		if len(held) > 0 || commenters[u] {
-			card.participants++
-		}
-	}
-	for u := range commenters {
-		if active[u] == nil {
-			card.participants++
-		}
-	}
-	card.commenters = int64(len(commenters))
 
 	// The poll: about 45% vote, some change their mind; results hidden
 	// until it closes.
@@ -143,10 +122,7 @@ func planPrototypes(members []string, rng *rand.Rand) *protoSim {
 		"name": "Next colourway", "description": "", "image_url": "", "link": "",
 		"question": "Which colour should the next batch come in?", "reactions": "",
 		"options": strings.Join(options, "\n"), "open_days": "3",
-	}, hide: true, votes: map[string]int64{}}
-	for _, o := range options {
-		poll.votes[o] = 0
-	}
+	}, hide: true}
 	for _, u := range members {
 		if rng.Float64() >= 0.45 {
 			continue
@@ -156,12 +132,64 @@ func planPrototypes(members []string, rng *rand.Rand) *protoSim {
 		if rng.Float64() < 0.15 {
 			other := 1 + rng.IntN(len(options))
 			add(poll, protoAction{kind: actVote, user: u, option: other})
-			choice = other
 		}
-		poll.votes[options[choice-1]]++
-		poll.participants++
 	}
 	return &protoSim{plans: []*protoPlan{card, poll}}
+}
+
+// expect works out what a correct tally ends with: the feedback of members
+// holding a seat, as it stands after every action. Anyone else's (a member
+// who left, say) is ignored by the app; expect returns how many such
+// actions there are.
+func (p *protoPlan) expect(seated map[string]bool) (outsiders int) {
+	held := map[string]map[string]bool{} // user -> emojis held
+	replies := map[string]int64{}
+	vote := map[string]int{}
+	for _, a := range p.actions {
+		if !seated[a.user] {
+			outsiders++
+			continue
+		}
+		switch a.kind {
+		case actReact:
+			if held[a.user] == nil {
+				held[a.user] = map[string]bool{}
+			}
+			held[a.user][a.emoji] = true
+		case actUnreact:
+			delete(held[a.user], a.emoji)
+		case actReply:
+			replies[a.user]++
+		case actVote:
+			vote[a.user] = a.option
+		}
+	}
+	p.reactions, p.votes = map[string]int64{}, nil
+	p.participants, p.comments, p.commenters = 0, 0, int64(len(replies))
+	for u, h := range held {
+		for e := range h {
+			p.reactions[e]++
+		}
+		if len(h) > 0 && replies[u] == 0 {
+			p.participants++
+		}
+	}
+	for _, n := range replies {
+		p.comments += n
+		p.participants++
+	}
+	if opts := p.values["options"]; opts != "" {
+		options := strings.Split(opts, "\n")
+		p.votes = map[string]int64{}
+		for _, o := range options {
+			p.votes[o] = 0
+		}
+		for _, o := range vote {
+			p.votes[options[o-1]]++
+			p.participants++
+		}
+	}
+	return outsiders
 }
 
 // play posts the prototypes through the modal, plays the feedback, closes
@@ -183,7 +211,18 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 		return srv.AckPayload(env.ID), nil
 	}
 	fmt.Fprintf(stdout, "Prototypes: the brand team posts an early-access card and a poll; members react, reply and vote.\n")
-	var played, ignored int
+	roster, err := store.Roster(ctx, c)
+	if err != nil {
+		return err
+	}
+	seated := map[string]bool{}
+	for _, u := range roster.SeatedUsers() {
+		seated[u] = true
+	}
+	var played, ignored, outsiders int
+	for _, p := range ps.plans {
+		outsiders += p.expect(seated)
+	}
 	cards := make([]string, len(ps.plans))
 	for i, p := range ps.plans {
 		ack, err := sendWait(modalSubmission(srv, p, fmt.Sprintf("VSANDBOX%02d", i)))
@@ -266,7 +305,7 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	fmt.Fprintf(stdout, "  played %d reactions, replies and votes (plus %d of the app's own reactions to ignore), then closed both\n\n", played, ignored)
+	fmt.Fprintf(stdout, "  played %d reactions, replies and votes (plus %d of the app's own reactions to ignore; %d from people holding no seat, not counted), then closed both\n\n", played, ignored, outsiders)
 
 	list, err := store.Prototypes(ctx, c)
 	if err != nil {

@@ -385,7 +385,7 @@ func (s *Server) handleAck(b []byte) {
 		s.logf("slacktest: ack for unknown envelope %q", id)
 		return
 	}
-	if !e.redeliver && !e.acked && now.After(e.deadline) {
+	if !e.redeliver && !e.acked && !e.deadline.IsZero() && now.After(e.deadline) {
 		// Slack has shown the user an error already: the ack is ignored.
 		s.lateAcks = append(s.lateAcks, id)
 		s.notifyLocked()

@@ -49,6 +49,10 @@ type Message struct {
 	Updates int
 	// Args holds every argument of the call that posted the message.
 	Args url.Values
+	// PostedBy and PostedByBot are the user and bot_id the message carries
+	// when someone other than the app posted it (AddMessage); empty for
+	// the app's own posts.
+	PostedBy, PostedByBot string
 }
 
 // User is a workspace user as users.info reports it.
@@ -318,6 +322,18 @@ func (s *Server) UnknownMethods() []string {
 	return slices.Clone(s.unknown)
 }
 
+// AddMessage puts a message posted by someone else (m.PostedBy, a user or
+// another app's bot user, and m.PostedByBot, its bot_id) into m.Channel's
+// history, with its metadata in m.Args ("metadata", as chat.postMessage
+// takes it). It returns the message's ts.
+func (s *Server) AddMessage(m Message) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m.TS = s.nextTSLocked()
+	s.messages = append(s.messages, &m)
+	return m.TS
+}
+
 // Messages returns copies of the messages posted to channel (every channel
 // if empty), in posting order.
 func (s *Server) Messages(channel string) []Message {
@@ -421,6 +437,16 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 		"app_id": s.AppID,
 		"text":   m.Text,
 		"team":   s.TeamID,
+	}
+	if m.PostedBy != "" || m.PostedByBot != "" { // someone else's post
+		out["user"], out["bot_id"] = m.PostedBy, m.PostedByBot
+		delete(out, "app_id")
+		if m.PostedBy == "" {
+			delete(out, "user")
+		}
+		if m.PostedByBot == "" {
+			delete(out, "bot_id")
+		}
 	}
 	if m.ThreadTS != "" {
 		out["thread_ts"] = m.ThreadTS
