@@ -25,6 +25,11 @@
 // trigger_ids open one modal within TriggerLifetime (3 s), and their
 // response_urls point at this server, which records what is posted
 // (Responses) and takes 5 posts within 30 minutes, as Slack does.
+// After a warning or refresh_requested disconnect the old connection stays
+// open, and may still get envelopes, until the client closes it or
+// DisconnectGrace (10 s) passes; past MaxConnections (10) open connections
+// a new one gets too_many_websockets; BigEdit and BigBlocks build frames
+// over 1 MiB.
 package slacktest
 
 import (
