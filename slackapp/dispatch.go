@@ -42,7 +42,7 @@ func (a *App) dispatch(env envelope, err error) {
 		// Read to its end and discarded. Ack it when its ID was found, so
 		// that Slack does not send it three more times: it would not fit
 		// any better then.
-		// Its type comes after the payload: unknown.
+		// Slack puts "type" after the payload, beyond the head kept.
 		a.log.Error("rejected frame over the read limit", "envelope_id", env.ID, "envelope_type", env.Type)
 		typ := cmp.Or(env.Type, "unknown")
 		if env.ID != "" {
