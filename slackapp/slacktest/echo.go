@@ -1,6 +1,8 @@
 package slacktest
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"strings"
 )
@@ -82,7 +84,33 @@ func (s *Server) sendEcho(ev map[string]any) {
 	s.mu.Unlock()
 	if err := s.sendEnvelope(env, d); err != nil {
 		s.logf("slacktest: echo not sent: %v", err)
+		return
 	}
+	s.mu.Lock()
+	s.echoes = append(s.echoes, env.ID)
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+// WaitEchoes blocks until at least n echoes of the app's own actions have
+// been sent and every echo sent so far has been acked, so that a test can
+// check what the app made of them.
+func (s *Server) WaitEchoes(ctx context.Context, n int) error {
+	err := s.waitFor(ctx, func() bool {
+		if len(s.echoes) < n {
+			return false
+		}
+		for _, id := range s.echoes {
+			if !s.envs[id].acked {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("slacktest: waiting for %d acked echoes: %w", n, err)
+	}
+	return nil
 }
 
 func isChannel(id string) bool { return strings.HasPrefix(id, "C") || strings.HasPrefix(id, "G") }
