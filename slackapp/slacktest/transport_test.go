@@ -16,7 +16,7 @@ import (
 // receives them whole.
 func TestBigFrames(t *testing.T) {
 	t.Parallel()
-	srv := NewServer(t)
+	srv := NewServer(t, Calm("reads each frame back byte for byte: no redelivery may come between"))
 	edit := srv.BigEdit("C05R8T2KLMN", "U02H7K4N5PQ", 2<<20)
 	msg := srv.Event(map[string]any{"type": "message", "user": "U02H7K4N5PQ", "text": "many blocks",
 		"channel": "C05R8T2KLMN", "channel_type": "channel", "ts": srv.NewTS(), "blocks": BigBlocks(4 << 20)})
