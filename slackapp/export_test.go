@@ -57,3 +57,7 @@ func (a *App) RunJob(ctx context.Context, name string) error {
 func (a *App) DoJob(ctx context.Context, id, typ, user string) error {
 	return a.doJob(ctx, a.cfg.Communities[0], engagement.Job{ID: id, Type: typ, User: user, Attempt: 1})
 }
+
+// LastReconnectAttempt is the backoff attempt of the socket's last
+// reconnect wait: 1 for the first wait after a connection that said hello.
+func (a *App) LastReconnectAttempt() int { return int(a.sock.attempt.Load()) }

@@ -359,3 +359,25 @@ func TestCalm(t *testing.T) {
 		t.Errorf("Calm(\"\") reported %q, want one error", ft.errors())
 	}
 }
+
+// TestSeedReplays checks that the seed decides every delay: two servers
+// with one seed choose the same delays, another seed other ones.
+func TestSeedReplays(t *testing.T) {
+	t.Parallel()
+	delays := func(seed uint64) []time.Duration {
+		srv := NewServer(t, WithSeed(seed))
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		var out []time.Duration
+		for range 10 {
+			out = append(out, srv.randDelayLocked(time.Second))
+		}
+		return out
+	}
+	if a, b := delays(7), delays(7); !slices.Equal(a, b) {
+		t.Errorf("seed 7 gave %v then %v", a, b)
+	}
+	if a, b := delays(7), delays(8); slices.Equal(a, b) {
+		t.Errorf("seeds 7 and 8 both gave %v", a)
+	}
+}
