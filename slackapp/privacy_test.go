@@ -39,7 +39,7 @@ func TestPrivacyCommandsFromDMActEverywhere(t *testing.T) {
 	}
 	sendAll(t, srv, []slacktest.Envelope{
 		srv.Event(msgIn(u, channel, now)), srv.Event(msgIn(u, betaChannel, now.Add(time.Millisecond))),
-		srv.Event(msgIn(other, channel, now.Add(2 * time.Millisecond))),
+		srv.Event(msgIn(other, channel, now.Add(2*time.Millisecond))),
 	})
 	const dm = "D0MEMBER001"
 	later := func(text string) string {
