@@ -70,6 +70,7 @@ func (env *digestEnv) start(tb testing.TB, srv *slacktest.Server, c *engagement.
 	if mod != nil {
 		mod(&cfg)
 	}
+	declareChannels(srv, cfg)
 	app, err := slackapp.New(cfg, r.store, nil, r.reg)
 	if err != nil {
 		tb.Fatal(err)

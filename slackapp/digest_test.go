@@ -105,6 +105,7 @@ func TestDigestRestartMidSend(t *testing.T) {
 		t.Run(fmt.Sprintf("posted=%v", posted), func(t *testing.T) {
 			t.Parallel()
 			srv := slacktest.NewServer(t)
+			srv.AddChannels(brandChannel)
 			env := newDigestEnv(t, mondayLA)
 			c := env.community(t, "America/Los_Angeles")
 			w := engagement.Week{Year: 2026, Num: 47}

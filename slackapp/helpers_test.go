@@ -68,6 +68,7 @@ func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func
 	if mod != nil {
 		mod(&cfg)
 	}
+	declareChannels(srv, cfg)
 	app, err := slackapp.New(cfg, ta.store, nil, ta.reg)
 	if err != nil {
 		tb.Fatal(err)
@@ -83,6 +84,18 @@ func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func
 	})
 	ta.waitReady(tb)
 	return ta
+}
+
+// declareChannels gives the workspace the channels cfg names, the bot a
+// member of each unless the test declared otherwise beforehand: the
+// emulator refuses channels nobody declared, as Slack does.
+func declareChannels(srv *slacktest.Server, cfg slackapp.Config) {
+	for _, c := range cfg.Communities {
+		srv.AddChannels(c.Channel)
+		if c.BrandChannel != "" {
+			srv.AddChannels(c.BrandChannel)
+		}
+	}
 }
 
 func (ta *testApp) waitReady(tb testing.TB) {

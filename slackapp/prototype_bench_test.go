@@ -23,7 +23,7 @@ import (
 func BenchmarkIngestReactions(b *testing.B) {
 	for _, target := range []string{"ordinary", "card"} {
 		b.Run(target, func(b *testing.B) {
-			srv := slacktest.NewServer(b)
+			srv := slacktest.NewServer(b, benchCalm)
 			ta := MustRunApp(b, srv, nil)
 			ctx := ctxT(b)
 			_, cardTS, err := ta.API().PostMessageContext(ctx, channel, slack.MsgOptionText("card", false))

@@ -22,6 +22,7 @@ import (
 func TestDigestCommandFormatsAndPost(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
+	srv.AddChannels("C05R8T2KLMN", "C0BRAND0001")
 	ns := fmt.Sprintf("cktest-cmd-digest-%d", os.Getpid())
 	env := map[string]string{
 		"SLACK_APP_TOKEN": srv.AppToken, "SLACK_BOT_TOKEN": srv.BotToken, "SLACK_API_URL": srv.APIURL(),

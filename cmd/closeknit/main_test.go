@@ -41,6 +41,7 @@ func (s *syncBuffer) String() string {
 // run returned cleanly.
 func TestRunServeEndToEnd(t *testing.T) {
 	srv := slacktest.NewServer(t)
+	srv.AddChannels("C05R8T2KLMN")
 	ns := fmt.Sprintf("cktest-cmd-%d", os.Getpid())
 	env := map[string]string{
 		"SLACK_APP_TOKEN": srv.AppToken, "SLACK_BOT_TOKEN": srv.BotToken, "SLACK_API_URL": srv.APIURL(),
@@ -116,16 +117,19 @@ func TestRunServeEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Two customers join a channel capped at 1: `members --json` shows one
-	// seat and one waiting; `forget` deletes the waiting one's records.
-	for _, u := range []string{"U0MEMBER001", "U0MEMBER002"} {
-		if err := srv.SendEnvelope(srv.Event(map[string]any{"type": "member_joined_channel", "user": u, "channel": "C05R8T2KLMN",
-			"channel_type": "C", "team": srv.TeamID, "event_ts": fmt.Sprintf("%d.000100", time.Now().Unix())})); err != nil {
+	// Two customers join a channel capped at 1, one after the other (Slack
+	// could deliver two joins in flight together in either order): `members
+	// --json` shows one seat and one waiting; `forget` deletes the waiting
+	// one's records.
+	for i, u := range []string{"U0MEMBER001", "U0MEMBER002"} {
+		env := srv.Event(map[string]any{"type": "member_joined_channel", "user": u, "channel": "C05R8T2KLMN",
+			"channel_type": "C", "team": srv.TeamID, "event_ts": fmt.Sprintf("%d.00010%d", time.Now().Unix(), i)})
+		if err := srv.SendEnvelope(env); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := srv.WaitAllAcked(ctxT(t)); err != nil {
-		t.Fatal(err)
+		if err := srv.WaitAcked(ctxT(t), env.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var out bytes.Buffer
 	if err := run(ctx, []string{"members", "--json"}, getenv, &out, &bytes.Buffer{}); err != nil {

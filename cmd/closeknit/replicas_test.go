@@ -42,6 +42,7 @@ func TestTwoReplicasUnderFaults(t *testing.T) {
 	t.Parallel()
 	rs := redistest.StartServer(t)
 	srv := slacktest.NewServer(t)
+	srv.AddChannels(replicaChannel, "C07BRAND001")
 	srv.Configure(func(s *slacktest.Server) {
 		// Slack's schedule compressed from 3 s, +0, +1 min, +5 min.
 		s.AckTimeout = time.Second

@@ -14,6 +14,7 @@ func TestConversationsHistory(t *testing.T) {
 	srv := NewServer(t)
 	api := slack.New(srv.BotToken, slack.OptionAPIURL(srv.APIURL()))
 	const ch = "C0BRAND0001"
+	srv.AddChannels(ch, "C0OTHER0001")
 	var ts []string
 	for i := range 5 {
 		opts := []slack.MsgOption{slack.MsgOptionText(fmt.Sprint("m", i), false)}

@@ -169,9 +169,10 @@ func (s *Server) pushDeadlineLocked(it retryItem) {
 	}
 }
 
-// userIDPattern matches the string literals of a frame that look like user
-// IDs, so that the people a test's events mention exist in the workspace.
-var userIDPattern = regexp.MustCompile(`"([UW][A-Z0-9]{1,20})"`)
+// userIDPattern matches the user IDs of a frame, as string values or as
+// mentions (<@U…> or <@U…|name>), so that the people a test's events and
+// commands name exist in the workspace.
+var userIDPattern = regexp.MustCompile(`(?:"|@)([UW][A-Z0-9]{1,20})\b`)
 
 // learnUsersLocked records every user ID in frame as known.
 func (s *Server) learnUsersLocked(frame []byte) {

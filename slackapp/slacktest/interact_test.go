@@ -120,6 +120,7 @@ func TestResponseURL(t *testing.T) {
 func TestMethodDelay(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(t)
+	srv.AddChannels("C05R8T2KLMN")
 	srv.Configure(func(s *Server) {
 		s.MethodDelay = func(method string, _ url.Values) time.Duration {
 			if method == "chat.postMessage" {

@@ -25,6 +25,18 @@
 // trigger_ids open one modal within TriggerLifetime (3 s), and their
 // response_urls point at this server, which records what is posted
 // (Responses) and takes 5 posts within 30 minutes, as Slack does.
+//
+// NewServer is as hostile as Slack's contract allows (see Hostile): events
+// arrive late and out of order (seeded; the seed is logged and
+// SLACKTEST_SEED replays it), the app's own posts, edits, reactions, invites
+// and kicks come back as events, channels nobody declared answer
+// channel_not_found and channels without the bot not_in_channel, users never
+// seen answer user_not_found, methods are rate limited per Slack tier, and an
+// un-acked event is redelivered three times within seconds. Declare the
+// workspace with AddChannels, SetChannel, SetMembers and SetUser. A test
+// that needs a quiet workspace says why:
+//
+//	srv := slacktest.NewServer(t, slacktest.Calm("counts every envelope it sends"))
 package slacktest
 
 import (
@@ -171,11 +183,14 @@ type Server struct {
 // the test ends. Unknown Web API methods, oversized acks and other misuse
 // are reported with tb.Errorf.
 //
-// Options: Hostility() for a server as hostile as Slack's contract allows,
-// Calm("why") for a quiet one, WithSeed to replay a run.
+// The server is as hostile as Slack's contract allows (Hostility: late and
+// reordered events, echoes of the app's own actions, refusals, rate limits,
+// compressed redelivery). Pass Calm("why") for a test that needs a quiet
+// workspace, WithSeed to replay a run.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	s := &Server{tb: tb, Logf: tb.Logf}
+	Hostility()(s)
 	for _, o := range opts {
 		o(s)
 	}

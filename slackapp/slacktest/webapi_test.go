@@ -141,6 +141,7 @@ func TestWebAPI(t *testing.T) {
 		}},
 		{"conversations.invite and kick change members", func(t *testing.T, srv *Server, api *slack.Client) {
 			srv.SetMembers(channel, []string{"U03J8L5M6RS"})
+			srv.SetUser(User{ID: "U05K2P7Q8TV", Name: "carol"}) // a user of the workspace, not in the channel
 			_, err := api.InviteUsersToConversationContext(t.Context(), channel, "U03J8L5M6RS", DefaultBotUserID)
 			var se slack.SlackErrorResponse
 			if !errors.As(err, &se) || se.Err != "already_in_channel" || len(se.Errors) != 2 {
@@ -237,6 +238,7 @@ func TestWebAPI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := NewServer(t)
+			srv.AddChannels(channel) // the bot is in the test channel
 			tt.run(t, srv, newAPI(srv))
 		})
 	}
