@@ -163,7 +163,11 @@ func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []strin
 			return "", err
 		}
 		if len(ps) == 0 {
-			return fmt.Sprintf("closeknit stores nothing about <@%s> in any community.", sc.user), nil
+			who := "<@" + sc.user + ">"
+			if sc.user == cmd.UserID {
+				who = "you"
+			}
+			return fmt.Sprintf("*What closeknit stores about %s*: nothing, in any community.", who), nil
 		}
 		var b strings.Builder
 		for i, p := range ps {

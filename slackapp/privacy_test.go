@@ -76,7 +76,7 @@ func TestPrivacyCommandsFromDMActEverywhere(t *testing.T) {
 	if !strings.Contains(after, other) {
 		t.Errorf("forget removed someone else's records:\n%s", after)
 	}
-	if got := later("privacy"); !strings.Contains(got, "stores nothing") {
+	if got := later("privacy"); !strings.Contains(got, "nothing, in any community") {
 		t.Errorf("privacy after forget: %q", got)
 	}
 }
