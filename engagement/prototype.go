@@ -272,6 +272,7 @@ type PrototypeSummary struct {
 	Yield        float64          `json:"yield"`        // participants / seated members
 	Sentiment    float64          `json:"sentiment"`    // mean weight of the set's reactions, -1..1
 	Votes        map[string]int64 `json:"votes,omitempty"`
+	Permalink    string           `json:"permalink,omitempty"` // the card; set by KPIs with KPIOptions.WorkspaceURL
 }
 
 // PrototypeResults is a prototype with its figures and what came too late.

@@ -62,6 +62,9 @@ type App struct {
 	botUserID  string
 	botID      string // B…, from auth.test: tells our posts from other apps'
 	teamID     string
+	// workspaceURL is auth.test's "url" (https://acme.slack.com/): the
+	// base of permalinks (kpiOptions).
+	workspaceURL atomic.Pointer[string]
 
 	events      map[string]eventHandler
 	commands    map[string]commandHandler
@@ -191,6 +194,7 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("slackapp: auth.test with SLACK_BOT_TOKEN: %w", err)
 	}
 	a.botUserID, a.botID, a.teamID = auth.UserID, auth.BotID, auth.TeamID
+	a.workspaceURL.Store(&auth.URL)
 	if err := a.store.LoadScripts(ctx); err != nil {
 		return fmt.Errorf("slackapp: %w", err)
 	}

@@ -45,6 +45,11 @@ func cmdReport(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 	return &slack.Msg{Text: reportSummary(r), Blocks: reportBlocks(r)}, nil
 }
 
+// dmHelpText answers a direct message to the app.
+func dmHelpText() string {
+	return "Hi! I don't read messages here: I answer the `/closeknit` command, here or in the community channel.\n" + helpMessage().Text
+}
+
 func helpMessage() *slack.Msg {
 	var b strings.Builder
 	b.WriteString("*closeknit* looks after this small community: seats, welcomes, and how it talks, week by week.\n")

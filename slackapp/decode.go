@@ -68,6 +68,7 @@ type slackEvent struct {
 	Type, Subtype   string
 	User, BotID     string
 	Channel         string
+	ChannelType     string // message events: channel, group, im, mpim
 	TS, ThreadTS    string
 	ParentUser      string // thread replies: author of the thread's parent
 	EventTS         string
@@ -100,6 +101,8 @@ func parseEvent(payload gjson.Result) slackEvent {
 					ev.BotID = v.Str
 				case "channel":
 					ev.Channel = v.Str
+				case "channel_type":
+					ev.ChannelType = v.Str
 				case "ts":
 					ev.TS = v.Str
 				case "thread_ts":

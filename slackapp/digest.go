@@ -44,8 +44,28 @@ func digestSchedule(s string) (at engagement.WeeklyAt, on bool, err error) {
 	return at, err == nil, err
 }
 
-func (a *App) kpiOptions() engagement.KPIOptions {
-	return engagement.KPIOptions{LapsingMinWeeks: a.cfg.LapsingWeeks}
+// kpiOptions are the app's KPI settings, with the workspace's address for
+// the permalinks.
+func (a *App) kpiOptions(ctx context.Context) engagement.KPIOptions {
+	return engagement.KPIOptions{LapsingMinWeeks: a.cfg.LapsingWeeks, WorkspaceURL: a.workspace(ctx)}
+}
+
+// workspace is the workspace's address, auth.test's "url": message links
+// are https://<workspace>.slack.com/archives/..., never a guessed domain
+// (GovSlack, Enterprise Grid and custom domains differ). Run learns it at
+// start; an App used without Run (closeknit digest --post, the sandbox)
+// asks on first use. Without it, digests go out without links.
+func (a *App) workspace(ctx context.Context) string {
+	if u := a.workspaceURL.Load(); u != nil {
+		return *u
+	}
+	auth, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		a.log.Warn("auth.test failed: message links left out", "err", err)
+		return ""
+	}
+	a.workspaceURL.Store(&auth.URL)
+	return auth.URL
 }
 
 // runDigestJob is the scheduled job: it sends the latest due digest of c
@@ -89,7 +109,7 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 			return ts, a.digestChart(ctx, c, w, st, nil)
 		}
 	}
-	k, err := a.store.KPIs(ctx, c, w, a.kpiOptions())
+	k, err := a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
 	if err != nil {
 		return "", err
 	}
@@ -134,7 +154,7 @@ func (a *App) digestChart(ctx context.Context, c *engagement.Community, w engage
 func (a *App) uploadChart(ctx context.Context, c *engagement.Community, w engagement.Week, threadTS string, k *engagement.KPIs) error {
 	if k == nil {
 		var err error
-		if k, err = a.store.KPIs(ctx, c, w, a.kpiOptions()); err != nil {
+		if k, err = a.store.KPIs(ctx, c, w, a.kpiOptions(ctx)); err != nil {
 			return err
 		}
 	}

@@ -24,7 +24,7 @@ func digestCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args []
 			return nil, usageError(fmt.Sprintf("%q is not a week. Usage: /closeknit digest [YYYY-Www], e.g. 2026-W47", args[0]))
 		}
 	}
-	k, err := a.store.KPIs(ctx, c, w, a.kpiOptions())
+	k, err := a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -34,5 +34,5 @@ func digestCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args []
 // KPIs computes week w's KPIs of community c with the app's settings, for
 // the command line.
 func (a *App) KPIs(ctx context.Context, c *engagement.Community, w engagement.Week) (*engagement.KPIs, error) {
-	return a.store.KPIs(ctx, c, w, a.kpiOptions())
+	return a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
 }

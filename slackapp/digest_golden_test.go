@@ -63,8 +63,8 @@ func fixtureKPIs(t *testing.T) *engagement.KPIs {
 		Seated: 40, Cap: 50, Waitlist: 7, ParticipationRate: 5.0 / 40, MessagesPerMember: 9.0 / 40, Top10Share: 9.0 / 9,
 		TopLevelPosts: 7, ResponseTimeMedianSeconds: 2700, ResponseRate24h: 0.5,
 		Unanswered: []engagement.Unanswered{
-			{User: "UC0000001", TS: "1763593200.000000", Permalink: "https://slack.com/archives/C05R8T2KLMN/p1763593200000000"},
-			{User: "", TS: "1763654400.000000", Permalink: "https://slack.com/archives/C05R8T2KLMN/p1763654400000000"},
+			{User: "UC0000001", TS: "1763593200.000000", Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763593200000000"},
+			{User: "", TS: "1763654400.000000", Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763654400000000"},
 		},
 		Retention:       0.75,
 		Lapsing:         []engagement.Lapsing{{User: "ULAPSE001", LastActiveWeek: "2026-W45"}, {User: "UEXACT001", LastActiveWeek: "2026-W39"}},
@@ -75,9 +75,11 @@ func fixtureKPIs(t *testing.T) *engagement.KPIs {
 		},
 		Prototypes: []engagement.PrototypeSummary{
 			{ID: "P2", Name: "Dusk <shade> & co", Channel: "C05R8T2KLMN", TS: "1763600000.000100", Status: "open",
-				ClosesAt: start.AddDate(0, 0, 9), Participants: 12, Comments: 5, Commenters: 4, Yield: 0.3, Sentiment: 0.42},
+				Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763600000000100",
+				ClosesAt:  start.AddDate(0, 0, 9), Participants: 12, Comments: 5, Commenters: 4, Yield: 0.3, Sentiment: 0.42},
 			{ID: "P1", Name: "Trail bottle", Channel: "C05R8T2KLMN", TS: "1763000000.000100", Status: "closed",
-				ClosesAt: start.Add(50 * time.Hour), Participants: 20, Comments: 9, Commenters: 7, Yield: 0.5, Sentiment: -0.1},
+				Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763000000000100",
+				ClosesAt:  start.Add(50 * time.Hour), Participants: 20, Comments: 9, Commenters: 7, Yield: 0.5, Sentiment: -0.1},
 		},
 		History: []engagement.WeekPoint{{Week: "2026-W47", Messages: 11, ActiveParticipants: 6}},
 	}
@@ -104,10 +106,11 @@ func TestDigestWithinSlackLimits(t *testing.T) {
 	k := fixtureKPIs(t)
 	for i := range 500 {
 		u := fmt.Sprintf("U%08d", i)
-		k.Unanswered = append(k.Unanswered, engagement.Unanswered{User: u, TS: "1763593200.000100", Permalink: "https://slack.com/archives/C05R8T2KLMN/p1763593200000100"})
+		k.Unanswered = append(k.Unanswered, engagement.Unanswered{User: u, TS: "1763593200.000100", Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763593200000100"})
 		k.Lapsing = append(k.Lapsing, engagement.Lapsing{User: u, LastActiveWeek: "2026-W40"})
 		k.NewMembers = append(k.NewMembers, engagement.NewMember{User: u, Joined: k.Start, Intro: i%2 == 0})
-		k.Prototypes = append(k.Prototypes, engagement.PrototypeSummary{ID: fmt.Sprintf("P%d", i), Name: strings.Repeat("Long name ", 20), Channel: "C05R8T2KLMN", TS: "1763593200.000100", Status: "open"})
+		k.Prototypes = append(k.Prototypes, engagement.PrototypeSummary{ID: fmt.Sprintf("P%d", i), Name: strings.Repeat("Long name ", 20), Channel: "C05R8T2KLMN", TS: "1763593200.000100", Status: "open",
+			Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763593200000100"})
 	}
 	checkLimits(t, "busy digest", digestBlocks(k).BlockSet, maxMessageBlocks)
 	boards := []*engagement.KPIs{}

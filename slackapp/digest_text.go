@@ -85,7 +85,11 @@ func DigestMarkdown(k *engagement.KPIs, plainText bool) string {
 		if who == "" {
 			who = "a member"
 		}
-		if plainText {
+		switch {
+		case u.Permalink == "": // no workspace address known: no link
+			t, _ := engagement.ParseTS(u.TS)
+			return fmt.Sprintf("post by %s, %s", who, t.In(k.Start.Location()).Format("Mon 15:04"))
+		case plainText:
 			return fmt.Sprintf("%s: %s", who, u.Permalink)
 		}
 		return fmt.Sprintf("[post](%s) by %s", u.Permalink, who)

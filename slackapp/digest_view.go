@@ -118,8 +118,8 @@ func prototypesText(k *engagement.KPIs) string {
 // link to the card (Slack markup; plain names in Markdown).
 func prototypeLine(k *engagement.KPIs, p *engagement.PrototypeSummary, link bool) string {
 	name := p.Name
-	if link { // Slack: staff-typed names are escaped (prototype_views.go)
-		name = fmt.Sprintf("<%s|%s>", linkEscaper.Replace(engagement.Permalink(p.Channel, p.TS)), escapeMrkdwn(p.Name))
+	if link && p.Permalink != "" { // Slack: staff-typed names are escaped (prototype_views.go)
+		name = fmt.Sprintf("<%s|%s>", linkEscaper.Replace(p.Permalink), escapeMrkdwn(p.Name))
 	}
 	state := "closed " + p.ClosesAt.In(k.Start.Location()).Format("Mon 2 Jan")
 	if p.Status == engagement.StatusOpen {
@@ -139,7 +139,11 @@ func unansweredText(k *engagement.KPIs) string {
 			who = "<@" + u.User + ">"
 		}
 		t, _ := engagement.ParseTS(u.TS)
-		return fmt.Sprintf("<%s|post> by %s, %s", u.Permalink, who, t.In(k.Start.Location()).Format("Mon 15:04"))
+		post := "post"
+		if u.Permalink != "" {
+			post = "<" + u.Permalink + "|post>"
+		}
+		return fmt.Sprintf("%s by %s, %s", post, who, t.In(k.Start.Location()).Format("Mon 15:04"))
 	})
 	return strings.TrimSpace(b.String())
 }

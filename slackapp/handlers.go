@@ -22,6 +22,9 @@ type eventHandler func(a *App, ev *slackEvent) (engagement.Event, outcome, error
 var humanSubtypes = map[string]bool{"": true, "thread_broadcast": true, "file_share": true, "me_message": true}
 
 func countMessage(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
+	if ev.ChannelType == "im" {
+		return answerDM(a, ev)
+	}
 	c := a.byChannel[ev.Channel]
 	if c == nil || !humanSubtypes[ev.Subtype] || ev.BotID != "" || ev.User == "" || ev.User == a.botUserID {
 		return engagement.Event{}, outIgnored, nil
@@ -74,8 +77,36 @@ func countMembership(a *App, ev *slackEvent) (engagement.Event, outcome, error) 
 	return engagement.Event{ID: ev.EventID, Community: c, Kind: kind, User: ev.User, At: t}, outCounted, nil
 }
 
-func ignoreEvent(*App, *slackEvent) (engagement.Event, outcome, error) {
-	return engagement.Event{}, outIgnored, nil
+// answerDM answers a person's direct message to the app (its Messages
+// tab) with the help text: closeknit is driven by /closeknit, and a message
+// left unanswered looks broken. Only people's own messages are answered,
+// never the app's (Slack echoes them as message.im too), another bot's, an
+// edit or a deletion, so the app cannot talk to itself or to another app in
+// a loop. Slack may deliver the event more than once: the claim on its
+// event_id makes one answer, whichever replica gets it.
+func answerDM(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
+	if !humanSubtypes[ev.Subtype] || ev.BotID != "" || ev.User == "" || ev.User == a.botUserID || len(a.cfg.Communities) == 0 {
+		return engagement.Event{}, outIgnored, nil
+	}
+	eventID, channel, user := ev.EventID, ev.Channel, ev.User
+	answered := a.goAsync(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		first, err := a.store.ClaimEvent(ctx, a.cfg.Communities[0], eventID) // the first community's keys hold DM markers
+		if err != nil || !first {
+			if err != nil {
+				a.log.Warn("direct message not answered", "user_id", user, "err", err)
+			}
+			return
+		}
+		if _, _, err := a.api.PostMessageContext(ctx, channel, slack.MsgOptionText(dmHelpText(), false)); err != nil {
+			a.log.Warn("direct message not answered", "user_id", user, "err", err)
+		}
+	})
+	if !answered {
+		return engagement.Event{}, outIgnored, nil // busy: they can write again
+	}
+	return engagement.Event{}, outHandled, nil
 }
 
 // handleHomeOpened publishes the App Home: the community's week so far. The

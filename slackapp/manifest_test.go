@@ -78,11 +78,12 @@ type slackManifest struct {
 }
 
 // subscriptionsFor maps a routed event type (the inner event's "type") to
-// the bot_events that deliver it. message.channels and message.groups both
-// arrive as "message"; every other event is subscribed under its own name.
+// the bot_events that deliver it. message.channels, message.groups and
+// message.im (direct messages to the app) all arrive as "message"; every
+// other event is subscribed under its own name.
 func subscriptionsFor(eventType string) []string {
 	if eventType == "message" {
-		return []string{"message.channels", "message.groups"}
+		return []string{"message.channels", "message.groups", "message.im"}
 	}
 	return []string{eventType}
 }
@@ -100,9 +101,9 @@ func routedEventFor(botEvent string) string {
 // from Slack's events.json). An event missing here fails the test: look its
 // scope up and add it before subscribing.
 var eventScopes = map[string][]string{
-	"app_mention":           {"app_mentions:read"},
 	"message.channels":      {"channels:history"},
 	"message.groups":        {"groups:history"},
+	"message.im":            {"im:history"},
 	"reaction_added":        {"reactions:read"},
 	"reaction_removed":      {"reactions:read"},
 	"member_joined_channel": {"channels:read", "groups:read"}, // public and private community channels
@@ -147,20 +148,20 @@ var alwaysNeededScopes = []string{
 // in the manifest fails the test: ask for a scope only with the feature
 // that needs it, and add it here with the reason.
 var allowedBotScopes = map[string]string{
-	"app_mentions:read": "app_mention event",
-	"channels:history":  "message.channels event: messages in public community channels",
-	"groups:history":    "message.groups event: messages in private community channels",
-	"reactions:read":    "reaction_added / reaction_removed events",
-	"channels:read":     "member_joined_channel / member_left_channel in public channels",
-	"groups:read":       "member_joined_channel / member_left_channel in private channels",
-	"channels:manage":   "conversations.invite / kick: seats in public community channels",
-	"groups:write":      "conversations.invite / kick: seats in private community channels",
-	"users:read":        "users.info: bots take no seat",
-	"usergroups:read":   "usergroups.users.list: staff given as a Slack user group",
-	"chat:write":        "chat.postMessage into the community channel",
-	"reactions:write":   "reactions.add: seeding a prototype card's reaction set",
-	"commands":          "the /closeknit slash command",
-	"files:write":       "files v2 upload of the weekly digest's chart",
+	"channels:history": "message.channels event: messages in public community channels",
+	"groups:history":   "message.groups event: messages in private community channels",
+	"im:history":       "message.im event: direct messages to the app, answered with the help text",
+	"reactions:read":   "reaction_added / reaction_removed events",
+	"channels:read":    "member_joined_channel / member_left_channel in public channels",
+	"groups:read":      "member_joined_channel / member_left_channel in private channels",
+	"channels:manage":  "conversations.invite / kick: seats in public community channels",
+	"groups:write":     "conversations.invite / kick: seats in private community channels",
+	"users:read":       "users.info: bots take no seat",
+	"usergroups:read":  "usergroups.users.list: staff given as a Slack user group",
+	"chat:write":       "chat.postMessage into the community channel",
+	"reactions:write":  "reactions.add: seeding a prototype card's reaction set",
+	"commands":         "the /closeknit slash command",
+	"files:write":      "files v2 upload of the weekly digest's chart",
 }
 
 var sortStrings = cmp.Transformer("sort", func(in []string) []string {
@@ -326,6 +327,12 @@ func checkManifest(m *slackManifest, s surface) []string {
 	if slices.Contains(s.events, "app_home_opened") && !m.Features.AppHome.HomeTabEnabled {
 		addf("app_home_opened is routed (views.publish) but features.app_home.home_tab_enabled is false")
 	}
+	// People can write to the app from its Messages tab unless it is off or
+	// read-only: then the app must hear them (message.im) to answer.
+	ah := m.Features.AppHome
+	if ah.MessagesTabEnabled && !ah.MessagesTabReadOnlyEnabled && !slices.Contains(gotEvents, "message.im") {
+		addf("the Messages tab takes messages (messages_tab_enabled, not read-only) but message.im is not subscribed: they would go unanswered")
+	}
 
 	// (e) Every needed scope is requested.
 	needed := map[string][]string{} // scope -> why
@@ -401,7 +408,14 @@ func TestManifestCheckCatchesDrift(t *testing.T) {
 			s.events = slices.DeleteFunc(s.events, func(e string) bool { return e == "reaction_removed" })
 		}},
 		{"extra message subscription", func(m *slackManifest, s *surface) {
-			m.Settings.EventSubscriptions.BotEvents = append(m.Settings.EventSubscriptions.BotEvents, "message.im")
+			m.Settings.EventSubscriptions.BotEvents = append(m.Settings.EventSubscriptions.BotEvents, "message.mpim")
+		}},
+		{"messages tab open, DMs not heard", func(m *slackManifest, s *surface) {
+			m.Settings.EventSubscriptions.BotEvents = slices.DeleteFunc(m.Settings.EventSubscriptions.BotEvents, func(e string) bool { return e == "message.im" })
+		}},
+		{"app_mention back without a route", func(m *slackManifest, s *surface) {
+			m.Settings.EventSubscriptions.BotEvents = append(m.Settings.EventSubscriptions.BotEvents, "app_mention")
+			m.OAuthConfig.Scopes.Bot = append(m.OAuthConfig.Scopes.Bot, "app_mentions:read")
 		}},
 		{"command routed, not declared", func(m *slackManifest, s *surface) { s.commands = append(s.commands, "/knit") }},
 		{"command declared, not routed", func(m *slackManifest, s *surface) { s.commands = nil }},

@@ -18,7 +18,6 @@ func (a *App) routes() {
 		"reaction_removed":      countReaction,
 		"member_joined_channel": countMembership,
 		"member_left_channel":   countMembership,
-		"app_mention":           ignoreEvent, // the same post also arrives as a message, counted there
 		"app_home_opened":       handleHomeOpened,
 	}
 	a.commands = map[string]commandHandler{

@@ -66,7 +66,12 @@ func digest(ctx context.Context, args []string, getenv func(string) string, stdo
 		if *weekFlag == "" {
 			w = engagement.WeekOf(store.Now(), c.Location).Prev()
 		}
-		k, err := store.KPIs(ctx, c, w, engagement.KPIOptions{LapsingMinWeeks: cfg.LapsingWeeks})
+		var k *engagement.KPIs
+		if app != nil {
+			k, err = app.KPIs(ctx, c, w) // with links into the workspace (auth.test)
+		} else {
+			k, err = store.KPIs(ctx, c, w, engagement.KPIOptions{LapsingMinWeeks: cfg.LapsingWeeks}) // no token: no links
+		}
 		if err != nil {
 			return err
 		}

@@ -1,19 +1,23 @@
 package slacktest
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"strings"
 )
 
 // The echoes of the app's own actions, as Slack sends them to an app
-// subscribed to message.channels, message.groups and reaction_added (the
-// shapes of events_api.message.from_own_app.json,
+// subscribed to message.channels, message.groups, message.im and
+// reaction_added (the shapes of events_api.message.from_own_app.json,
 // events_api.message.message_changed.json and events_api.reaction_added.json).
-// Only channel messages echo: the app does not subscribe to message.im.
+// Messages and edits echo in channels and in IM channels (D…, the app's
+// direct messages with a person); a post addressed to a user ID (U…) has no
+// IM channel ID here and does not echo.
 
 // echoMessageLocked queues the message event for a chat.postMessage.
 func (s *Server) echoMessageLocked(m *Message) {
-	if !s.OwnEchoes || !isChannel(m.Channel) {
+	if !s.OwnEchoes || !echoesMessages(m.Channel) {
 		return
 	}
 	ev := s.messageJSON(m)
@@ -27,7 +31,7 @@ func (s *Server) echoMessageLocked(m *Message) {
 // echoChangedLocked queues the message_changed event for a chat.update of
 // prev into m.
 func (s *Server) echoChangedLocked(prev, m *Message) {
-	if !s.OwnEchoes || !isChannel(m.Channel) {
+	if !s.OwnEchoes || !echoesMessages(m.Channel) {
 		return
 	}
 	ts := s.nextTSLocked()
@@ -82,14 +86,47 @@ func (s *Server) sendEcho(ev map[string]any) {
 	s.mu.Unlock()
 	if err := s.sendEnvelope(env, d); err != nil {
 		s.logf("slacktest: echo not sent: %v", err)
+		return
 	}
+	s.mu.Lock()
+	s.echoes = append(s.echoes, env.ID)
+	s.notifyLocked()
+	s.mu.Unlock()
+}
+
+// WaitEchoes blocks until at least n echoes of the app's own actions have
+// been sent and every echo sent so far has been acked, so that a test can
+// check what the app made of them.
+func (s *Server) WaitEchoes(ctx context.Context, n int) error {
+	err := s.waitFor(ctx, func() bool {
+		if len(s.echoes) < n {
+			return false
+		}
+		for _, id := range s.echoes {
+			if !s.envs[id].acked {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("slacktest: waiting for %d acked echoes: %w", n, err)
+	}
+	return nil
 }
 
 func isChannel(id string) bool { return strings.HasPrefix(id, "C") || strings.HasPrefix(id, "G") }
 
+// echoesMessages reports whether the app's posts in id come back as message
+// events: channels, and IM channels (message.im).
+func echoesMessages(id string) bool { return isChannel(id) || strings.HasPrefix(id, "D") }
+
 func channelType(id string) string {
-	if strings.HasPrefix(id, "G") {
+	switch {
+	case strings.HasPrefix(id, "G"):
 		return "group"
+	case strings.HasPrefix(id, "D"):
+		return "im"
 	}
 	return "channel"
 }

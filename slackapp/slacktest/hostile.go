@@ -18,9 +18,9 @@ import (
 // passes Calm.
 type Hostile struct {
 	// Seed seeds every random choice of the emulator (delays, hence
-	// orders). Zero means a seed from the clock. Start logs the seed in
-	// use; SLACKTEST_SEED=<n> in the environment overrides it, so that a
-	// failing run can be replayed.
+	// orders). Zero means SLACKTEST_SEED from the environment if set, so
+	// that a failing run can be replayed, else a seed from the clock.
+	// Start logs the seed in use.
 	Seed uint64
 	// MaxDelay delays the first delivery of each events_api envelope by a
 	// random duration in [0, MaxDelay], so that events sent within MaxDelay
@@ -118,11 +118,12 @@ type hostileState struct {
 	calmReason string
 	knownUsers map[string]bool
 	buckets    map[string]*bucket
+	echoes     []string // envelope IDs of the echoes sent, in order
 }
 
 // startHostileLocked seeds the random source and logs the seed.
 func (s *Server) startHostileLocked() {
-	if env := os.Getenv("SLACKTEST_SEED"); env != "" {
+	if env := os.Getenv("SLACKTEST_SEED"); env != "" && s.Seed == 0 {
 		if n, err := strconv.ParseUint(env, 10, 64); err == nil {
 			s.Seed = n
 		}

@@ -60,6 +60,8 @@ const (
 	DefaultBotID     = "B07F4M2C1DE"
 	DefaultAppToken  = "xapp-1-A07F3KZ8QRT-1-test"
 	DefaultBotToken  = "xoxb-test-bot-token"
+	// DefaultWorkspaceURL is the samples' workspace address (auth.test).
+	DefaultWorkspaceURL = "https://acme.slack.com/"
 
 	defaultPingInterval = 5 * time.Second
 	defaultAckTimeout   = 3 * time.Second
@@ -152,6 +154,9 @@ type Server struct {
 	// TeamID, AppID, BotUserID and BotID identify the workspace and the
 	// app; they default to the IDs of the payload samples.
 	TeamID, AppID, BotUserID, BotID string
+	// WorkspaceURL is the workspace's address: auth.test's "url", and the
+	// base of chat.getPermalink's links. Default https://acme.slack.com/.
+	WorkspaceURL string
 	// AppToken (xapp-) is required by apps.connections.open, BotToken
 	// (xoxb-) by every other method.
 	AppToken, BotToken string
@@ -246,6 +251,7 @@ func (s *Server) setDefaultsLocked() {
 	def(&s.AppID, DefaultAppID)
 	def(&s.BotUserID, DefaultBotUserID)
 	def(&s.BotID, DefaultBotID)
+	def(&s.WorkspaceURL, DefaultWorkspaceURL)
 	def(&s.AppToken, DefaultAppToken)
 	def(&s.BotToken, DefaultBotToken)
 	if s.PingInterval <= 0 {

@@ -416,7 +416,7 @@ func (s *Server) appsConnectionsOpen(*apiRequest) result {
 
 func (s *Server) authTest(*apiRequest) result {
 	return result{
-		"url":                   "https://acme.slack.com/",
+		"url":                   s.WorkspaceURL,
 		"team":                  "Acme Ops",
 		"user":                  "closeknit",
 		"team_id":               s.TeamID,
@@ -544,7 +544,7 @@ func (s *Server) chatGetPermalink(req *apiRequest) result {
 	}
 	return result{
 		"channel":   ch,
-		"permalink": "https://acme.slack.com/archives/" + ch + "/p" + strings.Replace(ts, ".", "", 1),
+		"permalink": strings.TrimSuffix(s.WorkspaceURL, "/") + "/archives/" + ch + "/p" + strings.Replace(ts, ".", "", 1),
 	}
 }
 
