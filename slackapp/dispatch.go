@@ -1,8 +1,10 @@
 package slackapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +40,19 @@ func (a *App) dispatch(env envelope, err error) {
 	now := time.Now()
 	a.m.lastEnvelope.Store(now.UnixNano())
 	switch {
+	case errors.Is(err, errFrameTooBig):
+		// Read to its end and discarded. Ack it when its ID was found, so
+		// that Slack does not send it three more times: it would not fit
+		// any better then.
+		// Slack puts "type" after the payload, beyond the head kept.
+		a.log.Error("rejected frame over the read limit", "envelope_id", env.ID, "envelope_type", env.Type)
+		typ := cmp.Or(env.Type, "unknown")
+		if env.ID != "" {
+			a.ackNow(typ, outRejected, ack{envelopeID: env.ID}, now)
+		} else {
+			a.m.envelope(typ, outRejected)
+		}
+		return
 	case err != nil || env.ID == "":
 		// Without an envelope_id there is nothing to ack: Slack would
 		// redeliver a real envelope, so this is junk. Never log content.
@@ -47,18 +62,23 @@ func (a *App) dispatch(env envelope, err error) {
 	case env.Type == "events_api":
 		it := a.eventItem(env)
 		it.received = now
+		if env.Large {
+			it.detach()
+		}
 		a.pending = append(a.pending, it)
 		if len(a.pending) >= handOverSize {
 			a.handOver()
 		}
 	case env.Type == "slash_commands" || env.Type == "interactive":
-		person := env.Payload.Get("user_id").String() // a slash command's
-		if person == "" {
-			person = env.Payload.Get("user.id").String() // an interaction's
+		// Slash commands are limited per person: one person's burst (40
+		// /closeknit privacy in a row) must not take the slots everyone's
+		// commands share; past the limit they are answered at once.
+		// Interactions are not (a modal's ack cannot be a message).
+		person := ""
+		if env.Type == "slash_commands" {
+			person = env.Payload.Get("user_id").String()
 		}
 		if !a.inFlight.claim(person) {
-			// One person's burst (40 /closeknit privacy in a row) must not
-			// take the slots everyone's commands share: answered at once.
 			a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID, payload: &slack.Msg{ResponseType: slack.ResponseTypeEphemeral,
 				Text: "One moment: I am still answering your previous commands."}}, now)
 			return
@@ -141,6 +161,16 @@ func (a *App) handOver() {
 		a.log.Warn("event queue full; leaving envelopes for redelivery", "count", len(a.pending))
 	}
 	a.pending = make([]item, 0, 16)
+}
+
+// detach copies the item's strings, which point into its frame, so that a
+// large frame is freed as soon as it is decoded rather than when acked.
+func (it *item) detach() {
+	it.envelopeID = strings.Clone(it.envelopeID)
+	e := &it.event
+	for _, p := range []*string{&e.ID, &e.User, &e.TS, &e.ThreadTS, &e.ParentUser, &e.ItemTS, &e.ItemUser, &e.Reaction} {
+		*p = strings.Clone(*p)
+	}
 }
 
 // eventItem classifies an events_api envelope.
