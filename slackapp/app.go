@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
@@ -35,7 +36,18 @@ type Config struct {
 	PingTimeout time.Duration // socket considered dead without a frame or ping; default 30s
 	ClientPing  time.Duration // interval of our own pings; default 15s
 	RetryBudget time.Duration // how long to retry Redis before leaving an envelope un-acked; default 2.5s
-	HTTPClient  *http.Client  // for the Web API; default a client with a 30s timeout
+	HTTPClient  *http.Client  // for the Web API; default a client with a 30s timeout that uses Proxy
+	// Proxy chooses the HTTP proxy for the Socket Mode WebSocket dial (a
+	// CONNECT tunnel) and the default Web API client; nil means
+	// http.ProxyFromEnvironment (HTTPS_PROXY, NO_PROXY), as net/http does.
+	Proxy func(*http.Request) (*url.URL, error)
+	// ReconnectBackoff is the first wait before reconnecting after a lost
+	// connection; it doubles per attempt without a hello, up to 5 min.
+	// Default 1s.
+	ReconnectBackoff time.Duration
+	// MaxFrame is the largest Socket Mode frame read, in bytes; a larger
+	// one is read to its end, discarded and acked. Default 64 MiB.
+	MaxFrame int64
 	// SchedulerTick is how often scheduled jobs (digest, prototype closing,
 	// roster reconciliation, nudges) check whether they are due; default 30s.
 	SchedulerTick time.Duration
@@ -46,6 +58,10 @@ type Config struct {
 	// 12 weeks and in neither of the last two is lapsing; default 4.
 	LapsingWeeks int
 }
+
+// refreshOverlap is how long the old connection of a refresh is still read
+// before the app closes it itself; Slack closes it ~10 s after a warning.
+const refreshOverlap = 20 * time.Second
 
 // App is a running closeknit Slack app.
 type App struct {
@@ -121,9 +137,23 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	if cfg.RetryBudget <= 0 {
 		cfg.RetryBudget = 2500 * time.Millisecond
 	}
+	if cfg.Proxy == nil {
+		cfg.Proxy = http.ProxyFromEnvironment
+	}
+	if cfg.ReconnectBackoff <= 0 {
+		cfg.ReconnectBackoff = time.Second
+	}
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = 64 << 20
+	}
 	httpClient := cfg.HTTPClient
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			t := dt.Clone()
+			t.Proxy = cfg.Proxy
+			httpClient.Transport = t
+		}
 	}
 	m := newMetrics(reg)
 	store.SetObserver(m.observeRedis)
@@ -167,6 +197,10 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		m:           m,
 		pingTimeout: cfg.PingTimeout,
 		clientPing:  cfg.ClientPing,
+		backoff:     cfg.ReconnectBackoff,
+		maxFrame:    cfg.MaxFrame,
+		overlap:     refreshOverlap,
+		proxy:       cfg.Proxy,
 		onEnvelope:  a.dispatch,
 		onIdle:      a.handOver,
 		onConnected: a.connected.Store,

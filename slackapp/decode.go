@@ -24,6 +24,9 @@ type envelope struct {
 	AcceptsResponse bool
 	Payload         gjson.Result // raw, decoded only as far as the type needs
 	NumConnections  int64        // hello
+	// Large: the frame was over 1 MiB. Strings kept from it beyond the
+	// hand-over are copied, so that the frame can be freed at once.
+	Large bool
 }
 
 var errMalformed = errors.New("malformed frame")
@@ -60,6 +63,14 @@ func parseEnvelope(frame []byte) (envelope, error) {
 		return true
 	})
 	return e, nil
+}
+
+// sniffEnvelope reads the envelope_id and type from the first bytes of a
+// frame too big to keep (Slack sends envelope_id first). What it cannot
+// find stays empty.
+func sniffEnvelope(head []byte) envelope {
+	r := gjson.GetManyBytes(head, "envelope_id", "type")
+	return envelope{ID: r[0].Str, Type: r[1].Str}
 }
 
 // slackEvent holds the fields of an events_api payload that closeknit uses.

@@ -1,8 +1,10 @@
 package slackapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
@@ -36,6 +38,19 @@ func (a *App) dispatch(env envelope, err error) {
 	now := time.Now()
 	a.m.lastEnvelope.Store(now.UnixNano())
 	switch {
+	case errors.Is(err, errFrameTooBig):
+		// Read to its end and discarded. Ack it when its ID was found, so
+		// that Slack does not send it three more times: it would not fit
+		// any better then.
+		// Slack puts "type" after the payload, beyond the head kept.
+		a.log.Error("rejected frame over the read limit", "envelope_id", env.ID, "envelope_type", env.Type)
+		typ := cmp.Or(env.Type, "unknown")
+		if env.ID != "" {
+			a.ackNow(typ, outRejected, ack{envelopeID: env.ID}, now)
+		} else {
+			a.m.envelope(typ, outRejected)
+		}
+		return
 	case err != nil || env.ID == "":
 		// Without an envelope_id there is nothing to ack: Slack would
 		// redeliver a real envelope, so this is junk. Never log content.
@@ -45,6 +60,9 @@ func (a *App) dispatch(env envelope, err error) {
 	case env.Type == "events_api":
 		it := a.eventItem(env)
 		it.received = now
+		if env.Large {
+			it.detach()
+		}
 		a.pending = append(a.pending, it)
 		if len(a.pending) >= handOverSize {
 			a.handOver()
@@ -97,6 +115,16 @@ func (a *App) handOver() {
 		a.log.Warn("event queue full; leaving envelopes for redelivery", "count", len(a.pending))
 	}
 	a.pending = make([]item, 0, 16)
+}
+
+// detach copies the item's strings, which point into its frame, so that a
+// large frame is freed as soon as it is decoded rather than when acked.
+func (it *item) detach() {
+	it.envelopeID = strings.Clone(it.envelopeID)
+	e := &it.event
+	for _, p := range []*string{&e.ID, &e.User, &e.TS, &e.ThreadTS, &e.ParentUser, &e.ItemTS, &e.ItemUser, &e.Reaction} {
+		*p = strings.Clone(*p)
+	}
 }
 
 // eventItem classifies an events_api envelope.

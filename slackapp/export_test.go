@@ -49,3 +49,7 @@ func (a *App) RunJob(ctx context.Context, name string) error {
 	}
 	return fmt.Errorf("no job %q", name)
 }
+
+// LastReconnectAttempt is the backoff attempt of the socket's last
+// reconnect wait: 1 for the first wait after a connection that said hello.
+func (a *App) LastReconnectAttempt() int { return int(a.sock.attempt.Load()) }

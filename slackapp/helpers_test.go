@@ -54,6 +54,14 @@ func MustRunAppOn(tb testing.TB, srv *slacktest.Server, url string, mod func(*sl
 // with the same namespace are replicas of one deployment.
 func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func(*slackapp.Config)) *testApp {
 	tb.Helper()
+	ta := startAppNS(tb, srv, url, ns, mod)
+	ta.waitReady(tb)
+	return ta
+}
+
+// startAppNS is MustRunAppNS without waiting until the app is connected.
+func startAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func(*slackapp.Config)) *testApp {
+	tb.Helper()
 	rdb := redistest.Client(tb, url)
 	ta := &testApp{srv: srv, rdb: rdb, ns: ns, reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	ta.community = &engagement.Community{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
@@ -82,7 +90,6 @@ func MustRunAppNS(tb testing.TB, srv *slacktest.Server, url, ns string, mod func
 		redistest.DeleteKeys(tb, rdb, ta.ns+":*")
 		rdb.Close()
 	})
-	ta.waitReady(tb)
 	return ta
 }
 

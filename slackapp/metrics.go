@@ -13,6 +13,7 @@ import (
 type metrics struct {
 	connected      prometheus.Gauge
 	reconnects     *prometheus.CounterVec // reason
+	largeFrames    prometheus.Counter
 	envelopes      *prometheus.CounterVec // type, outcome
 	ackLatency     prometheus.Histogram
 	redisLatency   *prometheus.HistogramVec // op
@@ -53,6 +54,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "closeknit_socket_reconnects_total",
 			Help: "Socket Mode reconnects by reason: a disconnect reason from Slack, ping_timeout, read_error, connect_error.",
 		}, []string{"reason"}),
+		largeFrames: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "closeknit_socket_large_frames_total",
+			Help: "Socket Mode frames over 1 MiB read (each is also logged with its size); those over the read limit are discarded and acked.",
+		}),
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "closeknit_socket_envelopes_total",
 			Help: "Socket Mode envelopes by envelope type and outcome.",
@@ -107,7 +112,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.envelopeCounts[o] = m.envelopes.WithLabelValues("events_api", outcomeNames[o])
 	}
 	m.proto = newProtoMetrics(reg)
-	reg.MustRegister(m.connected, m.reconnects, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
+	reg.MustRegister(m.connected, m.reconnects, m.largeFrames, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
 		m.jobRuns, m.jobLastOK, m.jobDuration, m.jobInterval)
 	return m
 }

@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,75 +21,103 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// socket owns the Socket Mode connection: apps.connections.open, the
+// socket owns the Socket Mode connections: apps.connections.open, the
 // WebSocket, hello, pings both ways, disconnect reasons, reconnects with
 // backoff, and fatal auth errors. slack-go's socketmode client decodes every
 // envelope fully (~100 µs) and hands it over a 50-slot channel that blocks
-// the reader when full; this one hands raw frames to onFrame, which must
+// the reader when full; this one hands raw frames to onEnvelope, which must
 // not block.
+//
+// Usually one connection is open. On a refresh_requested or warning
+// disconnect the next one is opened first and the old one is still read
+// (and takes acks) until Slack closes it, so a refresh loses nothing: for a
+// while two connections are read at once.
 type socket struct {
 	api         *slack.Client
 	log         *slog.Logger
 	m           *metrics
-	pingTimeout time.Duration                 // no frame or ping for this long: the socket is dead
-	clientPing  time.Duration                 // our own pings, so idle NAT/proxies keep the socket
-	onEnvelope  func(env envelope, err error) // called on the read goroutine for each data frame; must not block
-	onIdle      func()                        // called on the read goroutine when all received frames were handed to onEnvelope
-	onConnected func(connected bool)          // readiness changes
+	pingTimeout time.Duration                         // no frame or ping for this long: the socket is dead
+	clientPing  time.Duration                         // our own pings, so idle NAT/proxies keep the socket
+	backoff     time.Duration                         // first reconnect wait; it doubles per attempt without a hello
+	maxFrame    int64                                 // larger frames are read to their end and discarded
+	overlap     time.Duration                         // how long an old connection is read after a refresh before we close it
+	proxy       func(*http.Request) (*url.URL, error) // for the WebSocket dial; nil: none
+	onEnvelope  func(env envelope, err error)         // called for each data frame, one call at a time; must not block
+	onIdle      func()                                // called when all received frames were handed to onEnvelope
+	onConnected func(connected bool)                  // readiness changes
 	// drain is called on shutdown after reading stopped and before the
-	// socket closes, so work in flight can still be acked on it.
+	// sockets close, so work in flight can still be acked on them.
 	drain func()
 
-	cur     atomic.Pointer[wsConn] // the live connection, nil between connections
-	stopped chan struct{}          // closed when run returns
+	// deliver serializes onEnvelope and onIdle: during a refresh two
+	// connections are read at once.
+	deliver sync.Mutex
+
+	mu    sync.Mutex
+	conns []*wsConn              // open connections, oldest first
+	cur   atomic.Pointer[wsConn] // where acks go; nil when none is open
+
+	attempt atomic.Int64  // backoff attempt of the last reconnect wait
+	stopped chan struct{} // closed when run returns
 }
 
 // wsConn is one WebSocket connection. Writes are serialized by mu (gorilla
 // allows one writer) and buffered by bc until flush.
 type wsConn struct {
-	ws *websocket.Conn
-	bc *bufConn
-	mu sync.Mutex
+	ws    *websocket.Conn
+	bc    *bufConn
+	hello atomic.Bool // Slack said hello on it
+
+	mu     sync.Mutex
+	closed bool // no more writes
+
+	rmu    sync.Mutex
+	frozen bool // the read deadline is final: shutting down, or closing after a refresh
 }
 
-// errFatal marks connection errors that retrying cannot fix.
-var errFatal = errors.New("fatal")
+// largeFrame is the size from which frames are counted and logged, and the
+// strings kept from them copied so the frame itself can be freed at once.
+const largeFrame = 1 << 20
 
+// maxBackoff caps the reconnect wait, as slack-go does.
+const maxBackoff = 5 * time.Minute
+
+var (
+	// errFatal marks connection errors that retrying cannot fix.
+	errFatal = errors.New("fatal")
+	// errFrameTooBig marks a frame over maxFrame, read and discarded.
+	errFrameTooBig = errors.New("frame too big")
+	errNoConn      = errors.New("socket mode: no live connection")
+	errConnClosed  = errors.New("socket mode: connection closed")
+)
+
+// run connects and reconnects until ctx is cancelled or a fatal error.
 func (s *socket) run(ctx context.Context) error {
 	defer close(s.stopped)
-	backoff := time.Second
-	for attempt := 1; ; attempt++ {
-		reason, err := s.connectOnce(ctx)
+	rctx, stopReading := context.WithCancel(ctx)
+	var readers sync.WaitGroup
+	defer func() {
+		stopReading()
+		readers.Wait()
 		s.setConnected(false)
+		s.drain()
+		s.closeAll()
+	}()
+	b := backoff{base: s.backoff, max: maxBackoff}
+	for {
+		reason, hello, err := s.connect(rctx, &readers)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if errors.Is(err, errFatal) {
 			return err
 		}
-		s.m.reconnects.WithLabelValues(reason).Inc()
-		wait := time.Duration(0)
-		switch {
-		case err != nil:
-			s.log.Warn("socket mode connection failed", "reason", reason, "attempt", attempt, "err", err)
-			var rl *slack.RateLimitedError
-			if errors.As(err, &rl) {
-				wait = rl.RetryAfter
-			} else {
-				wait = backoff/2 + rand.N(backoff/2+1) // jitter
-				backoff = min(backoff*2, 5*time.Minute)
-			}
-		case reason == "link_disabled":
-			// Socket Mode was switched off in the app settings: reconnecting
-			// will not help until someone switches it back on.
-			s.log.Error("socket mode is disabled in the Slack app settings; retrying in a minute")
-			wait = time.Minute
-		case reason == "too_many_websockets":
-			s.log.Warn("slack reports too many websockets for this app; backing off")
-			wait = 10*time.Second + rand.N(10*time.Second)
-		default:
-			attempt, backoff = 0, time.Second
+		if hello {
+			b.attempt = 0 // the connection worked: the next failure starts over
 		}
+		s.m.reconnects.WithLabelValues(reason).Inc()
+		wait := s.waitBefore(reason, err, &b)
+		s.attempt.Store(int64(b.attempt))
 		select {
 		case <-ctx.Done():
 			return nil
@@ -95,29 +126,124 @@ func (s *socket) run(ctx context.Context) error {
 	}
 }
 
-// connectOnce opens one connection and reads it until it ends. It returns
-// why it ended: a disconnect reason from Slack, or an error class.
-func (s *socket) connectOnce(ctx context.Context) (string, error) {
+// waitBefore is how long to wait before the next connection, given why the
+// last one ended.
+func (s *socket) waitBefore(reason string, err error, b *backoff) time.Duration {
+	var rl *slack.RateLimitedError
+	switch {
+	case errors.As(err, &rl):
+		s.log.Warn("socket mode connection rate-limited", "retry_after", rl.RetryAfter)
+		return rl.RetryAfter
+	case reason == "refresh_requested" || reason == "warning":
+		return 0 // the old connection still serves while the new one opens
+	case reason == "link_disabled":
+		// Socket Mode was switched off in the app settings: reconnecting
+		// will not help until someone switches it back on.
+		s.log.Error("socket mode is disabled in the Slack app settings; retrying in a minute")
+		return time.Minute
+	case reason == "too_many_websockets":
+		// Slack allows 10 connections per app: more replicas than that, or
+		// connections leaked somewhere. Back off well beyond a drop.
+		wait := min(10*b.next(), b.max)
+		s.log.Warn("slack refused the connection: too many websockets for this app (at most 10); backing off",
+			"attempt", b.attempt, "wait", wait)
+		return wait
+	}
+	wait := b.next()
+	s.log.Warn("socket mode connection lost", "reason", reason, "attempt", b.attempt, "wait", wait, "err", err)
+	return wait
+}
+
+// backoff is a jittered exponential reconnect wait.
+type backoff struct {
+	base, max time.Duration
+	attempt   int // waits since the last hello
+}
+
+func (b *backoff) next() time.Duration {
+	b.attempt++
+	d := b.max
+	if b.attempt < 20 {
+		d = min(b.base<<(b.attempt-1), b.max)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// connect opens a connection and reads it on a goroutine of its own. It
+// returns when that connection ended, or when Slack asked to replace it
+// (refresh_requested, warning): then the old one is still read until it
+// closes while the caller opens the next. hello reports whether Slack said
+// hello on it.
+func (s *socket) connect(ctx context.Context, readers *sync.WaitGroup) (reason string, hello bool, err error) {
+	c, err := s.dial(ctx)
+	if err != nil {
+		return "connect_error", false, err
+	}
+	replaced := make(chan string, 1)
+	ended := make(chan error, 1)
+	readers.Add(1)
+	go func() {
+		defer readers.Done()
+		ended <- s.read(ctx, c, replaced)
+	}()
+	select {
+	case reason := <-replaced:
+		return reason, c.hello.Load(), nil
+	case err := <-ended:
+		select {
+		case reason := <-replaced: // replaced, then closed at once
+			return reason, c.hello.Load(), nil
+		default:
+		}
+		var de disconnectError
+		var re readError
+		switch {
+		case errors.As(err, &de):
+			return string(de), c.hello.Load(), nil
+		case errors.As(err, &re):
+			return re.reason, c.hello.Load(), re.err
+		}
+		return "shutdown", c.hello.Load(), nil
+	}
+}
+
+// disconnectError is a disconnect reason from Slack that ends a connection.
+type disconnectError string
+
+func (e disconnectError) Error() string { return "slack disconnect: " + string(e) }
+
+// readError is a connection that failed: a reason label and the cause.
+type readError struct {
+	reason string
+	err    error
+}
+
+func (e readError) Error() string { return e.reason + ": " + e.err.Error() }
+func (e readError) Unwrap() error { return e.err }
+
+// dial calls apps.connections.open and opens the WebSocket it returns.
+func (s *socket) dial(ctx context.Context) (*wsConn, error) {
 	_, wsURL, err := s.api.StartSocketModeContext(ctx)
 	if err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) {
 			switch se.Err {
 			case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type":
-				return "connect_error", fmt.Errorf("%w: apps.connections.open: %s (check SLACK_APP_TOKEN)", errFatal, se.Err)
+				return nil, fmt.Errorf("%w: apps.connections.open: %s (check SLACK_APP_TOKEN)", errFatal, se.Err)
 			}
 		}
 		var sc slack.StatusCodeError
 		if errors.As(err, &sc) && sc.Code == 404 {
-			return "connect_error", fmt.Errorf("%w: apps.connections.open: HTTP 404 (check SLACK_API_URL)", errFatal)
+			return nil, fmt.Errorf("%w: apps.connections.open: HTTP 404 (check SLACK_API_URL)", errFatal)
 		}
-		return "connect_error", fmt.Errorf("apps.connections.open: %w", err)
+		return nil, fmt.Errorf("apps.connections.open: %w", err)
 	}
 	var bc *bufConn
 	d := websocket.Dialer{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   64 << 10, // a burst of envelopes arrives in few reads
 		WriteBufferSize:  32 << 10, // acks up to slack's 20 KB limit in one frame
+		Proxy:            s.proxy,  // the CONNECT goes over the conn NetDialContext returns
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext(ctx, network, addr)
 			if err != nil {
@@ -132,32 +258,52 @@ func (s *socket) connectOnce(ctx context.Context) (string, error) {
 		resp.Body.Close()
 	}
 	if err != nil {
-		return "connect_error", fmt.Errorf("dial socket mode url: %w", err)
+		return nil, fmt.Errorf("dial socket mode url: %w", err)
 	}
 	bc.buffered.Store(true)
-	bc.beforeRead = s.onIdle
+	bc.beforeRead = s.idle
 	c := &wsConn{ws: ws, bc: bc}
-	defer ws.Close()
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	s.pickLocked()
+	s.mu.Unlock()
+	return c, nil
+}
 
-	ws.SetReadLimit(1 << 20)
-	extend := func() { ws.SetReadDeadline(time.Now().Add(s.pingTimeout)) }
+// read reads c until it ends. It reports replacement (refresh_requested,
+// warning) on replaced and goes on reading until Slack closes c or the
+// overlap is over. It returns a disconnectError or readError, or nil on
+// shutdown; then c stays open for the last acks.
+func (s *socket) read(ctx context.Context, c *wsConn, replaced chan<- string) error {
+	extend := func() {
+		c.rmu.Lock()
+		if !c.frozen {
+			c.ws.SetReadDeadline(time.Now().Add(s.pingTimeout))
+		}
+		c.rmu.Unlock()
+	}
 	extend()
-	ws.SetPingHandler(func(data string) error {
+	c.ws.SetPingHandler(func(data string) error {
 		extend()
 		return c.control(websocket.PongMessage, []byte(data))
 	})
-	ws.SetPongHandler(func(string) error { extend(); return nil })
+	c.ws.SetPongHandler(func(string) error { extend(); return nil })
+	c.ws.SetCloseHandler(func(code int, _ string) error {
+		// gorilla's default echo would sit in bc's buffer.
+		c.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""))
+		return nil
+	})
 
+	done := make(chan struct{})
+	defer close(done)
 	// Our own pings: slack-go never sends any, and some networks drop idle
 	// sockets (slack-go#1566).
-	pingDone := make(chan struct{})
-	defer close(pingDone)
 	go func() {
 		t := time.NewTicker(s.clientPing)
 		defer t.Stop()
 		for {
 			select {
-			case <-pingDone:
+			case <-done:
 				return
 			case <-t.C:
 				c.control(websocket.PingMessage, nil)
@@ -168,65 +314,163 @@ func (s *socket) connectOnce(ctx context.Context) (string, error) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			ws.SetReadDeadline(time.Now())
-		case <-pingDone:
+			c.freeze(time.Now())
+		case <-done:
 		}
 	}()
 
-	s.cur.Store(c)
-	defer s.cur.CompareAndSwap(c, nil)
+	var goodbye *time.Timer // closes c once the overlap after a refresh is over
+	var replacedAt time.Time
+	afterReplace := 0 // envelopes read after Slack asked to replace c
+	defer func() {
+		if goodbye != nil {
+			goodbye.Stop()
+		}
+	}()
 	for {
-		_, r, err := ws.NextReader()
+		_, r, err := c.ws.NextReader()
 		if err == nil && ctx.Err() != nil {
 			err = context.Canceled // a frame raced the shutdown: stop anyway
 		}
 		if err != nil {
-			s.onIdle() // hand over what was read before the socket ended
-			var ne net.Error
-			switch {
-			case ctx.Err() != nil:
-				s.setConnected(false)
-				s.drain()
-				c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-				return "shutdown", nil
-			case errors.As(err, &ne) && ne.Timeout():
-				return "ping_timeout", fmt.Errorf("no frame or ping for %v", s.pingTimeout)
-			default:
-				return "read_error", err
+			s.idle() // hand over what was read before the socket ended
+			if ctx.Err() != nil {
+				return nil
 			}
+			s.retire(c)
+			if goodbye != nil { // the old connection of a refresh: its job is done
+				s.log.Info("socket mode: old connection closed after refresh", "after", time.Since(replacedAt).Round(time.Millisecond),
+					"envelopes_after_disconnect", afterReplace)
+				return readError{"replaced", err}
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return readError{"ping_timeout", fmt.Errorf("no frame or ping for %v", s.pingTimeout)}
+			}
+			return readError{"read_error", err}
 		}
-		frame, err := readFrame(r)
-		if err != nil {
-			return "read_error", err
+		frame, size, err := readFrame(r, s.maxFrame)
+		if err != nil && !errors.Is(err, errFrameTooBig) {
+			s.retire(c)
+			return readError{"read_error", err}
 		}
 		extend()
-		env, err := parseEnvelope(frame)
+		var env envelope
+		if errors.Is(err, errFrameTooBig) {
+			env = sniffEnvelope(frame)
+		} else {
+			env, err = parseEnvelope(frame)
+		}
+		env.Large = size > largeFrame
+		if env.Large {
+			s.m.largeFrames.Inc()
+			s.log.Info("socket mode: large frame", "bytes", size, "envelope_type", env.Type, "envelope_id", env.ID)
+		}
 		// hello and disconnect are handled here; envelopes go on.
 		switch {
 		case err == nil && env.ID == "" && env.Type == "hello":
-			s.setConnected(true)
+			c.hello.Store(true)
+			s.mu.Lock()
+			s.pickLocked()
+			s.mu.Unlock()
 			s.log.Info("socket mode connected", "num_connections", env.NumConnections)
 		case err == nil && env.ID == "" && env.Type == "disconnect":
 			s.log.Info("slack asked to disconnect", "reason", env.Reason)
-			if env.Reason == "warning" {
-				continue // the close follows in ~10 s; keep reading until then
+			if env.Reason != "refresh_requested" && env.Reason != "warning" {
+				s.retire(c)
+				return disconnectError(env.Reason)
 			}
-			return env.Reason, nil
+			if goodbye == nil {
+				// Open the next connection now; keep reading this one
+				// until Slack closes it (~10 s after a warning).
+				replacedAt = time.Now()
+				replaced <- env.Reason
+				goodbye = time.AfterFunc(s.overlap, func() { c.goodbye() })
+			}
 		default:
+			if goodbye != nil {
+				afterReplace++
+			}
+			s.deliver.Lock()
 			s.onEnvelope(env, err)
+			s.deliver.Unlock()
 		}
 	}
 }
 
+// idle hands over the envelopes read so far (onIdle), one caller at a time.
+func (s *socket) idle() {
+	s.deliver.Lock()
+	s.onIdle()
+	s.deliver.Unlock()
+}
+
 // readFrame reads one message into a buffer of its own: the decoded
-// envelope points into it.
-// 2 KB up front holds a typical message envelope in one allocation.
-func readFrame(r io.Reader) ([]byte, error) {
+// envelope points into it. 2 KB up front holds a typical message envelope
+// in one allocation. A message over max bytes is read to its end but not
+// kept: readFrame returns its first 4 KB (where Slack puts the envelope_id)
+// and errFrameTooBig. size is the message's size.
+func readFrame(r io.Reader, max int64) (frame []byte, size int64, err error) {
 	buf := bytes.NewBuffer(make([]byte, 0, 2048))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
+	size, err = buf.ReadFrom(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, size, err
 	}
-	return buf.Bytes(), nil
+	if size <= max {
+		return buf.Bytes(), size, nil
+	}
+	head := bytes.Clone(buf.Bytes()[:min(4096, buf.Len())])
+	rest, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return nil, size + rest, err
+	}
+	return head, size + rest, errFrameTooBig
+}
+
+// pickLocked points acks at the newest open connection that said hello,
+// else the newest open one, and updates readiness. Slack takes an ack on
+// any connection of the app (slack-go and Bolt ack on their current one).
+func (s *socket) pickLocked() {
+	var best *wsConn
+	up := false
+	for _, c := range s.conns {
+		if c.hello.Load() {
+			best, up = c, true
+		}
+	}
+	if best == nil && len(s.conns) > 0 {
+		best = s.conns[len(s.conns)-1]
+	}
+	s.cur.Store(best)
+	s.setConnected(up)
+}
+
+// retire closes c and takes it out of the connections acks may use.
+func (s *socket) retire(c *wsConn) {
+	c.mu.Lock()
+	c.closed = true
+	c.ws.Close()
+	c.mu.Unlock()
+	s.mu.Lock()
+	s.conns = slices.DeleteFunc(s.conns, func(x *wsConn) bool { return x == c })
+	s.pickLocked()
+	s.mu.Unlock()
+}
+
+// closeAll says goodbye on every open connection and closes it: shutdown.
+func (s *socket) closeAll() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = nil
+	s.cur.Store(nil)
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		c.mu.Lock()
+		c.closed = true
+		c.ws.Close()
+		c.mu.Unlock()
+	}
 }
 
 func (s *socket) setConnected(up bool) {
@@ -240,6 +484,21 @@ func (s *socket) setConnected(up bool) {
 	}
 }
 
+// freeze makes the read deadline t for good: pings no longer extend it.
+func (c *wsConn) freeze(t time.Time) {
+	c.rmu.Lock()
+	c.frozen = true
+	c.ws.SetReadDeadline(t)
+	c.rmu.Unlock()
+}
+
+// goodbye closes an old connection whose overlap is over: a close frame,
+// then a second for Slack's answer before the read ends.
+func (c *wsConn) goodbye() {
+	c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	c.freeze(time.Now().Add(time.Second))
+}
+
 // ack is one acknowledgement to send: an envelope ID and, for commands and
 // interactions, an optional response payload.
 type ack struct {
@@ -247,17 +506,40 @@ type ack struct {
 	payload    any
 }
 
-// sendAcks writes acks on the live connection in one flush. Acks are
-// accepted on any connection of the app, so an envelope read on a socket
-// that has since dropped is acked on its successor. Without a live
-// connection the acks are lost, and Slack redelivers (harmless: dedupe).
+// sendAcks writes acks in one flush on the current connection. Slack takes
+// acks on any connection of the app, so an envelope read on a socket that
+// has since closed is acked on another: if the current one is closing (an
+// old connection Slack just closed), the others are tried. Only with no
+// connection open at all are the acks lost, and Slack redelivers events
+// (harmless: dedupe).
 func (s *socket) sendAcks(acks []ack) error {
 	c := s.cur.Load()
 	if c == nil {
-		return errors.New("socket mode: no live connection")
+		return errNoConn
 	}
+	err := c.writeAcks(acks, s.log)
+	if err == nil {
+		return nil
+	}
+	s.mu.Lock()
+	others := slices.Clone(s.conns)
+	s.mu.Unlock()
+	for i := len(others) - 1; i >= 0; i-- {
+		if o := others[i]; o != c {
+			if err = o.writeAcks(acks, s.log); err == nil {
+				return nil
+			}
+		}
+	}
+	return err
+}
+
+func (c *wsConn) writeAcks(acks []ack, log *slog.Logger) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return errConnClosed
+	}
 	c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	var buf []byte
 	for _, a := range acks {
@@ -266,7 +548,7 @@ func (s *socket) sendAcks(acks []ack) error {
 		if err != nil {
 			// Still ack, without the response: an un-acked command shows
 			// the user an error, and the handler's answer is lost anyway.
-			s.log.Error("socket mode: ack payload dropped", "envelope_id", a.envelopeID, "err", err)
+			log.Error("socket mode: ack payload dropped", "envelope_id", a.envelopeID, "err", err)
 			buf, _ = appendAck(buf[:0], ack{envelopeID: a.envelopeID})
 		}
 		if err := c.ws.WriteMessage(websocket.TextMessage, buf); err != nil {

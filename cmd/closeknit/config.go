@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/http/httpproxy"
 )
 
 // config is everything a closeknit process is told. Defaults live here;
@@ -32,6 +35,10 @@ type config struct {
 	Communities        []*engagement.Community
 	DigestAt           string // weekly digest time in each community's zone, "Mon 09:00", or "off"
 	LapsingWeeks       int
+	// Proxy picks the HTTP proxy for Slack (the Socket Mode WebSocket and
+	// the Web API) from HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as net/http
+	// does, read when the config is loaded.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // settings holds the raw values, from the environment and then flags, before
@@ -46,6 +53,7 @@ type settings struct {
 	digestAt, lapsingWeeks                         string
 	schedulerTick                                  string
 	pprof                                          bool
+	proxy                                          httpproxy.Config
 }
 
 // bindSettings fills s from the environment and registers flags that
@@ -57,6 +65,11 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 		appTokenFile: getenv("SLACK_APP_TOKEN_FILE"),
 		botToken:     getenv("SLACK_BOT_TOKEN"),
 		botTokenFile: getenv("SLACK_BOT_TOKEN_FILE"),
+		proxy: httpproxy.Config{ // the upper-case name first, as net/http reads them
+			HTTPProxy:  cmp.Or(getenv("HTTP_PROXY"), getenv("http_proxy")),
+			HTTPSProxy: cmp.Or(getenv("HTTPS_PROXY"), getenv("https_proxy")),
+			NoProxy:    cmp.Or(getenv("NO_PROXY"), getenv("no_proxy")),
+		},
 	}
 	fs.StringVar(&s.apiURL, "api-url", env("SLACK_API_URL", "https://slack.com/api/"), "Slack Web API base `URL` (SLACK_API_URL)")
 	fs.StringVar(&s.redisURL, "redis-url", env("REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis `URL` (REDIS_URL)")
@@ -87,6 +100,8 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 // only read Redis.
 func (s *settings) load(needTokens bool) (*config, error) {
 	c := &config{APIURL: s.apiURL, RedisURL: s.redisURL, Namespace: s.namespace, HTTPAddr: s.httpAddr, Pprof: s.pprof}
+	proxyFor := s.proxy.ProxyFunc()
+	c.Proxy = func(r *http.Request) (*url.URL, error) { return proxyFor(r.URL) }
 	if err := c.LogLevel.UnmarshalText([]byte(s.logLevel)); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_LOG_LEVEL: %q is not one of debug, info, warn, error", s.logLevel)
 	}

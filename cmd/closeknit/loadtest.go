@@ -42,6 +42,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	soakFor := fs.Duration("soak", 0, "instead of a burst, send at --rate for this `long` and report memory and goroutines over time (e.g. 10m)")
 	rate := fs.Int("rate", 2000, "with --soak: envelopes per second")
 	sample := fs.Duration("sample", 30*time.Second, "with --soak: how often to sample the app")
+	refreshEvery := fs.Duration("refresh-every", 0, "during the measured burst, have the emulator send refresh_requested this `often` (e.g. 2s) and report the ack rate around each refresh")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,11 +100,12 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 
 	fmt.Fprintf(stdout, "loadtest: %d message envelopes with rich_text blocks, at most %d un-acked, Redis %s, %d CPUs\n\n",
 		*events, *inflight, redactURL(*redisURL), runtime.NumCPU())
+	var gaps []string
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tRedis µs/event\tRedis CPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
 	for _, im := range impls {
 		for round := 1; round <= *rounds; round++ {
-			res, err := measure(ctx, im.start, im.count, rdb, *events, *warmup, *inflight)
+			res, err := measure(ctx, im.start, im.count, rdb, *events, *warmup, *inflight, *refreshEvery)
 			if err != nil {
 				return fmt.Errorf("%s: %w", im.name, err)
 			}
@@ -115,9 +117,18 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 				res.elapsed.Round(time.Millisecond), res.rate, res.cpuPerEvent, res.redisPerEvent, res.redisCPUPerEvent,
 				res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond),
 				allocs, res.counted)
+			if res.refresh != "" {
+				gaps = append(gaps, fmt.Sprintf("%s, round %d: %s", im.name, round, res.refresh))
+			}
 		}
 	}
 	tw.Flush()
+	if len(gaps) > 0 {
+		fmt.Fprintf(stdout, "\nrefresh_requested every %v during the burst (the old connection closes %v after it):\n", *refreshEvery, refreshGrace)
+		for _, g := range gaps {
+			fmt.Fprintln(stdout, "  "+g)
+		}
+	}
 	fmt.Fprintln(stdout, "\nCPU is the app process's user+sys time from /proc during the measured burst, divided by its events;")
 	fmt.Fprintln(stdout, "Redis µs/event: INFO commandstats usec of script calls (EVALSHA & co., which include the commands they run), summed over masters;")
 	fmt.Fprintln(stdout, "Redis CPU µs/event: the Redis main thread's user+sys CPU (INFO cpu), network included. Both count everything Redis did meanwhile.")
@@ -136,13 +147,14 @@ type measurement struct {
 	p50, p99, max                   time.Duration
 	allocs                          float64
 	counted                         string
+	refresh                         string // the ack rate around refreshes, with --refresh-every
 }
 
 // measure runs one implementation: start it against a fresh emulator, warm
 // it up, then time the burst and read its CPU and the counts in Redis.
 func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.Cmd, error), count func(string) (int64, error),
-	rdb redis.UniversalClient, events, warmup, inflight int) (*measurement, error) {
-	srv := &slacktest.Server{PingInterval: 5 * time.Second, RetrySchedule: []time.Duration{}}
+	rdb redis.UniversalClient, events, warmup, inflight int, refreshEvery time.Duration) (*measurement, error) {
+	srv := &slacktest.Server{PingInterval: 5 * time.Second, RetrySchedule: []time.Duration{}, DisconnectGrace: refreshGrace}
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}
@@ -183,9 +195,18 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 	if err != nil {
 		return nil, fmt.Errorf("redis INFO: %w", err)
 	}
-	res, err := srv.Burst(ctx, frames[warmup:], ids[warmup:], inflight)
+	bctx, refreshes := ctx, func() []time.Time { return nil }
+	if refreshEvery > 0 {
+		// Burst frames are never redelivered: one lost across a refresh
+		// would stall the burst, so it gets a deadline.
+		var cancel context.CancelFunc
+		bctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		refreshes = refreshDuring(bctx, srv, refreshEvery)
+	}
+	res, err := srv.Burst(bctx, frames[warmup:], ids[warmup:], inflight)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (%d of %d acked)", err, res.Acked, events)
 	}
 	cpu1, err := processCPU(cmd.Process.Pid)
 	if err != nil {
@@ -215,6 +236,13 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 	}
 	if mallocs0 >= 0 && mallocs1 >= 0 {
 		m.allocs = (mallocs1 - mallocs0) / float64(events)
+	}
+	if rs := refreshes(); len(rs) > 0 {
+		at := make([]time.Duration, len(rs))
+		for i, r := range rs {
+			at[i] = r.Sub(res.Start)
+		}
+		m.refresh = refreshGaps(res.AckTimes, at).String()
 	}
 	if n, err := count(ns); err != nil {
 		m.counted = "error: " + err.Error()

@@ -63,6 +63,7 @@ func serveConfig(ctx context.Context, cfg *config, logw io.Writer, ready chan<- 
 		SchedulerTick: cfg.SchedulerTick,
 		DigestAt:      cfg.DigestAt,
 		LapsingWeeks:  cfg.LapsingWeeks,
+		Proxy:         cfg.Proxy,
 	}, store, log, reg)
 	if err != nil {
 		return err

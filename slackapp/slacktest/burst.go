@@ -18,6 +18,10 @@ type BurstResult struct {
 	// AckLatencies holds, in ack order, the time from handing each acked
 	// frame to a connection's writer to receiving its ack.
 	AckLatencies []time.Duration
+	// Start is when the first frame was sent; AckTimes holds, in ack
+	// order, when each ack arrived, as time since Start.
+	Start    time.Time
+	AckTimes []time.Duration
 }
 
 // burstRun is the state of one Burst call, guarded by Server.mu except for
@@ -27,6 +31,8 @@ type burstRun struct {
 	total     int
 	acked     int
 	latencies []time.Duration
+	start     time.Time
+	ackTimes  []time.Duration
 	done      chan struct{} // closed when every frame is acked
 }
 
@@ -36,8 +42,9 @@ type burstFrame struct {
 	sent time.Time // zero while queued for want of a connection
 }
 
-func (b *burstRun) ackedLocked(latency time.Duration) {
+func (b *burstRun) ackedLocked(now time.Time, latency time.Duration) {
 	b.latencies = append(b.latencies, latency)
+	b.ackTimes = append(b.ackTimes, now.Sub(b.start))
 	b.acked++
 	select {
 	case <-b.sem:
@@ -69,6 +76,7 @@ func (s *Server) Burst(ctx context.Context, frames [][]byte, ids []string, maxIn
 		sem:       make(chan struct{}, maxInflight),
 		total:     len(frames),
 		latencies: make([]time.Duration, 0, len(frames)),
+		ackTimes:  make([]time.Duration, 0, len(frames)),
 		done:      make(chan struct{}),
 	}
 	if len(frames) == 0 {
@@ -83,6 +91,9 @@ func (s *Server) Burst(ctx context.Context, frames [][]byte, ids []string, maxIn
 	}
 
 	start := time.Now()
+	s.mu.Lock()
+	b.start = start
+	s.mu.Unlock()
 	sent := 0
 	var err error
 send:
@@ -138,5 +149,7 @@ send:
 		Acked:        b.acked,
 		Elapsed:      time.Since(start),
 		AckLatencies: slices.Clone(b.latencies),
+		Start:        start,
+		AckTimes:     slices.Clone(b.ackTimes),
 	}, err
 }

@@ -23,7 +23,8 @@ type conn struct {
 
 	mu              sync.Mutex
 	out             [][]byte
-	closeAfterFlush bool // set by a disconnect: close after the grace period
+	closeAfterFlush bool          // set by a disconnect: close after the grace period
+	grace           time.Duration // how long after the disconnect frame
 
 	wake      chan struct{}
 	done      chan struct{}
@@ -70,15 +71,14 @@ func (c *conn) writeLoop(pingInterval, lifetime time.Duration) {
 			continue
 		case <-lifeC:
 			c.s.mu.Lock()
-			if i := slices.Index(c.s.conns, c); i >= 0 {
-				c.s.conns = slices.Delete(c.s.conns, i, i+1)
+			if slices.Contains(c.s.conns, c) {
 				c.s.disconnectLocked(c, "refresh_requested")
 				c.s.notifyLocked()
 			}
 			c.s.mu.Unlock()
 			continue
 		case <-graceC:
-			c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			c.closeHandshake()
 			return
 		}
 		c.mu.Lock()
@@ -95,11 +95,52 @@ func (c *conn) writeLoop(pingInterval, lifetime time.Duration) {
 			return
 		}
 		if closing && graceC == nil {
-			t := time.NewTimer(disconnectGrace)
+			c.mu.Lock()
+			grace := c.grace
+			c.mu.Unlock()
+			t := time.NewTimer(grace)
 			defer t.Stop()
 			graceC = t.C
 		}
 	}
+}
+
+// closeHandshake ends a connection whose grace after a disconnect is over,
+// as a WebSocket server should: out of the delivery rotation, what is
+// queued written, a close frame, and acks still read until the client
+// answers the close (readLoop then returns and closes c) or closeWait
+// passes.
+func (c *conn) closeHandshake() {
+	c.s.mu.Lock()
+	c.s.leaveRotationLocked(c)
+	c.s.notifyLocked()
+	c.s.mu.Unlock()
+	c.mu.Lock()
+	batch := c.out
+	c.out = nil
+	c.mu.Unlock()
+	for _, f := range batch {
+		if c.ws.WriteMessage(websocket.TextMessage, f) != nil {
+			return
+		}
+	}
+	if c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")) != nil {
+		return
+	}
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case <-c.done:
+	case <-t.C:
+	}
+}
+
+// refuse tells a new connection that the app has too many and closes it
+// (no hello: it never joins the rotation).
+func (c *conn) refuse() {
+	c.ws.WriteMessage(websocket.TextMessage, disconnectFrame("too_many_websockets"))
+	c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	c.ws.NetConn().Close()
 }
 
 // control writes a control frame and flushes it at once: a ping or close
@@ -193,6 +234,11 @@ type bufConn struct {
 func (b *bufConn) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(p) > b.w.Available() {
+		// This write reaches the socket (a big frame, a full buffer):
+		// bound it as flush does.
+		b.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	}
 	return b.w.Write(p)
 }
 

@@ -83,6 +83,19 @@ func runSocketMode(t *testing.T, srv *Server, handle func(*socketmode.Client, so
 // hello frame before returning.
 func dialRaw(t testing.TB, srv *Server) *websocket.Conn {
 	t.Helper()
+	ws := dialNoHello(t, srv)
+	var hello struct {
+		Type string `json:"type"`
+	}
+	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "hello" {
+		t.Fatalf("first frame: %v, type %q; want hello", err, hello.Type)
+	}
+	return ws
+}
+
+// dialNoHello is dialRaw without reading the first frame.
+func dialNoHello(t testing.TB, srv *Server) *websocket.Conn {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, srv.APIURL()+"apps.connections.open", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -106,12 +119,6 @@ func dialRaw(t testing.TB, srv *Server) *websocket.Conn {
 		t.Fatalf("dial %s: %v", open.URL, err)
 	}
 	t.Cleanup(func() { ws.Close() })
-	var hello struct {
-		Type string `json:"type"`
-	}
-	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "hello" {
-		t.Fatalf("first frame: %v, type %q; want hello", err, hello.Type)
-	}
 	return ws
 }
 

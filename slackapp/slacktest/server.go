@@ -25,6 +25,11 @@
 // trigger_ids open one modal within TriggerLifetime (3 s), and their
 // response_urls point at this server, which records what is posted
 // (Responses) and takes 5 posts within 30 minutes, as Slack does.
+// After a warning or refresh_requested disconnect the old connection stays
+// open, and may still get envelopes, until the client closes it or
+// DisconnectGrace (10 s) passes; past MaxConnections (10) open connections
+// a new one gets too_many_websockets; BigEdit and BigBlocks build frames
+// over 1 MiB.
 //
 // NewServer is as hostile as Slack's contract allows (see Hostile): events
 // arrive late and out of order (seeded; the seed is logged and
@@ -74,8 +79,19 @@ const (
 	// WebSocket URL carries debug_reconnects=true.
 	debugReconnectLifetime = 360 * time.Second
 	// disconnectGrace is how long a connection stays open after a
-	// disconnect frame before the server closes it itself.
+	// disconnect frame other than warning and refresh_requested before the
+	// server closes it itself.
 	disconnectGrace = time.Second
+	// defaultRefreshGrace is how long a connection stays open after a
+	// warning or refresh_requested disconnect: Slack closes it ~10 s
+	// after a warning.
+	defaultRefreshGrace = 10 * time.Second
+	// closeWait is how long the server waits for the client to answer its
+	// close frame, still reading acks, before it drops the connection.
+	closeWait = time.Second
+	// defaultMaxConnections is Slack's limit of Socket Mode connections
+	// per app.
+	defaultMaxConnections = 10
 	// writeTimeout bounds every flush to a client, so that a client that
 	// stops reading cannot wedge a writer goroutine.
 	writeTimeout = 10 * time.Second
@@ -127,6 +143,14 @@ type Server struct {
 	// Slack does every few hours. A WebSocket URL with
 	// debug_reconnects=true gets 360 s regardless, like on Slack.
 	ConnectionLifetime time.Duration
+	// DisconnectGrace is how long a connection stays open after a warning
+	// or refresh_requested disconnect before the server closes it, unless
+	// the client closes it first. Default 10 s, as Slack after a warning.
+	DisconnectGrace time.Duration
+	// MaxConnections is how many connections may be open at once; one
+	// more gets a too_many_websockets disconnect and is closed. Default
+	// 10, Slack's limit per app.
+	MaxConnections int
 
 	// RateLimit, if set, is asked before every Web API call. When it
 	// reports limited, the call gets HTTP 429 with Retry-After (whole
@@ -259,6 +283,12 @@ func (s *Server) setDefaultsLocked() {
 	}
 	if s.AckTimeout <= 0 {
 		s.AckTimeout = defaultAckTimeout
+	}
+	if s.DisconnectGrace <= 0 {
+		s.DisconnectGrace = defaultRefreshGrace
+	}
+	if s.MaxConnections <= 0 {
+		s.MaxConnections = defaultMaxConnections
 	}
 	s.setInteractionDefaultsLocked()
 	if s.RetrySchedule == nil {

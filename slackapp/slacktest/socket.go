@@ -22,8 +22,11 @@ type socketState struct {
 	tickets  map[string]bool // issued by apps.connections.open, single use
 	opened   int             // successful apps.connections.open calls
 	conns    []*conn         // live connections in delivery rotation
+	leaving  []*conn         // told to refresh (warning, refresh_requested): still in delivery rotation until they close
 	allConns map[*conn]bool  // every open connection, also those draining after a disconnect
-	nextConn int             // round-robin cursor into conns
+	nextConn int             // round-robin cursor into conns and leaving
+	refused  int             // connections refused with too_many_websockets
+	redelivs int             // redeliveries of un-acked events_api envelopes
 	queue    []outFrame      // frames waiting for a live connection
 
 	envs     map[string]*envelope // tracked envelopes by envelope_id
@@ -133,6 +136,15 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request) {
 		ws.NetConn().Close()
 		return
 	}
+	if len(s.allConns) >= s.MaxConnections {
+		// Slack's limit per app: the new connection is told so and closed.
+		s.refused++
+		s.notifyLocked()
+		s.mu.Unlock()
+		s.logf("slacktest: refusing a connection: %d open, limit %d", len(s.allConns), s.MaxConnections)
+		c.refuse()
+		return
+	}
 	s.allConns[c] = true
 	// hello goes first, before anything the rotation or the queue holds.
 	c.enqueue(mustMarshal(map[string]any{
@@ -228,15 +240,23 @@ func (s *Server) sendEnvelope(env Envelope, extra time.Duration) error {
 	return nil
 }
 
-// deliverLocked hands f to the next live connection, or queues it.
+// deliverLocked hands f to the next live connection, or queues it. A
+// connection told to refresh still gets its turn until it closes, as on
+// Slack: a client that stops reading it at the disconnect frame loses what
+// arrives there meanwhile (events come back as redeliveries).
 func (s *Server) deliverLocked(f outFrame) {
-	if len(s.conns) == 0 {
+	n := len(s.conns) + len(s.leaving)
+	if n == 0 {
 		s.queue = append(s.queue, f)
 		return
 	}
-	c := s.conns[s.nextConn%len(s.conns)]
+	i := s.nextConn % n
 	s.nextConn++
-	s.deliverToLocked(c, f)
+	if i < len(s.conns) {
+		s.deliverToLocked(s.conns[i], f)
+	} else {
+		s.deliverToLocked(s.leaving[i-len(s.conns)], f)
+	}
 }
 
 func (s *Server) deliverToLocked(c *conn, f outFrame) {
@@ -317,6 +337,7 @@ func (s *Server) expireLocked(e *envelope) {
 		return
 	}
 	e.attempt++
+	s.redelivs++
 	s.deliverLocked(outFrame{data: frame, env: e})
 }
 
@@ -354,7 +375,7 @@ func (s *Server) handleAck(b []byte) {
 	if bf, ok := s.bursts[id]; ok {
 		delete(s.bursts, id)
 		s.ackCount++
-		bf.run.ackedLocked(now.Sub(bf.sent))
+		bf.run.ackedLocked(now, now.Sub(bf.sent))
 		s.mu.Unlock()
 		return
 	}
@@ -406,29 +427,58 @@ func parseAck(b []byte) (id string, payload json.RawMessage, err error) {
 }
 
 // Disconnect sends {"type":"disconnect","reason":reason,...} on every live
-// connection and closes each one shortly after, as Slack does before a
-// refresh; a well-behaved client reconnects. The connections leave the
-// delivery rotation at once, but acks sent on them still count.
+// connection; a well-behaved client reconnects. Acks sent on a connection
+// count until it closes.
+//
+// After "warning" or "refresh_requested" a connection stays open, and in
+// the delivery rotation, until the client closes it or DisconnectGrace has
+// passed (Slack closes it about 10 s after a warning); then the server
+// sends a close frame and reads acks until the client answers it. A client
+// that opens its next connection first and reads the old one until it
+// closes loses nothing. After any other reason the connection leaves the
+// rotation at once and closes a second later.
 func (s *Server) Disconnect(reason string) {
 	s.mu.Lock()
-	conns := s.conns
-	s.conns = nil
-	for _, c := range conns {
+	for _, c := range slices.Clone(s.conns) {
 		s.disconnectLocked(c, reason)
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
 }
 
+// disconnectLocked sends a disconnect frame on c, a live connection, and
+// takes it out of the live ones.
 func (s *Server) disconnectLocked(c *conn, reason string) {
-	c.enqueue(mustMarshal(map[string]any{
+	if i := slices.Index(s.conns, c); i >= 0 {
+		s.conns = slices.Delete(s.conns, i, i+1)
+	}
+	c.enqueue(disconnectFrame(reason))
+	grace := disconnectGrace
+	if reason == "warning" || reason == "refresh_requested" {
+		s.leaving = append(s.leaving, c)
+		grace = s.DisconnectGrace
+	}
+	c.mu.Lock()
+	c.closeAfterFlush, c.grace = true, grace
+	c.mu.Unlock()
+}
+
+func disconnectFrame(reason string) []byte {
+	return mustMarshal(map[string]any{
 		"type":       "disconnect",
 		"reason":     reason,
 		"debug_info": map[string]any{"host": "slacktest"},
-	}))
-	c.mu.Lock()
-	c.closeAfterFlush = true
-	c.mu.Unlock()
+	})
+}
+
+// leaveRotationLocked takes c out of delivery: it is about to close.
+func (s *Server) leaveRotationLocked(c *conn) {
+	if i := slices.Index(s.conns, c); i >= 0 {
+		s.conns = slices.Delete(s.conns, i, i+1)
+	}
+	if i := slices.Index(s.leaving, c); i >= 0 {
+		s.leaving = slices.Delete(s.leaving, i, i+1)
+	}
 }
 
 // detachConnsLocked takes every connection out of delivery and returns
@@ -438,7 +488,7 @@ func (s *Server) detachConnsLocked() []*conn {
 	for c := range s.allConns {
 		conns = append(conns, c)
 	}
-	s.conns = nil
+	s.conns, s.leaving = nil, nil
 	s.notifyLocked()
 	return conns
 }
@@ -460,9 +510,7 @@ func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.allConns, c)
-	if i := slices.Index(s.conns, c); i >= 0 {
-		s.conns = slices.Delete(s.conns, i, i+1)
-	}
+	s.leaveRotationLocked(c)
 	s.notifyLocked()
 }
 
@@ -477,6 +525,42 @@ func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// OpenConnections returns the number of open connections, those told to
+// disconnect but not closed yet included.
+func (s *Server) OpenConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.allConns)
+}
+
+// WaitOpenConnections blocks until exactly n connections are open, those
+// told to disconnect included: for example until the client has let go of
+// the old connection of a refresh.
+func (s *Server) WaitOpenConnections(ctx context.Context, n int) error {
+	return s.waitFor(ctx, func() bool { return len(s.allConns) == n })
+}
+
+// Redelivered returns how many times an un-acked events_api envelope was
+// delivered again: 0 when a client acked everything in time.
+func (s *Server) Redelivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.redelivs
+}
+
+// Refused returns the number of connections refused with a
+// too_many_websockets disconnect because MaxConnections were open.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// WaitRefused blocks until at least n connections have been refused.
+func (s *Server) WaitRefused(ctx context.Context, n int) error {
+	return s.waitFor(ctx, func() bool { return s.refused >= n })
 }
 
 // ConnectionsOpened returns the number of successful apps.connections.open
