@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -200,66 +201,104 @@ func (s *Store) walkPersonal(ctx context.Context, c *Community, user string, fn 
 	prefix := s.keys(c).prefix
 	start := time.Now()
 	defer func() { s.observe("personal", time.Since(start), nil) }()
-	return s.scanKeys(ctx, prefix+"*", func(key string) error {
-		rec := PersonalRecord{Key: strings.TrimPrefix(key, prefix)}
-		if holds(rec.Key, user) {
-			rec.Part = "key"
-			return fn(rec, key)
-		}
-		typ, err := s.rdb.Type(ctx, key).Result()
-		if err != nil {
-			return err
-		}
-		switch typ {
-		case "hash":
-			return scanPairs(ctx, s.rdb.HScan(ctx, key, 0, "", 500).Iterator(), func(f, v string) error {
-				if holds(f, user) || v == user {
-					return fn(PersonalRecord{Key: rec.Key, Part: "field", Field: f}, key)
-				}
-				return nil
-			})
-		case "set":
-			it := s.rdb.SScan(ctx, key, 0, "*"+user+"*", 500).Iterator()
-			for it.Next(ctx) {
-				if !holds(it.Val(), user) {
-					continue
-				}
-				if err := fn(PersonalRecord{Key: rec.Key, Part: "member", Field: it.Val()}, key); err != nil {
-					return err
-				}
+	// Keys come in SCAN batches; each batch's types and string values are
+	// read in one pipelined round trip each (most keys are small strings,
+	// such as event dedupe markers), not one round trip per key.
+	return ScanKeys(ctx, s.rdb, prefix+"*", func(keys []string) error {
+		types := make([]*redis.StatusCmd, len(keys))
+		pipe := s.rdb.Pipeline()
+		for i, key := range keys {
+			if !holds(strings.TrimPrefix(key, prefix), user) {
+				types[i] = pipe.Type(ctx, key)
 			}
-			return it.Err()
-		case "zset":
-			return scanPairs(ctx, s.rdb.ZScan(ctx, key, 0, "*"+user+"*", 500).Iterator(), func(m, _ string) error {
-				if !holds(m, user) {
-					return nil
-				}
-				return fn(PersonalRecord{Key: rec.Key, Part: "member", Field: m}, key)
-			})
-		case "stream":
-			msgs, err := s.rdb.XRange(ctx, key, "-", "+").Result()
-			if err != nil {
+		}
+		if pipe.Len() > 0 {
+			if _, err := pipe.Exec(ctx); err != nil {
 				return err
 			}
-			for _, m := range msgs {
-				for _, v := range m.Values {
-					if sv, _ := v.(string); sv == user {
-						if err := fn(PersonalRecord{Key: rec.Key, Part: "entry", Field: m.ID}, key); err != nil {
-							return err
-						}
-						break
-					}
-				}
+		}
+		values := make([]*redis.StringCmd, len(keys))
+		pipe = s.rdb.Pipeline()
+		for i, key := range keys {
+			if types[i] != nil && types[i].Val() == "string" {
+				values[i] = pipe.Get(ctx, key)
 			}
-		case "string":
-			v, err := s.rdb.Get(ctx, key).Result()
-			if err == nil && v == user {
+		}
+		if pipe.Len() > 0 {
+			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+		}
+		for i, key := range keys {
+			rec := PersonalRecord{Key: strings.TrimPrefix(key, prefix)}
+			var err error
+			switch {
+			case types[i] == nil: // the key's name holds the ID
 				rec.Part = "key"
-				return fn(rec, key)
+				err = fn(rec, key)
+			case values[i] != nil:
+				if values[i].Val() == user {
+					rec.Part = "key"
+					err = fn(rec, key)
+				}
+			default:
+				err = s.walkValue(ctx, key, rec.Key, types[i].Val(), user, fn)
+			}
+			if err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// walkValue calls fn for each part of the hash, set, zset or stream key
+// that holds user: a field or member naming them, or a value that is
+// their ID.
+func (s *Store) walkValue(ctx context.Context, key, rel, typ, user string, fn func(PersonalRecord, string) error) error {
+	switch typ {
+	case "hash":
+		return scanPairs(ctx, s.rdb.HScan(ctx, key, 0, "", 500).Iterator(), func(f, v string) error {
+			if holds(f, user) || v == user {
+				return fn(PersonalRecord{Key: rel, Part: "field", Field: f}, key)
+			}
+			return nil
+		})
+	case "set":
+		it := s.rdb.SScan(ctx, key, 0, "*"+user+"*", 500).Iterator()
+		for it.Next(ctx) {
+			if !holds(it.Val(), user) {
+				continue
+			}
+			if err := fn(PersonalRecord{Key: rel, Part: "member", Field: it.Val()}, key); err != nil {
+				return err
+			}
+		}
+		return it.Err()
+	case "zset":
+		return scanPairs(ctx, s.rdb.ZScan(ctx, key, 0, "*"+user+"*", 500).Iterator(), func(m, _ string) error {
+			if !holds(m, user) {
+				return nil
+			}
+			return fn(PersonalRecord{Key: rel, Part: "member", Field: m}, key)
+		})
+	case "stream":
+		msgs, err := s.rdb.XRange(ctx, key, "-", "+").Result()
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			for _, v := range m.Values {
+				if sv, _ := v.(string); sv == user {
+					if err := fn(PersonalRecord{Key: rel, Part: "entry", Field: m.ID}, key); err != nil {
+						return err
+					}
+					break
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // holds reports whether s contains the Slack ID id as a whole word: U123
@@ -295,16 +334,4 @@ func scanPairs(ctx context.Context, it *redis.ScanIterator, fn func(a, b string)
 		}
 	}
 	return it.Err()
-}
-
-// scanKeys calls fn for every key matching pattern, one at a time.
-func (s *Store) scanKeys(ctx context.Context, pattern string, fn func(key string) error) error {
-	return ScanKeys(ctx, s.rdb, pattern, func(keys []string) error {
-		for _, k := range keys {
-			if err := fn(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

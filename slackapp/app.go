@@ -94,6 +94,8 @@ type App struct {
 	workers   sync.WaitGroup
 	async     sync.WaitGroup
 	asyncSem  chan struct{}
+	privacy   *privacyPool // privacy.go: privacy and forget requests
+	inFlight  perPerson    // commands and interactions in flight per person (dispatch.go)
 	drainOnce sync.Once
 	connected atomic.Bool
 }
@@ -179,6 +181,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		byChannel:  map[string]*engagement.Community{},
 		queue:      make(chan []item, cfg.QueueSize),
 		asyncSem:   make(chan struct{}, 32),
+		privacy:    newPrivacyPool(),
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()

@@ -75,67 +75,11 @@ func statusText(r *engagement.Roster, c *engagement.Community, user string) stri
 	return fmt.Sprintf("You are not in <#%s> or on its waitlist yet. The community is kept small: ask the brand team for an invitation.", c.Channel)
 }
 
-// privacyTarget is whom a privacy command is about: the caller, or (for
-// staff only) the member they mention.
-func (a *App) privacyTarget(cmd *slack.SlashCommand, args []string, usage string) (*engagement.Community, string, error) {
-	if len(args) == 0 {
-		return a.memberCommunity(cmd), cmd.UserID, nil
-	}
-	c, err := a.staffCommunity(cmd)
-	if err != nil {
-		return nil, "", err
-	}
-	users, err := parseUsers(args, usage)
-	if err != nil || len(users) != 1 {
-		return nil, "", orErr(err, usageError("Usage: "+usage))
-	}
-	return c, users[0], nil
-}
-
 func orErr(err error, or error) error {
 	if err != nil {
 		return err
 	}
 	return or
-}
-
-func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, user, err := a.privacyTarget(cmd, args, "/closeknit privacy [@member]")
-	if err != nil {
-		return nil, err
-	}
-	return a.replyLater(cmd, "Looking up what is stored…", func(ctx context.Context) (string, error) {
-		recs, err := a.store.Personal(ctx, c, user)
-		if err != nil {
-			return "", err
-		}
-		out, err := a.store.OptedOut(ctx, c)
-		if err != nil {
-			return "", err
-		}
-		return privacyText(recs, out[user], user == cmd.UserID), nil
-	})
-}
-
-// replyLater acks a command with working and answers it through the
-// command's response_url once work is done (privacy and forget scan the
-// community's keys, which can take longer than Slack's 3 s for an ack). The
-// response_url works in a DM and in channels the bot is not in.
-func (a *App) replyLater(cmd *slack.SlashCommand, working string, work func(ctx context.Context) (string, error)) (*slack.Msg, error) {
-	to := notice{user: cmd.UserID, responseURL: cmd.ResponseURL}
-	started := a.goAsync(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		text, err := work(ctx)
-		if err != nil {
-			text = a.userError(err, "user_id", to.user, "command", "/closeknit").Text
-		}
-		a.tell(to, text)
-	})
-	if !started {
-		return &slack.Msg{Text: "I am busy right now; please try again in a minute."}, nil
-	}
-	return &slack.Msg{Text: working}, nil
 }
 
 // privacyText explains, in plain words, what is stored about a person.
@@ -178,38 +122,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-func cmdOptOut(out bool) func(context.Context, *App, *slack.SlashCommand, []string) (*slack.Msg, error) {
-	return func(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-		c, user, err := a.privacyTarget(cmd, args, "/closeknit optout|optin [@member]")
-		if err != nil {
-			return nil, err
-		}
-		if err := a.store.SetOptOut(ctx, c, user, out); err != nil {
-			return nil, err
-		}
-		if out {
-			return &slack.Msg{Text: fmt.Sprintf("Done: no per-person statistics are kept for <@%s> from now on. They still count in channel totals. "+
-				"What was recorded before stays until `/closeknit forget`.", user)}, nil
-		}
-		return &slack.Msg{Text: fmt.Sprintf("Done: per-person statistics are on again for <@%s>.", user)}, nil
-	}
-}
-
-func cmdForget(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, user, err := a.privacyTarget(cmd, args, "/closeknit forget [@member]")
-	if err != nil {
-		return nil, err
-	}
-	return a.replyLater(cmd, "Deleting…", func(ctx context.Context) (string, error) {
-		n, err := a.store.Forget(ctx, c, user)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("Done: I deleted all %d records about <@%s>: activity counters, seat and waitlist place, introduction, reactions, opt-out. "+
-			"If they are still in <#%s>, the next roster check gives them a seat again, and new activity counts unless they opt out.", n, user, c.Channel), nil
-	})
 }
 
 // Staff commands.

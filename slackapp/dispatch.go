@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
 )
 
 // item is one events_api envelope on its way to a worker: either an event
@@ -68,7 +70,21 @@ func (a *App) dispatch(env envelope, err error) {
 			a.handOver()
 		}
 	case env.Type == "slash_commands" || env.Type == "interactive":
-		if !a.goAsync(func() { a.handleInteractive(env, now) }) {
+		// Slash commands are limited per person: one person's burst (40
+		// /closeknit privacy in a row) must not take the slots everyone's
+		// commands share; past the limit they are answered at once.
+		// Interactions are not (a modal's ack cannot be a message).
+		person := ""
+		if env.Type == "slash_commands" {
+			person = env.Payload.Get("user_id").String()
+		}
+		if !a.inFlight.claim(person) {
+			a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID, payload: &slack.Msg{ResponseType: slack.ResponseTypeEphemeral,
+				Text: "One moment: I am still answering your previous commands."}}, now)
+			return
+		}
+		if !a.goAsync(func() { defer a.inFlight.release(person); a.handleInteractive(env, now) }) {
+			a.inFlight.release(person)
 			a.m.envelope(env.Type, outShed)
 			a.log.Warn("too many commands in flight; dropping", "envelope_id", env.ID)
 		}
@@ -77,6 +93,36 @@ func (a *App) dispatch(env envelope, err error) {
 		// redelivered forever, and count it.
 		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, now)
 		a.log.Warn("rejected unknown envelope type", "envelope_id", env.ID, "envelope_type", env.Type)
+	}
+}
+
+// perPerson counts each person's commands and interactions in flight, so
+// that no one person holds more than perPersonInFlight of the shared slots.
+type perPerson struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+const perPersonInFlight = 4
+
+func (p *perPerson) claim(person string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == nil {
+		p.n = map[string]int{}
+	}
+	if person != "" && p.n[person] >= perPersonInFlight {
+		return false
+	}
+	p.n[person]++
+	return true
+}
+
+func (p *perPerson) release(person string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[person]--; p.n[person] <= 0 {
+		delete(p.n, person)
 	}
 }
 

@@ -36,6 +36,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	events := fs.Int("events", 100000, "message envelopes in the measured burst")
 	warmup := fs.Int("warmup", 5000, "envelopes sent first and not measured")
 	inflight := fs.Int("inflight", 64, "most envelopes un-acked at once")
+	flood := fs.Int("privacy-flood", 0, "during the burst, one member also sends this many `/closeknit privacy` (each scans the namespace)")
 	rounds := fs.Int("rounds", 1, "measured bursts per implementation; the table shows each")
 	redisURL := fs.String("redis-url", envOr(getenv, "REDIS_URL", "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
 	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (the repository's is bench/node-peer)")
@@ -105,7 +106,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tRedis µs/event\tRedis CPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
 	for _, im := range impls {
 		for round := 1; round <= *rounds; round++ {
-			res, err := measure(ctx, im.start, im.count, rdb, *events, *warmup, *inflight, *refreshEvery)
+			res, err := measure(ctx, im.start, im.count, rdb, *events, *warmup, *inflight, *refreshEvery, *flood)
 			if err != nil {
 				return fmt.Errorf("%s: %w", im.name, err)
 			}
@@ -153,7 +154,7 @@ type measurement struct {
 // measure runs one implementation: start it against a fresh emulator, warm
 // it up, then time the burst and read its CPU and the counts in Redis.
 func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.Cmd, error), count func(string) (int64, error),
-	rdb redis.UniversalClient, events, warmup, inflight int, refreshEvery time.Duration) (*measurement, error) {
+	rdb redis.UniversalClient, events, warmup, inflight int, refreshEvery time.Duration, flood int) (*measurement, error) {
 	srv := &slacktest.Server{PingInterval: 5 * time.Second, RetrySchedule: []time.Duration{}, DisconnectGrace: refreshGrace}
 	if err := srv.Start(); err != nil {
 		return nil, err
@@ -204,9 +205,19 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		defer cancel()
 		refreshes = refreshDuring(bctx, srv, refreshEvery)
 	}
+	floodIDs := privacyFlood(srv, flood)
 	res, err := srv.Burst(bctx, frames[warmup:], ids[warmup:], inflight)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%d of %d acked)", err, res.Acked, events)
+	}
+	if len(floodIDs) > 0 {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		for _, id := range floodIDs {
+			if err := srv.WaitAcked(fctx, id); err != nil {
+				return nil, fmt.Errorf("privacy flood: a command was not answered: %w", err)
+			}
+		}
 	}
 	cpu1, err := processCPU(cmd.Process.Pid)
 	if err != nil {
@@ -252,6 +263,20 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		m.counted = fmt.Sprintf("%d ✗ (want %d)", n, warmup+events)
 	}
 	return m, nil
+}
+
+// privacyFlood sends n `/closeknit privacy` commands from one member, as
+// fast as the socket takes them, and returns their envelope IDs.
+func privacyFlood(srv *slacktest.Server, n int) []string {
+	ids := make([]string, 0, n)
+	for range n {
+		env := srv.SlashCommand(map[string]any{"token": "x", "team_id": srv.TeamID, "channel_id": loadChannel, "user_id": "U0FLOOD001",
+			"command": "/closeknit", "text": "privacy", "trigger_id": "1.2.3"})
+		if srv.SendEnvelope(env) == nil {
+			ids = append(ids, env.ID)
+		}
+	}
+	return ids
 }
 
 // messageFrames builds n message envelopes shaped like Slack's: compact
