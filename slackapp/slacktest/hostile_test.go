@@ -168,7 +168,7 @@ func TestEchoes(t *testing.T) {
 	if item, _ := r["item"].(map[string]any); r["user"] != srv.BotUserID || r["reaction"] != "thumbsup" || item["ts"] != ts {
 		t.Errorf("reaction_added echo %v", r)
 	}
-	if j := byKind["member_joined_channel"]; j["user"] != "U03J8L5M6RS" || j["inviter"] != srv.BotUserID {
+	if j := byKind["member_joined_channel"]; j["user"] != "U03J8L5M6RS" || j["inviter"] != srv.BotUserID || j["channel_type"] != "C" {
 		t.Errorf("member_joined_channel echo %v", j)
 	}
 	if l := byKind["member_left_channel"]; l["user"] != "U02H7K4N5PQ" {

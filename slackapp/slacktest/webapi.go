@@ -866,7 +866,7 @@ func (s *Server) memberEventLocked(typ, channel, user string) {
 		return
 	}
 	ev := map[string]any{
-		"type": typ, "user": user, "channel": channel, "channel_type": "C",
+		"type": typ, "user": user, "channel": channel, "channel_type": channel[:1], // C or G
 		"team": s.TeamID, "event_ts": s.nextTSLocked(),
 	}
 	if typ == "member_joined_channel" {
