@@ -137,6 +137,9 @@ func (w *modelWorld) work(ctx context.Context) (int, error) {
 			if w.dms[j.User] > 2 {
 				return 0, fmt.Errorf("%s got %d DMs in one promotion cycle", j.User, w.dms[j.User])
 			}
+			if err := w.s.Invited(ctx, w.c, j.User, w.tick()); err != nil {
+				return 0, err
+			}
 			if !w.in[j.User] {
 				w.in[j.User] = true
 				w.emit(engagement.KindMemberJoined, j.User)
