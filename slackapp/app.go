@@ -239,6 +239,7 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("slackapp: %w", err)
 	}
 	a.log.Info("starting", "team_id", a.teamID, "bot_user_id", a.botUserID, "communities", len(a.cfg.Communities))
+	a.checkBrandChannels(ctx)
 
 	for range a.cfg.Workers {
 		a.workers.Add(1)

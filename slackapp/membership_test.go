@@ -770,3 +770,16 @@ func TestRateLimitedNudgeIsRetried(t *testing.T) {
 		t.Errorf("%d nudges delivered, want exactly 1", n)
 	}
 }
+
+// C3: serve checks at start, without posting, that the bot can post in the
+// brand channel, and warns staff once if not.
+func TestStartWarnsWhenNotInBrandChannel(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	srv.SetChannel(slacktest.Channel{ID: brand, Name: "brand", BotNotMember: true})
+	MustRunApp(t, srv, func(cfg *slackapp.Config) { cfg.Communities[0].BrandChannel = brand })
+	waitMessage(t, srv, "U0STAFF0001", "I cannot post in the brand channel")
+	if n := len(srv.Messages(brand)); n != 0 {
+		t.Errorf("the check posted %d messages in the brand channel", n)
+	}
+}

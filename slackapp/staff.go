@@ -3,9 +3,11 @@ package slackapp
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/slack-go/slack"
 )
 
 // refreshStaff brings c's staff group members up to date from the copy
@@ -66,5 +68,30 @@ func (a *App) refreshStaff(ctx context.Context, c *engagement.Community) {
 func (a *App) refreshAllStaff(ctx context.Context) {
 	for _, c := range a.cfg.Communities {
 		a.refreshStaff(ctx, c)
+	}
+}
+
+// checkBrandChannels warns staff (log, DM once, App Home) for each brand
+// channel the bot is not a member of: every note and digest posted there
+// would be refused. conversations.info tells without posting anything.
+// A warning, not a failure: the rest of the app works without it.
+func (a *App) checkBrandChannels(ctx context.Context) {
+	for _, c := range a.cfg.Communities {
+		if c.BrandChannel == "" {
+			continue
+		}
+		ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: c.BrandChannel})
+		code := slackCode(err)
+		switch {
+		case err == nil && ch.IsMember:
+			continue
+		case err == nil:
+			code = "not_in_channel"
+		case code == "":
+			a.log.Warn("brand channel not checked", "community", c.ID, "err", err)
+			continue
+		}
+		a.setupProblem(ctx, c, "brand:"+code, fmt.Sprintf("I cannot post in the brand channel <#%s> (`%s`), so staff notes "+
+			"and the digest will not reach you: please invite me there with `/invite @closeknit`.", c.BrandChannel, code))
 	}
 }
