@@ -156,9 +156,16 @@ var unseatScript = redis.NewScript(luaPromote + `
 if ARGV[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local user = ARGV[2]
 if ARGV[5] ~= '' then
+  -- kicks: "<join µs>" or, once the person was invited back, "<join µs>:<invite µs>".
+  -- A leave after the join and before the invite is the kick's echo.
   local kick = redis.call('HGET', KEYS[10], user)
-  local echo = kick and tonumber(ARGV[5]) > tonumber(kick)
-  if echo then redis.call('HDEL', KEYS[10], user) end
+  local echo = false
+  if kick then
+    local joined, invited = string.match(kick, '^(%d+):?(%d*)$')
+    local ts = tonumber(ARGV[5])
+    echo = ts > tonumber(joined) and (invited == '' or ts < tonumber(invited))
+    if echo or (invited ~= '' and ts >= tonumber(invited)) then redis.call('HDEL', KEYS[10], user) end
+  end
   if not newer(KEYS[9], user, ARGV[5]) then return 5 end
   if echo and redis.call('ZSCORE', KEYS[2], user) then return 5 end
 end
@@ -259,7 +266,7 @@ end
 return 1
 `)
 
-var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript, requeueScript, fillScript}
+var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript, requeueScript, fillScript, invitedScript}
 
 // membership is the feature that keeps seats in step with joins and leaves
 // in the channel. Staff do not take a seat.
@@ -312,6 +319,21 @@ func (s *Store) ClaimKick(ctx context.Context, c *Community, user string) (bool,
 	}
 	return n == 1, nil
 }
+
+// Invited records when the app invited user (a promotion): a leave after
+// it is theirs, not the echo of an earlier cap kick.
+func (s *Store) Invited(ctx context.Context, c *Community, user string, at time.Time) error {
+	if err := s.run(ctx, "kick", invitedScript, []string{s.keys(c).kicks()}, user, unixMicros(at)).Err(); err != nil {
+		return fmt.Errorf("engagement: invited %s: %w", user, err)
+	}
+	return nil
+}
+
+var invitedScript = redis.NewScript(`
+local kick = redis.call('HGET', KEYS[1], ARGV[1])
+if kick and not string.find(kick, ':') then redis.call('HSET', KEYS[1], ARGV[1], kick .. ':' .. ARGV[2]) end
+return 0
+`)
 
 // KickFailed forgets the pending echo of a cap kick Slack refused (they
 // had left already): no leave will answer it.

@@ -524,6 +524,24 @@ func TestStaleMemberEventsChangeNothing(t *testing.T) {
 			t.Errorf("stale member events %d, want 2", n)
 		}
 	})
+	t.Run("a real leave after the invite, before the kick echo", func(t *testing.T) {
+		t.Parallel()
+		s, _ := MustOpenStore(t, engagement.Options{})
+		c := capped(t, 1, engagement.PolicyRemove)
+		mustRecord(t, s, join(c, user(1), sec(0)), join(c, user(2), sec(1)))
+		if ok, err := s.ClaimKick(ctx, c, user(2)); err != nil || !ok {
+			t.Fatalf("ClaimKick = %v, %v", ok, err)
+		}
+		mustRecord(t, s, leave(c, user(1), sec(3))) // U2 promoted
+		if err := s.Invited(ctx, c, user(2), sec(4)); err != nil {
+			t.Fatal(err)
+		}
+		// U2 comes in and leaves again; their leave arrives first.
+		mustRecord(t, s, leave(c, user(2), sec(6)), join(c, user(2), sec(5)), leave(c, user(2), sec(2)))
+		if got := seated(mustRoster(t, s, c)); len(got) != 0 {
+			t.Errorf("a real leave was taken for the kick's echo: seated %v", got)
+		}
+	})
 	t.Run("promoted before the kick", func(t *testing.T) {
 		t.Parallel()
 		s, _ := MustOpenStore(t, engagement.Options{})

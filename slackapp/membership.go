@@ -308,6 +308,9 @@ func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement
 		code := slackCode(err)
 		switch {
 		case err == nil || code == "already_in_channel":
+			if err := a.store.Invited(ctx, c, j.User, a.store.Now()); err != nil {
+				return err
+			}
 			a.mm.promotions.WithLabelValues(c.ID).Inc()
 			a.clearSetupProblems(ctx, c, "invite:")
 			return nil
