@@ -1,6 +1,10 @@
 package engagement
 
-import "github.com/redis/go-redis/v9"
+import (
+	"regexp"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Each body does the event_id dedupe and every counter update of one event
 // atomically: either all of it happens once, or none of it does. Every
@@ -263,23 +267,35 @@ const (
 //	Returns each event's code, in order.
 var countingScript = redis.NewScript(luaHelpers + `
 local bodies = {
-function(KEYS, ARGV)` + messageBody + `end,
-function(KEYS, ARGV)` + reactionAddedBody + `end,
-function(KEYS, ARGV)` + reactionRemovedBody + `end,
-function(KEYS, ARGV)` + tallyBody + `end,
+function(ko, ao)` + atOffsets(messageBody) + `end,
+function(ko, ao)` + atOffsets(reactionAddedBody) + `end,
+function(ko, ao)` + atOffsets(reactionRemovedBody) + `end,
+function(ko, ao)` + atOffsets(tallyBody) + `end,
 }
 local out, ki, ai = {}, 0, 1
 for e = 1, tonumber(ARGV[1]) do
   local kind, nk, na = tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3])
-  local k, a = {}, {}
-  for i = 1, nk do k[i] = KEYS[ki + i] end
-  for i = 1, na do a[i] = ARGV[ai + 3 + i] end
-  out[e] = bodies[kind](k, a)
+  out[e] = bodies[kind](ki, ai + 3)
   ki, ai = ki + nk, ai + 3 + na
 end
 flush()
 return out
 `)
+
+// atOffsets turns a body written for KEYS and ARGV of its own into one that
+// reads its event's slice of countingScript's: KEYS[n] becomes KEYS[ko+n]
+// and ARGV[n] ARGV[ao+n]. Indexing in place costs Lua nothing, where
+// copying each event's keys and arguments into tables of their own was most
+// of the call's overhead.
+func atOffsets(body string) string {
+	body = keysIndex.ReplaceAllString(body, "KEYS[ko + $1]")
+	return argvIndex.ReplaceAllString(body, "ARGV[ao + $1]")
+}
+
+var (
+	keysIndex = regexp.MustCompile(`KEYS\[(\d+)\]`)
+	argvIndex = regexp.MustCompile(`ARGV\[(\d+)\]`)
+)
 
 // countingScriptSHA is countingScript's SHA, boxed once for the hand-built
 // EVALSHA of the hot path (see batch.go).

@@ -40,6 +40,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	rounds := fs.Int("rounds", 1, "measured bursts per implementation; the table shows each")
 	redisURL := fs.String("redis-url", envOr(getenv, "REDIS_URL", "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
 	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (the repository's is bench/node-peer)")
+	baseline := fs.String("baseline", "", "also run this other closeknit `binary` (e.g. built from an earlier commit), for a before/after in one run")
 	soakFor := fs.Duration("soak", 0, "instead of a burst, send at --rate for this `long` and report memory and goroutines over time (e.g. 10m)")
 	rate := fs.Int("rate", 2000, "with --soak: envelopes per second")
 	sample := fs.Duration("sample", 30*time.Second, "with --soak: how often to sample the app")
@@ -78,6 +79,19 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 			return rdb.HGet(ctx, ns+":{load}:w:"+week.String(), "messages").Int64()
 		},
 	}}
+	if *baseline != "" {
+		bin, err := filepath.Abs(*baseline)
+		if err != nil {
+			return err
+		}
+		impls = append(impls, impl{
+			name: "closeknit baseline",
+			start: func(srv *slacktest.Server, ns string) (*exec.Cmd, error) {
+				return serveCommand(ctx, bin, srv, *redisURL, ns), nil
+			},
+			count: impls[0].count,
+		})
+	}
 	if *peer != "" {
 		dir, err := preparePeer(ctx, *peer, stderr)
 		if err != nil {
@@ -103,9 +117,11 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		*events, *inflight, redactURL(*redisURL), runtime.NumCPU())
 	var gaps []string
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tRedis µs/event\tRedis CPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
-	for _, im := range impls {
-		for round := 1; round <= *rounds; round++ {
+	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tRedis µs/event\tRedis cmds/event\tRedis CPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
+	// Rounds alternate between the implementations, so that a machine
+	// whose speed drifts during the run treats them alike.
+	for round := 1; round <= *rounds; round++ {
+		for _, im := range impls {
 			res, err := measure(ctx, im.start, im.count, rdb, *events, *warmup, *inflight, *refreshEvery, *flood)
 			if err != nil {
 				return fmt.Errorf("%s: %w", im.name, err)
@@ -114,8 +130,8 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 			if res.allocs >= 0 {
 				allocs = fmt.Sprintf("%.1f", res.allocs)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%.0f\t%.1f\t%.1f\t%.1f\t%v\t%v\t%v\t%s\t%s\t\n", im.name, round, *events,
-				res.elapsed.Round(time.Millisecond), res.rate, res.cpuPerEvent, res.redisPerEvent, res.redisCPUPerEvent,
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%v\t%v\t%v\t%s\t%s\t\n", im.name, round, *events,
+				res.elapsed.Round(time.Millisecond), res.rate, res.cpuPerEvent, res.redisPerEvent, res.redisCmdsPerEvent, res.redisCPUPerEvent,
 				res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond),
 				allocs, res.counted)
 			if res.refresh != "" {
@@ -132,6 +148,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintln(stdout, "\nCPU is the app process's user+sys time from /proc during the measured burst, divided by its events;")
 	fmt.Fprintln(stdout, "Redis µs/event: INFO commandstats usec of script calls (EVALSHA & co., which include the commands they run), summed over masters;")
+	fmt.Fprintln(stdout, "Redis cmds/event: the commands Redis ran, inside scripts or not (commandstats calls);")
 	fmt.Fprintln(stdout, "Redis CPU µs/event: the Redis main thread's user+sys CPU (INFO cpu), network included. Both count everything Redis did meanwhile.")
 	fmt.Fprintln(stdout, "ack latency runs from the emulator writing an envelope to reading its ack. allocs/event: Go heap allocations (go_memstats_mallocs_total).")
 	return nil
@@ -144,11 +161,11 @@ type measurement struct {
 	rate, cpuPerEvent float64
 	// Redis's work per event during the burst: script time from
 	// commandstats, and its main thread's CPU.
-	redisPerEvent, redisCPUPerEvent float64
-	p50, p99, max                   time.Duration
-	allocs                          float64
-	counted                         string
-	refresh                         string // the ack rate around refreshes, with --refresh-every
+	redisPerEvent, redisCmdsPerEvent, redisCPUPerEvent float64
+	p50, p99, max                                      time.Duration
+	allocs                                             float64
+	counted                                            string
+	refresh                                            string // the ack rate around refreshes, with --refresh-every
 }
 
 // measure runs one implementation: start it against a fresh emulator, warm
@@ -235,15 +252,16 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 	lat := slices.Clone(res.AckLatencies)
 	slices.Sort(lat)
 	m := &measurement{
-		elapsed:          res.Elapsed,
-		rate:             float64(events) / res.Elapsed.Seconds(),
-		cpuPerEvent:      float64((cpu1 - cpu0).Microseconds()) / float64(events),
-		p50:              lat[len(lat)/2],
-		p99:              lat[len(lat)*99/100],
-		max:              lat[len(lat)-1],
-		allocs:           -1,
-		redisPerEvent:    work.usec / float64(events),
-		redisCPUPerEvent: work.cpuUsec / float64(events),
+		elapsed:           res.Elapsed,
+		rate:              float64(events) / res.Elapsed.Seconds(),
+		cpuPerEvent:       float64((cpu1 - cpu0).Microseconds()) / float64(events),
+		p50:               lat[len(lat)/2],
+		p99:               lat[len(lat)*99/100],
+		max:               lat[len(lat)-1],
+		allocs:            -1,
+		redisPerEvent:     work.usec / float64(events),
+		redisCPUPerEvent:  work.cpuUsec / float64(events),
+		redisCmdsPerEvent: work.calls / float64(events),
 	}
 	if mallocs0 >= 0 && mallocs1 >= 0 {
 		m.allocs = (mallocs1 - mallocs0) / float64(events)

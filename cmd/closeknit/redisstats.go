@@ -19,11 +19,12 @@ import (
 // names too, so only the script entries are summed.
 type redisWork struct {
 	usec    float64 // commandstats usec of script calls
+	calls   float64 // commands run, in scripts or not (INFO's own left out)
 	cpuUsec float64 // used_cpu_{user,sys}_main_thread
 }
 
 func (a redisWork) sub(b redisWork) redisWork {
-	return redisWork{usec: a.usec - b.usec, cpuUsec: a.cpuUsec - b.cpuUsec}
+	return redisWork{usec: a.usec - b.usec, calls: a.calls - b.calls, cpuUsec: a.cpuUsec - b.cpuUsec}
 }
 
 // readRedisWork reads INFO commandstats and cpu from every master.
@@ -38,6 +39,7 @@ func readRedisWork(ctx context.Context, rdb redis.UniversalClient) (redisWork, e
 		w := parseRedisWork(info)
 		mu.Lock()
 		total.usec += w.usec
+		total.calls += w.calls
 		total.cpuUsec += w.cpuUsec
 		mu.Unlock()
 		return nil
@@ -71,6 +73,8 @@ func parseRedisWork(info string) redisWork {
 				cmd := strings.TrimPrefix(name, "cmdstat_")
 				if scriptCommands[cmd] {
 					w.usec += field(rest, "usec")
+				} else if cmd != "info" {
+					w.calls += field(rest, "calls")
 				}
 			case name == "used_cpu_user_main_thread" || name == "used_cpu_sys_main_thread":
 				f, _ := strconv.ParseFloat(rest, 64)
