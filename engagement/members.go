@@ -16,8 +16,7 @@ import (
 // hash field or value, or a set member, so Forget can find it by scanning.
 //
 //	ns:{c}:seats            zset    seated customers -> seated since (unix ms)
-//	ns:{c}:waitlist         zset    waiting customers -> queue order (smallest first)
-//	ns:{c}:waitlist:seq     string  last queue order handed out
+//	ns:{c}:waitlist         zset    waiting customers -> join time (ms) * 1000 + arrival order within that ms
 //	ns:{c}:waitlist:since   hash    user -> waiting since (unix ms)
 //	ns:{c}:cap              string  the cap set with /closeknit cap (else Community.Cap)
 //	ns:{c}:member:<user>    hash    seated_at, intro_at, existing, welcome_ts, nudged_at (ms)
@@ -32,7 +31,6 @@ import (
 //	ns:{c}:roster:seeded    string  set once the first roster check seated who was there
 func (k keys) seats() string             { return k.prefix + "seats" }
 func (k keys) waitlist() string          { return k.prefix + "waitlist" }
-func (k keys) waitSeq() string           { return k.prefix + "waitlist:seq" }
 func (k keys) waitSince() string         { return k.prefix + "waitlist:since" }
 func (k keys) capKey() string            { return k.prefix + "cap" }
 func (k keys) member(user string) string { return k.prefix + "member:" + user }
@@ -64,9 +62,17 @@ local function promote(seats, waitlist, waitsince, capkey, defcap, outbox, now)
   end
   return n
 end
-local function enqueue(waitlist, seq, waitsince, user, now)
+-- enqueue puts user on the waitlist in order of their join's own time
+-- (now, ms), not of when the app got to it: Slack delivers joins in any
+-- order. The score is now * 1000 plus the order of arrival among joins of
+-- the same millisecond (a stable tie-break; 1.8e15 is exact in a double).
+local function enqueue(waitlist, waitsince, user, now)
   if not redis.call('ZSCORE', waitlist, user) then
-    redis.call('ZADD', waitlist, redis.call('INCR', seq), user)
+    local base = tonumber(now) * 1000
+    local last = redis.call('ZREVRANGEBYSCORE', waitlist, base + 999, base, 'WITHSCORES', 'LIMIT', 0, 1)
+    local score = base
+    if #last > 0 then score = tonumber(last[2]) + 1 end
+    redis.call('ZADD', waitlist, string.format('%.0f', score), user)
     redis.call('HSET', waitsince, user, now)
   end
   return redis.call('ZRANK', waitlist, user) + 1
@@ -103,8 +109,8 @@ end
 // (ARGV[7] = "1") of someone whose cap kick is on its way is left to it.
 //
 //	KEYS: 1 dedupe (any key of the community when ARGV[1] is "") 2 seats 3 waitlist
-//	      4 waitlist:seq 5 waitlist:since 6 cap 7 member:<user> 8 intro:pending 9 outbox
-//	      10 memberts 11 kicks 12 welcomed 13 people
+//	      4 waitlist:since 5 cap 6 member:<user> 7 intro:pending 8 outbox
+//	      9 memberts 10 kicks 11 welcomed 12 people
 //	ARGV: 1 dedupe TTL (s) or "" 2 user 3 now (ms) 4 default cap 5 policy 6 event_ts (µs)
 //	      7 "1" from the roster check
 //	Returns 0 duplicate, 1 seated (or welcomed), 2 nothing to do (or a known bot), 3 full: waitlisted,
@@ -112,31 +118,31 @@ end
 var joinScript = redis.NewScript(luaPromote + `
 if ARGV[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 local user, now = ARGV[2], ARGV[3]
--- a bot known as one (people, KEYS[13]) takes no seat (issue 11 A4)
-if user == 'USLACKBOT' or redis.call('HGET', KEYS[13], user) == 'bot' then return 2 end
-if ARGV[7] == '1' and redis.call('HEXISTS', KEYS[11], user) == 1 then return 2 end
-if not newer(KEYS[10], user, ARGV[6]) then return 5 end
+-- a bot known as one (people, KEYS[12]) takes no seat (issue 11 A4)
+if user == 'USLACKBOT' or redis.call('HGET', KEYS[12], user) == 'bot' then return 2 end
+if ARGV[7] == '1' and redis.call('HEXISTS', KEYS[10], user) == 1 then return 2 end
+if not newer(KEYS[9], user, ARGV[6]) then return 5 end
 if redis.call('ZSCORE', KEYS[2], user) then
-  if redis.call('HEXISTS', KEYS[7], 'seated_at') == 1 then return 2 end
-  welcome(KEYS[7], KEYS[8], KEYS[9], KEYS[12], user, now)
+  if redis.call('HEXISTS', KEYS[6], 'seated_at') == 1 then return 2 end
+  welcome(KEYS[6], KEYS[7], KEYS[8], KEYS[11], user, now)
   return 1
 end
-local cap = tonumber(redis.call('GET', KEYS[6]) or ARGV[4])
+local cap = tonumber(redis.call('GET', KEYS[5]) or ARGV[4])
 local code = 1
 if redis.call('ZCARD', KEYS[2]) >= cap then
   if ARGV[5] ~= 'warn' then
-    local pos = enqueue(KEYS[3], KEYS[4], KEYS[5], user, now)
-    redis.call('HSET', KEYS[11], user, ARGV[6])
-    redis.call('XADD', KEYS[9], '*', 'type', 'full', 'user', user, 'position', pos)
+    local pos = enqueue(KEYS[3], KEYS[4], user, now)
+    redis.call('HSET', KEYS[10], user, ARGV[6])
+    redis.call('XADD', KEYS[8], '*', 'type', 'full', 'user', user, 'position', pos, 'join', ARGV[6])
     return 3
   end
-  redis.call('XADD', KEYS[9], '*', 'type', 'over_cap', 'user', user)
+  redis.call('XADD', KEYS[8], '*', 'type', 'over_cap', 'user', user)
   code = 4
 end
 redis.call('ZADD', KEYS[2], now, user)
 redis.call('ZREM', KEYS[3], user)
-redis.call('HDEL', KEYS[5], user)
-welcome(KEYS[7], KEYS[8], KEYS[9], KEYS[12], user, now)
+redis.call('HDEL', KEYS[4], user)
+welcome(KEYS[6], KEYS[7], KEYS[8], KEYS[11], user, now)
 return code
 `)
 
@@ -177,48 +183,57 @@ return 1
 `)
 
 // claimKickScript decides whether a cap kick still has to be done: not if
-// the person holds a seat by now (promoted before the outbox got to it).
+// the person holds a seat by now (promoted before the outbox got to it),
+// nor if they joined again since the join this kick answers (they left and
+// came back while waiting): the newer join has a kick of its own, and two
+// would remove them once and tell them their place twice.
 //
-//	KEYS: 1 seats 2 kicks   ARGV: 1 user
+//	KEYS: 1 seats 2 kicks   ARGV: 1 user 2 event_ts (µs) of the join the kick answers, "" if unknown
 //	Returns 1 kick, 0 skip.
 var claimKickScript = redis.NewScript(`
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('HDEL', KEYS[2], ARGV[1])
   return 0
 end
+local kick = redis.call('HGET', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' and kick and string.match(kick, '^%d+') ~= ARGV[2] then return 0 end
 return 1
 `)
 
 // inviteScript is a staff invite: a free seat is reserved and the outbox
 // invites them; otherwise they join the waitlist.
 //
-//	KEYS: 1 seats 2 waitlist 3 waitlist:seq 4 waitlist:since 5 cap 6 outbox
+//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 cap 5 outbox
 //	ARGV: 1 user 2 now (ms) 3 default cap 4 "1" to waitlist even if a seat is free
 //	Returns {code, position}: code 1 invited, 2 already seated, 3 waitlisted (position).
 var inviteScript = redis.NewScript(luaPromote + `
 local user, now = ARGV[1], ARGV[2]
 if redis.call('ZSCORE', KEYS[1], user) then return {2, 0} end
-local pos = enqueue(KEYS[2], KEYS[3], KEYS[4], user, now)
+local pos = enqueue(KEYS[2], KEYS[3], user, now)
 if ARGV[4] ~= '1' then
   -- a staff invite goes ahead of the queue only when nobody waits for the seat
-  local cap = tonumber(redis.call('GET', KEYS[5]) or ARGV[3])
+  local cap = tonumber(redis.call('GET', KEYS[4]) or ARGV[3])
   if pos == 1 and redis.call('ZCARD', KEYS[1]) < cap then
     redis.call('ZREM', KEYS[2], user)
-    redis.call('HDEL', KEYS[4], user)
+    redis.call('HDEL', KEYS[3], user)
     redis.call('ZADD', KEYS[1], now, user)
-    redis.call('XADD', KEYS[6], '*', 'type', 'promote', 'user', user)
+    redis.call('XADD', KEYS[5], '*', 'type', 'promote', 'user', user)
     return {1, 0}
   end
 end
-promote(KEYS[1], KEYS[2], KEYS[4], KEYS[5], ARGV[3], KEYS[6], now)
+promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], KEYS[5], now)
 if redis.call('ZSCORE', KEYS[1], user) then return {1, 0} end
 return {3, redis.call('ZRANK', KEYS[2], user) + 1}
 `)
 
 // moveScript moves a waiting user to a 1-based position (clamped), or drops
-// them (position 0). It renumbers the queue.
+// them (position 0). The others keep their scores (their join times), so
+// joins still arriving, late, find their place by join time: the moved
+// person's score goes just after their new predecessor's (before the
+// head's for position 1), and anyone after who no longer sorts after it
+// is nudged up by one (a thousandth of a millisecond).
 //
-//	KEYS: 1 waitlist 2 waitlist:seq 3 waitlist:since
+//	KEYS: 1 waitlist 2 waitlist:since
 //	ARGV: 1 user 2 position (0 = drop)
 //	Returns the new position, 0 when dropped, -1 when not waiting.
 var moveScript = redis.NewScript(`
@@ -226,17 +241,27 @@ local user, pos = ARGV[1], tonumber(ARGV[2])
 if not redis.call('ZSCORE', KEYS[1], user) then return -1 end
 if pos == 0 then
   redis.call('ZREM', KEYS[1], user)
-  redis.call('HDEL', KEYS[3], user)
+  redis.call('HDEL', KEYS[2], user)
   return 0
 end
-local q = redis.call('ZRANGE', KEYS[1], 0, -1)
-local out = {}
-for _, u in ipairs(q) do if u ~= user then out[#out + 1] = u end end
-if pos > #out + 1 then pos = #out + 1 end
-table.insert(out, pos, user)
-redis.call('DEL', KEYS[1])
-for i, u in ipairs(out) do redis.call('ZADD', KEYS[1], i, u) end
-redis.call('SET', KEYS[2], #out)
+local q = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local others = {}
+for i = 1, #q, 2 do
+  if q[i] ~= user then others[#others + 1] = {q[i], tonumber(q[i + 1])} end
+end
+if #others == 0 then return 1 end
+if pos > #others + 1 then pos = #others + 1 end
+local score
+if pos == 1 then score = others[1][2] - 1 else score = others[pos - 1][2] + 1 end
+redis.call('ZADD', KEYS[1], string.format('%.0f', score), user)
+local prev = score
+for i = pos, #others do
+  if others[i][2] <= prev then
+    others[i][2] = prev + 1
+    redis.call('ZADD', KEYS[1], string.format('%.0f', others[i][2]), others[i][1])
+  end
+  prev = others[i][2]
+end
 return pos
 `)
 
@@ -296,7 +321,7 @@ func init() {
 }
 
 func (k keys) joinKeys(dedupe, user string) []string {
-	return []string{dedupe, k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(),
+	return []string{dedupe, k.seats(), k.waitlist(), k.waitSince(), k.capKey(),
 		k.member(user), k.introPending(), k.outbox(), k.memberTS(), k.kicks(), k.welcomed(), k.people()}
 }
 
@@ -309,29 +334,36 @@ func (k keys) unseatKeys(dedupe, user string) []string {
 // what it already knew about the person, and so ignored.
 func (s *Store) StaleMemberEvents() int64 { return s.staleMember.Load() }
 
-// ClaimKick reports whether the cap kick of user (a "full" job) is still
-// to be done: not when they were promoted before the outbox got to it.
-func (s *Store) ClaimKick(ctx context.Context, c *Community, user string) (bool, error) {
+// ClaimKick reports whether the cap kick of a "full" job is still to be
+// done: not when they were promoted before the outbox got to it, nor when
+// a newer join of theirs has a kick of its own.
+func (s *Store) ClaimKick(ctx context.Context, c *Community, j Job) (bool, error) {
 	k := s.keys(c)
-	n, err := s.run(ctx, "kick", claimKickScript, []string{k.seats(), k.kicks()}, user).Int()
+	n, err := s.run(ctx, "kick", claimKickScript, []string{k.seats(), k.kicks()}, j.User, j.Join).Int()
 	if err != nil {
-		return false, fmt.Errorf("engagement: kick %s: %w", user, err)
+		return false, fmt.Errorf("engagement: kick %s: %w", j.User, err)
 	}
 	return n == 1, nil
 }
 
 // Invited records when the app invited user (a promotion): a leave after
-// it is theirs, not the echo of an earlier cap kick.
+// it is theirs, not the echo of an earlier cap kick; and the invite is
+// their latest member event, so a leave of theirs from before it (they
+// left while their promotion was on its way, and the invite brought them
+// back) is stale and frees nothing.
 func (s *Store) Invited(ctx context.Context, c *Community, user string, at time.Time) error {
-	if err := s.run(ctx, "kick", invitedScript, []string{s.keys(c).kicks()}, user, unixMicros(at)).Err(); err != nil {
+	k := s.keys(c)
+	if err := s.run(ctx, "kick", invitedScript, []string{k.kicks(), k.memberTS()}, user, unixMicros(at)).Err(); err != nil {
 		return fmt.Errorf("engagement: invited %s: %w", user, err)
 	}
 	return nil
 }
 
-var invitedScript = redis.NewScript(`
+// invitedScript  KEYS: 1 kicks 2 memberts   ARGV: 1 user 2 invite time (µs)
+var invitedScript = redis.NewScript(luaPromote + `
 local kick = redis.call('HGET', KEYS[1], ARGV[1])
 if kick and not string.find(kick, ':') then redis.call('HSET', KEYS[1], ARGV[1], kick .. ':' .. ARGV[2]) end
+newer(KEYS[2], ARGV[1], ARGV[2])
 return 0
 `)
 
@@ -457,7 +489,7 @@ func (s *Store) invite(ctx context.Context, c *Community, user string, now time.
 	if queue {
 		q = "1"
 	}
-	v, err := s.run(ctx, "invite", inviteScript, []string{k.seats(), k.waitlist(), k.waitSeq(), k.waitSince(), k.capKey(), k.outbox()},
+	v, err := s.run(ctx, "invite", inviteScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox()},
 		user, now.UnixMilli(), c.Cap, q).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("engagement: invite %s: %w", user, err)
@@ -496,7 +528,7 @@ func (s *Store) MoveWaiting(ctx context.Context, c *Community, user string, posi
 		return 0, fmt.Errorf("engagement: position %d: %w", position, ErrInvalid)
 	}
 	k := s.keys(c)
-	n, err := s.run(ctx, "waitlist", moveScript, []string{k.waitlist(), k.waitSeq(), k.waitSince()}, user, position).Int()
+	n, err := s.run(ctx, "waitlist", moveScript, []string{k.waitlist(), k.waitSince()}, user, position).Int()
 	if err != nil {
 		return 0, fmt.Errorf("engagement: waitlist move %s: %w", user, err)
 	}

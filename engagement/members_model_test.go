@@ -115,7 +115,7 @@ func (w *modelWorld) work(ctx context.Context) (int, error) {
 		case "welcome":
 			w.welcomes[j.User]++
 		case "full":
-			kick, err := w.s.ClaimKick(ctx, w.c, j.User)
+			kick, err := w.s.ClaimKick(ctx, w.c, j)
 			if err != nil {
 				return 0, err
 			}

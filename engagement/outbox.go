@@ -31,8 +31,9 @@ type Job struct {
 	ID       string // stream entry ID
 	Type     string // welcome, full, over_cap, promote
 	User     string
-	Position int // full: waitlist position at the time
-	Attempt  int // 1 on first delivery
+	Position int    // full: waitlist position at the time
+	Join     string // full: event_ts (µs) of the join it answers ("" in jobs written before it was recorded)
+	Attempt  int    // 1 on first delivery
 }
 
 // ClaimJobs returns up to count jobs for consumer: first jobs abandoned by
@@ -92,6 +93,7 @@ func toJobs(msgs []redis.XMessage, attempt int) []Job {
 		j := Job{ID: m.ID, Attempt: attempt}
 		j.Type, _ = m.Values["type"].(string)
 		j.User, _ = m.Values["user"].(string)
+		j.Join, _ = m.Values["join"].(string)
 		if p, ok := m.Values["position"].(string); ok {
 			j.Position, _ = strconv.Atoi(p)
 		}

@@ -245,9 +245,9 @@ func (a *App) userKind(ctx context.Context, c *engagement.Community, user string
 // tells them, kindly, where they stand on the waitlist.
 func (a *App) removeForCap(ctx context.Context, c *engagement.Community, j engagement.Job) error {
 	err := a.step(ctx, c, j, "kick", func() error {
-		if ok, err := a.store.ClaimKick(ctx, c, j.User); err != nil || !ok {
+		if ok, err := a.store.ClaimKick(ctx, c, j); err != nil || !ok {
 			if err == nil {
-				err = errSkipRest // promoted before we got to it: nothing to undo, nothing to tell
+				err = errSkipRest // promoted before we got to it, or a newer join's job kicks them: nothing to undo, nothing to tell
 			}
 			return err
 		}
