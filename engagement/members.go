@@ -28,6 +28,9 @@ import (
 //	ns:{c}:memberts         hash    user -> event_ts (µs) of their latest applied join or leave
 //	ns:{c}:kicks            hash    user -> event_ts (µs) of the join a cap kick answers (its echo is pending)
 //	ns:{c}:welcomed         set     users ever welcomed (a rejoin is not welcomed again)
+//	ns:{c}:invites          hash    user -> outbox ID of the promote job that reserved their seat
+//	ns:{c}:kicked           hash    user -> "<µs>:<job ID>": when the app last set out to kick them, for which job
+//	ns:{c}:invited          hash    user -> µs the app set out to invite them into their reserved seat
 //	ns:{c}:roster:seeded    string  set once the first roster check seated who was there
 func (k keys) seats() string             { return k.prefix + "seats" }
 func (k keys) waitlist() string          { return k.prefix + "waitlist" }
@@ -43,21 +46,29 @@ func (k keys) memberTS() string          { return k.prefix + "memberts" }
 func (k keys) kicks() string             { return k.prefix + "kicks" }
 func (k keys) welcomed() string          { return k.prefix + "welcomed" }
 func (k keys) rosterSeeded() string      { return k.prefix + "roster:seeded" }
+func (k keys) invites() string           { return k.prefix + "invites" }
+func (k keys) kicked() string            { return k.prefix + "kicked" }
+func (k keys) invited() string           { return k.prefix + "invited" }
 
 // luaPromote fills free seats from the head of the waitlist. A promoted
 // person's seat is reserved at once (so concurrent joins cannot take it);
-// the outbox gets a "promote" job that invites them. Their member record is
-// written when their join event arrives.
+// the outbox gets a "promote" job that invites them, and invites records
+// that job as the reservation's: a job whose reservation was given up
+// meanwhile (they left, were removed, were promoted anew) invites nobody.
+// Their member record is written when their join event arrives.
 const luaPromote = `
-local function promote(seats, waitlist, waitsince, capkey, defcap, outbox, now)
+local function reserve(seats, outbox, invites, user, now)
+  redis.call('ZADD', seats, now, user)
+  redis.call('HSET', invites, user, redis.call('XADD', outbox, '*', 'type', 'promote', 'user', user))
+end
+local function promote(seats, waitlist, waitsince, capkey, defcap, outbox, invites, now)
   local cap = tonumber(redis.call('GET', capkey) or defcap)
   local n = 0
   while redis.call('ZCARD', seats) < cap do
     local head = redis.call('ZPOPMIN', waitlist)
     if #head == 0 then break end
     redis.call('HDEL', waitsince, head[1])
-    redis.call('ZADD', seats, now, head[1])
-    redis.call('XADD', outbox, '*', 'type', 'promote', 'user', head[1])
+    reserve(seats, outbox, invites, head[1], now)
     n = n + 1
   end
   return n
@@ -149,12 +160,14 @@ return code
 // unseatScript frees a seat (a leave, a removal, a failed invite, a bot)
 // and promotes from the waitlist. The member record goes with the seat.
 // For a leave event (ARGV[5] its event_ts), a leave older than the
-// person's latest member event is stale, and so is the echo of our own cap
-// kick (the first leave after the join it answered) once they hold a
-// seat again: they were promoted meanwhile, the seat is newer than the kick.
+// person's latest member event is stale, and so is a leave older than the
+// app's invite into their current seat (see Invited), and the echo of our
+// own cap kick (the first leave after the join it answered) once they hold
+// a seat again: they were promoted meanwhile, the seat is newer than the kick.
 //
 //	KEYS: 1 dedupe (or any key of the community when there is none) 2 seats 3 waitlist
-//	      4 waitlist:since 5 cap 6 member:<user> 7 intro:pending 8 outbox 9 memberts 10 kicks
+//	      4 waitlist:since 5 cap 6 member:<user> 7 intro:pending 8 outbox 9 memberts 10 kicks 11 invites
+//	      12 invited
 //	ARGV: 1 dedupe TTL (s), or "" for no dedupe 2 user 3 now (ms) 4 default cap
 //	      5 the leave's event_ts (µs), "" for a removal by the app
 //	Returns 0 duplicate, 1 freed, 2 was not seated, 5 stale.
@@ -172,23 +185,30 @@ if ARGV[5] ~= '' then
     echo = ts > tonumber(joined) and (invited == '' or ts < tonumber(invited))
     if echo or (invited ~= '' and ts >= tonumber(invited)) then redis.call('HDEL', KEYS[10], user) end
   end
+  local inv = redis.call('HGET', KEYS[12], user)
+  if inv and tonumber(ARGV[5]) < tonumber(inv) then return 5 end
   if not newer(KEYS[9], user, ARGV[5]) then return 5 end
   if echo and redis.call('ZSCORE', KEYS[2], user) then return 5 end
 end
 if redis.call('ZREM', KEYS[2], user) == 0 then return 2 end
 redis.call('DEL', KEYS[6])
 redis.call('ZREM', KEYS[7], user)
-promote(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], KEYS[8], ARGV[3])
+redis.call('HDEL', KEYS[11], user)
+redis.call('HDEL', KEYS[12], user)
+promote(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], KEYS[8], KEYS[11], ARGV[3])
 return 1
 `)
 
 // claimKickScript decides whether a cap kick still has to be done: not if
 // the person holds a seat by now (promoted before the outbox got to it),
 // nor if they joined again since the join this kick answers (they left and
-// came back while waiting): the newer join has a kick of its own, and two
-// would remove them once and tell them their place twice.
+// came back while waiting: the newer join has a kick of its own), nor if
+// the app already kicked them after this join (another job's kick removed
+// the presence this one answers, and told them their place). Two kicks of
+// one presence would tell them twice.
 //
-//	KEYS: 1 seats 2 kicks   ARGV: 1 user 2 event_ts (µs) of the join the kick answers, "" if unknown
+//	KEYS: 1 seats 2 kicks 3 kicked
+//	ARGV: 1 user 2 event_ts (µs) of the join the kick answers, "" if unknown 3 now (µs) 4 job ID
 //	Returns 1 kick, 0 skip.
 var claimKickScript = redis.NewScript(`
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
@@ -197,13 +217,20 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
 end
 local kick = redis.call('HGET', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' and kick and string.match(kick, '^%d+') ~= ARGV[2] then return 0 end
+local last = redis.call('HGET', KEYS[3], ARGV[1])
+if last then
+  local at, job = string.match(last, '^(%d+):(.*)$')
+  if job == ARGV[4] then return 1 end -- this job again (a retry)
+  if ARGV[2] ~= '' and tonumber(at) >= tonumber(ARGV[2]) then return 0 end
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3] .. ':' .. ARGV[4])
 return 1
 `)
 
 // inviteScript is a staff invite: a free seat is reserved and the outbox
 // invites them; otherwise they join the waitlist.
 //
-//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 cap 5 outbox
+//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 cap 5 outbox 6 invites
 //	ARGV: 1 user 2 now (ms) 3 default cap 4 "1" to waitlist even if a seat is free
 //	Returns {code, position}: code 1 invited, 2 already seated, 3 waitlisted (position).
 var inviteScript = redis.NewScript(luaPromote + `
@@ -216,12 +243,11 @@ if ARGV[4] ~= '1' then
   if pos == 1 and redis.call('ZCARD', KEYS[1]) < cap then
     redis.call('ZREM', KEYS[2], user)
     redis.call('HDEL', KEYS[3], user)
-    redis.call('ZADD', KEYS[1], now, user)
-    redis.call('XADD', KEYS[5], '*', 'type', 'promote', 'user', user)
+    reserve(KEYS[1], KEYS[5], KEYS[6], user, now)
     return {1, 0}
   end
 end
-promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], KEYS[5], now)
+promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], KEYS[5], KEYS[6], now)
 if redis.call('ZSCORE', KEYS[1], user) then return {1, 0} end
 return {3, redis.call('ZRANK', KEYS[2], user) + 1}
 `)
@@ -268,11 +294,11 @@ return pos
 // capScript sets the cap and promotes into seats it freed. Lowering the cap
 // removes nobody: seats above it are not refilled as people leave.
 //
-//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 cap 5 outbox   ARGV: 1 cap 2 now (ms)
+//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 cap 5 outbox 6 invites   ARGV: 1 cap 2 now (ms)
 //	Returns how many were promoted.
 var capScript = redis.NewScript(luaPromote + `
 redis.call('SET', KEYS[4], ARGV[1])
-return promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], KEYS[5], ARGV[2])
+return promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], KEYS[5], KEYS[6], ARGV[2])
 `)
 
 // seatExistingScript seats someone found in the channel by reconciliation,
@@ -291,7 +317,7 @@ end
 return 1
 `)
 
-var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript, requeueScript, fillScript, invitedScript}
+var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript, requeueScript, fillScript, invitedScript, promotionStandsScript}
 
 // membership is the feature that keeps seats in step with joins and leaves
 // in the channel. Staff do not take a seat.
@@ -327,7 +353,7 @@ func (k keys) joinKeys(dedupe, user string) []string {
 
 func (k keys) unseatKeys(dedupe, user string) []string {
 	return []string{dedupe, k.seats(), k.waitlist(), k.waitSince(), k.capKey(),
-		k.member(user), k.introPending(), k.outbox(), k.memberTS(), k.kicks()}
+		k.member(user), k.introPending(), k.outbox(), k.memberTS(), k.kicks(), k.invites(), k.invited()}
 }
 
 // StaleMemberEvents is how many member events this store found older than
@@ -335,35 +361,56 @@ func (k keys) unseatKeys(dedupe, user string) []string {
 func (s *Store) StaleMemberEvents() int64 { return s.staleMember.Load() }
 
 // ClaimKick reports whether the cap kick of a "full" job is still to be
-// done: not when they were promoted before the outbox got to it, nor when
-// a newer join of theirs has a kick of its own.
-func (s *Store) ClaimKick(ctx context.Context, c *Community, j Job) (bool, error) {
+// done at now: not when they were promoted before the outbox got to it,
+// nor when a newer join of theirs has a kick of its own, nor when another
+// job kicked them after the join j answers.
+func (s *Store) ClaimKick(ctx context.Context, c *Community, j Job, now time.Time) (bool, error) {
 	k := s.keys(c)
-	n, err := s.run(ctx, "kick", claimKickScript, []string{k.seats(), k.kicks()}, j.User, j.Join).Int()
+	n, err := s.run(ctx, "kick", claimKickScript, []string{k.seats(), k.kicks(), k.kicked()}, j.User, j.Join, unixMicros(now), j.ID).Int()
 	if err != nil {
 		return false, fmt.Errorf("engagement: kick %s: %w", j.User, err)
 	}
 	return n == 1, nil
 }
 
-// Invited records when the app invited user (a promotion): a leave after
-// it is theirs, not the echo of an earlier cap kick; and the invite is
-// their latest member event, so a leave of theirs from before it (they
-// left while their promotion was on its way, and the invite brought them
-// back) is stale and frees nothing.
+// PromotionStands reports whether the promote job j is still the one that
+// reserved its person's seat: not once the reservation was given up (they
+// left, were removed or requeued) or made anew by a later promotion, whose
+// own job does the invite. A job that no longer stands invites and
+// messages nobody.
+func (s *Store) PromotionStands(ctx context.Context, c *Community, j Job) (bool, error) {
+	k := s.keys(c)
+	n, err := s.run(ctx, "promote", promotionStandsScript, []string{k.seats(), k.invites()}, j.User, j.ID).Int()
+	if err != nil {
+		return false, fmt.Errorf("engagement: promotion %s: %w", j.User, err)
+	}
+	return n == 1, nil
+}
+
+// promotionStandsScript  KEYS: 1 seats 2 invites   ARGV: 1 user 2 job ID
+var promotionStandsScript = redis.NewScript(`
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then return 1 end
+return 0
+`)
+
+// Invited records that the app invited user into their reserved seat,
+// having set out to at at (before the call: Slack's echo of the invite is
+// newer). A leave older than that is stale and frees nothing: it is the
+// echo of an earlier cap kick, or they left while their promotion was on
+// its way and the invite brought them back.
 func (s *Store) Invited(ctx context.Context, c *Community, user string, at time.Time) error {
 	k := s.keys(c)
-	if err := s.run(ctx, "kick", invitedScript, []string{k.kicks(), k.memberTS()}, user, unixMicros(at)).Err(); err != nil {
+	if err := s.run(ctx, "kick", invitedScript, []string{k.kicks(), k.invited()}, user, unixMicros(at)).Err(); err != nil {
 		return fmt.Errorf("engagement: invited %s: %w", user, err)
 	}
 	return nil
 }
 
-// invitedScript  KEYS: 1 kicks 2 memberts   ARGV: 1 user 2 invite time (µs)
-var invitedScript = redis.NewScript(luaPromote + `
+// invitedScript  KEYS: 1 kicks 2 invited   ARGV: 1 user 2 invite time (µs)
+var invitedScript = redis.NewScript(`
 local kick = redis.call('HGET', KEYS[1], ARGV[1])
 if kick and not string.find(kick, ':') then redis.call('HSET', KEYS[1], ARGV[1], kick .. ':' .. ARGV[2]) end
-newer(KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 0
 `)
 
@@ -489,7 +536,7 @@ func (s *Store) invite(ctx context.Context, c *Community, user string, now time.
 	if queue {
 		q = "1"
 	}
-	v, err := s.run(ctx, "invite", inviteScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox()},
+	v, err := s.run(ctx, "invite", inviteScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox(), k.invites()},
 		user, now.UnixMilli(), c.Cap, q).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("engagement: invite %s: %w", user, err)
@@ -548,7 +595,7 @@ func (s *Store) SetCap(ctx context.Context, c *Community, capacity int, now time
 		return 0, fmt.Errorf("engagement: cap %d: %w: use 1 to 10000", capacity, ErrInvalid)
 	}
 	k := s.keys(c)
-	n, err := s.run(ctx, "cap", capScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox()}, capacity, now.UnixMilli()).Int()
+	n, err := s.run(ctx, "cap", capScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox(), k.invites()}, capacity, now.UnixMilli()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("engagement: set cap: %w", err)
 	}

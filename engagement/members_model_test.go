@@ -28,7 +28,7 @@ import (
 //	go test ./engagement -run TestMembershipModel -seed N
 var modelSeed = flag.Uint64("seed", 0, "TestMembershipModel: run only this seed")
 
-const modelSeeds = 200
+const modelSeeds = 1000
 
 func TestMembershipModel(t *testing.T) {
 	t.Parallel()
@@ -60,7 +60,7 @@ type modelWorld struct {
 	pending []engagement.Event
 	seq     int
 	// per person: invites since they last left the channel, DMs since
-	// they last joined by themselves
+	// they last joined or left by themselves
 	invites, dms map[string]int
 	welcomes     map[string]int
 }
@@ -99,6 +99,9 @@ func (w *modelWorld) deliver(ctx context.Context) error {
 	}
 	res, err := w.s.Record(ctx, []engagement.Event{e})
 	trace("deliver %s %v %s at %s -> %v", e.ID, e.Kind, e.User, e.At.Format("05.000"), res[0].Outcome)
+	if r, _ := w.s.Roster(ctx, w.c); r != nil {
+		trace("   seated %v waiting %v", r.SeatedUsers(), r.WaitingUsers())
+	}
 	return err
 }
 
@@ -115,7 +118,7 @@ func (w *modelWorld) work(ctx context.Context) (int, error) {
 		case "welcome":
 			w.welcomes[j.User]++
 		case "full":
-			kick, err := w.s.ClaimKick(ctx, w.c, j)
+			kick, err := w.s.ClaimKick(ctx, w.c, j, w.tick())
 			if err != nil {
 				return 0, err
 			}
@@ -129,6 +132,14 @@ func (w *modelWorld) work(ctx context.Context) (int, error) {
 			}
 			w.dms[j.User]++
 		case "promote":
+			// as slackapp does: a promotion given up meanwhile invites nobody
+			ok, err := w.s.PromotionStands(ctx, w.c, j)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				break
+			}
 			w.invites[j.User]++
 			w.dms[j.User]++
 			if w.invites[j.User] > 1 {
@@ -174,7 +185,11 @@ func runModel(s *engagement.Store, seed uint64) error {
 		switch r := rng.IntN(100); {
 		case r < 25: // someone joins or leaves by themselves
 			if w.in[u] {
+				// Leaving by themselves ends their promotion cycle (unlike
+				// a cap kick, which is part of it): a staff invite after
+				// it is a new promotion, with its own DM.
 				w.leave(u)
+				w.dms[u] = 0
 			} else {
 				w.in[u] = true
 				w.dms[u] = 0 // a new cycle: at most a waitlist DM, then a promotion DM

@@ -480,7 +480,7 @@ func TestStaleMemberEventsChangeNothing(t *testing.T) {
 			c := capped(t, 1, engagement.PolicyRemove)
 			// U1 seated; U2 joins while full: waitlisted, and the outbox kicks them.
 			mustRecord(t, s, join(c, user(1), sec(0)), join(c, user(2), sec(1)))
-			if ok, err := s.ClaimKick(ctx, c, engagement.Job{User: user(2)}); err != nil || !ok {
+			if ok, err := s.ClaimKick(ctx, c, engagement.Job{User: user(2)}, sec(2)); err != nil || !ok {
 				t.Fatalf("ClaimKick = %v, %v; want the kick", ok, err)
 			}
 			// U1 leaves: U2 is promoted (the outbox invites them).
@@ -529,7 +529,7 @@ func TestStaleMemberEventsChangeNothing(t *testing.T) {
 		s, _ := MustOpenStore(t, engagement.Options{})
 		c := capped(t, 1, engagement.PolicyRemove)
 		mustRecord(t, s, join(c, user(1), sec(0)), join(c, user(2), sec(1)))
-		if ok, err := s.ClaimKick(ctx, c, engagement.Job{User: user(2)}); err != nil || !ok {
+		if ok, err := s.ClaimKick(ctx, c, engagement.Job{User: user(2)}, sec(2)); err != nil || !ok {
 			t.Fatalf("ClaimKick = %v, %v", ok, err)
 		}
 		mustRecord(t, s, leave(c, user(1), sec(3))) // U2 promoted
@@ -548,7 +548,7 @@ func TestStaleMemberEventsChangeNothing(t *testing.T) {
 		c := capped(t, 1, engagement.PolicyRemove)
 		mustRecord(t, s, join(c, user(1), sec(0)), join(c, user(2), sec(1)), leave(c, user(1), sec(2)))
 		// The outbox gets to the kick after the promotion: no kick.
-		if ok, err := s.ClaimKick(ctx, c, engagement.Job{User: user(2)}); err != nil || ok {
+		if ok, err := s.ClaimKick(ctx, c, engagement.Job{User: user(2)}, sec(2)); err != nil || ok {
 			t.Errorf("ClaimKick = %v, %v; want no kick of a promoted person", ok, err)
 		}
 	})

@@ -282,9 +282,10 @@ func (s *Store) Warnings(ctx context.Context, c *Community) ([]string, error) {
 // reason of its own (not in the channel, a scope missing), which would
 // stop the next person just the same.
 //
-//	KEYS: 1 seats 2 waitlist 3 waitlist:since   ARGV: 1 user 2 now (ms)
+//	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 invites   ARGV: 1 user 2 now (ms)
 var requeueScript = redis.NewScript(`
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[4], ARGV[1])
 local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local score = 0
 if #head > 0 then score = tonumber(head[2]) - 1 end
@@ -297,7 +298,7 @@ return 1
 // waitlist, promoting nobody. It reports whether they held a seat.
 func (s *Store) Requeue(ctx context.Context, c *Community, user string, now time.Time) (bool, error) {
 	k := s.keys(c)
-	n, err := s.run(ctx, "requeue", requeueScript, []string{k.seats(), k.waitlist(), k.waitSince()}, user, now.UnixMilli()).Int()
+	n, err := s.run(ctx, "requeue", requeueScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.invites()}, user, now.UnixMilli()).Int()
 	if err != nil {
 		return false, fmt.Errorf("engagement: requeue %s: %w", user, err)
 	}
@@ -308,7 +309,7 @@ func (s *Store) Requeue(ctx context.Context, c *Community, user string, now time
 // problem that stopped invites is fixed). It returns how many.
 func (s *Store) FillSeats(ctx context.Context, c *Community, now time.Time) (int, error) {
 	k := s.keys(c)
-	n, err := s.run(ctx, "promote", fillScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox()}, c.Cap, now.UnixMilli()).Int()
+	n, err := s.run(ctx, "promote", fillScript, []string{k.seats(), k.waitlist(), k.waitSince(), k.capKey(), k.outbox(), k.invites()}, c.Cap, now.UnixMilli()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("engagement: fill seats: %w", err)
 	}
@@ -316,5 +317,5 @@ func (s *Store) FillSeats(ctx context.Context, c *Community, now time.Time) (int
 }
 
 var fillScript = redis.NewScript(luaPromote + `
-return promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], KEYS[5], ARGV[2])
+return promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], KEYS[5], KEYS[6], ARGV[2])
 `)

@@ -245,7 +245,7 @@ func (a *App) userKind(ctx context.Context, c *engagement.Community, user string
 // tells them, kindly, where they stand on the waitlist.
 func (a *App) removeForCap(ctx context.Context, c *engagement.Community, j engagement.Job) error {
 	err := a.step(ctx, c, j, "kick", func() error {
-		if ok, err := a.store.ClaimKick(ctx, c, j); err != nil || !ok {
+		if ok, err := a.store.ClaimKick(ctx, c, j, a.store.Now()); err != nil || !ok {
 			if err == nil {
 				err = errSkipRest // promoted before we got to it, or a newer join's job kicks them: nothing to undo, nothing to tell
 			}
@@ -303,12 +303,19 @@ func (a *App) botNotIn(ctx context.Context, c *engagement.Community) bool {
 // missing), the person goes back to the head of the waitlist, staff are
 // told once, and the next roster check tries again.
 func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement.Job) error {
+	// A promotion given up before the outbox got to it (they left, were
+	// removed, or were promoted anew by a later job) invites nobody.
+	if ok, err := a.store.PromotionStands(ctx, c, j); err != nil || !ok {
+		return err
+	}
 	err := a.step(ctx, c, j, "invite", func() error {
+		// Taken before the call: Slack's echo of the invite is newer.
+		at := a.store.Now()
 		_, err := a.api.InviteUsersToConversationContext(ctx, c.Channel, j.User)
 		code := slackCode(err)
 		switch {
 		case err == nil || code == "already_in_channel":
-			if err := a.store.Invited(ctx, c, j.User, a.store.Now()); err != nil {
+			if err := a.store.Invited(ctx, c, j.User, at); err != nil {
 				return err
 			}
 			a.mm.promotions.WithLabelValues(c.ID).Inc()
@@ -347,7 +354,7 @@ func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement
 	}
 	// Only someone who still holds the seat hears they are in (not after a
 	// refused invite, a leave or a removal meanwhile).
-	if seated, err := a.store.IsSeated(ctx, c, j.User); err != nil || !seated {
+	if ok, err := a.store.PromotionStands(ctx, c, j); err != nil || !ok {
 		return err
 	}
 	if err := a.step(ctx, c, j, "dm", func() error {

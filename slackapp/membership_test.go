@@ -719,6 +719,11 @@ func TestPromotionStepsRunOnce(t *testing.T) {
 	ta, srv := memberApp(t, 5, engagement.PolicyRemove)
 	joinChannel(t, srv, "U0MEMBER007") // holds a seat, as a promoted person does
 	waitMessage(t, srv, channel, "<@U0MEMBER007>")
+	// and the job below is the one that reserved it (engagement's invites
+	// hash), else it would stand for a promotion given up and do nothing
+	if err := ta.rdb.HSet(ctxT(t), ta.ns+":{"+ta.community.ID+"}:invites", "U0MEMBER007", "1700000000000-1").Err(); err != nil {
+		t.Fatal(err)
+	}
 	var limited atomic.Bool
 	limited.Store(true)
 	srv.Configure(func(s *slacktest.Server) {
