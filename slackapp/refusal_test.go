@@ -100,6 +100,38 @@ func TestDigestRefusalIsFinal(t *testing.T) {
 	}
 }
 
+// An earlier attempt stopped after claiming the week; the app has since
+// been removed from the brand channel, so looking there for its post
+// (conversations.history) is refused: that ends the week too.
+func TestDigestRecoveryRefusalIsFinal(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	refuseIn(srv, "not_in_channel")
+	env := newDigestEnv(t, mondayLA)
+	c := env.community(t, "America/Los_Angeles")
+	w := engagement.Week{Year: 2026, Num: 47}
+	if _, err := env.store().ClaimDigest(context.Background(), c, w); err != nil {
+		t.Fatal(err)
+	}
+	r := env.start(t, srv, c, nil)
+	waitJobRuns(t, 5, r)
+	if n := len(srv.Calls("conversations.history")); n != 1 {
+		t.Errorf("history searched %d times over 5 job runs, want once", n)
+	}
+	if n := postsTo(srv, brandChannel, "closeknit_digest"); n != 0 {
+		t.Errorf("digest posted %d times, want none (the search was refused)", n)
+	}
+	if st, err := env.store().DigestStatus(context.Background(), c, w); err != nil || st.State != engagement.DigestRefused {
+		t.Errorf("marker %+v (%v), want refused", st, err)
+	}
+	if v := metric(t, r.reg, "closeknit_slack_refusals_total", "community=acme", "method=digest.history", "error=not_in_channel"); v != 1 {
+		t.Errorf("refusals metric %v, want 1", v)
+	}
+	if n := staffWarned(srv); n != 1 {
+		t.Errorf("staff warned %d times, want once", n)
+	}
+}
+
 // A rate-limited or failing post is not a refusal: it is retried, and no
 // week is marked refused.
 func TestDigestTransientErrorNotRefused(t *testing.T) {
