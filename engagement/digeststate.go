@@ -14,19 +14,23 @@ import (
 // marker keeps the digest from going out twice over time (restarts, a job
 // cut short):
 //
-//	ns:{c}:digest:<YYYY-Www>  hash  state (sending|sent), claimed_at (unix s),
-//	                                ts (the posted message), chart (tried|ok|failed)
+//	ns:{c}:digest:<YYYY-Www>  hash  state (sending|sent|refused), claimed_at (unix s),
+//	                                ts (the posted message), chart (tried|ok|failed),
+//	                                error (Slack's code, when refused)
 //
 // A sender first claims the week ("sending"). Finding "sending" instead of
 // a fresh claim means an earlier attempt stopped somewhere between claiming
 // and marking the digest sent: it may or may not have posted, and the
 // sender must look in the channel before posting again (slackapp does, by
-// the message's metadata). No per-person data is stored here.
+// the message's metadata). "refused" means Slack refused the post for good
+// (the app is not in the channel, ...): that week is over, no replica tries
+// it again. No per-person data is stored here.
 
 // Digest states.
 const (
 	DigestSending = "sending"
 	DigestSent    = "sent"
+	DigestRefused = "refused"
 )
 
 // DigestState is what the marker says about a week's digest.
@@ -36,6 +40,7 @@ type DigestState struct {
 	ClaimedAt time.Time // when the first attempt claimed the week
 	TS        string    // the message, once sent
 	Chart     string    // "", "tried", "ok", "failed"
+	Error     string    // Slack's error code, when DigestRefused
 }
 
 func (k keys) digest(w Week) string { return k.prefix + "digest:" + w.String() }
@@ -44,7 +49,7 @@ func (k keys) digest(w Week) string { return k.prefix + "digest:" + w.String() }
 // returns the marker.
 //
 //	KEYS[1] marker  ARGV[1] now (unix s)  ARGV[2] expiry (unix s)
-//	Returns {fresh (1|0), state, claimed_at, ts, chart}.
+//	Returns {fresh (1|0), state, claimed_at, ts, chart, error}.
 var claimDigestScript = redis.NewScript(`
 local fresh = 0
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -52,8 +57,8 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('EXPIREAT', KEYS[1], ARGV[2])
   fresh = 1
 end
-local v = redis.call('HMGET', KEYS[1], 'state', 'claimed_at', 'ts', 'chart')
-return {fresh, v[1] or '', v[2] or '', v[3] or '', v[4] or ''}
+local v = redis.call('HMGET', KEYS[1], 'state', 'claimed_at', 'ts', 'chart', 'error')
+return {fresh, v[1] or '', v[2] or '', v[3] or '', v[4] or '', v[5] or ''}
 `)
 
 // ClaimDigest claims week w's digest of c, or reports the claim or sent
@@ -63,18 +68,24 @@ func (s *Store) ClaimDigest(ctx context.Context, c *Community, w Week) (DigestSt
 	exp := w.End(c.Location).Add(s.retention).Unix()
 	v, err := claimDigestScript.Run(ctx, s.rdb, []string{s.keys(c).digest(w)}, s.now().Unix(), exp).Slice()
 	s.observe("digest", time.Since(start), err)
-	if err != nil || len(v) != 5 {
+	if err != nil || len(v) != 6 {
 		return DigestState{}, fmt.Errorf("engagement: claim digest %s %s: %v", c.ID, w, err)
 	}
 	str := func(i int) string { x, _ := v[i].(string); return x }
 	fresh, _ := v[0].(int64)
 	claimed, _ := strconv.ParseInt(str(2), 10, 64)
-	return DigestState{State: str(1), Fresh: fresh == 1, ClaimedAt: time.Unix(claimed, 0), TS: str(3), Chart: str(4)}, nil
+	return DigestState{State: str(1), Fresh: fresh == 1, ClaimedAt: time.Unix(claimed, 0), TS: str(3), Chart: str(4), Error: str(5)}, nil
 }
 
 // MarkDigestSent records that week w's digest of c is the message ts.
 func (s *Store) MarkDigestSent(ctx context.Context, c *Community, w Week, ts string) error {
 	return s.setDigest(ctx, c, w, "state", DigestSent, "ts", ts)
+}
+
+// MarkDigestRefused records that Slack refused week w's digest of c for
+// good, with its error code: the week is not tried again.
+func (s *Store) MarkDigestRefused(ctx context.Context, c *Community, w Week, code string) error {
+	return s.setDigest(ctx, c, w, "state", DigestRefused, "error", code)
 }
 
 // MarkDigestChart records what became of the digest's chart ("tried"
@@ -92,7 +103,7 @@ func (s *Store) DigestStatus(ctx context.Context, c *Community, w Week) (DigestS
 		return DigestState{}, fmt.Errorf("engagement: digest status %s %s: %w", c.ID, w, err)
 	}
 	claimed, _ := strconv.ParseInt(v["claimed_at"], 10, 64)
-	return DigestState{State: v["state"], ClaimedAt: time.Unix(claimed, 0), TS: v["ts"], Chart: v["chart"]}, nil
+	return DigestState{State: v["state"], ClaimedAt: time.Unix(claimed, 0), TS: v["ts"], Chart: v["chart"], Error: v["error"]}, nil
 }
 
 func (s *Store) setDigest(ctx context.Context, c *Community, w Week, fv ...string) error {

@@ -160,8 +160,6 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		active[i] = pipe.SCard(ctx, k.active(wk))
 		posters[i] = pipe.SMembers(ctx, k.posters(wk))
 	}
-	posts := pipe.HGetAll(ctx, k.week(w)+":posts")
-	answers := pipe.HGetAll(ctx, k.week(w)+":answers")
 	optout := pipe.SMembers(ctx, k.optout())
 	_, err = pipe.Exec(ctx)
 	s.observe("kpis", time.Since(start), err)
@@ -199,7 +197,9 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		return nil, err
 	}
 	customerKPIs(out, c, r, posters)
-	responseKPIs(out, c, posts.Val(), answers.Val(), hidden)
+	if err := s.responseKPIs(ctx, out, c, k.week(w), hidden); err != nil {
+		return nil, err
+	}
 	addPermalinks(out, o.WorkspaceURL)
 	lapsing(out, weeks, posters, hidden, o.LapsingMinWeeks)
 	for _, m := range r.Members {
@@ -302,40 +302,47 @@ func customerKPIs(out *KPIs, c *Community, r *Report, posters []*redis.StringSli
 	}
 }
 
+// responseChunk is how many posts responseKPIs reads per round trip.
+const responseChunk = 1000
+
 // responseKPIs: median time to first answer, share answered within 24 h,
 // and posts still unanswered after 24 h, for the customers' top-level
-// posts of the week.
-func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string, hidden func(string) bool) {
+// posts of the week. The week's posts are read a chunk at a time (HSCAN,
+// then HMGET of their answers), never as a whole: the KPI gauges run this
+// on every scrape, and a busy week's hash would otherwise be held in
+// memory twice over, strings and map.
+func (s *Store) responseKPIs(ctx context.Context, out *KPIs, c *Community, week string, hidden func(string) bool) error {
+	postsKey, answersKey := week+":posts", week+":answers"
 	var times []float64
 	eligible, within := 0, 0
-	for ts, author := range posts {
-		if c.IsStaff(author) {
-			continue
-		}
-		at, err := ParseTS(ts)
-		if err != nil {
-			continue
-		}
-		out.TopLevelPosts++
-		ripe := !at.Add(24 * time.Hour).After(out.AsOf) // its 24 h are over
-		if ripe {
-			eligible++
-		}
-		us, err := strconv.ParseInt(answers[ts], 10, 64)
-		if err != nil { // no answer yet
-			if ripe {
-				user := author
-				if user == "-" || hidden(user) {
-					user = "" // opted out: listed, never named
-				}
-				out.Unanswered = append(out.Unanswered, Unanswered{User: user, TS: ts})
+	start := time.Now()
+	var cursor uint64
+	for {
+		kv, next, err := s.rdb.HScan(ctx, postsKey, cursor, "", responseChunk).Result()
+		if err == nil && len(kv) > 0 {
+			fields := make([]string, 0, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				fields = append(fields, kv[i])
 			}
-			continue
+			var vals []any
+			vals, err = s.rdb.HMGet(ctx, answersKey, fields...).Result()
+			for i, ts := range fields {
+				ans, _ := vals[i].(string)
+				ripe, inTime := responsePost(out, c, ts, kv[2*i+1], ans, hidden, &times)
+				if ripe {
+					eligible++
+				}
+				if ripe && inTime {
+					within++
+				}
+			}
 		}
-		d := max(0, time.UnixMicro(us).Sub(at))
-		times = append(times, d.Seconds())
-		if ripe && d <= 24*time.Hour {
-			within++
+		if err != nil {
+			s.observe("kpis", time.Since(start), err)
+			return fmt.Errorf("engagement: kpis response times %s: %w", c.ID, err)
+		}
+		if cursor = next; cursor == 0 {
+			break
 		}
 	}
 	out.ResponseTimeMedianSeconds = median(times)
@@ -343,6 +350,38 @@ func responseKPIs(out *KPIs, c *Community, posts, answers map[string]string, hid
 		out.ResponseRate24h = float64(within) / float64(eligible)
 	}
 	slices.SortFunc(out.Unanswered, func(a, b Unanswered) int { return strings.Compare(a.TS, b.TS) })
+	return nil
+}
+
+// responsePost accounts for one top-level post at ts by author, first
+// answered at answer (unix µs, "" if never): its response time goes to
+// times, an unanswered one to out.Unanswered. It reports whether the post
+// is ripe (its 24 h are over, so it counts for the 24 h response rate) and
+// whether it was answered within 24 h.
+func responsePost(out *KPIs, c *Community, ts, author, answer string, hidden func(string) bool, times *[]float64) (ripe, inTime bool) {
+	if c.IsStaff(author) {
+		return false, false
+	}
+	at, err := ParseTS(ts)
+	if err != nil {
+		return false, false
+	}
+	out.TopLevelPosts++
+	ripe = !at.Add(24 * time.Hour).After(out.AsOf)
+	us, err := strconv.ParseInt(answer, 10, 64)
+	if err != nil { // no answer yet
+		if ripe {
+			user := author
+			if user == "-" || hidden(user) {
+				user = "" // opted out: listed, never named
+			}
+			out.Unanswered = append(out.Unanswered, Unanswered{User: user, TS: ts})
+		}
+		return ripe, false
+	}
+	d := max(0, time.UnixMicro(us).Sub(at))
+	*times = append(*times, d.Seconds())
+	return ripe, d <= 24*time.Hour
 }
 
 // lapsing lists customers who posted in at least minWeeks of the 12 weeks

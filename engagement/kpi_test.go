@@ -3,6 +3,7 @@ package engagement_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,55 @@ func TestKPIsQuietWeek(t *testing.T) {
 	}
 	if !got.Quiet() || got.Messages != 0 || got.MessagesChange != 0 || got.ResponseRate24h != 0 || len(got.History) != 12 {
 		t.Errorf("empty week: %+v", got)
+	}
+}
+
+// TestKPIsResponseTimesOfABusyWeek reads a week with more top-level posts
+// than one chunk (responseKPIs scans the posts hash in chunks): every post
+// is accounted for once, whatever the chunking.
+func TestKPIsResponseTimesOfABusyWeek(t *testing.T) {
+	t.Parallel()
+	w := engagement.Week{Year: 2026, Num: 47}
+	c := testCommunity(t, "UTC")
+	start := w.Start(c.Location)
+	asOf := start.Add(6 * 24 * time.Hour)
+	s, rdb := MustOpenStore(t, engagement.Options{Now: func() time.Time { return asOf }})
+	ctx := context.Background()
+	week := rdb.ns + ":{" + c.ID + "}:w:" + w.String()
+	const n = 2500
+	posts, answers := map[string]any{}, map[string]any{}
+	for i := range n {
+		at := start.Add(time.Duration(i) * time.Minute)
+		ts := fmt.Sprintf("%d.%06d", at.Unix(), 0)
+		posts[ts] = fmt.Sprintf("U%07d", i%50)
+		if i%2 == 0 { // every other post answered, after i seconds
+			answers[ts] = strconv.FormatInt(at.Add(time.Duration(i)*time.Second).UnixMicro(), 10)
+		}
+	}
+	if err := rdb.HSet(ctx, week+":posts", posts).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, week+":answers", answers).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.KPIs(ctx, c, w, engagement.KPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Answered posts: i = 0, 2, ..., 2498 after i seconds; median of 1250
+	// values = mean of the 625th and 626th: (1248 + 1250) / 2.
+	// All posts are older than 24 h at asOf except those of the last day.
+	ripe := 0
+	for i := range n {
+		if !start.Add(time.Duration(i) * time.Minute).Add(24 * time.Hour).After(asOf) {
+			ripe++
+		}
+	}
+	if got.TopLevelPosts != n || got.ResponseTimeMedianSeconds != 1249 || len(got.Unanswered) != ripe/2 {
+		t.Errorf("posts %d, median %v s, unanswered %d; want %d, 1249 s, %d",
+			got.TopLevelPosts, got.ResponseTimeMedianSeconds, len(got.Unanswered), n, ripe/2)
+	}
+	if want := float64(ripe/2) / float64(ripe); got.ResponseRate24h != want {
+		t.Errorf("response rate %v, want %v", got.ResponseRate24h, want)
 	}
 }

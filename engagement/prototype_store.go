@@ -342,7 +342,7 @@ func (s *Store) ExtendPrototype(ctx context.Context, c *Community, id string, d 
 type Announcement struct {
 	TS          string
 	CardUpdated bool   // the card says feedback is closed
-	SummaryTS   string // the results summary's ts in the brand channel, "" until posted
+	SummaryTS   string // the results summary's ts in the brand channel, "" until posted ("-": no brand channel, "refused:<code>": Slack refused it)
 }
 
 // ClaimAnnouncements returns the closed prototypes of c whose closing is

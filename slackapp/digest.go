@@ -3,6 +3,7 @@ package slackapp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,6 +28,10 @@ import (
 //     metadata: found, it only records the ts; not found, it posts.
 //   - The chart goes into the digest's thread after the text, at most once
 //     (marked "tried" before the upload). A failed upload leaves the text.
+//   - A refusal no retry can fix (the app not in the channel, the channel
+//     archived, a scope missing: finalRefusal) ends the week: marked
+//     "refused", counted, and staff are told once. Only Slack's own trouble
+//     (rate limits, 5xx, no answer) is retried on the next tick.
 //
 // A digest missed while every replica was down is sent by the first job
 // run after start-up, late and once; only the latest due week is sent.
@@ -77,8 +82,15 @@ func runDigestJob(ctx context.Context, a *App, c *engagement.Community) error {
 	}
 	_, w := at.Last(a.store.Now(), c.Location)
 	_, err := a.SendDigest(ctx, c, w)
+	if errors.Is(err, ErrDigestRefused) {
+		return nil // over for this week: counted, logged and staff told when refused
+	}
 	return err
 }
+
+// ErrDigestRefused is returned for a week whose digest Slack refused for
+// good: it is not tried again.
+var ErrDigestRefused = errors.New("refused by Slack")
 
 // SendDigest posts week w's digest of c to its brand channel unless it was
 // posted before, and returns the message's ts either way.
@@ -90,12 +102,18 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 	if err != nil {
 		return "", err
 	}
-	if st.State == engagement.DigestSent {
+	switch st.State {
+	case engagement.DigestSent:
 		return st.TS, a.digestChart(ctx, c, w, st, nil)
+	case engagement.DigestRefused:
+		return "", fmt.Errorf("digest %s %s: %w (%s)", c.ID, w, ErrDigestRefused, st.Error)
 	}
 	if !st.Fresh {
 		// An earlier attempt claimed the week and stopped: it may have posted.
 		ts, err := a.findPostedDigest(ctx, c, w, st.ClaimedAt)
+		if code := slackCode(err); finalRefusal(code) {
+			return "", a.refuseDigest(ctx, c, w, "digest.history", code, err)
+		}
 		if err != nil {
 			return "", fmt.Errorf("digest %s %s: looking for an earlier post: %w", c.ID, w, err)
 		}
@@ -119,6 +137,9 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: digestEventType,
 			EventPayload: map[string]any{"community": c.ID, "week": w.String()}}),
 	)
+	if code := slackCode(err); finalRefusal(code) {
+		return "", a.refuseDigest(ctx, c, w, "digest.post", code, err)
+	}
 	if err != nil {
 		a.dm.failed(c)
 		return "", fmt.Errorf("digest %s %s: post: %w", c.ID, w, err)
@@ -128,9 +149,39 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 		return ts, err
 	}
 	a.dm.sent(c, time.Now())
+	a.clearSetupProblems(ctx, c, "brand:")
 	a.log.Info("digest sent", "community", c.ID, "week", w.String(), "ts", ts)
 	st.TS = ts
 	return ts, a.digestChart(ctx, c, w, st, k)
+}
+
+// refuseDigest ends week w's digest of c after Slack refused method's call
+// for good: marked refused in Redis (no replica or restart tries again),
+// counted, logged, and staff told once. It returns ErrDigestRefused.
+func (a *App) refuseDigest(ctx context.Context, c *engagement.Community, w engagement.Week, method, code string, err error) error {
+	if merr := a.store.MarkDigestRefused(ctx, c, w, code); merr != nil {
+		a.dm.failed(c)
+		return merr // not marked: the next tick meets the refusal again
+	}
+	a.dm.refused(c)
+	a.brandRefused(ctx, c, method, code, fmt.Sprintf("the weekly digest of %s", w), err)
+	return fmt.Errorf("digest %s %s: %w (%s)", c.ID, w, ErrDigestRefused, code)
+}
+
+// brandRefused handles a post to c's brand channel that Slack refused for
+// good (finalRefusal): counted under method, logged, and staff told once
+// (setupProblem). what names the post for people. The app's own setup
+// problems (not in the channel, a scope missing) share the brand channel's
+// warning, so staff hear of one problem once, whatever hit it first.
+func (a *App) brandRefused(ctx context.Context, c *engagement.Community, method, code, what string, err error) {
+	a.mm.refusals.WithLabelValues(c.ID, method, code).Inc()
+	a.log.Warn("slack refused a post to the brand channel; given up", "community", c.ID, "method", method, "post", what, "err", err)
+	if appRefusal(code) {
+		a.setupProblem(ctx, c, "brand:"+code, fmt.Sprintf("I cannot post in the brand channel <#%s> (`%s`), so %s and staff notes "+
+			"are not reaching you: please invite me there with `/invite @closeknit` and check my permissions.", c.BrandChannel, code, what))
+		return
+	}
+	a.setupProblem(ctx, c, method+":"+code, fmt.Sprintf("Slack refused %s in <#%s> (`%s`), so it was not posted.", what, c.BrandChannel, code))
 }
 
 // digestChart uploads the 12-week chart into the digest's thread unless
@@ -146,6 +197,9 @@ func (a *App) digestChart(ctx context.Context, c *engagement.Community, w engage
 	outcome := "ok"
 	if err := a.uploadChart(ctx, c, w, st.TS, k); err != nil {
 		outcome = "failed"
+		if code := slackCode(err); finalRefusal(code) {
+			a.brandRefused(ctx, c, "digest.chart", code, fmt.Sprintf("the chart of the weekly digest of %s", w), err)
+		}
 		a.log.Warn("digest chart not uploaded; the digest went out without it", "community", c.ID, "week", w.String(), "err", err)
 	}
 	return a.store.MarkDigestChart(ctx, c, w, outcome)

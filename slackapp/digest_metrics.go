@@ -12,7 +12,7 @@ import (
 // digestMetrics are the digest counter and the headline KPI gauges of the
 // current week, per community.
 type digestMetrics struct {
-	digests  *prometheus.CounterVec // community, outcome (sent|failed)
+	digests  *prometheus.CounterVec // community, outcome (sent|failed|refused)
 	lastSent *prometheus.GaugeVec   // community
 }
 
@@ -20,7 +20,7 @@ func newDigestMetrics(reg prometheus.Registerer, a *App) *digestMetrics {
 	dm := &digestMetrics{
 		digests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "closeknit_digests_total",
-			Help: "Weekly digests posted (sent) or that failed to post (failed; retried on the next scheduler tick).",
+			Help: "Weekly digests posted (sent), that failed to post (failed; retried on the next scheduler tick), or that Slack refused for good (refused; not retried, staff told).",
 		}, []string{"community", "outcome"}),
 		lastSent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "closeknit_digest_last_sent_timestamp_seconds",
@@ -38,6 +38,10 @@ func (dm *digestMetrics) sent(c *engagement.Community, at time.Time) {
 
 func (dm *digestMetrics) failed(c *engagement.Community) {
 	dm.digests.WithLabelValues(c.ID, "failed").Inc()
+}
+
+func (dm *digestMetrics) refused(c *engagement.Community) {
+	dm.digests.WithLabelValues(c.ID, "refused").Inc()
 }
 
 // kpiGauges are the current week's headline KPIs, per community.

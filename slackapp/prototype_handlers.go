@@ -286,7 +286,11 @@ func (a *App) refreshCard(c *engagement.Community, p *engagement.Prototype) {
 	}
 }
 
-// updateCard renders the card of the prototype at ts as it is now.
+// updateCard renders the card of the prototype at ts as it is now. A card
+// Slack will not update for good (deleted: message_not_found,
+// cant_update_message; its channel gone or the app out of it) is counted
+// and logged, and the caller goes on as if updated: no retry can bring
+// the card back.
 func (a *App) updateCard(ctx context.Context, c *engagement.Community, ts string) error {
 	r, err := a.store.PrototypeResultsByTS(ctx, c, ts, 0)
 	if err != nil {
@@ -298,6 +302,11 @@ func (a *App) updateCard(ctx context.Context, c *engagement.Community, ts string
 	}
 	text, blocks := prototypeCard(r.Prototype, votes)
 	_, _, _, err = a.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if code := slackCode(err); finalRefusal(code) {
+		a.mm.refusals.WithLabelValues(c.ID, "card.update", code).Inc()
+		a.log.Warn("prototype card not updated; given up", "community", c.ID, "prototype", r.ID, "ts", r.TS, "err", err)
+		return nil
+	}
 	return err
 }
 
@@ -425,7 +434,9 @@ func (a *App) announceInBackground(c *engagement.Community) {
 // replica and a staff command can all call this: a step is done once. (A
 // replica dying between Slack's answer and the mark would repeat that one
 // step on the next run: chat.update is harmless to repeat; a summary could
-// then be posted twice.)
+// then be posted twice.) A refusal no retry can fix (a deleted card, the
+// app not in the brand channel) ends its step: counted and logged, and the
+// results are posted even if the card could not be updated.
 func (a *App) announceClosed(ctx context.Context, c *engagement.Community) error {
 	holder := rand.Text()
 	pending, err := a.store.ClaimAnnouncements(ctx, c, holder, leaseTTL)
@@ -472,7 +483,12 @@ func (a *App) announce(ctx context.Context, c *engagement.Community, an engageme
 		if c.BrandChannel != "" {
 			text, blocks := prototypeResults(r)
 			_, ts, err := a.api.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-			if err != nil {
+			switch code := slackCode(err); {
+			case finalRefusal(code):
+				// Refused for good: the announcement ends, staff are told once.
+				a.brandRefused(ctx, c, "results.post", code, fmt.Sprintf("the results of %s (%s)", r.ID, escapeMrkdwn(r.Name)), err)
+				ts = "refused:" + code
+			case err != nil:
 				return fmt.Errorf("post results of %s: %w", r.ID, err)
 			}
 			summaryTS = ts
