@@ -169,7 +169,7 @@ return code
 //	      4 waitlist:since 5 cap 6 member:<user> 7 intro:pending 8 outbox 9 memberts 10 kicks 11 invites
 //	      12 invited
 //	ARGV: 1 dedupe TTL (s), or "" for no dedupe 2 user 3 now (ms) 4 default cap
-//	      5 the leave's event_ts (µs), "" for a removal by the app
+//	      5 the leave's event_ts (µs), "" for a removal by the app 6 a removal's time (µs)
 //	Returns 0 duplicate, 1 freed, 2 was not seated, 5 stale.
 var unseatScript = redis.NewScript(luaPromote + `
 if ARGV[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
@@ -190,6 +190,10 @@ if ARGV[5] ~= '' then
   if not newer(KEYS[9], user, ARGV[5]) then return 5 end
   if echo and redis.call('ZSCORE', KEYS[2], user) then return 5 end
 end
+-- A removal by the app (ARGV[6], its time) is their latest member event:
+-- a join of theirs from before it, delivered late, must not seat or
+-- waitlist them again.
+if ARGV[6] then newer(KEYS[9], user, ARGV[6]) end
 if redis.call('ZREM', KEYS[2], user) == 0 then return 2 end
 redis.call('DEL', KEYS[6])
 redis.call('ZREM', KEYS[7], user)
@@ -545,10 +549,12 @@ func (s *Store) invite(ctx context.Context, c *Community, user string, now time.
 }
 
 // Unseat frees user's seat (a removal by staff, a failed invite, a bot) and
-// promotes from the waitlist. It reports whether they held a seat.
+// promotes from the waitlist. It reports whether they held a seat. The
+// removal at now is their latest member event: a join from before it,
+// delivered late (the echo of their invite), changes nothing.
 func (s *Store) Unseat(ctx context.Context, c *Community, user string, now time.Time) (bool, error) {
 	k := s.keys(c)
-	n, err := s.run(ctx, "unseat", unseatScript, k.unseatKeys(k.seats(), user), "", user, now.UnixMilli(), c.Cap, "").Int()
+	n, err := s.run(ctx, "unseat", unseatScript, k.unseatKeys(k.seats(), user), "", user, now.UnixMilli(), c.Cap, "", unixMicros(now)).Int()
 	if err != nil {
 		return false, fmt.Errorf("engagement: unseat %s: %w", user, err)
 	}

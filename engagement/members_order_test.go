@@ -194,3 +194,32 @@ func TestGivenUpPromotionInvitesNobody(t *testing.T) {
 		t.Error("the old promotion's job stands beside the new one: two invites")
 	}
 }
+
+// After staff remove someone, the late echo of the join their invite
+// caused is older than the removal: it neither seats nor waitlists them
+// (seen with the hostile emulator: the removed person back on the waitlist).
+func TestJoinOlderThanARemovalIsStale(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := MustOpenStore(t, engagement.Options{})
+	c := capped(t, 1, engagement.PolicyRemove)
+	sec := func(n int) time.Time { return at.Add(time.Duration(n) * time.Second) }
+	if _, _, err := s.Invite(ctx, c, user(1), sec(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Invite(ctx, c, user(2), sec(1)); err != nil { // waits
+		t.Fatal(err)
+	}
+	if ok, err := s.Unseat(ctx, c, user(1), sec(3)); err != nil || !ok { // staff remove U1: U2 promoted
+		t.Fatalf("Unseat = %v, %v", ok, err)
+	}
+	mustRecord(t, s, join(c, user(1), sec(2))) // the invite's echo, late
+	if r := mustRoster(t, s, c); !slices.Equal(seated(r), []string{user(2)}) || len(r.Waitlist) != 0 {
+		t.Errorf("seated %v waiting %v, want U2 seated and nobody waiting", seated(r), waiting(r))
+	}
+	// A join after the removal is theirs: the channel is full, they wait.
+	mustRecord(t, s, join(c, user(1), sec(4)))
+	if got := waiting(mustRoster(t, s, c)); !slices.Equal(got, []string{user(1)}) {
+		t.Errorf("waiting %v after a real join, want U1", got)
+	}
+}
