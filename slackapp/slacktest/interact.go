@@ -38,18 +38,10 @@ func (st *interactState) init() {
 }
 
 func (s *Server) setInteractionDefaultsLocked() {
-	if s.InteractionTimeout <= 0 {
-		s.InteractionTimeout = defaultInteractionTimeout
-	}
-	if s.TriggerLifetime <= 0 {
-		s.TriggerLifetime = defaultTriggerLifetime
-	}
-	if s.ResponseURLLifetime <= 0 {
-		s.ResponseURLLifetime = defaultResponseURLLifetime
-	}
-	if s.ResponseURLUses <= 0 {
-		s.ResponseURLUses = defaultResponseURLUses
-	}
+	positive(&s.InteractionTimeout, defaultInteractionTimeout)
+	positive(&s.TriggerLifetime, defaultTriggerLifetime)
+	positive(&s.ResponseURLLifetime, defaultResponseURLLifetime)
+	positive(&s.ResponseURLUses, defaultResponseURLUses)
 }
 
 // trigger is a trigger_id handed to the app in an envelope.

@@ -278,18 +278,10 @@ func (s *Server) setDefaultsLocked() {
 	def(&s.WorkspaceURL, DefaultWorkspaceURL)
 	def(&s.AppToken, DefaultAppToken)
 	def(&s.BotToken, DefaultBotToken)
-	if s.PingInterval <= 0 {
-		s.PingInterval = defaultPingInterval
-	}
-	if s.AckTimeout <= 0 {
-		s.AckTimeout = defaultAckTimeout
-	}
-	if s.DisconnectGrace <= 0 {
-		s.DisconnectGrace = defaultRefreshGrace
-	}
-	if s.MaxConnections <= 0 {
-		s.MaxConnections = defaultMaxConnections
-	}
+	positive(&s.PingInterval, defaultPingInterval)
+	positive(&s.AckTimeout, defaultAckTimeout)
+	positive(&s.DisconnectGrace, defaultRefreshGrace)
+	positive(&s.MaxConnections, defaultMaxConnections)
 	s.setInteractionDefaultsLocked()
 	if s.RetrySchedule == nil {
 		s.RetrySchedule = []time.Duration{0, time.Minute, 5 * time.Minute}
@@ -404,5 +396,13 @@ func (s *Server) waitFor(ctx context.Context, cond func() bool) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// positive gives a duration or count field its default when it is not set
+// (or set to nonsense: zero or negative).
+func positive[T ~int | ~int64](p *T, v T) {
+	if *p <= 0 {
+		*p = v
 	}
 }

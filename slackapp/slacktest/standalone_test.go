@@ -1,6 +1,7 @@
 package slacktest
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,8 +26,8 @@ func TestRepositoryStandsAlone(t *testing.T) {
 			return err
 		}
 		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") && path != root {
-				return filepath.SkipDir // .git, editor folders
+			if (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") && path != root {
+				return filepath.SkipDir // .git, editor folders, the Node peer's packages
 			}
 			return nil
 		}
@@ -38,6 +39,9 @@ func TestRepositoryStandsAlone(t *testing.T) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
+		}
+		if bytes.IndexByte(b, 0) >= 0 {
+			return nil // a binary, such as the closeknit the README builds here
 		}
 		for i, line := range strings.Split(string(b), "\n") {
 			if outside.MatchString(line) {
