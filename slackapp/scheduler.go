@@ -3,6 +3,7 @@ package slackapp
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
@@ -43,11 +44,12 @@ const leaseTTL = 2 * time.Minute
 func (a *App) runScheduler(ctx context.Context) {
 	holder := rand.Text() // this replica
 	last := map[string]time.Time{}
+	started := map[string]bool{}
 	t := time.NewTicker(a.cfg.SchedulerTick)
 	defer t.Stop()
 	for {
 		a.refreshAllStaff(ctx) // before the jobs: the roster check needs the staff
-		a.runDueJobs(ctx, holder, last)
+		a.runDueJobs(ctx, holder, last, started)
 		select {
 		case <-ctx.Done():
 			return
@@ -57,18 +59,23 @@ func (a *App) runScheduler(ctx context.Context) {
 }
 
 // runDueJobs runs, for every community, the jobs whose interval has passed
-// since they last ran here.
-func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]time.Time) {
+// since they last ran here, and the start runs of atStart jobs not done yet
+// (started, by job and community).
+func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]time.Time, started map[string]bool) {
 	now := time.Now()
 	for _, j := range a.jobs {
-		first := last[j.name].IsZero()
-		if !first && now.Sub(last[j.name]) < j.every {
-			continue
+		due := last[j.name].IsZero() || now.Sub(last[j.name]) >= j.every
+		if due {
+			last[j.name] = now
 		}
-		last[j.name] = now
 		for _, c := range a.cfg.Communities {
-			if first && j.atStart {
-				if a.runJob(ctx, holder, j, c) == nil {
+			if key := j.name + " " + c.ID; j.atStart && !started[key] {
+				err := a.runJob(ctx, holder, j, c)
+				if errors.Is(err, errLeaseBusy) {
+					continue // another replica is running it: this replica's own run comes at a later tick
+				}
+				started[key] = true
+				if err == nil {
 					// Counts as this interval's run for the other replicas.
 					if _, err := a.store.AcquireLease(ctx, c, "ran:"+j.name, holder, j.every); err != nil {
 						a.log.Warn("scheduler: interval mark not taken", "job", j.name, "community", c.ID, "err", err)
@@ -76,10 +83,16 @@ func (a *App) runDueJobs(ctx context.Context, holder string, last map[string]tim
 				}
 				continue
 			}
-			a.runOncePerInterval(ctx, holder, j, c)
+			if due {
+				a.runOncePerInterval(ctx, holder, j, c)
+			}
 		}
 	}
 }
+
+// errLeaseBusy is runJob's answer when another replica holds the job's
+// lease, so the job did not run here.
+var errLeaseBusy = errors.New("scheduler: another replica runs this job")
 
 // runOncePerInterval runs j for c unless another replica already did in
 // the job's interval. Each replica keeps its own clock of what is due, and
@@ -101,7 +114,7 @@ func (a *App) runOncePerInterval(ctx context.Context, holder string, j job, c *e
 	if !fresh {
 		return // another replica ran it within the interval
 	}
-	if err := a.runJob(ctx, holder, j, c); err != nil {
+	if err := a.runJob(ctx, holder, j, c); err != nil && !errors.Is(err, errLeaseBusy) {
 		// Failed (or Redis failed): the next replica that finds it due runs it.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
@@ -119,7 +132,7 @@ func (a *App) runJob(ctx context.Context, holder string, j job, c *engagement.Co
 		return err
 	}
 	if !ok {
-		return nil // another replica runs it
+		return errLeaseBusy
 	}
 	defer func() {
 		// Released even when ctx is done, so a restarting replica need not

@@ -47,3 +47,31 @@ func TestIntervalJobsRunOncePerIntervalAcrossReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestStartRunWaitsForABusyLease starts a replica while another holds the
+// roster check's lease (running its own check): the new replica's start
+// run must come once the lease is free, not be skipped for the interval.
+func TestStartRunWaitsForABusyLease(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ns := fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1))
+	rdb := redistest.Client(t, redistest.URL())
+	defer rdb.Close()
+	lease := ns + ":{acme}:lease:job:roster"
+	if err := rdb.Set(ctxT(t), lease, "another-replica", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	fast := func(c *slackapp.Config) { c.SchedulerTick = 20 * time.Millisecond }
+	r := MustRunAppNS(t, srv, redistest.URL(), ns, fast)
+	runs := func(job string) float64 {
+		return metricValue(t, r, "closeknit_job_runs_total", "task="+job, "outcome=ok")
+	}
+	eventually(t, "the scheduler ticking", func() bool { return runs("prototypes") >= 5 })
+	if got := runs("roster"); got != 0 {
+		t.Fatalf("roster ran %v times while another replica held its lease", got)
+	}
+	if err := rdb.Del(ctxT(t), lease).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the start run once the lease is free", func() bool { return runs("roster") == 1 })
+}
