@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
-	"github.com/redis/go-redis/v9"
 )
 
 // BenchmarkRecordMessages records batches of messages shaped like the load
@@ -27,7 +25,10 @@ func BenchmarkRecordMessages(b *testing.B) {
 			ctx := context.Background()
 			base := time.Now().Add(-time.Hour)
 			batch := make([]engagement.Event, size)
-			usec0, cpu0, calls0 := redisWork(b, rdb.UniversalClient)
+			w0, err := engagement.ReadRedisWork(ctx, rdb.UniversalClient)
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ResetTimer()
 			for n := 0; n < b.N; n++ {
 				for i := range batch {
@@ -41,53 +42,15 @@ func BenchmarkRecordMessages(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			usec1, cpu1, calls1 := redisWork(b, rdb.UniversalClient)
-			b.ReportMetric((calls1-calls0)/float64(b.N*size), "redis-cmds/event")
-			b.ReportMetric((usec1-usec0)/float64(b.N*size), "redis-µs/event")
-			b.ReportMetric((cpu1-cpu0)/float64(b.N*size), "redis-cpu-µs/event")
+			w1, err := engagement.ReadRedisWork(ctx, rdb.UniversalClient)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := w1.Sub(w0)
+			n := float64(b.N * size)
+			b.ReportMetric(w.Commands/n, "redis-cmds/event")
+			b.ReportMetric(w.ScriptUsec/n, "redis-µs/event")
+			b.ReportMetric(w.CPUUsec/n, "redis-cpu-µs/event")
 		})
 	}
-}
-
-// redisWork sums, over the masters, the commandstats usec of script calls
-// (wall time inside Redis, which a busy machine inflates), the main
-// thread's CPU time in µs (less so), and the commands scripts and clients
-// ran (which it does not change at all: the steadiest figure on a shared
-// machine). INFO's own calls are left out.
-func redisWork(tb testing.TB, rdb redis.UniversalClient) (usec, cpu, calls float64) {
-	read := func(ctx context.Context, c *redis.Client) error {
-		info, err := c.Info(ctx, "commandstats", "cpu").Result()
-		for line := range strings.SplitSeq(info, "\n") {
-			line = strings.TrimSpace(line)
-			if name, rest, ok := strings.Cut(line, ":calls="); ok && strings.HasPrefix(name, "cmdstat_") &&
-				!strings.HasPrefix(name, "cmdstat_eval") && name != "cmdstat_info" {
-				v, _ := strconv.ParseFloat(rest[:strings.IndexByte(rest, ',')], 64)
-				calls += v
-			}
-			if strings.HasPrefix(line, "cmdstat_evalsha:") || strings.HasPrefix(line, "cmdstat_eval:") {
-				_, rest, _ := strings.Cut(line, "usec=")
-				v, _ := strconv.ParseFloat(rest[:strings.IndexByte(rest, ',')], 64)
-				usec += v
-			}
-			if v, ok := strings.CutPrefix(line, "used_cpu_user_main_thread:"); ok {
-				f, _ := strconv.ParseFloat(v, 64)
-				cpu += f * 1e6
-			}
-			if v, ok := strings.CutPrefix(line, "used_cpu_sys_main_thread:"); ok {
-				f, _ := strconv.ParseFloat(v, 64)
-				cpu += f * 1e6
-			}
-		}
-		return err
-	}
-	var err error
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(context.Background(), read)
-	} else {
-		err = read(context.Background(), rdb.(*redis.Client))
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return usec, cpu, calls
 }

@@ -209,7 +209,7 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		return nil, err
 	}
 	mallocs0 := scrapeMallocs(metricsURL)
-	redis0, err := readRedisWork(ctx, rdb)
+	redis0, err := engagement.ReadRedisWork(ctx, rdb)
 	if err != nil {
 		return nil, fmt.Errorf("redis INFO: %w", err)
 	}
@@ -241,11 +241,11 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		return nil, err
 	}
 	mallocs1 := scrapeMallocs(metricsURL)
-	redis1, err := readRedisWork(ctx, rdb)
+	redis1, err := engagement.ReadRedisWork(ctx, rdb)
 	if err != nil {
 		return nil, fmt.Errorf("redis INFO: %w", err)
 	}
-	work := redis1.sub(redis0)
+	work := redis1.Sub(redis0)
 	if res.Acked != events {
 		return nil, fmt.Errorf("only %d of %d acked", res.Acked, events)
 	}
@@ -259,9 +259,9 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		p99:               lat[len(lat)*99/100],
 		max:               lat[len(lat)-1],
 		allocs:            -1,
-		redisPerEvent:     work.usec / float64(events),
-		redisCPUPerEvent:  work.cpuUsec / float64(events),
-		redisCmdsPerEvent: work.calls / float64(events),
+		redisPerEvent:     work.ScriptUsec / float64(events),
+		redisCPUPerEvent:  work.CPUUsec / float64(events),
+		redisCmdsPerEvent: work.Commands / float64(events),
 	}
 	if mallocs0 >= 0 && mallocs1 >= 0 {
 		m.allocs = (mallocs1 - mallocs0) / float64(events)
