@@ -8,10 +8,14 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // configDoc is the operators' guide; its "## Configuration" section holds
@@ -77,6 +81,57 @@ func TestConfigDocMatchesServe(t *testing.T) {
 		// must not pass as "nothing to document".
 		t.Errorf("observed only %d variables and %d flags of serve", len(envRead), len(flags))
 	}
+}
+
+// TestConfigDocCommunityFile checks the CLOSEKNIT_CONFIG example of
+// docs/operations.md: serve's loader accepts it (it rejects unknown keys),
+// and it shows every key the loader knows, so a key added to the file format
+// is documented too.
+func TestConfigDocCommunityFile(t *testing.T) {
+	t.Parallel()
+	example := configYAML(t, configDoc)
+	path := filepath.Join(t.TempDir(), "communities.yaml")
+	if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadCommunities(path); err != nil {
+		t.Errorf("the CLOSEKNIT_CONFIG example of %s does not load: %v", configDoc, err)
+	}
+	var doc struct {
+		Communities []map[string]any `yaml:"communities"`
+	}
+	if err := yaml.Unmarshal([]byte(example), &doc); err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for _, c := range doc.Communities {
+		for k := range c {
+			shown[k] = true
+		}
+	}
+	fields := reflect.TypeOf(communityFile{}.Communities).Elem()
+	for i := range fields.NumField() {
+		if key := fields.Field(i).Tag.Get("yaml"); !shown[key] {
+			t.Errorf("the CLOSEKNIT_CONFIG example of %s does not show the key %q", configDoc, key)
+		}
+	}
+}
+
+// configYAML returns the first ```yaml block under "## Configuration".
+func configYAML(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Configuration\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, block, ok2 := strings.Cut(section, "```yaml\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatalf("%s: no ```yaml block under \"## Configuration\"", path)
+	}
+	return block
 }
 
 // serveEnvReads runs serve with a recording getenv and returns every name
