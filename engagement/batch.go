@@ -85,6 +85,7 @@ var (
 	emptyArg any = ""
 	zeroArg  any = "0"
 	oneArg   any = "1"
+	staffArg any = "s"
 )
 
 // appendCounting adds e's counting body to call: its keys, and its header
@@ -102,6 +103,9 @@ func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
 		if e.Reply {
 			reply = oneArg
 			pk, answer = s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
+			if answer == oneArg && e.Community.IsStaff(e.User) {
+				answer = staffArg // a staff reply: the staff response times too
+			}
 		}
 		call.keys = append(call.keys,
 			k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,

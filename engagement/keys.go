@@ -16,7 +16,7 @@ import (
 //	ns:{c}:rx:<pseudonym>:<item_ts>:<emoji>  string  week a reaction was counted in, "|p" if per person too (for removals)
 //	ns:{c}:salt                    string  the community's pseudonym salt (privacy.go)
 //	ns:{c}:w:<YYYY-Www>:posts      hash    top-level post ts -> author ("-" if opted out); see response.go
-//	ns:{c}:w:<YYYY-Www>:answers    hash    post ts -> unix µs of its first reply or reaction by someone else
+//	ns:{c}:w:<YYYY-Www>:answers    hash    post ts -> unix µs of its first reply or reaction by someone else; "s:<post ts>" -> of its first reply by staff
 type keys struct {
 	prefix string // "ns:{c}:"
 }

@@ -42,10 +42,14 @@ type KPIs struct {
 	MessagesPerMember float64 `json:"messages_per_member"` // customers' messages ÷ seated members
 	Top10Share        float64 `json:"top10_share"`         // share of customers' messages by the top 10% of members
 
-	TopLevelPosts             int          `json:"top_level_posts"` // by customers
-	ResponseTimeMedianSeconds float64      `json:"response_time_median_seconds"`
-	ResponseRate24h           float64      `json:"response_rate_24h"` // of posts at least 24 h old, the share answered within 24 h
-	Unanswered                []Unanswered `json:"unanswered"`
+	TopLevelPosts             int     `json:"top_level_posts"` // by customers
+	ResponseTimeMedianSeconds float64 `json:"response_time_median_seconds"`
+	ResponseRate24h           float64 `json:"response_rate_24h"` // of posts at least 24 h old, the share answered within 24 h
+	// The brand team's own responsiveness, on the same posts: the first
+	// thread reply by staff (a reaction acknowledges, it does not answer).
+	StaffResponseTimeMedianSeconds float64      `json:"staff_response_time_median_seconds"` // of the posts staff replied to
+	StaffResponseRate24h           float64      `json:"staff_response_rate_24h"`            // of posts at least 24 h old, the share staff replied to within 24 h
+	Unanswered                     []Unanswered `json:"unanswered"`                         // still without any answer after 24 h, oldest first
 
 	Retention       float64            `json:"retention"` // of last week's customer posters, the share who posted again
 	Lapsing         []Lapsing          `json:"lapsing"`
@@ -404,34 +408,34 @@ func customerKPIs(out *KPIs, c *Community, r *Report, posters []*redis.StringSli
 const responseChunk = 1000
 
 // responseKPIs: median time to first answer, share answered within 24 h,
-// and posts still unanswered after 24 h, for the customers' top-level
-// posts of the week. The week's posts are read a chunk at a time (HSCAN,
+// the same for the first reply by staff, and posts still unanswered after
+// 24 h, for the customers' top-level posts of the week. The week's posts are read a chunk at a time (HSCAN,
 // then HMGET of their answers), never as a whole: the KPI gauges run this
 // on every scrape, and a busy week's hash would otherwise be held in
 // memory twice over, strings and map.
 func (s *Store) responseKPIs(ctx context.Context, out *KPIs, c *Community, week string, hidden func(string) bool) error {
 	postsKey, answersKey := week+":posts", week+":answers"
-	var times []float64
-	eligible, within := 0, 0
+	var all, staff responseTally
 	start := time.Now()
 	var cursor uint64
 	for {
 		kv, next, err := s.rdb.HScan(ctx, postsKey, cursor, "", responseChunk).Result()
 		if err == nil && len(kv) > 0 {
-			fields := make([]string, 0, len(kv)/2)
+			n := len(kv) / 2
+			fields := make([]string, 0, 2*n) // each post's first answer, then its first by staff
 			for i := 0; i < len(kv); i += 2 {
 				fields = append(fields, kv[i])
 			}
+			for i := 0; i < len(kv); i += 2 {
+				fields = append(fields, staffAnswerPrefix+kv[i])
+			}
 			var vals []any
 			vals, err = s.rdb.HMGet(ctx, answersKey, fields...).Result()
-			for i, ts := range fields {
+			for i, ts := range fields[:n] {
 				ans, _ := vals[i].(string)
-				ripe, inTime := responsePost(out, c, ts, kv[2*i+1], ans, hidden, &times)
-				if ripe {
-					eligible++
-				}
-				if ripe && inTime {
-					within++
+				if responsePost(out, c, ts, kv[2*i+1], ans, hidden, &all) {
+					staffAns, _ := vals[n+i].(string)
+					staff.add(out, ts, staffAns)
 				}
 			}
 		}
@@ -443,43 +447,76 @@ func (s *Store) responseKPIs(ctx context.Context, out *KPIs, c *Community, week 
 			break
 		}
 	}
-	out.ResponseTimeMedianSeconds = median(times)
-	if eligible > 0 {
-		out.ResponseRate24h = float64(within) / float64(eligible)
-	}
+	out.ResponseTimeMedianSeconds, out.ResponseRate24h = all.figures()
+	out.StaffResponseTimeMedianSeconds, out.StaffResponseRate24h = staff.figures()
 	slices.SortFunc(out.Unanswered, func(a, b Unanswered) int { return strings.Compare(a.TS, b.TS) })
 	return nil
 }
 
+// staffAnswerPrefix names a post's first staff reply in the answers hash
+// ("s:<post ts>"), beside its first answer by anyone ("<post ts>").
+const staffAnswerPrefix = "s:"
+
+// responseTally gathers the response times of top-level posts: the times
+// of those answered, how many are ripe (their 24 h are over, so they count
+// for the 24 h response rate) and how many of those were answered within.
+type responseTally struct {
+	times        []float64
+	ripe, inTime int
+}
+
+// add accounts for a post at ts first answered at answer (unix µs, "" if
+// never). It reports whether the post was answered.
+func (t *responseTally) add(out *KPIs, ts, answer string) (answered bool) {
+	at, err := ParseTS(ts)
+	if err != nil {
+		return false
+	}
+	ripe := !at.Add(24 * time.Hour).After(out.AsOf)
+	if ripe {
+		t.ripe++
+	}
+	us, err := strconv.ParseInt(answer, 10, 64)
+	if err != nil { // no answer yet
+		return false
+	}
+	d := max(0, time.UnixMicro(us).Sub(at))
+	t.times = append(t.times, d.Seconds())
+	if ripe && d <= 24*time.Hour {
+		t.inTime++
+	}
+	return true
+}
+
+// figures are the median response time and the 24 h response rate.
+func (t *responseTally) figures() (medianSeconds, rate24h float64) {
+	if t.ripe > 0 {
+		rate24h = float64(t.inTime) / float64(t.ripe)
+	}
+	return median(t.times), rate24h
+}
+
 // responsePost accounts for one top-level post at ts by author, first
-// answered at answer (unix µs, "" if never): its response time goes to
-// times, an unanswered one to out.Unanswered. It reports whether the post
-// is ripe (its 24 h are over, so it counts for the 24 h response rate) and
-// whether it was answered within 24 h.
-func responsePost(out *KPIs, c *Community, ts, author, answer string, hidden func(string) bool, times *[]float64) (ripe, inTime bool) {
+// answered at answer (unix µs, "" if never), in tally; a ripe one without
+// an answer goes to out.Unanswered. It reports whether the post counts: a
+// customer's (not staff's), with a valid ts.
+func responsePost(out *KPIs, c *Community, ts, author, answer string, hidden func(string) bool, tally *responseTally) bool {
 	if c.IsStaff(author) {
-		return false, false
+		return false
 	}
 	at, err := ParseTS(ts)
 	if err != nil {
-		return false, false
+		return false
 	}
 	out.TopLevelPosts++
-	ripe = !at.Add(24 * time.Hour).After(out.AsOf)
-	us, err := strconv.ParseInt(answer, 10, 64)
-	if err != nil { // no answer yet
-		if ripe {
-			user := author
-			if user == "-" || hidden(user) {
-				user = "" // opted out: listed, never named
-			}
-			out.Unanswered = append(out.Unanswered, Unanswered{User: user, TS: ts})
+	if !tally.add(out, ts, answer) && !at.Add(24*time.Hour).After(out.AsOf) {
+		user := author
+		if user == "-" || hidden(user) {
+			user = "" // opted out: listed, never named
 		}
-		return ripe, false
+		out.Unanswered = append(out.Unanswered, Unanswered{User: user, TS: ts})
 	}
-	d := max(0, time.UnixMicro(us).Sub(at))
-	*times = append(*times, d.Seconds())
-	return ripe, d <= 24*time.Hour
+	return true
 }
 
 // lapsing lists customers who posted in at least minWeeks of the 12 weeks

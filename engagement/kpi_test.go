@@ -142,6 +142,8 @@ func TestKPIsHandComputed(t *testing.T) {
 		// p1..p6 and p8 (p7 is staff's). Answered: 1200, 1800, 3600, 93600 s.
 		// Ripe (24 h old): all but p4; within 24 h: p1, p3, p8.
 		TopLevelPosts: 7, ResponseTimeMedianSeconds: 2700, ResponseRate24h: 3.0 / 6,
+		// Staff replied only to p2, after 26 h (TestStaffResponseKPIs has more).
+		StaffResponseTimeMedianSeconds: 93600, StaffResponseRate24h: 0,
 		Unanswered: []engagement.Unanswered{
 			{User: uC, TS: ts(47, 3, 15), Permalink: "https://knit-test.slack.com/archives/C05R8T2KLMN/p" + fmt.Sprint(f.day(47, 3, 15, 0).Unix()) + "000000"},
 			{User: "", TS: ts(47, 4, 8), Permalink: "https://knit-test.slack.com/archives/C05R8T2KLMN/p" + fmt.Sprint(f.day(47, 4, 8, 0).Unix()) + "000000"},
@@ -314,5 +316,59 @@ func TestKPIsHistoryBlankBeforeDataAndSeatsOfThen(t *testing.T) {
 	}
 	if n, err := rdb.Exists(ctx, rdb.ns+":{acme}:w:2026-W49").Result(); err != nil || n != 0 {
 		t.Errorf("a week without data got a hash (%d, %v)", n, err)
+	}
+}
+
+// Staff responsiveness, worked out by hand: the first thread reply by
+// staff to each customer's top-level post of the week.
+func TestStaffResponseKPIs(t *testing.T) {
+	t.Parallel()
+	f := &kpiFixture{loc: mustLoc(t, "America/Los_Angeles")}
+	const uStaff2 = "USTAFF002"
+	f.c = &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: f.loc, Cap: 100, Staff: []string{uStaff, uStaff2}}
+	f.asOf = f.day(48, 0, 9, 0)
+	s, _ := MustOpenStore(t, engagement.Options{Now: func() time.Time { return f.asOf }})
+	c := f.c
+	q1, q2, q3, q4 := f.day(47, 0, 10, 0), f.day(47, 1, 10, 0), f.day(47, 2, 9, 0), f.day(47, 6, 20, 0)
+	q5, q6, q7 := f.day(47, 3, 15, 0), f.day(47, 4, 9, 0), f.day(47, 4, 11, 0)
+	late := reply(c, f.id(), uStaff, q3.Add(20*time.Minute), q3, uC)
+	for _, e := range []engagement.Event{
+		post(c, f.id(), uA, q1), post(c, f.id(), uB, q2), post(c, f.id(), uC, q3), post(c, f.id(), uD, q4),
+		post(c, f.id(), uA, q5), post(c, f.id(), uStaff, q6), post(c, f.id(), uB, q7),
+		reply(c, f.id(), uB, q1.Add(5*time.Minute), q1, uA),      // q1: first answer 300 s, by a member
+		reply(c, f.id(), uStaff, q1.Add(2*time.Hour), q1, uA),    // q1: staff 7200 s
+		react(c, f.id(), uStaff, q2.Add(10*time.Minute), q2, uB), // q2: first answer 600 s; a reaction is not a staff reply
+		reply(c, f.id(), uStaff2, q2.Add(30*time.Hour), q2, uB),  // q2: staff 108000 s, too late
+		reply(c, f.id(), uStaff2, q3.Add(3*time.Hour), q3, uC),   // q3: a later staff reply arrives first...
+		late, late, // ...then the earlier one, twice: staff 1200 s
+		reply(c, f.id(), uStaff, q4.Add(time.Hour), q4, uD),          // q4: staff 3600 s, not 24 h old yet
+		reply(c, f.id(), uStaff2, q6.Add(5*time.Minute), q6, uStaff), // staff's own post: not counted
+		reply(c, f.id(), uB, q7.Add(time.Minute), q7, uB),            // own thread: no answer
+		react(c, f.id(), uC, q7.Add(time.Hour), q7, uB),              // q7: first answer 3600 s; staff never
+	} {
+		mustRecord(t, s, e)
+	}
+	got, err := s.KPIs(context.Background(), c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Customers' posts q1-q5 and q7; ripe (24 h old): all but q4.
+	// Staff replies: 1200, 3600, 7200, 108000 s: median 5400; within 24 h
+	// and ripe: q1, q3 of 5. Any answer: 300, 600, 1200, 3600 (q4), 3600
+	// (q7): median 1200; ripe and in time: q1, q2, q3, q7 of 5. Waiting: q5.
+	type figures struct {
+		Posts                  int
+		Median, Rate           float64
+		StaffMedian, StaffRate float64
+		Waiting                []string
+	}
+	var waiting []string
+	for _, u := range got.Unanswered {
+		waiting = append(waiting, u.TS)
+	}
+	want := figures{6, 1200, 4.0 / 5, 5400, 2.0 / 5, []string{tsAt(q5)}}
+	have := figures{got.TopLevelPosts, got.ResponseTimeMedianSeconds, got.ResponseRate24h, got.StaffResponseTimeMedianSeconds, got.StaffResponseRate24h, waiting}
+	if diff := cmp.Diff(want, have, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("response figures (-want +got):\n%s", diff)
 	}
 }

@@ -6,7 +6,13 @@ package engagement
 // a message or reaction still costs one script call:
 //
 //	ns:{c}:w:<week>:posts    hash  top-level post ts -> author ("-" if they opted out)
-//	ns:{c}:w:<week>:answers  hash  post ts -> unix µs of the first answer by someone else
+//	ns:{c}:w:<week>:answers  hash  post ts -> unix µs of the first answer by someone else;
+//	                               "s:<post ts>" -> unix µs of the first thread reply by staff
+//
+// Whether a reply is staff's is known in Go (Community.IsStaff) and passed
+// in the argument that already says whether the reply may answer, so the
+// staff figures cost no key, argument or round trip more; the script reads
+// and writes both fields at once (HMGET, HSET) for staff replies only.
 //
 // Both hashes belong to the post's week and expire with it. Only timestamps
 // and user IDs are stored, never text; the author is a hash value, so a

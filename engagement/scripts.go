@@ -88,15 +88,27 @@ local function isbot(people, user)
   return user == 'USLACKBOT' or redis.call('HGET', people, user) == 'bot'
 end
 -- answer keeps the earliest answer to a top-level post by someone other
--- than its author (response times, kpi.go). When the event does not name
--- the author, the stored post does. An answer may arrive before its post,
--- so it is stored even when the post is unknown.
-local function answer(posts, answers, post, user, author, micros, expire_at)
+-- than its author (response times, kpi.go), and with staff true the
+-- earliest answer by staff too, in field "s:<post>" of the same hash (no
+-- key more to declare). When the event does not name the author, the
+-- stored post does. An answer may arrive before its post, so it is stored
+-- even when the post is unknown.
+local function answer(posts, answers, post, user, author, micros, expire_at, staff)
   if author == '' then author = redis.call('HGET', posts, post) or '' end
   if author == user then return end
-  local cur = redis.call('HGET', answers, post)
-  if cur and tonumber(cur) <= tonumber(micros) then return end
-  redis.call('HSET', answers, post, micros)
+  local at = tonumber(micros)
+  local cur, staffCur
+  if staff then
+    local v = redis.call('HMGET', answers, post, 's:' .. post)
+    cur, staffCur = v[1], v[2]
+  else
+    cur = redis.call('HGET', answers, post)
+  end
+  local set = {}
+  if not cur or tonumber(cur) > at then set[#set + 1] = post set[#set + 1] = micros end
+  if staff and (not staffCur or tonumber(staffCur) > at) then set[#set + 1] = 's:' .. post set[#set + 1] = micros end
+  if #set == 0 then return end
+  redis.call('HSET', answers, unpack(set))
   expiries[answers] = expire_at
 end
 `
@@ -116,7 +128,8 @@ end
 //	ARGV[6] the message's time (unix ms)  ARGV[7] thread_ts ("" if top-level)
 //	ARGV[8] the message's ts  ARGV[9] the parent's author ("" if unknown)
 //	ARGV[10] the message's time (unix µs)  ARGV[11] expiry of the parent's week (unix s)
-//	ARGV[12] "1" if this reply may answer its parent (someone else's post)
+//	ARGV[12] "1" if this reply may answer its parent (someone else's post),
+//	"s" if it may and is by staff (the staff response times), else "0"
 //	ARGV[13] the user's pseudonym: what the distinct-member sets hold for a
 //	member who opted out (privacy.go), so that nothing new names them
 //	Returns 1 counted, 3 counted and it was the member's intro, 0 duplicate.
@@ -142,7 +155,7 @@ if ARGV[4] ~= '1' and ARGV[8] ~= '' then
   if not per then author = '-' end
   if redis.call('HSETNX', KEYS[8], ARGV[8], author) == 1 then expiries[KEYS[8]] = exp end
 end
-if ARGV[12] == '1' then answer(KEYS[9], KEYS[10], ARGV[7], user, ARGV[9], ARGV[10], ARGV[11]) end
+if ARGV[12] ~= '0' then answer(KEYS[9], KEYS[10], ARGV[7], user, ARGV[9], ARGV[10], ARGV[11], ARGV[12] == 's') end
 local seated = introSince(KEYS[5], user)
 if seated then
   local at, since = tonumber(ARGV[6]), tonumber(seated)
@@ -181,7 +194,7 @@ return 1
 const reactionAddedBody = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
 if isbot(KEYS[8], ARGV[3]) then return 2 end
-if ARGV[9] == '1' then answer(KEYS[6], KEYS[7], ARGV[10], ARGV[3], ARGV[7], ARGV[6], ARGV[8]) end
+if ARGV[9] == '1' then answer(KEYS[6], KEYS[7], ARGV[10], ARGV[3], ARGV[7], ARGV[6], ARGV[8], false) end
 local cur = redis.call('GET', KEYS[4])
 if cur then
   if string.sub(cur, 1, 2) ~= 'x:' then return 2 end

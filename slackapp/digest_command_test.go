@@ -45,7 +45,9 @@ func TestStaffHomeDashboard(t *testing.T) {
 	r := env.start(t, srv, c, func(cfg *slackapp.Config) { cfg.DigestAt = "off" })
 	// The KPI gauges show the current week on every replica, read from Redis when scraped.
 	for name, want := range map[string]float64{"closeknit_kpi_messages": 3, "closeknit_kpi_active_posters": 3,
-		"closeknit_kpi_active_participants": 3, "closeknit_kpi_response_time_median_seconds": 1800, "closeknit_kpi_response_rate_24h": 0.5} {
+		"closeknit_kpi_active_participants": 3, "closeknit_kpi_response_time_median_seconds": 1800, "closeknit_kpi_response_rate_24h": 0.5,
+		// The one answer is staff's thread reply; U0MEMBER002's post waits.
+		"closeknit_kpi_staff_response_time_median_seconds": 1800, "closeknit_kpi_staff_response_rate_24h": 0.5, "closeknit_kpi_unanswered_posts": 1} {
 		if got := metric(t, r.reg, name, "community=acme"); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
@@ -60,7 +62,7 @@ func TestStaffHomeDashboard(t *testing.T) {
 		return calls[n].Args.Get("view") + calls[n].Args.Get("user_id")
 	}
 	staff := open("U0STAFF0001")
-	for _, want := range []string{"acme · this week (2026-W47)", "Waiting for an answer", "U0MEMBER002", "Seats", "Prototypes"} {
+	for _, want := range []string{"acme · this week (2026-W47)", "Waiting for an answer", "U0MEMBER002", "Seats", "Prototypes", "by staff: median 30m · 50% within 24 h"} {
 		if !strings.Contains(staff, want) {
 			t.Errorf("staff Home lacks %q:\n%s", want, staff)
 		}

@@ -62,7 +62,7 @@ func fixtureKPIs(t *testing.T) *engagement.KPIs {
 		Messages: 11, MessagesPrevWeek: 6, MessagesChange: 5.0 / 6, Messages4wAvg: 4.5, MessagesVs4wAvg: 6.5 / 4.5,
 		ThreadReplies: 3, Reactions: 3, ActivePosters: 6, ActiveParticipants: 6, PrevActivePosters: 5,
 		Seated: 40, Cap: 50, Waitlist: 7, ParticipationRate: 5.0 / 40, MessagesPerMember: 9.0 / 40, Top10Share: 9.0 / 9,
-		TopLevelPosts: 7, ResponseTimeMedianSeconds: 2700, ResponseRate24h: 0.5,
+		TopLevelPosts: 7, ResponseTimeMedianSeconds: 2700, ResponseRate24h: 0.5, StaffResponseTimeMedianSeconds: 5400, StaffResponseRate24h: 0.4,
 		Unanswered: []engagement.Unanswered{
 			{User: "UC0000001", TS: "1763593200.000000", Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763593200000000"},
 			{User: "", TS: "1763654400.000000", Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763654400000000"},

@@ -62,6 +62,12 @@ var kpiGauges = []struct {
 		func(k *engagement.KPIs) float64 { return k.ResponseRate24h }},
 	{gaugeDesc("closeknit_kpi_response_time_median_seconds", "Median time from a top-level post to its first answer this week."),
 		func(k *engagement.KPIs) float64 { return k.ResponseTimeMedianSeconds }},
+	{gaugeDesc("closeknit_kpi_staff_response_rate_24h", "Share of this week's customers' top-level posts (24 h old or more) that staff replied to within 24 h (0-1)."),
+		func(k *engagement.KPIs) float64 { return k.StaffResponseRate24h }},
+	{gaugeDesc("closeknit_kpi_staff_response_time_median_seconds", "Median time from a customer's top-level post to the first thread reply by staff, this week."),
+		func(k *engagement.KPIs) float64 { return k.StaffResponseTimeMedianSeconds }},
+	{gaugeDesc("closeknit_kpi_unanswered_posts", "This week's customers' top-level posts still without any answer after 24 h."),
+		func(k *engagement.KPIs) float64 { return float64(len(k.Unanswered)) }},
 }
 
 func gaugeDesc(name, help string) *prometheus.Desc {

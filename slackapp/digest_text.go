@@ -40,6 +40,8 @@ func DigestMarkdown(k *engagement.KPIs, plainText bool) string {
 		{"Top 10% share", percent(k.Top10Share)},
 		{"Response time (median)", duration(k.ResponseTimeMedianSeconds)},
 		{"Answered within 24 h", percent(k.ResponseRate24h)},
+		{"Staff response time (median)", duration(k.StaffResponseTimeMedianSeconds)},
+		{"Answered by staff within 24 h", percent(k.StaffResponseRate24h)},
 		{"Retention", percent(k.Retention)},
 	}
 	if !plainText {

@@ -62,7 +62,11 @@ func digestBlocks(k *engagement.KPIs) slack.Blocks {
 func headlineFields(k *engagement.KPIs) []*slack.TextBlockObject {
 	resp := "no top-level posts"
 	if k.TopLevelPosts > 0 {
-		resp = fmt.Sprintf("median %s · %s answered within 24 h", duration(k.ResponseTimeMedianSeconds), percent(k.ResponseRate24h))
+		staff := "by staff: no reply yet"
+		if k.StaffResponseTimeMedianSeconds > 0 || k.StaffResponseRate24h > 0 {
+			staff = fmt.Sprintf("by staff: median %s · %s within 24 h", duration(k.StaffResponseTimeMedianSeconds), percent(k.StaffResponseRate24h))
+		}
+		resp = fmt.Sprintf("median %s · %s answered within 24 h\n%s", duration(k.ResponseTimeMedianSeconds), percent(k.ResponseRate24h), staff)
 	}
 	part := "no seat data"
 	if k.Seated > 0 {

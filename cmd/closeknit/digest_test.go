@@ -56,7 +56,7 @@ func TestDigestCommandFormatsAndPost(t *testing.T) {
 	// The contract: these names, at least.
 	for _, f := range []string{"community", "timezone", "week", "messages", "messages_prev_week", "messages_4w_avg",
 		"thread_replies", "reactions", "active_posters", "active_participants", "seated", "participation_rate",
-		"messages_per_member", "top10_share", "response_time_median_seconds", "response_rate_24h", "unanswered", "retention",
+		"messages_per_member", "top10_share", "response_time_median_seconds", "response_rate_24h", "staff_response_time_median_seconds", "staff_response_rate_24h", "unanswered", "retention",
 		"lapsing", "top_contributors", "new_members", "waitlist", "prototypes"} {
 		if _, ok := k[f]; !ok {
 			t.Errorf("digest JSON lacks %q", f)

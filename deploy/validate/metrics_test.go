@@ -31,6 +31,7 @@ var exported = []string{
 	"closeknit_digests_total", "closeknit_digest_last_sent_timestamp_seconds", "closeknit_kpi_messages",
 	"closeknit_kpi_active_posters", "closeknit_kpi_active_participants", "closeknit_kpi_participation_rate",
 	"closeknit_kpi_response_rate_24h", "closeknit_kpi_response_time_median_seconds",
+	"closeknit_kpi_staff_response_rate_24h", "closeknit_kpi_staff_response_time_median_seconds", "closeknit_kpi_unanswered_posts",
 }
 
 // standard are series every Go process or Prometheus itself provides.
