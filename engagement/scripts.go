@@ -302,4 +302,8 @@ var (
 var countingScriptSHA any = countingScript.Hash()
 
 // allScripts are the scripts LoadScripts loads besides the features' own.
-var allScripts = []*redis.Script{countingScript, createPrototypeScript, closePrototypeScript, extendPrototypeScript, voteScript}
+var allScripts = []*redis.Script{
+	countingScript,
+	createPrototypeScript, closePrototypeScript, extendPrototypeScript, voteScript,
+	reserveDropScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript,
+}
