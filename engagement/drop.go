@@ -217,7 +217,6 @@ for _, u in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) +
 return due
 `)
 
-
 func unixMS(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // dropRequestTTL is how long a request token (a modal's view ID) keeps
