@@ -70,3 +70,33 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 	wk.postsArg, wk.answersArg = wk.posts, wk.answers
 	return wk
 }
+
+// Drop keys (drop.go). A drop is keyed by its ID (D1, D2, …): nothing
+// Slack sends refers to its card except the Claim button, which carries
+// the ID. Winners and the waiting line are zsets of user IDs, so that
+// `forget USER` finds them.
+//
+//	ns:{c}:d:seq                 string  last drop number
+//	ns:{c}:d:all                 zset    drop ID -> opened (unix ms): every drop
+//	ns:{c}:d:due                 zset    open drop ID -> closes (unix ms)
+//	ns:{c}:d:announce            zset    closed drop ID -> closed (unix ms), until its closing is announced
+//	ns:{c}:d:req:<token>         string  drop ID created for a request (a modal's view ID), so a resubmission creates none
+//	ns:{c}:d:<id>                hash    the drop (see dropFields)
+//	ns:{c}:d:<id>:claims         zset    winner -> claimed at (unix ms)
+//	ns:{c}:d:<id>:wait           zset    waiting member -> press number (FIFO)
+//	ns:{c}:d:<id>:released       set     members whose claim staff released (they cannot claim again)
+//	ns:{c}:d:<id>:notify         zset    winner still to be DMed -> when they may next be tried (unix ms)
+//	ns:{c}:d:<id>:card           string  held for a second after the card was updated (Slack's rate limit)
+//	ns:{c}:d:<id>:ann            string  announcement claim, expires
+func (k keys) dropSeq() string                    { return k.prefix + "d:seq" }
+func (k keys) dropAll() string                    { return k.prefix + "d:all" }
+func (k keys) dropDue() string                    { return k.prefix + "d:due" }
+func (k keys) dropAnnounce() string               { return k.prefix + "d:announce" }
+func (k keys) dropRequest(token string) string    { return k.prefix + "d:req:" + token }
+func (k keys) drop(id string) string              { return k.prefix + "d:" + id }
+func (k keys) dropClaims(id string) string        { return k.drop(id) + ":claims" }
+func (k keys) dropWait(id string) string          { return k.drop(id) + ":wait" }
+func (k keys) dropReleased(id string) string      { return k.drop(id) + ":released" }
+func (k keys) dropNotify(id string) string        { return k.drop(id) + ":notify" }
+func (k keys) dropCard(id string) string          { return k.drop(id) + ":card" }
+func (k keys) dropAnnounceClaim(id string) string { return k.drop(id) + ":ann" }

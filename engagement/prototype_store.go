@@ -247,14 +247,9 @@ func prototypeFromHash(h map[string]string) (*Prototype, error) {
 		}
 		p.Reactions = rs
 	}
-	for f, t := range map[string]*time.Time{pfOpened: &p.OpenedAt, pfCloses: &p.ClosesAt, pfClosed: &p.ClosedAt} {
-		if v := h[f]; v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("engagement: prototype %s: field %s: %w", p.ID, f, err)
-			}
-			*t = time.Unix(n, 0).UTC()
-		}
+	unix := func(n int64) time.Time { return time.Unix(n, 0) }
+	if err := readTimes(h, map[string]*time.Time{pfOpened: &p.OpenedAt, pfCloses: &p.ClosesAt, pfClosed: &p.ClosedAt}, unix); err != nil {
+		return nil, fmt.Errorf("engagement: prototype %s: %w", p.ID, err)
 	}
 	p.OpenFor = p.ClosesAt.Sub(p.OpenedAt)
 	return p, nil
@@ -295,21 +290,9 @@ func (s *Store) closePrototype(ctx context.Context, c *Community, ts string, for
 // returns the card ts of those this call closed (exactly one caller closes
 // each, however many run at once).
 func (s *Store) CloseDue(ctx context.Context, c *Community) ([]string, error) {
-	due, err := s.rdb.ZRangeByScore(ctx, s.keys(c).protoDue(), &redis.ZRangeBy{Min: "-inf", Max: unixString(s.now())}).Result()
-	if err != nil {
-		return nil, fmt.Errorf("engagement: due prototypes: %w", err)
-	}
-	var closed []string
-	for _, ts := range due {
-		ok, err := s.closePrototype(ctx, c, ts, false)
-		if err != nil {
-			return closed, err
-		}
-		if ok {
-			closed = append(closed, ts)
-		}
-	}
-	return closed, nil
+	return s.closeDue(ctx, s.keys(c).protoDue(), unixString(s.now()), "prototypes", func(ts string) (bool, error) {
+		return s.closePrototype(ctx, c, ts, false)
+	})
 }
 
 // ExtendPrototype moves an open prototype's deadline by d. A prototype

@@ -1,0 +1,645 @@
+package engagement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A drop is early access to a product: the brand offers N units, seated
+// members claim them, exactly N claims succeed however many press at once
+// (one Lua step decides each press), and everyone after joins the drop's
+// own first-come waiting line. A claim released by staff goes to the next
+// in line. Keys are in keys.go.
+
+// ErrNoDrop is returned for a drop ID that is not known.
+var ErrNoDrop = errors.New("no such drop")
+
+// Drop limits.
+const (
+	MaxDropQuantity = 10_000
+	MaxDropWindow   = 30 * 24 * time.Hour
+	maxDropName     = 80
+	maxDropText     = 1_000
+)
+
+// The drop hash's fields: the brand's own text and the drop's state.
+const (
+	dfID, dfName, dfDetails, dfImage, dfMessage, dfAuthor = "id", "name", "details", "image", "message", "author"
+	dfQuantity, dfStatus, dfChannel, dfTS                 = "quantity", "status", "channel", "ts"
+	dfOpens, dfCloses, dfClosed, dfSoldOut                = "opens", "closes", "closed", "sold_out" // unix ms
+	dfPresses, dfAnnCard, dfAnnSummary                    = "presses", "ann_card", "ann_summary"
+)
+
+// DropSpec is what staff fill in to post a drop.
+type DropSpec struct {
+	Name     string
+	Details  string
+	ImageURL string // optional, https
+	Message  string // DMed to each winner: next steps, e.g. a form link
+	Quantity int
+	Window   time.Duration // claims are open this long
+	Author   string        // the staff member posting it
+}
+
+// Validate reports the first field that is wrong, as a sentence for the
+// person who filled it in.
+func (d DropSpec) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("drop: %w: "+format, append([]any{ErrInvalid}, args...)...)
+	}
+	switch {
+	case strings.TrimSpace(d.Name) == "" || utf8.RuneCountInString(d.Name) > maxDropName:
+		return bad("the name must have 1 to %d characters", maxDropName)
+	case utf8.RuneCountInString(d.Details) > maxDropText || utf8.RuneCountInString(d.Message) > maxDropText:
+		return bad("details and the winners' message have at most %d characters each", maxDropText)
+	case d.Quantity < 1 || d.Quantity > MaxDropQuantity:
+		return bad("the quantity must be 1 to %d", MaxDropQuantity)
+	case d.Window < time.Minute || d.Window > MaxDropWindow:
+		return bad("claims stay open from a minute to %d days", int(MaxDropWindow/(24*time.Hour)))
+	}
+	if d.ImageURL != "" {
+		if u, err := url.Parse(d.ImageURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return bad("the image must be an https:// link")
+		}
+	}
+	return nil
+}
+
+// Drop is a posted drop and its state.
+type Drop struct {
+	DropSpec
+	ID        string
+	Status    string // "open" or "closed"
+	Claimed   int
+	Waiting   int
+	Channel   string // where its card is, "" until posted
+	TS        string
+	OpensAt   time.Time
+	ClosesAt  time.Time
+	ClosedAt  time.Time // zero while open
+	SoldOutAt time.Time // when the last unit went, zero if never
+}
+
+// Left is how many units can still be claimed.
+func (d *Drop) Left() int { return max(d.Quantity-d.Claimed, 0) }
+
+// DropStatus values.
+const (
+	DropOpen   = "open"
+	DropClosed = "closed"
+)
+
+// reserveDropScript gives a request token (a modal's view ID) its drop ID,
+// once: the same token again (a modal submitted twice) gets the same ID,
+// and initDropScript then finds the drop already written.
+//
+//	KEYS[1] d:req:<token>  KEYS[2] d:seq  ARGV[1] request TTL (s)
+//	Returns the drop ID.
+var reserveDropScript = redis.NewScript(`
+local id = redis.call('GET', KEYS[1])
+if id then return id end
+id = 'D' .. redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
+return id
+`)
+
+// initDropScript writes a reserved drop and opens it, unless it exists.
+//
+//	KEYS[1] d:<id>  KEYS[2] d:all  KEYS[3] d:due
+//	ARGV[1] drop ID  ARGV[2] now (unix ms)  ARGV[3] closes (unix ms)  ARGV[4...] field, value pairs
+var initDropScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'status', 'open', 'opens', ARGV[2], 'closes', ARGV[3])
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return 1
+`)
+
+// claimDropScript is the one step that decides a press of Claim. Winners
+// are the claims zset, so "exactly N" is its size, checked and grown in
+// the same step; a press after that joins the waiting line in the order
+// Redis ran the presses. A second press of a winner or of someone waiting
+// changes nothing, so redeliveries and double clicks count once.
+//
+//	KEYS[1] d:<id>  KEYS[2] claims  KEYS[3] wait  KEYS[4] released  KEYS[5] notify
+//	KEYS[6] seats  KEYS[7] people
+//	ARGV[1] user  ARGV[2] now (unix ms)  ARGV[3] "1" if the user is staff
+//	Returns {code, n}: 1 won (n units left), 2 already won, 3 waiting (n = place),
+//	4 already waiting (n = place), 5 closed, 6 no seat (or a bot), 7 staff,
+//	8 released before, 0 no such drop.
+var claimDropScript = redis.NewScript(luaProtoHelpers + `
+local d = redis.call('HMGET', KEYS[1], 'status', 'closes', 'quantity')
+if not d[1] then return {0, 0} end
+local user, now = ARGV[1], ARGV[2]
+if redis.call('ZSCORE', KEYS[2], user) then return {2, 0} end
+local place = redis.call('ZRANK', KEYS[3], user)
+if place then return {4, place + 1} end
+if d[1] ~= 'open' or tonumber(now) >= tonumber(d[2]) then return {5, 0} end
+if ARGV[3] == '1' then return {7, 0} end
+if not seated(KEYS[6], KEYS[7], user) then return {6, 0} end
+if redis.call('SISMEMBER', KEYS[4], user) == 1 then return {8, 0} end
+local qty = tonumber(d[3])
+local claimed = redis.call('ZCARD', KEYS[2])
+if claimed < qty then
+  redis.call('ZADD', KEYS[2], now, user)
+  redis.call('ZADD', KEYS[5], now, user)
+  if claimed + 1 == qty then redis.call('HSET', KEYS[1], 'sold_out', now) end
+  return {1, qty - claimed - 1}
+end
+redis.call('ZADD', KEYS[3], redis.call('HINCRBY', KEYS[1], 'presses', 1), user)
+return {3, redis.call('ZCARD', KEYS[3])}
+`)
+
+// releaseDropScript gives a winner's unit to the first in line who still
+// holds a seat (those who lost theirs leave the line), or takes someone
+// off the line. The released member cannot claim this drop again.
+//
+//	KEYS[1] d:<id>  KEYS[2] claims  KEYS[3] wait  KEYS[4] released  KEYS[5] notify
+//	KEYS[6] seats  KEYS[7] people
+//	ARGV[1] user  ARGV[2] now (unix ms)
+//	Returns {code, next}: 1 released (next: who got the unit, "" if nobody),
+//	2 taken off the line, 0 neither winner nor waiting, -1 no such drop.
+var releaseDropScript = redis.NewScript(luaProtoHelpers + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
+local user, now = ARGV[1], ARGV[2]
+if not redis.call('ZSCORE', KEYS[2], user) then
+  if redis.call('ZREM', KEYS[3], user) == 1 then return {2, ''} end
+  return {0, ''}
+end
+redis.call('ZREM', KEYS[2], user)
+redis.call('ZREM', KEYS[5], user)
+redis.call('SADD', KEYS[4], user)
+while true do
+  local head = redis.call('ZPOPMIN', KEYS[3])
+  if #head == 0 then return {1, ''} end
+  if seated(KEYS[6], KEYS[7], head[1]) then
+    redis.call('ZADD', KEYS[2], now, head[1])
+    redis.call('ZADD', KEYS[5], now, head[1])
+    return {1, head[1]}
+  end
+end
+`)
+
+// closeDropScript is the one transition from open to closed: of any number
+// of callers (replicas, staff), exactly one gets 1, and the closing is
+// queued for announcement.
+//
+//	KEYS[1] d:<id>  KEYS[2] d:due  KEYS[3] d:announce
+//	ARGV[1] now (unix ms)  ARGV[2] "1" to close before the deadline  ARGV[3] drop ID
+var closeDropScript = redis.NewScript(`
+local d = redis.call('HMGET', KEYS[1], 'status', 'closes')
+if d[1] ~= 'open' then return 0 end
+if ARGV[2] ~= '1' and tonumber(d[2]) > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'closed', 'closed', ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
+return 1
+`)
+
+// takeNoticesScript hands out the winners still to be DMed whose turn has
+// come, and pushes each one's next turn ttl ahead: whoever takes a winner
+// DMs them, and nobody else does until the ttl passes (then the DM is
+// retried, as after a failed send).
+//
+//	KEYS[1] notify  ARGV[1] now (unix ms)  ARGV[2] ttl (ms)  ARGV[3] at most this many
+var takeNoticesScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, u in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[2]), u) end
+return due
+`)
+
+func init() {
+	allScripts = append(allScripts, reserveDropScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript)
+}
+
+func unixMS(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// dropRequestTTL is how long a request token (a modal's view ID) keeps
+// naming the drop it created: longer than any redelivery of a submission.
+const dropRequestTTL = 24 * time.Hour
+
+// CreateDrop records a new open drop and returns it. token names the
+// request (a modal's view ID, or a fresh value from the command line):
+// the same token again returns the drop it created instead of a second one.
+func (s *Store) CreateDrop(ctx context.Context, c *Community, spec DropSpec, token string) (*Drop, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if token == "" {
+		return nil, fmt.Errorf("engagement: create drop: %w: no request token", ErrInvalid)
+	}
+	now := s.now()
+	k := s.keys(c)
+	start := time.Now()
+	id, err := reserveDropScript.Run(ctx, s.rdb, []string{k.dropRequest(token), k.dropSeq()}, int(dropRequestTTL/time.Second)).Text()
+	if err == nil {
+		err = initDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropAll(), k.dropDue()},
+			id, unixMS(now), unixMS(now.Add(spec.Window)),
+			dfName, spec.Name, dfDetails, spec.Details, dfImage, spec.ImageURL, dfMessage, spec.Message,
+			dfQuantity, spec.Quantity, dfAuthor, spec.Author).Err()
+	}
+	s.observe("drop_create", time.Since(start), err)
+	if err != nil {
+		return nil, fmt.Errorf("engagement: create drop: %w", err)
+	}
+	return s.Drop(ctx, c, id)
+}
+
+// SetDropCard records where a drop's card was posted.
+func (s *Store) SetDropCard(ctx context.Context, c *Community, id, channel, ts string) error {
+	if err := s.rdb.HSet(ctx, s.keys(c).drop(id), dfChannel, channel, dfTS, ts).Err(); err != nil {
+		return fmt.Errorf("engagement: drop %s card: %w", id, err)
+	}
+	return nil
+}
+
+// dropReads are the pipelined reads of one drop.
+type dropReads struct {
+	all           *redis.MapStringStringCmd
+	claims, waits *redis.IntCmd
+}
+
+func (s *Store) queueDropReads(ctx context.Context, pipe redis.Pipeliner, c *Community, id string) dropReads {
+	k := s.keys(c)
+	return dropReads{all: pipe.HGetAll(ctx, k.drop(id)), claims: pipe.ZCard(ctx, k.dropClaims(id)), waits: pipe.ZCard(ctx, k.dropWait(id))}
+}
+
+func (r dropReads) drop() (*Drop, error) {
+	h := r.all.Val()
+	if len(h) == 0 {
+		return nil, ErrNoDrop
+	}
+	qty, _ := strconv.Atoi(h[dfQuantity])
+	d := &Drop{
+		DropSpec: DropSpec{Name: h[dfName], Details: h[dfDetails], ImageURL: h[dfImage], Message: h[dfMessage],
+			Quantity: qty, Author: h[dfAuthor]},
+		ID: h[dfID], Status: h[dfStatus], Channel: h[dfChannel], TS: h[dfTS],
+		Claimed: int(r.claims.Val()), Waiting: int(r.waits.Val()),
+	}
+	times := map[string]*time.Time{dfOpens: &d.OpensAt, dfCloses: &d.ClosesAt, dfClosed: &d.ClosedAt, dfSoldOut: &d.SoldOutAt}
+	if err := readTimes(h, times, time.UnixMilli); err != nil {
+		return nil, fmt.Errorf("drop %s: %w", d.ID, err)
+	}
+	d.Window = d.ClosesAt.Sub(d.OpensAt)
+	return d, nil
+}
+
+// readTimes parses the hash fields named in times, integers in the unit
+// of fromInt, into the times they point to; a missing field leaves its
+// time zero.
+func readTimes(h map[string]string, times map[string]*time.Time, fromInt func(int64) time.Time) error {
+	for f, t := range times {
+		if v := h[f]; v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("field %s: %w", f, err)
+			}
+			*t = fromInt(n).UTC()
+		}
+	}
+	return nil
+}
+
+// Drop returns the drop with the given ID (case-insensitive).
+func (s *Store) Drop(ctx context.Context, c *Community, id string) (*Drop, error) {
+	id = strings.ToUpper(id)
+	pipe := s.rdb.Pipeline()
+	r := s.queueDropReads(ctx, pipe, c, id)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("engagement: drop %s: %w", id, err)
+	}
+	d, err := r.drop()
+	if err != nil {
+		return nil, fmt.Errorf("engagement: drop %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// Drops returns every drop of c, newest first, in two round trips.
+func (s *Store) Drops(ctx context.Context, c *Community) ([]*Drop, error) {
+	ids, err := s.rdb.ZRevRange(ctx, s.keys(c).dropAll(), 0, -1).Result()
+	if err != nil || len(ids) == 0 {
+		return nil, wrapErr("drops", err)
+	}
+	pipe := s.rdb.Pipeline()
+	reads := make([]dropReads, len(ids))
+	for i, id := range ids {
+		reads[i] = s.queueDropReads(ctx, pipe, c, id)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, wrapErr("drops", err)
+	}
+	out := make([]*Drop, 0, len(ids))
+	for _, r := range reads {
+		if d, err := r.drop(); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// OpenDrops counts the open drops of c.
+func (s *Store) OpenDrops(ctx context.Context, c *Community) (int64, error) {
+	n, err := s.rdb.ZCard(ctx, s.keys(c).dropDue()).Result()
+	return n, wrapErr("open drops", err)
+}
+
+// wrapErr names what failed, or returns nil.
+func wrapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("engagement: %s: %w", what, err)
+}
+
+// DropClaim is one winner of a drop.
+type DropClaim struct {
+	User string
+	At   time.Time
+}
+
+// DropWaiter is one member in a drop's waiting line.
+type DropWaiter struct {
+	User     string
+	Position int // 1 is next
+}
+
+// DropPeople lists a drop's winners in the order they won and its waiting
+// line in order.
+func (s *Store) DropPeople(ctx context.Context, c *Community, id string) ([]DropClaim, []DropWaiter, error) {
+	k := s.keys(c)
+	id = strings.ToUpper(id)
+	pipe := s.rdb.Pipeline()
+	claims := pipe.ZRangeWithScores(ctx, k.dropClaims(id), 0, -1)
+	waits := pipe.ZRange(ctx, k.dropWait(id), 0, -1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, wrapErr("drop "+id, err)
+	}
+	cs := make([]DropClaim, len(claims.Val()))
+	for i, z := range claims.Val() {
+		cs[i] = DropClaim{User: z.Member.(string), At: time.UnixMilli(int64(z.Score)).UTC()}
+	}
+	ws := make([]DropWaiter, len(waits.Val()))
+	for i, u := range waits.Val() {
+		ws[i] = DropWaiter{User: u, Position: i + 1}
+	}
+	return cs, ws, nil
+}
+
+// ClaimOutcome is what a press of Claim did.
+type ClaimOutcome int
+
+// Claim outcomes; the values are the claim script's codes.
+const (
+	ClaimNoDrop ClaimOutcome = iota
+	ClaimWon
+	ClaimAlreadyWon
+	ClaimWaiting
+	ClaimAlreadyWaiting
+	ClaimClosed
+	ClaimNotSeated
+	ClaimStaff
+	ClaimReleased
+)
+
+// Refused reports whether the press was turned down (no unit, no place).
+func (o ClaimOutcome) Refused() bool {
+	return o != ClaimWon && o != ClaimAlreadyWon && o != ClaimWaiting && o != ClaimAlreadyWaiting
+}
+
+// ClaimResult is what a press did: Left units remain after a win; Place is
+// the member's place in line while waiting.
+type ClaimResult struct {
+	Outcome ClaimOutcome
+	Left    int
+	Place   int
+}
+
+// ClaimDrop decides user's press of Claim on drop id, in one step.
+func (s *Store) ClaimDrop(ctx context.Context, c *Community, id, user string) (ClaimResult, error) {
+	k := s.keys(c)
+	id = strings.ToUpper(id)
+	staff := "0"
+	if c.IsStaff(user) {
+		staff = "1"
+	}
+	start := time.Now()
+	res, err := claimDropScript.Run(ctx, s.rdb, s.dropPeopleKeys(k, id), user, unixMS(s.now()), staff).Int64Slice()
+	s.observe("drop_claim", time.Since(start), err)
+	if err != nil {
+		return ClaimResult{}, fmt.Errorf("engagement: claim drop %s: %w", id, err)
+	}
+	r := ClaimResult{Outcome: ClaimOutcome(res[0])}
+	switch r.Outcome {
+	case ClaimWon:
+		r.Left = int(res[1])
+	case ClaimWaiting, ClaimAlreadyWaiting:
+		r.Place = int(res[1])
+	case ClaimNoDrop:
+		return r, fmt.Errorf("engagement: drop %s: %w", id, ErrNoDrop)
+	}
+	return r, nil
+}
+
+// dropPeopleKeys are the keys of the claim and release scripts.
+func (s *Store) dropPeopleKeys(k keys, id string) []string {
+	return []string{k.drop(id), k.dropClaims(id), k.dropWait(id), k.dropReleased(id), k.dropNotify(id), k.seats(), k.people()}
+}
+
+// ReleaseResult is what a release did.
+type ReleaseResult struct {
+	Released bool   // user held a unit and gave it up
+	Next     string // who got the unit ("" if nobody was waiting)
+	Unqueued bool   // user was waiting and is no longer
+}
+
+// ReleaseDrop takes user's unit back and gives it to the next in line, or
+// takes user off the line. It fails with ErrInvalid if user has neither.
+func (s *Store) ReleaseDrop(ctx context.Context, c *Community, id, user string) (ReleaseResult, error) {
+	k := s.keys(c)
+	id = strings.ToUpper(id)
+	start := time.Now()
+	res, err := releaseDropScript.Run(ctx, s.rdb, s.dropPeopleKeys(k, id), user, unixMS(s.now())).Slice()
+	s.observe("drop_release", time.Since(start), err)
+	if err != nil {
+		return ReleaseResult{}, fmt.Errorf("engagement: release drop %s: %w", id, err)
+	}
+	code, _ := res[0].(int64)
+	next, _ := res[1].(string)
+	switch code {
+	case 1:
+		return ReleaseResult{Released: true, Next: next}, nil
+	case 2:
+		return ReleaseResult{Unqueued: true}, nil
+	case -1:
+		return ReleaseResult{}, fmt.Errorf("engagement: drop %s: %w", id, ErrNoDrop)
+	}
+	return ReleaseResult{}, fmt.Errorf("engagement: drop %s: %w: <@%s> neither holds a unit nor waits for one", id, ErrInvalid, user)
+}
+
+// CloseDrop closes an open drop now (staff). It reports whether this call
+// closed it.
+func (s *Store) CloseDrop(ctx context.Context, c *Community, id string) (bool, error) {
+	return s.closeDrop(ctx, c, strings.ToUpper(id), "1")
+}
+
+// closeDrop runs closeDropScript; early is "1" to close before the deadline.
+func (s *Store) closeDrop(ctx context.Context, c *Community, id, early string) (bool, error) {
+	k := s.keys(c)
+	n, err := closeDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropDue(), k.dropAnnounce()}, unixMS(s.now()), early, id).Int()
+	if err != nil {
+		return false, fmt.Errorf("engagement: close drop %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// CloseDueDrops closes every open drop of c whose window has passed and
+// returns the IDs this call closed (exactly one caller closes each).
+func (s *Store) CloseDueDrops(ctx context.Context, c *Community) ([]string, error) {
+	return s.closeDue(ctx, s.keys(c).dropDue(), unixMS(s.now()), "drops", func(id string) (bool, error) {
+		return s.closeDrop(ctx, c, id, "0")
+	})
+}
+
+// closeDue calls closeOne for each member of the due zset scored up to now
+// (prototypes and drops alike) and returns those it closed.
+func (s *Store) closeDue(ctx context.Context, dueKey, now, what string, closeOne func(string) (bool, error)) ([]string, error) {
+	due, err := s.rdb.ZRangeByScore(ctx, dueKey, &redis.ZRangeBy{Min: "-inf", Max: now}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("engagement: due %s: %w", what, err)
+	}
+	var closed []string
+	for _, m := range due {
+		ok, err := closeOne(m)
+		if err != nil {
+			return closed, err
+		}
+		if ok {
+			closed = append(closed, m)
+		}
+	}
+	return closed, nil
+}
+
+// TakeDropNotices returns up to limit winners of drop id still to be DMed,
+// each taken for ttl: the caller DMs them and calls DropNoticeSent; one it
+// fails to DM is handed out again once ttl has passed.
+func (s *Store) TakeDropNotices(ctx context.Context, c *Community, id string, ttl time.Duration, limit int) ([]string, error) {
+	users, err := takeNoticesScript.Run(ctx, s.rdb, []string{s.keys(c).dropNotify(id)},
+		unixMS(s.now()), ttl.Milliseconds(), limit).StringSlice()
+	return users, wrapErr("drop notices", err)
+}
+
+// DropNoticeSent records that user was DMed about their unit of drop id.
+func (s *Store) DropNoticeSent(ctx context.Context, c *Community, id, user string) error {
+	return wrapErr("drop notice", s.rdb.ZRem(ctx, s.keys(c).dropNotify(id), user).Err())
+}
+
+// DropsWithNotices returns the drops that still have winners to DM.
+func (s *Store) DropsWithNotices(ctx context.Context, c *Community) ([]string, error) {
+	ids, err := s.rdb.ZRange(ctx, s.keys(c).dropAll(), 0, -1).Result()
+	if err != nil {
+		return nil, wrapErr("drops", err)
+	}
+	pipe := s.rdb.Pipeline()
+	n := make([]*redis.IntCmd, len(ids))
+	for i, id := range ids {
+		n[i] = pipe.ZCard(ctx, s.keys(c).dropNotify(id))
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, wrapErr("drops", err)
+		}
+	}
+	var out []string
+	for i, id := range ids {
+		if n[i].Val() > 0 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// TakeCardTurn reports whether the caller may update drop id's card now:
+// at most one caller a second gets true, across replicas (Slack allows
+// about one chat.update a second per message). The second is measured by
+// Redis. Otherwise it returns how long until the next turn.
+func (s *Store) TakeCardTurn(ctx context.Context, c *Community, id string) (bool, time.Duration, error) {
+	key := s.keys(c).dropCard(id)
+	ok, err := s.rdb.SetNX(ctx, key, "1", time.Second).Result()
+	if err != nil || ok {
+		return ok, 0, wrapErr("drop card", err)
+	}
+	ttl, err := s.rdb.PTTL(ctx, key).Result()
+	if err != nil {
+		return false, 0, wrapErr("drop card", err)
+	}
+	return false, max(ttl, time.Millisecond), nil
+}
+
+// ClaimDropAnnouncements returns the IDs of closed drops of c whose closing
+// is not yet announced, each claimed for holder for ttl.
+func (s *Store) ClaimDropAnnouncements(ctx context.Context, c *Community, holder string, ttl time.Duration) ([]DropAnnouncement, error) {
+	k := s.keys(c)
+	ids, err := s.rdb.ZRange(ctx, k.dropAnnounce(), 0, -1).Result()
+	if err != nil {
+		return nil, wrapErr("drop announcements", err)
+	}
+	var out []DropAnnouncement
+	for _, id := range ids {
+		ok, err := s.rdb.SetNX(ctx, k.dropAnnounceClaim(id), holder, ttl).Result()
+		if err != nil {
+			return out, wrapErr("drop announcements", err)
+		}
+		if !ok {
+			continue
+		}
+		v, err := s.rdb.HMGet(ctx, k.drop(id), dfAnnCard, dfAnnSummary).Result()
+		if err != nil {
+			return out, wrapErr("drop announcements", err)
+		}
+		a := DropAnnouncement{ID: id, CardUpdated: v[0] == "1"}
+		a.SummaryTS, _ = v[1].(string)
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// DropAnnouncement is what remains to announce of a closed drop.
+type DropAnnouncement struct {
+	ID          string
+	CardUpdated bool   // the card shows the final count
+	SummaryTS   string // the claimants' list in the brand channel, "" until posted ("-": no brand channel)
+}
+
+// MarkDropAnnounced records a step of a drop's announcement: the card
+// updated (summaryTS "") or the claimants' list posted as summaryTS.
+func (s *Store) MarkDropAnnounced(ctx context.Context, c *Community, id, summaryTS string) error {
+	f, v := dfAnnCard, "1"
+	if summaryTS != "" {
+		f, v = dfAnnSummary, summaryTS
+	}
+	return wrapErr("drop announcement", s.rdb.HSet(ctx, s.keys(c).drop(id), f, v).Err())
+}
+
+// FinishDropAnnouncement takes an announced drop off the queue. With done
+// false it only frees the claim, for another try.
+func (s *Store) FinishDropAnnouncement(ctx context.Context, c *Community, id string, done bool) error {
+	k := s.keys(c)
+	pipe := s.rdb.TxPipeline()
+	if done {
+		pipe.ZRem(ctx, k.dropAnnounce(), id)
+	}
+	pipe.Del(ctx, k.dropAnnounceClaim(id))
+	_, err := pipe.Exec(ctx)
+	return wrapErr("drop announcement", err)
+}
