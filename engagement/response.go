@@ -3,16 +3,15 @@ package engagement
 // Response times (kpi.go) need, per top-level post, who wrote it and when
 // someone else first answered it (a thread reply or a reaction). The
 // counting scripts record both in the same call that counts the event, so
-// a message or reaction still costs one script call:
+// a message or reaction still costs one script call, in two hashes
+// (ns:{c}:w:<week>:posts and :answers, keys.go).
 //
-//	ns:{c}:w:<week>:posts    hash  top-level post ts -> author ("-" if they opted out)
-//	ns:{c}:w:<week>:answers  hash  post ts -> unix µs of the first answer by someone else;
-//	                               "s:<post ts>" -> unix µs of the first thread reply by staff
-//
-// Whether a reply is staff's is known in Go (Community.IsStaff) and passed
-// in the argument that already says whether the reply may answer, so the
-// staff figures cost no key, argument or round trip more; the script reads
-// and writes both fields at once (HMGET, HSET) for staff replies only.
+// A post's first thread reply by staff is kept too, in field "s:<post ts>"
+// of the answers hash. Whether a reply is staff's is known in Go
+// (Community.IsStaff) and passed in the argument that already says whether
+// the reply may answer, so the staff figures cost no key, argument or round
+// trip more; the script reads and writes both fields at once (HMGET, HSET),
+// for staff replies only.
 //
 // Both hashes belong to the post's week and expire with it. Only timestamps
 // and user IDs are stored, never text; the author is a hash value, so a
