@@ -28,6 +28,10 @@ type Community struct {
 	WelcomeIn  string        // WelcomeChannel (default: a post in the channel) or WelcomeDM
 	NudgeAfter time.Duration // one intro nudge after this long without an intro; default 3 days
 
+	// PromptAt is when the weekly prompt goes out (prompt.go), e.g.
+	// "Wed 12:00" in the community's zone; "" or "off": never.
+	PromptAt string
+
 	groupStaff atomic.Pointer[[]string] // StaffGroup's members, as last read from Slack
 }
 
@@ -93,6 +97,9 @@ func (c *Community) Validate() error {
 	case c.NudgeAfter < 0 || c.NudgeAfter >= IntroWindow:
 		return fmt.Errorf("community %s: nudge after %s: %w: must be under 7 days", c.ID, c.NudgeAfter, ErrInvalid)
 	}
+	if _, _, err := c.PromptSchedule(); err != nil {
+		return fmt.Errorf("community %s: prompt at: %w", c.ID, err)
+	}
 	if c.StaffGroup != "" && !slackID(c.StaffGroup, "S") {
 		return fmt.Errorf("community %s: staff group %q: %w: want a user group ID such as S0614TZR7", c.ID, c.StaffGroup, ErrInvalid)
 	}
@@ -155,4 +162,14 @@ func slackID(s, first string) bool {
 		}
 	}
 	return true
+}
+
+// PromptSchedule parses PromptAt: on is false for "" and "off".
+func (c *Community) PromptSchedule() (at WeeklyAt, on bool, err error) {
+	switch strings.ToLower(strings.TrimSpace(c.PromptAt)) {
+	case "", "off":
+		return WeeklyAt{}, false, nil
+	}
+	at, err = ParseWeeklyAt(c.PromptAt)
+	return at, err == nil, err
 }

@@ -40,4 +40,5 @@ type feature struct {
 var features = []feature{
 	seatsFeature,
 	feedbackFeature,
+	promptFeature, // after feedbackFeature: it reads the card index that one's prepare refreshes
 }

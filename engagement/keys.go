@@ -175,6 +175,22 @@ func (k keys) dropNotify(id string) string        { return k.drop(id) + ":notify
 func (k keys) dropCard(id string) string          { return k.drop(id) + ":card" }
 func (k keys) dropAnnounceClaim(id string) string { return k.drop(id) + ":ann" }
 
+// Weekly prompts (prompt.go). The queue holds staff's texts, which are
+// not about members; a slot is the week its time falls in.
+//
+//	prompt:queue              list    queued prompt texts, next first; kept
+//	prompt:slot:<YYYY-Www>    hash    state (sending|sent|empty|refused), text, claimed_at (unix s), ts; expires at the week's end plus retention
+//	prompt:warned:<YYYY-Www>  string  "1" once staff were told the queue is empty before that slot; expires after 8 days
+//	prompt:posted             zset    posted prompt ts, scored by the ts: read with p:cards into the ingest's card index; kept
+//	prompt:<ts>               hash    week, replies, reactions, first_reply (unix µs): the prompt's tallies; expires with its week
+//	prompt:<ts>:who           set     pseudonyms of the members who replied or reacted; expires with the tallies
+func (k keys) promptQueue() string        { return k.prefix + "prompt:queue" }
+func (k keys) promptSlot(w Week) string   { return k.prefix + "prompt:slot:" + w.String() }
+func (k keys) promptWarned(w Week) string { return k.prefix + "prompt:warned:" + w.String() }
+func (k keys) promptsPosted() string      { return k.prefix + "prompt:posted" }
+func (k keys) prompt(ts string) string    { return k.prefix + "prompt:" + ts }
+func (k keys) promptWho(ts string) string { return k.prompt(ts) + ":who" }
+
 // The weekly digest and the staff's App Home (digest.go, staff.go,
 // outbox.go).
 //

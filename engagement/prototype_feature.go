@@ -136,14 +136,19 @@ func (s *Store) refreshProtoIndex(ctx context.Context, events []Event, pending [
 func (s *Store) loadProtoIndex(ctx context.Context, c *Community) error {
 	now := s.now()
 	start := time.Now()
-	cards, err := s.rdb.ZRange(ctx, s.keys(c).protoCards(), 0, -1).Result()
+	// Prompts (prompt.go) share the index: the app's posts whose replies
+	// and reactions are tallied.
+	pipe := s.rdb.Pipeline()
+	cards := pipe.ZRange(ctx, s.keys(c).protoCards(), 0, -1)
+	prompts := pipe.ZRange(ctx, s.keys(c).promptsPosted(), 0, -1)
+	_, err := pipe.Exec(ctx)
 	s.observe("proto_index", time.Since(start), err)
 	if err != nil {
 		return fmt.Errorf("engagement: prototype index %s: %w", c.ID, err)
 	}
-	ix := &cardIndex{cards: make(map[string]bool, len(cards)), loaded: now,
+	ix := &cardIndex{cards: make(map[string]bool, len(cards.Val())+len(prompts.Val())), loaded: now,
 		watermark: float64(now.Add(-2*protoRecordWindow).UnixMicro()) / 1e6}
-	for _, ts := range cards {
+	for _, ts := range append(cards.Val(), prompts.Val()...) {
 		ix.cards[ts] = true
 	}
 	s.protos.mu.Lock()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -220,25 +219,5 @@ func (a *App) postedByUs(m slack.Msg) bool {
 // findPostedDigest looks in the brand channel, from shortly before the
 // claim on, for a digest of c and w posted by this app, and returns its ts.
 func (a *App) findPostedDigest(ctx context.Context, c *engagement.Community, w engagement.Week, claimed time.Time) (string, error) {
-	p := &slack.GetConversationHistoryParameters{
-		ChannelID: c.BrandChannel, Limit: 200, IncludeAllMetadata: true,
-		Oldest: strconv.FormatInt(claimed.Add(-5*time.Minute).Unix(), 10), // clocks differ a little
-	}
-	for range 50 { // 10 000 messages: far more than a brand channel sees between a crash and a restart
-		h, err := a.api.GetConversationHistoryContext(ctx, p)
-		if err != nil {
-			return "", err
-		}
-		for _, m := range h.Messages {
-			md := m.Metadata
-			if md.EventType == digestEventType && md.EventPayload["community"] == c.ID && md.EventPayload["week"] == w.String() && a.postedByUs(m.Msg) {
-				return m.Timestamp, nil
-			}
-		}
-		if !h.HasMore || h.ResponseMetaData.NextCursor == "" {
-			return "", nil
-		}
-		p.Cursor = h.ResponseMetaData.NextCursor
-	}
-	return "", fmt.Errorf("brand channel history too long to search")
+	return feature.FindPosted(ctx, a.api, c.BrandChannel, claimed, digestEventType, c.ID, w.String(), a.postedByUs)
 }

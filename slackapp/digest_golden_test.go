@@ -82,6 +82,8 @@ func fixtureKPIs(t *testing.T) *engagement.KPIs {
 				Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763000000000100",
 				ClosesAt:  start.Add(50 * time.Hour), Participants: 20, Comments: 9, Commenters: 7, Yield: 0.5, Sentiment: -0.1},
 		},
+		Prompt: &engagement.PromptSummary{Week: "2026-W47", Text: "What are you *making* this week?", TS: "1763582400.000100",
+			Replies: 6, Reactions: 4, Participants: 7, FirstReplyAfter: 1500},
 		History: []engagement.WeekPoint{{Week: "2026-W47", Messages: 11, ActiveParticipants: 6}},
 	}
 }

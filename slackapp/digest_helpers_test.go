@@ -104,9 +104,15 @@ func (r *replica) stop(tb testing.TB) {
 // every replica: after that, anything the job was going to post is posted.
 func waitJobRuns(tb testing.TB, n float64, rs ...*replica) {
 	tb.Helper()
+	waitTaskRuns(tb, "digest", n, rs...)
+}
+
+// waitTaskRuns is waitJobRuns for the job named task.
+func waitTaskRuns(tb testing.TB, task string, n float64, rs ...*replica) {
+	tb.Helper()
 	runs := func(r *replica) float64 {
-		return metric(tb, r.reg, "closeknit_job_runs_total", "task=digest", "outcome=ok") +
-			metric(tb, r.reg, "closeknit_job_runs_total", "task=digest", "outcome=error")
+		return metric(tb, r.reg, "closeknit_job_runs_total", "task="+task, "outcome=ok") +
+			metric(tb, r.reg, "closeknit_job_runs_total", "task="+task, "outcome=error")
 	}
 	start := make([]float64, len(rs))
 	for i, r := range rs {
@@ -116,7 +122,7 @@ func waitJobRuns(tb testing.TB, n float64, rs ...*replica) {
 	for i, r := range rs {
 		for runs(r) < start[i]+n {
 			if time.Now().After(deadline) {
-				tb.Fatalf("digest job ran %v times on replica %d, want %v more", runs(r), i, n)
+				tb.Fatalf("%s job ran %v times on replica %d, want %v more", task, runs(r), i, n)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}

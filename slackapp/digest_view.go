@@ -51,6 +51,14 @@ func digestBlocks(k *engagement.KPIs) slack.Blocks {
 	if len(k.Prototypes) > 0 {
 		blocks = append(blocks, section(prototypesText(k)))
 	}
+	if p := k.Prompt; p != nil {
+		first := "no reply yet"
+		if p.Replies > 0 {
+			first = "first reply after " + duration(p.FirstReplyAfter)
+		}
+		blocks = append(blocks, section(fmt.Sprintf("*This week's prompt*\n%s\n%d members taking part · %d replies · %d reactions · %s",
+			feature.Truncate(feature.Escape(p.Text), 300), p.Participants, p.Replies, p.Reactions, first)))
+	}
 	blocks = append(blocks, section("*Seats*\n"+seatsLine(k)))
 	if len(k.Unanswered) > 0 {
 		blocks = append(blocks, section(unansweredText(k)))

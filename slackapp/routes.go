@@ -6,6 +6,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/prompt"
 	"github.com/slack-go/slack"
 )
 
@@ -39,8 +40,14 @@ func (a *App) routes() {
 	for i := 1; i <= maxPollButtons; i++ {
 		a.interactions.actions[voteActionID(i)] = a.act(handleProtoVote)
 	}
-	a.schedule("prototypes", 0, a.job(closeDuePrototypes))         // every scheduler tick: closing is due-time driven
-	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
+	a.schedule("prototypes", 0, a.job(closeDuePrototypes))                // every scheduler tick: closing is due-time driven
+	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob))        // due check every tick, sent once per week
+	a.schedule("prompt", a.cfg.SchedulerTick, prompt.Job(a.promptDeps())) // likewise, per community's prompt_at
+}
+
+// promptDeps are what the weekly prompt needs of the app.
+func (a *App) promptDeps() prompt.Deps {
+	return prompt.Deps{API: a.api, Store: a.store, Staff: staffCheck{a}, Notify: a.notify, Log: a.log, Ours: a.postedByUs}
 }
 
 // subcommandRoutes maps each /closeknit subcommand to its handler. Staff
@@ -65,6 +72,7 @@ func (a *App) subcommandRoutes() map[string]feature.Command {
 		"prototype":  a.cmd(prototypeCommand),
 		"prototypes": a.cmd(prototypesCommand),
 		"digest":     a.cmd(digestCommand),
+		"prompt":     prompt.Command(a.promptDeps()),
 	}
 }
 
@@ -101,4 +109,5 @@ var subcommands = []struct{ name, usage, help string }{
 	{"prototype", "prototype [close|extend ID [DAYS]]", "post a prototype or poll for feedback, or close or extend one; brand team only"},
 	{"prototypes", "prototypes", "open and recent prototypes with their figures; brand team only"},
 	{"digest", "digest [YYYY-Www]", "last week's (or the given week's) digest, shown only to you; brand team only"},
+	{"prompt", "prompt [add TEXT|list|drop N|move N M]", "queue the weekly conversation prompts; brand team only"},
 }

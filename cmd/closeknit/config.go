@@ -243,6 +243,7 @@ type communityFile struct {
 		Welcome      string   `yaml:"welcome"`     // {user} becomes a mention
 		WelcomeIn    string   `yaml:"welcome_in"`  // channel (default) or dm
 		NudgeAfter   string   `yaml:"nudge_after"` // e.g. 72h (default)
+		PromptAt     string   `yaml:"prompt_at"`   // e.g. "Wed 12:00", or off (default)
 	} `yaml:"communities"`
 }
 
@@ -287,7 +288,7 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 			}
 		}
 		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff, StaffGroup: fc.StaffGroup,
-			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge}
+			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge, PromptAt: fc.PromptAt}
 		c.Defaults()
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d]: %w", path, i, err)
