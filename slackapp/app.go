@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
@@ -73,7 +74,7 @@ type App struct {
 	store      *engagement.Store
 	log        *slog.Logger
 	m          *metrics
-	dm         *digestMetrics // digest.go
+	reg        prometheus.Registerer // feature packages register their metrics here
 	mm         *memberMetrics
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
@@ -83,7 +84,7 @@ type App struct {
 	botID      string // B…, from auth.test: tells our posts from other apps'
 	teamID     string
 	// workspaceURL is auth.test's "url" (https://acme.slack.com/): the
-	// base of permalinks (kpiOptions).
+	// base of permalinks (workspace).
 	workspaceURL atomic.Pointer[string]
 
 	events      map[string]eventHandler
@@ -92,6 +93,7 @@ type App struct {
 	jobs        []job
 
 	interactions interactionRoutes // interactive.go
+	digest       *digest.Digest
 
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
@@ -140,7 +142,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	if cfg.StaffGroupTTL <= 0 {
 		cfg.StaffGroupTTL = time.Minute
 	}
-	if _, _, err := digestSchedule(cfg.DigestAt); err != nil {
+	if _, _, err := digest.Schedule(cfg.DigestAt); err != nil {
 		return nil, fmt.Errorf("slackapp: digest time: %w", err)
 	}
 	if cfg.RetryBudget <= 0 {
@@ -182,6 +184,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		store:      store,
 		log:        logger,
 		m:          m,
+		reg:        reg,
 		mm:         newMemberMetrics(reg, store),
 		api:        slack.New(cfg.BotToken, opts...),
 		httpClient: &hc,
@@ -201,7 +204,6 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		a.byChannel[c.Channel] = c
 	}
 	a.notify = feature.NewNotifier(a.api, &hc, store, logger, a.run, reg)
-	a.dm = newDigestMetrics(reg, a)
 	a.sock = &socket{
 		api:         a.api,
 		log:         logger,

@@ -150,9 +150,6 @@ func (a *App) initSeries() {
 		for _, kind := range engagement.FeedbackKinds {
 			a.m.proto.feedback.WithLabelValues(c.ID, kind)
 		}
-		for _, o := range []string{"sent", "failed"} {
-			a.dm.digests.WithLabelValues(c.ID, o)
-		}
 	}
 }
 

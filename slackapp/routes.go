@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
@@ -25,6 +26,9 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
+	a.digest = digest.New(digest.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notifier: a.notify,
+		Communities: a.cfg.Communities, DigestAt: a.cfg.DigestAt, LapsingWeeks: a.cfg.LapsingWeeks,
+		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
 	a.subcommands = a.subcommandRoutes()
 	a.scheduleAtStart("roster", 10*time.Minute, a.job(reconcileRoster))
 	a.schedule("nudges", 15*time.Minute, a.job(sendNudges))
@@ -39,8 +43,8 @@ func (a *App) routes() {
 	for i := 1; i <= maxPollButtons; i++ {
 		a.interactions.actions[voteActionID(i)] = a.act(handleProtoVote)
 	}
-	a.schedule("prototypes", 0, a.job(closeDuePrototypes))         // every scheduler tick: closing is due-time driven
-	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
+	a.schedule("prototypes", 0, a.job(closeDuePrototypes))  // every scheduler tick: closing is due-time driven
+	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
 }
 
 // subcommandRoutes maps each /closeknit subcommand to its handler. Staff
@@ -56,7 +60,7 @@ func (a *App) subcommandRoutes() map[string]feature.Command {
 		"optout":     a.cmd(cmdOptOut(true)),
 		"optin":      a.cmd(cmdOptOut(false)),
 		"forget":     a.cmd(cmdForget),
-		"report":     a.cmd(cmdReport),
+		"report":     a.digest.Report,
 		"members":    a.cmd(cmdMembers),
 		"invite":     a.cmd(cmdInvite),
 		"remove":     a.cmd(cmdRemove),
@@ -64,7 +68,7 @@ func (a *App) subcommandRoutes() map[string]feature.Command {
 		"cap":        a.cmd(cmdCap),
 		"prototype":  a.cmd(prototypeCommand),
 		"prototypes": a.cmd(prototypesCommand),
-		"digest":     a.cmd(digestCommand),
+		"digest":     a.digest.Command,
 	}
 }
 
