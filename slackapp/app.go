@@ -74,8 +74,8 @@ type App struct {
 	cfg        Config
 	store      *engagement.Store
 	log        *slog.Logger
+	reg        prometheus.Registerer // feature packages register their metrics on it
 	m          *metrics
-	reg        prometheus.Registerer // feature packages register their metrics here
 	mm         *memberMetrics
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
@@ -169,7 +169,6 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	}
 	m := newMetrics(reg)
 	store.SetObserver(m.observeRedis)
-	store.SetFeedbackObserver(m.proto.noteFeedback)
 	next := httpClient.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -184,8 +183,8 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		cfg:        cfg,
 		store:      store,
 		log:        logger,
-		m:          m,
 		reg:        reg,
+		m:          m,
 		mm:         newMemberMetrics(reg, store),
 		api:        slack.New(cfg.BotToken, opts...),
 		httpClient: &hc,
