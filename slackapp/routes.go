@@ -47,9 +47,11 @@ func (a *App) routes() {
 	for i := 1; i <= prototype.MaxPollButtons; i++ {
 		a.interactions.actions[prototype.VoteActionID(i)] = proto.Vote
 	}
-	a.schedule("prototypes", 0, proto.CloseDue)                           // every scheduler tick: closing is due-time driven
-	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job)               // due check every tick, sent once per week
-	a.schedule("prompt", a.cfg.SchedulerTick, prompt.Job(a.promptDeps())) // likewise, per community's prompt_at
+	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
+	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
+	if prompt.On(a.cfg.Communities) {                       // off by default: no lease taken every tick for nothing
+		a.schedule("prompt", a.cfg.SchedulerTick, prompt.Job(a.promptDeps())) // likewise, per community's prompt_at
+	}
 }
 
 // promptDeps are what the weekly prompt needs of the app.

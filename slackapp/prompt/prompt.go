@@ -144,6 +144,17 @@ func schedule(c *engagement.Community) string {
 	return fmt.Sprintf("The next one goes out %s (%s).", at, c.Location)
 }
 
+// On reports whether any of the communities has prompts on: the job is
+// scheduled only then.
+func On(communities []*engagement.Community) bool {
+	for _, c := range communities {
+		if _, on, _ := c.PromptSchedule(); on {
+			return true
+		}
+	}
+	return false
+}
+
 // Job posts the week's prompt once its time has come, and the day before
 // tells staff if the queue is empty.
 func Job(d Deps) feature.Job {
