@@ -20,6 +20,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/membership"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 )
@@ -73,8 +74,8 @@ type App struct {
 	store      *engagement.Store
 	log        *slog.Logger
 	m          *metrics
-	dm         *digestMetrics // digest.go
-	mm         *memberMetrics
+	reg        prometheus.Registerer // for the features' metrics (routes.go)
+	dm         *digestMetrics        // digest.go
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
 	sock       *socket
@@ -96,10 +97,10 @@ type App struct {
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
 	workers   sync.WaitGroup
-	run       *pool             // slow work after the ack (dispatch.go)
-	notify    *feature.Notifier // private replies and staff notices
-	privacy   *privacyPool      // privacy.go: privacy and forget requests
-	inFlight  perPerson         // commands and interactions in flight per person (dispatch.go)
+	run       *pool               // slow work after the ack (dispatch.go)
+	notify    *feature.Notifier   // private replies and staff notices
+	members   *membership.Feature // its outbox runs beside the scheduler; its blocks are on the member Home
+	inFlight  perPerson           // commands and interactions in flight per person (dispatch.go)
 	drainOnce sync.Once
 	connected atomic.Bool
 }
@@ -182,13 +183,12 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		store:      store,
 		log:        logger,
 		m:          m,
-		mm:         newMemberMetrics(reg, store),
 		api:        slack.New(cfg.BotToken, opts...),
 		httpClient: &hc,
 		byChannel:  map[string]*engagement.Community{},
 		queue:      make(chan []item, cfg.QueueSize),
 		run:        newPool(32),
-		privacy:    newPrivacyPool(),
+		reg:        reg,
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()
@@ -251,7 +251,7 @@ func (a *App) Run(ctx context.Context) error {
 	var background sync.WaitGroup
 	background.Go(func() { a.runScheduler(bgCtx) })
 	for _, c := range a.cfg.Communities {
-		background.Go(func() { a.runOutbox(bgCtx, c) })
+		background.Go(func() { a.members.Outbox(bgCtx, c) })
 	}
 	err = a.sock.run(ctx) // returns after ctx is cancelled, or on a fatal error
 	stopBackground()

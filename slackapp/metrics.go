@@ -144,9 +144,6 @@ func (a *App) initSeries() {
 		}
 	}
 	for _, c := range a.cfg.Communities {
-		for _, cv := range []*prometheus.CounterVec{a.mm.promotions, a.mm.capRemovals, a.mm.intros} {
-			cv.WithLabelValues(c.ID)
-		}
 		for _, kind := range engagement.FeedbackKinds {
 			a.m.proto.feedback.WithLabelValues(c.ID, kind)
 		}
