@@ -217,10 +217,6 @@ for _, u in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) +
 return due
 `)
 
-func init() {
-	allScripts = append(allScripts, reserveDropScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript)
-}
-
 func unixMS(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // dropRequestTTL is how long a request token (a modal's view ID) keeps

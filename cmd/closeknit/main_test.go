@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
 	"github.com/closeknit/closeknit/engagement/redistest"
 	"net/http"
 	"os"
@@ -50,7 +51,7 @@ func TestRunServeEndToEnd(t *testing.T) {
 		"CLOSEKNIT_STAFF": "U0STAFF0001", "HTTP_ADDR": "127.0.0.1:0", "CLOSEKNIT_CAP": "1",
 	}
 	getenv := func(k string) string { return env[k] }
-	t.Cleanup(func() { cleanNamespace(redis.NewClient(mustParseRedis(t)), ns) })
+	t.Cleanup(func() { child.CleanNamespace(redis.NewClient(mustParseRedis(t)), ns) })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
