@@ -74,9 +74,9 @@ type App struct {
 	cfg        Config
 	store      *engagement.Store
 	log        *slog.Logger
+	reg        prometheus.Registerer // feature packages register their metrics on it
 	m          *metrics
-	reg        prometheus.Registerer // for the features' metrics (routes.go)
-	dm         *digestMetrics        // digest.go
+	dm         *digestMetrics // digest.go
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
 	sock       *socketmode.Socket
@@ -168,7 +168,6 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	}
 	m := newMetrics(reg)
 	store.SetObserver(m.observeRedis)
-	store.SetFeedbackObserver(m.proto.noteFeedback)
 	next := httpClient.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -183,13 +182,13 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		cfg:        cfg,
 		store:      store,
 		log:        logger,
+		reg:        reg,
 		m:          m,
 		api:        slack.New(cfg.BotToken, opts...),
 		httpClient: &hc,
 		byChannel:  map[string]*engagement.Community{},
 		queue:      make(chan []item, cfg.QueueSize),
 		run:        newPool(32),
-		reg:        reg,
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()
