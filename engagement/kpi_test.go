@@ -229,7 +229,7 @@ func TestKPIsResponseTimesOfABusyWeek(t *testing.T) {
 	posts, answers := map[string]any{}, map[string]any{}
 	for i := range n {
 		at := start.Add(time.Duration(i) * time.Minute)
-		ts := fmt.Sprintf("%d.%06d", at.Unix(), 0)
+		ts := engagement.FormatTS(at) // whole minutes: ".000000"
 		posts[ts] = fmt.Sprintf("U%07d", i%50)
 		if i%2 == 0 { // every other post answered, after i seconds
 			answers[ts] = strconv.FormatInt(at.Add(time.Duration(i)*time.Second).UnixMicro(), 10)
