@@ -34,7 +34,7 @@ const (
 
 // createPrototypeScript records a posted card, once: recording the same
 // card again returns its ID. It refuses a card posted more than the record
-// window ago (see prototype_feature.go: the ingest index relies on it).
+// window ago (see feedback.go: the ingest index relies on it).
 //
 //	KEYS[1] p:seq  KEYS[2] p:ids  KEYS[3] p:cards  KEYS[4] p:due  KEYS[5] p:<ts>
 //	ARGV[1] now (unix s)  ARGV[2] card ts  ARGV[3] record window (s)  ARGV[4] closes (unix s)
