@@ -551,9 +551,6 @@ func (s *Store) MoveWaiting(ctx context.Context, c *Community, user string, posi
 	return n, nil
 }
 
-// ErrNotWaiting is returned for a waitlist change of someone not on it.
-var ErrNotWaiting = errors.New("not on the waitlist")
-
 // SetCap sets the cap of c and promotes into any seats that frees. It
 // returns how many were promoted.
 func (s *Store) SetCap(ctx context.Context, c *Community, capacity int, now time.Time) (int, error) {

@@ -84,7 +84,7 @@ type App struct {
 	botID      string // B…, from auth.test: tells our posts from other apps'
 	teamID     string
 	// workspaceURL is auth.test's "url" (https://acme.slack.com/): the
-	// base of permalinks (kpiOptions).
+	// base of permalinks (permalink.go).
 	workspaceURL atomic.Pointer[string]
 
 	events      map[string]eventHandler

@@ -50,12 +50,6 @@ func digestSchedule(s string) (at engagement.WeeklyAt, on bool, err error) {
 	return at, err == nil, err
 }
 
-// kpiOptions are the app's KPI settings, with the workspace's address for
-// the permalinks.
-func (a *App) kpiOptions(ctx context.Context) engagement.KPIOptions {
-	return engagement.KPIOptions{LapsingMinWeeks: a.cfg.LapsingWeeks, WorkspaceURL: a.workspace(ctx)}
-}
-
 // workspace is the workspace's address, auth.test's "url": message links
 // are https://<workspace>.slack.com/archives/..., never a guessed domain
 // (GovSlack, Enterprise Grid and custom domains differ). Run learns it at
@@ -128,7 +122,7 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 			return ts, a.digestChart(ctx, c, w, st, nil)
 		}
 	}
-	k, err := a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
+	k, err := a.KPIs(ctx, c, w)
 	if err != nil {
 		return "", err
 	}
@@ -193,7 +187,7 @@ func (a *App) digestChart(ctx context.Context, c *engagement.Community, w engage
 func (a *App) uploadChart(ctx context.Context, c *engagement.Community, w engagement.Week, threadTS string, k *engagement.KPIs) error {
 	if k == nil {
 		var err error
-		if k, err = a.store.KPIs(ctx, c, w, a.kpiOptions(ctx)); err != nil {
+		if k, err = a.KPIs(ctx, c, w); err != nil {
 			return err
 		}
 	}

@@ -25,15 +25,21 @@ func digestCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args []
 			return nil, feature.Say(fmt.Sprintf("%q is not a week. Usage: /closeknit digest [YYYY-Www], e.g. 2026-W47", args[0]))
 		}
 	}
-	k, err := a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
+	k, err := a.KPIs(ctx, c, w)
 	if err != nil {
 		return nil, err
 	}
 	return &slack.Msg{Text: digestSummary(k), Blocks: digestBlocks(k)}, nil
 }
 
-// KPIs computes week w's KPIs of community c with the app's settings, for
-// the command line.
+// KPIs computes week w's KPIs of community c with the app's settings, with
+// links to the posts and cards they name (permalink.go).
 func (a *App) KPIs(ctx context.Context, c *engagement.Community, w engagement.Week) (*engagement.KPIs, error) {
-	return a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
+	workspace := a.workspace(ctx)
+	k, err := a.store.KPIs(ctx, c, w, engagement.KPIOptions{LapsingMinWeeks: a.cfg.LapsingWeeks})
+	if err != nil {
+		return nil, err
+	}
+	addPermalinks(k, workspace)
+	return k, nil
 }

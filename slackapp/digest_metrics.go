@@ -93,7 +93,7 @@ func (kc *kpiCollector) Collect(ch chan<- prometheus.Metric) {
 		defer cancel()
 		fresh := map[string]*engagement.KPIs{}
 		for _, c := range kc.a.cfg.Communities {
-			k, err := kc.a.store.KPIs(ctx, c, engagement.WeekOf(kc.a.store.Now(), c.Location), kc.a.kpiOptions(ctx))
+			k, err := kc.a.KPIs(ctx, c, engagement.WeekOf(kc.a.store.Now(), c.Location))
 			if err != nil {
 				kc.a.log.Warn("kpi gauges not refreshed", "community", c.ID, "err", err)
 				continue // keep showing the last figures

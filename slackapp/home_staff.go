@@ -30,12 +30,12 @@ func (a *App) publishStaffHome(ctx context.Context, userID string) error {
 			problems = append(problems, section(":warning: "+w))
 		}
 		w := engagement.WeekOf(a.store.Now(), c.Location)
-		k, err := a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
+		k, err := a.KPIs(ctx, c, w)
 		if err != nil {
 			return err
 		}
 		// Posts from last week can still be waiting: list them first.
-		prev, err := a.store.KPIs(ctx, c, w.Prev(), a.kpiOptions(ctx))
+		prev, err := a.KPIs(ctx, c, w.Prev())
 		if err != nil {
 			return err
 		}

@@ -167,7 +167,7 @@ func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.Interac
 	posting := slack.NewUpdateViewSubmissionResponse(postingModal(c, spec.Name))
 	// One card per submitted view, however often it is submitted (a
 	// double click, a replica each): the claim is taken before posting.
-	claimed, err := a.store.ClaimView(ctx, c, cb.View.ID)
+	claimed, err := a.store.ClaimSubmission(ctx, c, cb.View.ID)
 	if err != nil {
 		a.log.Error("prototype not posted", "user_id", cb.User.ID, "err", err)
 		return fail(engagement.FieldName, "Something went wrong on our side; please try again in a minute.")
@@ -222,7 +222,7 @@ func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, v
 		a.notify.Tell(poster, fmt.Sprintf("The card for *%s* was posted but could not be recorded, so it was withdrawn. Please try again in a minute.", name))
 		return
 	}
-	if err := a.store.ViewPosted(ctx, c, viewID, p.TS); err != nil {
+	if err := a.store.SubmissionPosted(ctx, c, viewID, p.TS); err != nil {
 		a.log.Warn("view not marked posted", "prototype", p.ID, "err", err) // the short claim still holds a minute
 	}
 	// The card gets its ID before the poster learns it: nobody can close
@@ -236,7 +236,7 @@ func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, v
 func (a *App) releaseView(c *engagement.Community, viewID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), feature.Release)
 	defer cancel()
-	if err := a.store.ReleaseView(ctx, c, viewID); err != nil {
+	if err := a.store.ReleaseSubmission(ctx, c, viewID); err != nil {
 		a.log.Warn("view claim not released", "err", err)
 	}
 }
