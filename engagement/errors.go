@@ -50,7 +50,9 @@ type prototypeError struct {
 	err error // ErrNoPrototype or ErrPrototypeClosed
 }
 
-func (e *prototypeError) Error() string { return "engagement: " + e.op + " " + e.id + ": " + e.err.Error() }
+func (e *prototypeError) Error() string {
+	return "engagement: " + e.op + " " + e.id + ": " + e.err.Error()
+}
 func (e *prototypeError) Unwrap() error { return e.err }
 
 func (e *prototypeError) UserText() string {
