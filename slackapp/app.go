@@ -73,6 +73,7 @@ type App struct {
 	cfg        Config
 	store      *engagement.Store
 	log        *slog.Logger
+	reg        prometheus.Registerer // feature packages register their metrics on it
 	m          *metrics
 	dm         *digestMetrics // digest.go
 	mm         *memberMetrics
@@ -167,7 +168,6 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	}
 	m := newMetrics(reg)
 	store.SetObserver(m.observeRedis)
-	store.SetFeedbackObserver(m.proto.noteFeedback)
 	next := httpClient.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -182,6 +182,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		cfg:        cfg,
 		store:      store,
 		log:        logger,
+		reg:        reg,
 		m:          m,
 		mm:         newMemberMetrics(reg, store),
 		api:        slack.New(cfg.BotToken, opts...),

@@ -11,7 +11,7 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// golden and -update: prototype_views_test.go.
+// golden and -update: golden_test.go.
 
 // checkLimits fails the test for anything Slack would reject.
 func checkLimits(t *testing.T, name string, blocks []slack.Block, maxBlocks int) {

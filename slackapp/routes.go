@@ -6,6 +6,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/prototype"
 	"github.com/slack-go/slack"
 )
 
@@ -25,28 +26,30 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
-	a.subcommands = a.subcommandRoutes()
+	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
+		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
+	a.subcommands = a.subcommandRoutes(proto)
 	a.scheduleAtStart("roster", 10*time.Minute, a.job(reconcileRoster))
 	a.schedule("nudges", 15*time.Minute, a.job(sendNudges))
 	// Interactions: block_actions by action_id, view_submission by the
 	// view's callback_id, shortcuts by callback_id. Anything else is acked
 	// and counted as ignored.
 	a.interactions = interactionRoutes{
-		actions:   map[string]feature.Interaction{actionProtoResults: a.act(handleProtoResults)},
-		views:     map[string]feature.Interaction{viewNewPrototype: a.act(handleNewPrototypeSubmission)},
-		shortcuts: map[string]feature.Interaction{shortcutNewPrototype: a.act(handleNewPrototypeShortcut)},
+		actions:   map[string]feature.Interaction{prototype.ActionResults: proto.Results},
+		views:     map[string]feature.Interaction{prototype.ViewNew: proto.Submission},
+		shortcuts: map[string]feature.Interaction{prototype.ShortcutNew: proto.Shortcut},
 	}
-	for i := 1; i <= maxPollButtons; i++ {
-		a.interactions.actions[voteActionID(i)] = a.act(handleProtoVote)
+	for i := 1; i <= prototype.MaxPollButtons; i++ {
+		a.interactions.actions[prototype.VoteActionID(i)] = proto.Vote
 	}
-	a.schedule("prototypes", 0, a.job(closeDuePrototypes))         // every scheduler tick: closing is due-time driven
+	a.schedule("prototypes", 0, proto.CloseDue)                    // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
 }
 
 // subcommandRoutes maps each /closeknit subcommand to its handler. Staff
 // commands check the staff list themselves, on every call. It must not
 // call into a's fields: the manifest test routes an empty App.
-func (a *App) subcommandRoutes() map[string]feature.Command {
+func (a *App) subcommandRoutes(proto *prototype.Feature) map[string]feature.Command {
 	return map[string]feature.Command{
 		"help": func(context.Context, *slack.SlashCommand, []string) (*slack.Msg, error) {
 			return helpMessage(), nil
@@ -62,8 +65,8 @@ func (a *App) subcommandRoutes() map[string]feature.Command {
 		"remove":     a.cmd(cmdRemove),
 		"waitlist":   a.cmd(cmdWaitlist),
 		"cap":        a.cmd(cmdCap),
-		"prototype":  a.cmd(prototypeCommand),
-		"prototypes": a.cmd(prototypesCommand),
+		"prototype":  proto.Command,
+		"prototypes": proto.List,
 		"digest":     a.cmd(digestCommand),
 	}
 }

@@ -346,7 +346,7 @@ func readUsage(ctx context.Context, proc *child.Process, rdb redis.UniversalClie
 		return u, err
 	}
 	if url := proc.MetricsURL(); url != "" {
-		if m, err := scrape.Get(ctx, url); err == nil && m.Has("go_memstats_mallocs_total") {
+		if m, err := scrape.Get(ctx, url, "go_memstats_mallocs_total"); err == nil && m.Has("go_memstats_mallocs_total") {
 			u.mallocs = m.Sum("go_memstats_mallocs_total")
 		}
 	}

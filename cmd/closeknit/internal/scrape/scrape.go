@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -28,8 +29,14 @@ type Series struct {
 // Metrics is every series of one page.
 type Metrics []Series
 
-// Get fetches and parses the page at url.
-func Get(ctx context.Context, url string) (Metrics, error) {
+// Get fetches and parses the page at url; with names, only those metrics
+// (the name[] filter of client_golang's handler: the app encodes and the
+// reader parses a few series instead of the whole page, which matters when
+// sampling an app under load).
+func Get(ctx context.Context, url string, names ...string) (Metrics, error) {
+	if len(names) > 0 {
+		url += "?" + neturl.Values{"name[]": names}.Encode()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err

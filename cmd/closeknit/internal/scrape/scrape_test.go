@@ -54,6 +54,14 @@ func TestGetReadsWhatPrometheusWrites(t *testing.T) {
 	if !m.Has("up") || m.Has("down") || m.Has("calls_total", "outcome", "refused") {
 		t.Error("Has: wrong answer for up, down or an absent label value")
 	}
+
+	some, err := Get(context.Background(), srv.URL, "up", "latency_seconds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if some.Has("calls_total") || some.Sum("up") != 1 || some.Sum("latency_seconds_count") != 2 {
+		t.Errorf("Get of up and latency_seconds only: %+v", some)
+	}
 }
 
 func TestParseRefusesWhatIsNotExposition(t *testing.T) {

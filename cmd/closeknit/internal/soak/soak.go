@@ -144,7 +144,7 @@ func takeSample(ctx context.Context, proc *child.Process, metricsURL string) (sa
 	if err != nil {
 		return s, err
 	}
-	m, err := scrape.Get(ctx, metricsURL)
+	m, err := scrape.Get(ctx, metricsURL, "go_memstats_heap_inuse_bytes", "go_goroutines", "closeknit_socket_reconnects_total", "closeknit_redis_errors_total")
 	if err != nil {
 		return s, err
 	}
