@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,7 +76,6 @@ type App struct {
 	log        *slog.Logger
 	reg        prometheus.Registerer // feature packages register their metrics on it
 	m          *metrics
-	dm         *digestMetrics // digest.go
 	mm         *memberMetrics
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
@@ -85,7 +85,7 @@ type App struct {
 	botID      string // B…, from auth.test: tells our posts from other apps'
 	teamID     string
 	// workspaceURL is auth.test's "url" (https://acme.slack.com/): the
-	// base of permalinks (permalink.go).
+	// base of permalinks (workspace).
 	workspaceURL atomic.Pointer[string]
 
 	events      map[string]eventHandler
@@ -94,6 +94,7 @@ type App struct {
 	jobs        []job
 
 	interactions interactionRoutes // interactive.go
+	digest       *digest.Digest
 
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
@@ -142,7 +143,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	if cfg.StaffGroupTTL <= 0 {
 		cfg.StaffGroupTTL = time.Minute
 	}
-	if _, _, err := digestSchedule(cfg.DigestAt); err != nil {
+	if _, _, err := digest.Schedule(cfg.DigestAt); err != nil {
 		return nil, fmt.Errorf("slackapp: digest time: %w", err)
 	}
 	if cfg.RetryBudget <= 0 {
@@ -203,7 +204,6 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		a.byChannel[c.Channel] = c
 	}
 	a.notify = feature.NewNotifier(a.api, &hc, store, logger, a.run, reg)
-	a.dm = newDigestMetrics(reg, a)
 	a.sock = socketmode.New(socketmode.Config{
 		API:         a.api,
 		Log:         logger,

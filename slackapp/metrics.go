@@ -121,9 +121,6 @@ func (a *App) initSeries() {
 		for _, cv := range []*prometheus.CounterVec{a.mm.promotions, a.mm.capRemovals, a.mm.intros} {
 			cv.WithLabelValues(c.ID)
 		}
-		for _, o := range []string{"sent", "failed"} {
-			a.dm.digests.WithLabelValues(c.ID, o)
-		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/prototype"
 	"github.com/slack-go/slack"
@@ -26,6 +27,9 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
+	a.digest = digest.New(digest.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notifier: a.notify,
+		Communities: a.cfg.Communities, DigestAt: a.cfg.DigestAt, LapsingWeeks: a.cfg.LapsingWeeks,
+		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
 	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
 		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
 	a.subcommands = a.subcommandRoutes(proto)
@@ -42,8 +46,8 @@ func (a *App) routes() {
 	for i := 1; i <= prototype.MaxPollButtons; i++ {
 		a.interactions.actions[prototype.VoteActionID(i)] = proto.Vote
 	}
-	a.schedule("prototypes", 0, proto.CloseDue)                    // every scheduler tick: closing is due-time driven
-	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
+	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
+	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
 }
 
 // subcommandRoutes maps each /closeknit subcommand to its handler. Staff
@@ -59,7 +63,7 @@ func (a *App) subcommandRoutes(proto *prototype.Feature) map[string]feature.Comm
 		"optout":     a.cmd(cmdOptOut(true)),
 		"optin":      a.cmd(cmdOptOut(false)),
 		"forget":     a.cmd(cmdForget),
-		"report":     a.cmd(cmdReport),
+		"report":     a.digest.Report,
 		"members":    a.cmd(cmdMembers),
 		"invite":     a.cmd(cmdInvite),
 		"remove":     a.cmd(cmdRemove),
@@ -67,7 +71,7 @@ func (a *App) subcommandRoutes(proto *prototype.Feature) map[string]feature.Comm
 		"cap":        a.cmd(cmdCap),
 		"prototype":  proto.Command,
 		"prototypes": proto.List,
-		"digest":     a.cmd(digestCommand),
+		"digest":     a.digest.Command,
 	}
 }
 

@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"bytes"
@@ -9,17 +9,7 @@ import (
 	"testing"
 )
 
-// The -update flag rewrites golden files.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite testdata/*.golden.json")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 // golden compares v's indented JSON with testdata/name.golden.json.
 func golden(t *testing.T, name string, v any) {
@@ -30,10 +20,7 @@ func golden(t *testing.T, name string, v any) {
 	}
 	got = append(got, '\n')
 	path := filepath.Join("testdata", name+".golden.json")
-	if updateGolden() {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
