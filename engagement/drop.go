@@ -97,16 +97,17 @@ const (
 	DropClosed = "closed"
 )
 
-// reserveDropScript gives a request token (a modal's view ID) its drop ID,
+// reserveIDScript gives a request token (a modal's view ID) a new ID,
 // once: the same token again (a modal submitted twice) gets the same ID,
-// and initDropScript then finds the drop already written.
+// and the script that writes the record then finds it already written.
+// Drops and ideas use it.
 //
-//	KEYS[1] d:req:<token>  KEYS[2] d:seq  ARGV[1] request TTL (s)
-//	Returns the drop ID.
-var reserveDropScript = redis.NewScript(`
+//	KEYS[1] <kind>:req:<token>  KEYS[2] <kind>:seq  ARGV[1] request TTL (s)  ARGV[2] the IDs' letter
+//	Returns the ID.
+var reserveIDScript = redis.NewScript(`
 local id = redis.call('GET', KEYS[1])
 if id then return id end
-id = 'D' .. redis.call('INCR', KEYS[2])
+id = ARGV[2] .. redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
 return id
 `)
@@ -218,14 +219,14 @@ return due
 `)
 
 func init() {
-	allScripts = append(allScripts, reserveDropScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript)
+	allScripts = append(allScripts, reserveIDScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript)
 }
 
 func unixMS(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
-// dropRequestTTL is how long a request token (a modal's view ID) keeps
-// naming the drop it created: longer than any redelivery of a submission.
-const dropRequestTTL = 24 * time.Hour
+// requestTTL is how long a request token (a modal's view ID) keeps naming
+// the drop or idea it created: longer than any redelivery of a submission.
+const requestTTL = 24 * time.Hour
 
 // CreateDrop records a new open drop and returns it. token names the
 // request (a modal's view ID, or a fresh value from the command line):
@@ -240,7 +241,7 @@ func (s *Store) CreateDrop(ctx context.Context, c *Community, spec DropSpec, tok
 	now := s.now()
 	k := s.keys(c)
 	start := time.Now()
-	id, err := reserveDropScript.Run(ctx, s.rdb, []string{k.dropRequest(token), k.dropSeq()}, int(dropRequestTTL/time.Second)).Text()
+	id, err := reserveIDScript.Run(ctx, s.rdb, []string{k.dropRequest(token), k.dropSeq()}, int(requestTTL/time.Second), "D").Text()
 	if err == nil {
 		err = initDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropAll(), k.dropDue()},
 			id, unixMS(now), unixMS(now.Add(spec.Window)),

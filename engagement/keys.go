@@ -100,3 +100,22 @@ func (k keys) dropReleased(id string) string      { return k.drop(id) + ":releas
 func (k keys) dropNotify(id string) string        { return k.drop(id) + ":notify" }
 func (k keys) dropCard(id string) string          { return k.drop(id) + ":card" }
 func (k keys) dropAnnounceClaim(id string) string { return k.drop(id) + ":ann" }
+
+// Idea keys (idea.go). An idea's text lives in a key named after its
+// author, so that `forget AUTHOR` deletes the text with the key; votes are
+// sets of user IDs, so that it takes their votes too.
+//
+//	ns:{c}:i:seq                   string  last idea number (IDs are I1, I2, …)
+//	ns:{c}:i:all                   zset    idea ID -> created (unix ms)
+//	ns:{c}:i:req:<token>           string  idea ID created for a request (a modal's view ID)
+//	ns:{c}:i:<id>                  hash    the idea (see ideaFields); "author" is the author's ID
+//	ns:{c}:i:<id>:text:<author>    hash    title, details: the member's own words
+//	ns:{c}:i:<id>:votes            set     seated members voting for it
+//	ns:{c}:i:<id>:staff            set     staff voting for it (shown apart)
+func (k keys) ideaSeq() string                   { return k.prefix + "i:seq" }
+func (k keys) ideaAll() string                   { return k.prefix + "i:all" }
+func (k keys) ideaRequest(token string) string   { return k.prefix + "i:req:" + token }
+func (k keys) idea(id string) string             { return k.prefix + "i:" + id }
+func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" + author }
+func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
+func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
