@@ -166,6 +166,31 @@ func TestDeps(t *testing.T) {
 	}
 }
 
+// TestFeaturePackagesStandApart checks the rooms under slackapp: a feature
+// package (slackapp/membership, slackapp/prototype, …) reaches the Slack
+// core's contract (slackapp/feature) and the domain, never another
+// feature package, so each can be read, and moved, on its own; the
+// contract and the emulator reach no feature package at all. (A feature
+// package cannot import slackapp itself: slackapp wires it, and Go
+// refuses the cycle.)
+func TestFeaturePackagesStandApart(t *testing.T) {
+	pkgs := goListDeps(t, moduleRoot(t), "./slackapp/...")
+	base := module + "/slackapp/"
+	for p, lp := range pkgs {
+		room, ok := strings.CutPrefix(p, base)
+		if !ok {
+			continue
+		}
+		for _, imp := range lp.Imports {
+			other, ok := strings.CutPrefix(imp, base)
+			if !ok || other == room || other == "feature" && room != "slacktest" {
+				continue
+			}
+			t.Errorf("forbidden import: %s -> %s\n\tfeature packages reach only slackapp/feature and engagement", p, imp)
+		}
+	}
+}
+
 // TestDepsCheckCanFail makes sure violations detects an import that is
 // there: slackapp does reach github.com/slack-go/slack.
 func TestDepsCheckCanFail(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 )
@@ -87,7 +88,7 @@ type App struct {
 
 	events      map[string]eventHandler
 	commands    map[string]commandHandler
-	subcommands map[string]subcommand
+	subcommands map[string]feature.Command
 	jobs        []job
 
 	interactions interactionRoutes // interactive.go
@@ -95,10 +96,10 @@ type App struct {
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
 	workers   sync.WaitGroup
-	async     sync.WaitGroup
-	asyncSem  chan struct{}
-	privacy   *privacyPool // privacy.go: privacy and forget requests
-	inFlight  perPerson    // commands and interactions in flight per person (dispatch.go)
+	run       *pool             // slow work after the ack (dispatch.go)
+	notify    *feature.Notifier // private replies and staff notices
+	privacy   *privacyPool      // privacy.go: privacy and forget requests
+	inFlight  perPerson         // commands and interactions in flight per person (dispatch.go)
 	drainOnce sync.Once
 	connected atomic.Bool
 }
@@ -186,7 +187,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		httpClient: &hc,
 		byChannel:  map[string]*engagement.Community{},
 		queue:      make(chan []item, cfg.QueueSize),
-		asyncSem:   make(chan struct{}, 32),
+		run:        newPool(32),
 		privacy:    newPrivacyPool(),
 	}
 	for _, c := range cfg.Communities {
@@ -199,6 +200,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		}
 		a.byChannel[c.Channel] = c
 	}
+	a.notify = feature.NewNotifier(a.api, &hc, store, logger, a.run, reg)
 	a.dm = newDigestMetrics(reg, a)
 	a.sock = &socket{
 		api:         a.api,
@@ -269,7 +271,7 @@ func (a *App) drain() {
 		a.handOver()
 		close(a.queue)
 		a.workers.Wait()
-		a.async.Wait()
+		a.run.Wait()
 	})
 }
 

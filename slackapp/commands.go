@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -19,9 +20,9 @@ func handleCloseknit(ctx context.Context, a *App, cmd *slack.SlashCommand) (*sla
 	}
 	run := a.subcommands[sub]
 	if run == nil {
-		return nil, usageError(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
+		return nil, feature.Say(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
 	}
-	return run(ctx, a, cmd, args)
+	return run(ctx, cmd, args)
 }
 
 func cmdReport(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
@@ -32,10 +33,10 @@ func cmdReport(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 	w := engagement.WeekOf(a.store.Now(), c.Location)
 	switch {
 	case len(args) > 1:
-		return nil, usageError("Usage: /closeknit report [YYYY-Www]")
+		return nil, feature.Say("Usage: /closeknit report [YYYY-Www]")
 	case len(args) == 1:
 		if w, err = engagement.ParseWeek(args[0]); err != nil {
-			return nil, usageError(fmt.Sprintf("%q is not a week. Usage: /closeknit report [YYYY-Www], e.g. 2026-W47", args[0]))
+			return nil, feature.Say(fmt.Sprintf("%q is not a week. Usage: /closeknit report [YYYY-Www], e.g. 2026-W47", args[0]))
 		}
 	}
 	r, err := a.store.Report(ctx, c, w)

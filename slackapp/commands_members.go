@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -25,13 +26,13 @@ var mention = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{8,12})(?:\|[^>]*)?>|([UW][
 // anything that is not a user.
 func parseUsers(args []string, usage string) ([]string, error) {
 	if len(args) == 0 {
-		return nil, usageError("Usage: " + usage)
+		return nil, feature.Say("Usage: " + usage)
 	}
 	users := make([]string, 0, len(args))
 	for _, a := range args {
 		m := mention.FindStringSubmatch(a)
 		if m == nil {
-			return nil, usageError(fmt.Sprintf("%q is not a person: mention them with @ so Slack sends their ID. Usage: %s", a, usage))
+			return nil, feature.Say(fmt.Sprintf("%q is not a person: mention them with @ so Slack sends their ID. Usage: %s", a, usage))
 		}
 		users = append(users, m[1]+m[2])
 	}
@@ -226,7 +227,7 @@ func cmdRemove(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 		return nil, err
 	}
 	if len(users) != 1 {
-		return nil, usageError("Usage: /closeknit remove @user (one at a time)")
+		return nil, feature.Say("Usage: /closeknit remove @user (one at a time)")
 	}
 	u := users[0]
 	// Free the seat first (promoting the next person); the leave event the
@@ -236,7 +237,7 @@ func cmdRemove(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 		return nil, err
 	}
 	err = a.api.KickUserFromConversationContext(ctx, c.Channel, u)
-	switch code := slackCode(err); {
+	switch code := feature.Code(err); {
 	case err == nil, code == "not_in_channel":
 	case code != "":
 		return &slack.Msg{Text: fmt.Sprintf("I freed <@%s>'s seat, but Slack would not remove them from <#%s> (`%s`).", u, c.Channel, code)}, nil
@@ -299,7 +300,7 @@ func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []st
 		return &slack.Msg{Text: strings.Join(lines, "\n")}, nil
 	case "drop", "move":
 		if (op == "drop" && len(rest) != 1) || (op == "move" && len(rest) != 2) {
-			return nil, usageError("Usage: " + usage)
+			return nil, feature.Say("Usage: " + usage)
 		}
 		users, err := parseUsers(rest[:1], usage)
 		if err != nil {
@@ -308,7 +309,7 @@ func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []st
 		pos := 0
 		if op == "move" {
 			if pos, err = strconv.Atoi(rest[1]); err != nil || pos < 1 {
-				return nil, usageError(fmt.Sprintf("%q is not a position (1 is next). Usage: %s", rest[1], usage))
+				return nil, feature.Say(fmt.Sprintf("%q is not a position (1 is next). Usage: %s", rest[1], usage))
 			}
 		}
 		got, err := a.store.MoveWaiting(ctx, c, users[0], pos)
@@ -323,7 +324,7 @@ func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []st
 		}
 		return &slack.Msg{Text: fmt.Sprintf("<@%s> is now *#%d* on the waitlist.", users[0], got)}, nil
 	}
-	return nil, usageError("Usage: " + usage)
+	return nil, feature.Say("Usage: " + usage)
 }
 
 func cmdCap(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
@@ -333,11 +334,11 @@ func cmdCap(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string)
 	}
 	const usage = "Usage: /closeknit cap N (1 to 10000)"
 	if len(args) != 1 {
-		return nil, usageError(usage)
+		return nil, feature.Say(usage)
 	}
 	n, err := strconv.Atoi(args[0])
 	if err != nil || n < 1 || n > 10000 {
-		return nil, usageError(fmt.Sprintf("%q is not a cap. %s", args[0], usage))
+		return nil, feature.Say(fmt.Sprintf("%q is not a cap. %s", args[0], usage))
 	}
 	promoted, err := a.store.SetCap(ctx, c, n, a.store.Now())
 	if err != nil {
@@ -363,7 +364,7 @@ func memberHomeBlocks(r *engagement.Roster, c *engagement.Community, user string
 		"• We post early prototypes here first: react and reply, honest feedback is the most useful kind.\n" +
 		"• `/closeknit status` shows your seat, `/closeknit privacy` what is stored about you."
 	return []slack.Block{
-		slack.NewSectionBlock(mrkdwn(statusText(r, c, user)), nil, nil),
-		slack.NewSectionBlock(mrkdwn(guide), nil, nil),
+		slack.NewSectionBlock(feature.Mrkdwn(statusText(r, c, user)), nil, nil),
+		slack.NewSectionBlock(feature.Mrkdwn(guide), nil, nil),
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/chart"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -111,7 +112,7 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 	if !st.Fresh {
 		// An earlier attempt claimed the week and stopped: it may have posted.
 		ts, err := a.findPostedDigest(ctx, c, w, st.ClaimedAt)
-		if code := slackCode(err); finalRefusal(code) {
+		if code := feature.Code(err); feature.Final(code) {
 			return "", a.refuseDigest(ctx, c, w, "digest.history", code, err)
 		}
 		if err != nil {
@@ -137,7 +138,7 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: digestEventType,
 			EventPayload: map[string]any{"community": c.ID, "week": w.String()}}),
 	)
-	if code := slackCode(err); finalRefusal(code) {
+	if code := feature.Code(err); feature.Final(code) {
 		return "", a.refuseDigest(ctx, c, w, "digest.post", code, err)
 	}
 	if err != nil {
@@ -149,7 +150,7 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 		return ts, err
 	}
 	a.dm.sent(c, time.Now())
-	a.clearSetupProblems(ctx, c, "brand:")
+	a.notify.ClearSetupProblems(ctx, c, "brand:")
 	a.log.Info("digest sent", "community", c.ID, "week", w.String(), "ts", ts)
 	st.TS = ts
 	return ts, a.digestChart(ctx, c, w, st, k)
@@ -164,24 +165,8 @@ func (a *App) refuseDigest(ctx context.Context, c *engagement.Community, w engag
 		return merr // not marked: the next tick meets the refusal again
 	}
 	a.dm.refused(c)
-	a.brandRefused(ctx, c, method, code, fmt.Sprintf("the weekly digest of %s", w), err)
+	a.notify.BrandRefused(ctx, c, method, code, fmt.Sprintf("the weekly digest of %s", w), err)
 	return fmt.Errorf("digest %s %s: %w (%s)", c.ID, w, ErrDigestRefused, code)
-}
-
-// brandRefused handles a post to c's brand channel that Slack refused for
-// good (finalRefusal): counted under method, logged, and staff told once
-// (setupProblem). what names the post for people. The app's own setup
-// problems (not in the channel, a scope missing) share the brand channel's
-// warning, so staff hear of one problem once, whatever hit it first.
-func (a *App) brandRefused(ctx context.Context, c *engagement.Community, method, code, what string, err error) {
-	a.mm.refusals.WithLabelValues(c.ID, method, code).Inc()
-	a.log.Warn("slack refused a post to the brand channel; given up", "community", c.ID, "method", method, "post", what, "err", err)
-	if appRefusal(code) {
-		a.setupProblem(ctx, c, "brand:"+code, fmt.Sprintf("I cannot post in the brand channel <#%s> (`%s`), so %s and staff notes "+
-			"are not reaching you: please invite me there with `/invite @closeknit` and check my permissions.", c.BrandChannel, code, what))
-		return
-	}
-	a.setupProblem(ctx, c, method+":"+code, fmt.Sprintf("Slack refused %s in <#%s> (`%s`), so it was not posted.", what, c.BrandChannel, code))
 }
 
 // digestChart uploads the 12-week chart into the digest's thread unless
@@ -197,8 +182,8 @@ func (a *App) digestChart(ctx context.Context, c *engagement.Community, w engage
 	outcome := "ok"
 	if err := a.uploadChart(ctx, c, w, st.TS, k); err != nil {
 		outcome = "failed"
-		if code := slackCode(err); finalRefusal(code) {
-			a.brandRefused(ctx, c, "digest.chart", code, fmt.Sprintf("the chart of the weekly digest of %s", w), err)
+		if code := feature.Code(err); feature.Final(code) {
+			a.notify.BrandRefused(ctx, c, "digest.chart", code, fmt.Sprintf("the chart of the weekly digest of %s", w), err)
 		}
 		a.log.Warn("digest chart not uploaded; the digest went out without it", "community", c.ID, "week", w.String(), "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -18,10 +19,10 @@ func digestCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args []
 	w := engagement.WeekOf(a.store.Now(), c.Location).Prev()
 	switch {
 	case len(args) > 1:
-		return nil, usageError("Usage: /closeknit digest [YYYY-Www]")
+		return nil, feature.Say("Usage: /closeknit digest [YYYY-Www]")
 	case len(args) == 1:
 		if w, err = engagement.ParseWeek(args[0]); err != nil {
-			return nil, usageError(fmt.Sprintf("%q is not a week. Usage: /closeknit digest [YYYY-Www], e.g. 2026-W47", args[0]))
+			return nil, feature.Say(fmt.Sprintf("%q is not a week. Usage: /closeknit digest [YYYY-Www], e.g. 2026-W47", args[0]))
 		}
 	}
 	k, err := a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))

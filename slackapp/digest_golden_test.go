@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -25,8 +26,8 @@ func checkLimits(t *testing.T, name string, blocks []slack.Block, maxBlocks int)
 				t.Errorf("%s: block %d: header of %d characters, at most 150", name, i, n)
 			}
 		case *slack.SectionBlock:
-			if b.Text != nil && len([]rune(b.Text.Text)) > maxSectionText {
-				t.Errorf("%s: block %d: section text of %d characters, at most %d", name, i, len([]rune(b.Text.Text)), maxSectionText)
+			if b.Text != nil && len([]rune(b.Text.Text)) > feature.MaxSectionText {
+				t.Errorf("%s: block %d: section text of %d characters, at most %d", name, i, len([]rune(b.Text.Text)), feature.MaxSectionText)
 			}
 			if len(b.Fields) > 10 {
 				t.Errorf("%s: block %d: %d fields, at most 10", name, i, len(b.Fields))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -88,7 +89,7 @@ func (kc *kpiCollector) Collect(ch chan<- prometheus.Metric) {
 	kc.mu.Lock()
 	defer kc.mu.Unlock()
 	if kc.last == nil || time.Since(kc.at) > kpiCacheFor {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), feature.Scrape)
 		defer cancel()
 		fresh := map[string]*engagement.KPIs{}
 		for _, c := range kc.a.cfg.Communities {

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
 // Slack's limits that the digest's layout must respect (SLACK.md); the
-// section text limit is maxSectionText (prototype_views.go).
+// section text limit is feature.MaxSectionText.
 const (
 	maxMessageBlocks = 50
 	maxHomeBlocks    = 100
@@ -34,12 +35,12 @@ func digestSummary(k *engagement.KPIs) string {
 // answer. A week without any activity gets a short note instead.
 func digestBlocks(k *engagement.KPIs) slack.Blocks {
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(fmt.Sprintf("%s · week %s", k.Community, k.Week))),
-		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%s – %s (%s)",
+		slack.NewHeaderBlock(feature.Plain(fmt.Sprintf("%s · week %s", k.Community, k.Week))),
+		slack.NewContextBlock("", feature.Mrkdwn(fmt.Sprintf("%s – %s (%s)",
 			k.Start.Format("Mon 2 Jan"), k.End.Add(-time.Second).Format("Mon 2 Jan 2006"), k.Timezone))),
 	}
 	if k.Quiet() {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf(
+		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn(fmt.Sprintf(
 			":zzz: *A quiet week.* No messages or reactions in <#%s>. %s", k.Channel, seatsLine(k))), nil, nil))
 		return slack.Blocks{BlockSet: blocks}
 	}
@@ -68,15 +69,15 @@ func headlineFields(k *engagement.KPIs) []*slack.TextBlockObject {
 		part = fmt.Sprintf("%s of %d seated · %.1f messages each", percent(k.ParticipationRate), k.Seated, k.MessagesPerMember)
 	}
 	return []*slack.TextBlockObject{
-		mrkdwn(fmt.Sprintf("*Messages*\n%d %s %s vs last week (%d)\n%s vs 4-week average (%.1f)",
+		feature.Mrkdwn(fmt.Sprintf("*Messages*\n%d %s %s vs last week (%d)\n%s vs 4-week average (%.1f)",
 			k.Messages, arrow(k.Messages, float64(k.MessagesPrevWeek)), pct(k.MessagesChange, k.MessagesPrevWeek > 0), k.MessagesPrevWeek,
 			pct(k.MessagesVs4wAvg, k.Messages4wAvg > 0), k.Messages4wAvg)),
-		mrkdwn(fmt.Sprintf("*Active posters*\n%d %s %+d · %d taking part", k.ActivePosters,
+		feature.Mrkdwn(fmt.Sprintf("*Active posters*\n%d %s %+d · %d taking part", k.ActivePosters,
 			arrow(k.ActivePosters, float64(k.PrevActivePosters)), k.ActivePosters-k.PrevActivePosters, k.ActiveParticipants)),
-		mrkdwn("*Participation*\n" + part),
-		mrkdwn("*Response time*\n" + resp),
-		mrkdwn(fmt.Sprintf("*Thread replies · reactions*\n%d · %d", k.ThreadReplies, k.Reactions)),
-		mrkdwn(fmt.Sprintf("*Retention · top 10%% share*\n%s came back · %s of messages", percent(k.Retention), percent(k.Top10Share))),
+		feature.Mrkdwn("*Participation*\n" + part),
+		feature.Mrkdwn("*Response time*\n" + resp),
+		feature.Mrkdwn(fmt.Sprintf("*Thread replies · reactions*\n%d · %d", k.ThreadReplies, k.Reactions)),
+		feature.Mrkdwn(fmt.Sprintf("*Retention · top 10%% share*\n%s came back · %s of messages", percent(k.Retention), percent(k.Top10Share))),
 	}
 }
 
@@ -119,7 +120,7 @@ func prototypesText(k *engagement.KPIs) string {
 func prototypeLine(k *engagement.KPIs, p *engagement.PrototypeSummary, link bool) string {
 	name := p.Name
 	if link && p.Permalink != "" { // Slack: staff-typed names are escaped (prototype_views.go)
-		name = fmt.Sprintf("<%s|%s>", linkEscaper.Replace(p.Permalink), escapeMrkdwn(p.Name))
+		name = fmt.Sprintf("<%s|%s>", feature.EscapeURL(p.Permalink), feature.Escape(p.Name))
 	}
 	state := "closed " + p.ClosesAt.In(k.Start.Location()).Format("Mon 2 Jan")
 	if p.Status == engagement.StatusOpen {
@@ -167,10 +168,10 @@ func list(b *strings.Builder, n int, line func(int) string) {
 
 // section is a mrkdwn section, cut to Slack's limit if it ever grew past it.
 func section(s string) *slack.SectionBlock {
-	if len(s) > maxSectionText {
-		s = s[:maxSectionText-1] + "…"
+	if len(s) > feature.MaxSectionText {
+		s = s[:feature.MaxSectionText-1] + "…"
 	}
-	return slack.NewSectionBlock(mrkdwn(s), nil, nil)
+	return slack.NewSectionBlock(feature.Mrkdwn(s), nil, nil)
 }
 
 func arrow[N int64 | int](now N, before float64) string {

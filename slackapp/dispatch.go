@@ -83,7 +83,7 @@ func (a *App) dispatch(env envelope, err error) {
 				Text: "One moment: I am still answering your previous commands."}}, now)
 			return
 		}
-		if !a.goAsync(func() { defer a.inFlight.release(person); a.handleInteractive(env, now) }) {
+		if !a.run.Go(func() { defer a.inFlight.release(person); a.handleInteractive(env, now) }) {
 			a.inFlight.release(person)
 			a.m.envelope(env.Type, outShed)
 			a.log.Warn("too many commands in flight; dropping", "envelope_id", env.ID)
@@ -126,22 +126,35 @@ func (p *perPerson) release(person string) {
 	}
 }
 
-// goAsync runs fn on a goroutine of its own, at most cap(asyncSem) at once,
-// and reports false without running it when that many are busy. drain waits
-// for them.
-func (a *App) goAsync(fn func()) bool {
+// pool runs slow work after the ack on goroutines of their own, at most
+// cap(sem) at once; Go reports false, without running fn, when that many
+// are busy. drain waits for them all. It is the feature.Runner that
+// feature packages receive.
+type pool struct {
+	sem chan struct{}
+	wg  sync.WaitGroup
+}
+
+func newPool(n int) *pool { return &pool{sem: make(chan struct{}, n)} }
+
+func (p *pool) Go(fn func()) bool {
 	select {
-	case a.asyncSem <- struct{}{}:
+	case p.sem <- struct{}{}:
 	default:
 		return false
 	}
-	a.async.Add(1)
-	go func() {
-		defer func() { <-a.asyncSem; a.async.Done() }()
+	p.wg.Go(func() {
+		defer func() { <-p.sem }()
 		fn()
-	}()
+	})
 	return true
 }
+
+// Track runs fn on a goroutine of its own outside the bound (its caller
+// bounds it), still waited for by Wait.
+func (p *pool) Track(fn func()) { p.wg.Go(fn) }
+
+func (p *pool) Wait() { p.wg.Wait() }
 
 // handOver gives the envelopes read so far to the workers as one batch. It
 // runs on the read goroutine whenever the socket is about to read from the

@@ -3,10 +3,10 @@ package slackapp
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -90,8 +90,8 @@ func answerDM(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 		return engagement.Event{}, outIgnored, nil
 	}
 	eventID, channel, user := ev.EventID, ev.Channel, ev.User
-	answered := a.goAsync(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	answered := a.run.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 		defer cancel()
 		first, err := a.store.ClaimEvent(ctx, a.cfg.Communities[0], eventID) // the first community's keys hold DM markers
 		if err != nil || !first {
@@ -117,8 +117,8 @@ func handleHomeOpened(a *App, ev *slackEvent) (engagement.Event, outcome, error)
 		return engagement.Event{}, outIgnored, nil
 	}
 	user := ev.User
-	published := a.goAsync(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	published := a.run.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 		defer cancel()
 		if err := a.publishHome(ctx, user); err != nil {
 			a.log.Warn("app home not published", "user_id", user, "err", err)
@@ -162,7 +162,7 @@ type commandHandler func(ctx context.Context, a *App, cmd *slack.SlashCommand) (
 // handleInteractive acks and handles a slash command or an interaction,
 // within Slack's 3 s, on a goroutine of its own.
 func (a *App) handleInteractive(env envelope, received time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), feature.Ack)
 	defer cancel()
 	if env.Type != "slash_commands" {
 		a.handleInteraction(ctx, env, received)
@@ -192,59 +192,17 @@ func (a *App) handleInteractive(env envelope, received time.Time) {
 	a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID, payload: msg}, received)
 }
 
-// Errors a user can act on. Anything else is logged and shown as a short
-// generic message (see userError).
-var errNotStaff = errors.New("not staff")
-
-// usageError is bad command input; its text (a usage line) is shown as is.
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
-
-// userError is the one error funnel: it maps domain errors to the words a
-// user sees, and logs and counts the rest.
+// userError is the one error funnel for commands and interactions: an
+// error that carries a sentence for the person (feature.Text) is shown as
+// is; anything else is logged and shown as a short apology.
 func (a *App) userError(err error, logArgs ...any) *slack.Msg {
-	switch {
-	case errors.Is(err, errNotStaff):
-		return &slack.Msg{Text: "Sorry, that command is for the brand team."}
-	case errors.Is(err, engagement.ErrStaffUnknown):
+	if errors.Is(err, engagement.ErrStaffUnknown) {
 		return &slack.Msg{Text: "Sorry, I cannot check right now who is on the brand team (the staff user group could not be read from Slack), " +
 			"so staff commands are off. Please try again in a minute; if it persists, check the app's `usergroups:read` scope and the group ID."}
-	case errors.As(err, new(usageError)):
-		return &slack.Msg{Text: err.Error()}
 	}
-	a.log.Error("command failed", append(logArgs, "err", err)...)
-	return &slack.Msg{Text: "Something went wrong on our side; please try again in a minute."}
-}
-
-// staffCommunity returns the community whose staff list holds the user:
-// the one of the channel the command ran in, or else the first where they
-// are staff.
-// Staff of a user group are read through the shared copy first; if it
-// cannot be read, someone who is not listed in Staff is refused with
-// engagement.ErrStaffUnknown (fail closed), never treated as a customer.
-func (a *App) staffCommunity(cmd *slack.SlashCommand) (*engagement.Community, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	unknown := false
-	check := func(c *engagement.Community) bool {
-		if slices.Contains(c.Staff, cmd.UserID) {
-			return true
-		}
-		a.refreshStaff(ctx, c)
-		unknown = unknown || !c.StaffKnown()
-		return c.IsStaff(cmd.UserID)
+	text, said := feature.Text(err)
+	if !said {
+		a.log.Error("command failed", append(logArgs, "err", err)...)
 	}
-	if c := a.byChannel[cmd.ChannelID]; c != nil && check(c) {
-		return c, nil
-	}
-	for _, c := range a.cfg.Communities {
-		if check(c) {
-			return c, nil
-		}
-	}
-	if unknown {
-		return nil, engagement.ErrStaffUnknown
-	}
-	return nil, errNotStaff
+	return &slack.Msg{Text: text}
 }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/closeknit/closeknit/engagement/redistest"
 	"os"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/closeknit/closeknit/engagement/redistest"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -13,15 +14,6 @@ import (
 // staff of: the current week so far, seats and waitlist, open prototypes,
 // and the posts still waiting for an answer. It is rebuilt on every
 // app_home_opened. Members get their own Home (handlers.go).
-
-func (a *App) isStaff(userID string) bool {
-	for _, c := range a.cfg.Communities {
-		if c.IsStaff(userID) {
-			return true
-		}
-	}
-	return false
-}
 
 func (a *App) publishStaffHome(ctx context.Context, userID string) error {
 	var boards []*engagement.KPIs
@@ -61,8 +53,8 @@ func staffHomeView(boards []*engagement.KPIs, now time.Time) slack.HomeTabViewRe
 	var blocks []slack.Block
 	for _, k := range boards {
 		blocks = append(blocks,
-			slack.NewHeaderBlock(plain(fmt.Sprintf("%s · this week (%s)", k.Community, k.Week))),
-			slack.NewContextBlock("", mrkdwn(fmt.Sprintf("So far, as of %s (%s). Open the tab again to refresh.",
+			slack.NewHeaderBlock(feature.Plain(fmt.Sprintf("%s · this week (%s)", k.Community, k.Week))),
+			slack.NewContextBlock("", feature.Mrkdwn(fmt.Sprintf("So far, as of %s (%s). Open the tab again to refresh.",
 				now.In(k.Start.Location()).Format("Mon 2 Jan 15:04"), k.Timezone))),
 			slack.NewSectionBlock(nil, headlineFields(k), nil),
 			section("*Seats*\n"+seatsLine(k)),

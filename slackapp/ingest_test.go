@@ -3,9 +3,10 @@ package slackapp_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/redistest"

@@ -467,7 +467,9 @@ func TestSubcommandsTableMatchesRoutes(t *testing.T) {
 		listed = append(listed, s.name)
 	}
 	slices.Sort(listed)
-	routed := slices.Sorted(maps.Keys(subcommandRoutes()))
+	a := &App{}
+	a.routes()
+	routed := slices.Sorted(maps.Keys(a.subcommands))
 	if !slices.Equal(listed, routed) {
 		t.Errorf("subcommands table %v, routed %v", listed, routed)
 	}

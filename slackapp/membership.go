@@ -5,11 +5,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 )
@@ -24,7 +24,6 @@ type memberMetrics struct {
 	seatsUsed, seatsCap, waitlist *prometheus.GaugeVec
 	promotions, capRemovals       *prometheus.CounterVec
 	intros                        *prometheus.CounterVec
-	refusals                      *prometheus.CounterVec // community, method, error
 }
 
 func newMemberMetrics(reg prometheus.Registerer, store *engagement.Store) *memberMetrics {
@@ -42,13 +41,10 @@ func newMemberMetrics(reg prometheus.Registerer, store *engagement.Store) *membe
 		capRemovals: c("closeknit_cap_removals_total", "People removed from the channel because it was full, and waitlisted."),
 		intros:      c("closeknit_intros_total", "New members who introduced themselves within the intro window."),
 	}
-	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "closeknit_slack_refusals_total",
-		Help: "Slack calls refused for good (not_in_channel, missing_scope, ...): the step was given up, staff were told."},
-		[]string{"community", "method", "error"})
 	stale := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "closeknit_stale_member_events_total",
 		Help: "Member join/leave events older than what was known about the person (late or out of order): ignored."},
 		func() float64 { return float64(store.StaleMemberEvents()) })
-	reg.MustRegister(m.seatsUsed, m.seatsCap, m.waitlist, m.promotions, m.capRemovals, m.intros, m.refusals, stale)
+	reg.MustRegister(m.seatsUsed, m.seatsCap, m.waitlist, m.promotions, m.capRemovals, m.intros, stale)
 	return m
 }
 
@@ -106,7 +102,7 @@ func (a *App) doJob(ctx context.Context, c *engagement.Community, j engagement.J
 	case "over_cap":
 		cap, _ := a.store.Cap(ctx, c)
 		return a.step(ctx, c, j, "note", func() error {
-			return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full (cap %d). The policy is *warn*, so they stay; "+
+			return a.notify.TellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full (cap %d). The policy is *warn*, so they stay; "+
 				"use `/closeknit remove @user` if they should wait for a seat instead.", j.User, c.Channel, cap))
 		})
 	case "promote":
@@ -127,8 +123,8 @@ func (a *App) step(ctx context.Context, c *engagement.Community, j engagement.Jo
 		return err
 	}
 	err := do()
-	if code := slackCode(err); finalRefusal(code) {
-		a.mm.refusals.WithLabelValues(c.ID, j.Type+"."+name, code).Inc()
+	if code := feature.Code(err); feature.Final(code) {
+		a.notify.Refused(c, j.Type+"."+name, code)
 		a.log.Warn("slack refused a membership step; given up", "community", c.ID, "job", j.Type, "step", name, "user_id", j.User, "err", err)
 		err = nil
 	}
@@ -139,29 +135,6 @@ func (a *App) step(ctx context.Context, c *engagement.Community, j engagement.Jo
 		return merr
 	}
 	return err
-}
-
-// finalRefusal reports whether Slack's error code means a retry of the
-// same call cannot succeed: everything ok:false except Slack's own
-// trouble. Rate limits are not ok:false answers (slackCode gives "").
-func finalRefusal(code string) bool {
-	switch code {
-	case "", "ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout":
-		return false
-	}
-	return true
-}
-
-// appRefusal reports whether the code is about the app's own setup (its
-// channel membership, scopes, token), which staff must fix, rather than
-// about one person.
-func appRefusal(code string) bool {
-	switch code {
-	case "not_in_channel", "channel_not_found", "is_archived", "missing_scope", "not_authed", "invalid_auth",
-		"account_inactive", "token_revoked", "no_permission", "restricted_action", "ekm_access_denied":
-		return true
-	}
-	return false
 }
 
 // welcome greets a newly seated member, once. A bot that joined gives its
@@ -185,13 +158,13 @@ func (a *App) welcome(ctx context.Context, c *engagement.Community, j engagement
 		where = user
 	}
 	_, ts, err := a.api.PostMessageContext(ctx, where, slack.MsgOptionText(text, false))
-	if code := slackCode(err); finalRefusal(code) {
+	if code := feature.Code(err); feature.Final(code) {
 		// Slack refused it for good (the app left the channel, the DM is
 		// closed). The member keeps their seat; staff say hello instead.
-		a.mm.refusals.WithLabelValues(c.ID, "welcome.post", code).Inc()
+		a.notify.Refused(c, "welcome.post", code)
 		a.log.Warn("welcome not posted", "community", c.ID, "user_id", user, "err", err)
 		return a.step(ctx, c, j, "note", func() error {
-			return a.tellStaff(ctx, c, fmt.Sprintf("I could not welcome <@%s> (`%s`); please say hello to them yourselves.", user, code))
+			return a.notify.TellStaff(ctx, c, fmt.Sprintf("I could not welcome <@%s> (`%s`); please say hello to them yourselves.", user, code))
 		})
 	}
 	if err != nil {
@@ -222,7 +195,7 @@ func (a *App) userKind(ctx context.Context, c *engagement.Community, user string
 		return kinds[0], nil
 	}
 	u, err := a.api.GetUserInfoContext(ctx, user)
-	if slackCode(err) != "" {
+	if feature.Code(err) != "" {
 		// users.info refused (user_not_found, …): treat them as a person,
 		// without remembering it, rather than retry forever.
 		a.log.Warn("users.info refused; assuming a person", "community", c.ID, "user_id", user, "err", err)
@@ -252,7 +225,7 @@ func (a *App) removeForCap(ctx context.Context, c *engagement.Community, j engag
 			return err
 		}
 		err := a.api.KickUserFromConversationContext(ctx, c.Channel, j.User)
-		switch code := slackCode(err); {
+		switch code := feature.Code(err); {
 		case err == nil:
 			a.mm.capRemovals.WithLabelValues(c.ID).Inc()
 			return nil
@@ -260,13 +233,13 @@ func (a *App) removeForCap(ctx context.Context, c *engagement.Community, j engag
 			// Already gone (they left): still tell them. No echo of a
 			// kick will come.
 			return a.store.KickFailed(ctx, c, j.User)
-		case finalRefusal(code):
+		case feature.Final(code):
 			_ = a.store.KickFailed(ctx, c, j.User)
-			if appRefusal(code) {
-				a.setupProblem(ctx, c, "kick:"+code, fmt.Sprintf("I cannot remove people from <#%s> when it is full (`%s`): "+
+			if feature.AppProblem(code) {
+				a.notify.SetupProblem(ctx, c, "kick:"+code, fmt.Sprintf("I cannot remove people from <#%s> when it is full (`%s`): "+
 					"please add me to the channel and check my permissions.", c.Channel, code))
 			}
-			if err := a.tellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full, but I could not remove them (`%s`). "+
+			if err := a.notify.TellStaff(ctx, c, fmt.Sprintf("<@%s> joined <#%s> while it is full, but I could not remove them (`%s`). "+
 				"They are on the waitlist at #%d.", j.User, c.Channel, code, j.Position)); err != nil {
 				return err
 			}
@@ -312,27 +285,27 @@ func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement
 		// Taken before the call: Slack's echo of the invite is newer.
 		at := a.store.Now()
 		_, err := a.api.InviteUsersToConversationContext(ctx, c.Channel, j.User)
-		code := slackCode(err)
+		code := feature.Code(err)
 		switch {
 		case err == nil || code == "already_in_channel":
 			if err := a.store.Invited(ctx, c, j.User, at); err != nil {
 				return err
 			}
 			a.mm.promotions.WithLabelValues(c.ID).Inc()
-			a.clearSetupProblems(ctx, c, "invite:")
+			a.notify.ClearSetupProblems(ctx, c, "invite:")
 			return nil
-		case !finalRefusal(code):
+		case !feature.Final(code):
 			return fmt.Errorf("invite %s: %w", j.User, err)
-		case appRefusal(code):
+		case feature.AppProblem(code):
 			if _, err := a.store.Requeue(ctx, c, j.User, a.store.Now()); err != nil {
 				return err
 			}
-			a.mm.refusals.WithLabelValues(c.ID, "promote.invite", code).Inc()
-			a.setupProblem(ctx, c, "invite:"+code, fmt.Sprintf("I cannot invite people into <#%s> (`%s`): please add me to the channel "+
+			a.notify.Refused(c, "promote.invite", code)
+			a.notify.SetupProblem(ctx, c, "invite:"+code, fmt.Sprintf("I cannot invite people into <#%s> (`%s`): please add me to the channel "+
 				"and check my permissions. The waitlist waits; I will try again at the next roster check.", c.Channel, code))
 			return errSkipRest
 		default: // cant_invite, user_is_restricted, user_not_found, …: skip to the next person
-			a.mm.refusals.WithLabelValues(c.ID, "promote.invite", code).Inc()
+			a.notify.Refused(c, "promote.invite", code)
 			if _, err := a.store.Unseat(ctx, c, j.User, a.store.Now()); err != nil {
 				return err
 			}
@@ -341,7 +314,7 @@ func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement
 				return err
 			}
 			return a.step(ctx, c, j, "refused", func() error {
-				return a.tellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`), so I took them off the waitlist "+
+				return a.notify.TellStaff(ctx, c, fmt.Sprintf("I could not invite <@%s> into <#%s> (`%s`), so I took them off the waitlist "+
 					"and offered the seat to the next person.", j.User, c.Channel, code))
 			})
 		}
@@ -365,67 +338,8 @@ func (a *App) promote(ctx context.Context, c *engagement.Community, j engagement
 		return err
 	}
 	return a.step(ctx, c, j, "note", func() error {
-		return a.tellStaff(ctx, c, fmt.Sprintf("<@%s> took a free seat in <#%s>.", j.User, c.Channel))
+		return a.notify.TellStaff(ctx, c, fmt.Sprintf("<@%s> took a free seat in <#%s>.", j.User, c.Channel))
 	})
-}
-
-// tellStaff posts a note in the brand channel, if there is one. If Slack
-// refuses the app there for good, the note is dropped and staff are told
-// of the problem once (setupProblem); the caller goes on.
-func (a *App) tellStaff(ctx context.Context, c *engagement.Community, text string) error {
-	if c.BrandChannel == "" {
-		a.log.Info("staff note (no brand channel configured)", "community", c.ID, "note", text)
-		return nil
-	}
-	_, _, err := a.api.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false))
-	if code := slackCode(err); finalRefusal(code) {
-		a.mm.refusals.WithLabelValues(c.ID, "brand.note", code).Inc()
-		a.log.Warn("staff note not posted", "community", c.ID, "note", text, "err", err)
-		a.setupProblem(ctx, c, "brand:"+code, fmt.Sprintf("I cannot post in the brand channel <#%s> (`%s`), so staff notes "+
-			"(promotions, people I could not invite or welcome) are not reaching you: please invite me there with `/invite @closeknit`.", c.BrandChannel, code))
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("brand channel note: %w", err)
-	}
-	a.clearSetupProblems(ctx, c, "brand:")
-	return nil
-}
-
-// setupProblem records a problem staff must fix: shown on their App Home
-// until fixed, and DMed to each listed staff member once.
-func (a *App) setupProblem(ctx context.Context, c *engagement.Community, key, text string) {
-	first, err := a.store.AddWarning(ctx, c, key, text)
-	if err != nil || !first {
-		return
-	}
-	a.log.Warn("setup problem; staff told", "community", c.ID, "problem", key)
-	staff := slices.Clone(c.Staff)
-	if g, err := a.store.StaffGroup(ctx, c); err == nil {
-		staff = append(staff, g.Users...)
-	}
-	slices.Sort(staff)
-	for _, u := range slices.Compact(staff) {
-		if _, _, err := a.api.PostMessageContext(ctx, u, slack.MsgOptionText(":warning: "+text, false)); err != nil {
-			a.log.Warn("setup problem not DMed", "community", c.ID, "user_id", u, "err", err)
-		}
-	}
-}
-
-// clearSetupProblems forgets the problems under prefix once the app
-// succeeded again where they were seen.
-func (a *App) clearSetupProblems(ctx context.Context, c *engagement.Community, prefix string) {
-	_ = a.store.ClearWarning(ctx, c, prefix+"not_in_channel", prefix+"channel_not_found", prefix+"is_archived", prefix+"missing_scope")
-}
-
-// slackCode is Slack's error code for an ok:false answer, "" for nil or
-// any other error (network, rate limit), which a retry may fix.
-func slackCode(err error) string {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		return se.Err
-	}
-	return ""
 }
 
 // reconcileRoster is a scheduled job: it compares the seats with
@@ -506,10 +420,10 @@ func sendNudges(ctx context.Context, a *App, c *engagement.Community) error {
 		_, _, err = a.api.PostMessageContext(ctx, u, slack.MsgOptionText(fmt.Sprintf(
 			"Hi <@%s>! :wave: We would love to hear from you in <#%s>: who you are, and what you think of what we make. "+
 				"A line or two is plenty. (This is the only reminder I will send.)", u, c.Channel), false))
-		switch code := slackCode(err); {
+		switch code := feature.Code(err); {
 		case err == nil:
-		case finalRefusal(code): // they cannot be DMed: no retry
-			a.mm.refusals.WithLabelValues(c.ID, "nudge.dm", code).Inc()
+		case feature.Final(code): // they cannot be DMed: no retry
+			a.notify.Refused(c, "nudge.dm", code)
 			a.log.Warn("nudge refused", "community", c.ID, "user_id", u, "err", err)
 		default:
 			a.log.Warn("nudge not sent; will retry", "community", c.ID, "user_id", u, "err", err)

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -66,12 +66,10 @@ func (a *App) privacyLater(cmd *slack.SlashCommand, working string, work func(ct
 	case !ok:
 		return &slack.Msg{Text: "I am still working on your previous privacy request; its answer comes here shortly."}, nil
 	}
-	to := notice{user: cmd.UserID, responseURL: cmd.ResponseURL}
-	a.async.Add(1)
-	go func() {
-		defer a.async.Done()
+	to := feature.Notice{User: cmd.UserID, ResponseURL: cmd.ResponseURL}
+	a.run.Track(func() {
 		a.privacy.sem <- struct{}{}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), feature.Privacy)
 		defer cancel()
 		text, err := work(ctx)
 		<-a.privacy.sem
@@ -79,10 +77,10 @@ func (a *App) privacyLater(cmd *slack.SlashCommand, working string, work func(ct
 		// their next request is taken on.
 		a.privacy.release(person)
 		if err != nil {
-			text = a.userError(err, "user_id", to.user, "command", "/closeknit").Text
+			text = a.userError(err, "user_id", to.User, "command", "/closeknit").Text
 		}
-		a.tell(to, text)
-	}()
+		a.notify.Tell(to, text)
+	})
 	return &slack.Msg{Text: working}, nil
 }
 
@@ -111,7 +109,7 @@ func (a *App) privacyScopeOf(cmd *slack.SlashCommand, args []string, usage strin
 	}
 	users, err := parseUsers(args, usage)
 	if err != nil || len(users) != 1 {
-		return privacyScope{}, orErr(err, usageError("Usage: "+usage))
+		return privacyScope{}, orErr(err, feature.Say("Usage: "+usage))
 	}
 	return privacyScope{user: users[0], communities: []*engagement.Community{c}}, nil
 }

@@ -1,6 +1,7 @@
 package slackapp
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -45,51 +47,51 @@ func prototypeCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, args
 	switch strings.ToLower(args[0]) {
 	case "close":
 		if len(args) != 2 {
-			return nil, usageError(usage)
+			return nil, feature.Say(usage)
 		}
 		p, closed, err := a.store.ClosePrototype(ctx, c, args[1])
 		if err != nil {
 			return nil, protoError(err, args[1])
 		}
 		if !closed {
-			return &slack.Msg{Text: fmt.Sprintf("%s (%s) was already closed.", p.ID, escapeMrkdwn(p.Name))}, nil
+			return &slack.Msg{Text: fmt.Sprintf("%s (%s) was already closed.", p.ID, feature.Escape(p.Name))}, nil
 		}
-		a.goAsync(func() { a.announceInBackground(c) })
+		a.run.Go(func() { a.announceInBackground(c) })
 		where := "the brand channel"
 		if c.BrandChannel != "" {
 			where = "<#" + c.BrandChannel + ">"
 		}
-		return &slack.Msg{Text: fmt.Sprintf("Closed %s (%s). The card now says feedback is closed, and the results go to %s.", p.ID, escapeMrkdwn(p.Name), where)}, nil
+		return &slack.Msg{Text: fmt.Sprintf("Closed %s (%s). The card now says feedback is closed, and the results go to %s.", p.ID, feature.Escape(p.Name), where)}, nil
 	case "extend":
 		if len(args) < 2 || len(args) > 3 {
-			return nil, usageError(usage)
+			return nil, feature.Say(usage)
 		}
 		days := 3
 		if len(args) == 3 {
 			if days, err = strconv.Atoi(args[2]); err != nil || days < 1 || days > 30 {
-				return nil, usageError("DAYS is a whole number from 1 to 30. " + usage)
+				return nil, feature.Say("DAYS is a whole number from 1 to 30. " + usage)
 			}
 		}
 		p, err := a.store.ExtendPrototype(ctx, c, args[1], time.Duration(days)*24*time.Hour)
 		if err != nil {
 			return nil, protoError(err, args[1])
 		}
-		a.goAsync(func() { a.refreshCard(c, p) })
-		return &slack.Msg{Text: fmt.Sprintf("Extended %s (%s): feedback now closes %s.", p.ID, escapeMrkdwn(p.Name), slackDate(p.ClosesAt))}, nil
+		a.run.Go(func() { a.refreshCard(c, p) })
+		return &slack.Msg{Text: fmt.Sprintf("Extended %s (%s): feedback now closes %s.", p.ID, feature.Escape(p.Name), feature.Date(p.ClosesAt))}, nil
 	}
-	return nil, usageError(usage)
+	return nil, feature.Say(usage)
 }
 
 // protoError turns the store's prototype errors into words for staff.
 func protoError(err error, id string) error {
 	switch {
 	case errors.Is(err, engagement.ErrNoPrototype):
-		return usageError(fmt.Sprintf("There is no prototype %q. /closeknit prototypes lists them.", id))
+		return feature.Say(fmt.Sprintf("There is no prototype %q. /closeknit prototypes lists them.", id))
 	case errors.Is(err, engagement.ErrPrototypeClosed):
-		return usageError(fmt.Sprintf("%s is closed already.", strings.ToUpper(id)))
+		return feature.Say(fmt.Sprintf("%s is closed already.", strings.ToUpper(id)))
 	case errors.Is(err, engagement.ErrInvalid):
 		_, msg, _ := strings.Cut(err.Error(), "invalid: ")
-		return usageError("Sorry, that cannot be done: " + msg)
+		return feature.Say("Sorry, that cannot be done: " + msg)
 	}
 	return err
 }
@@ -101,7 +103,7 @@ func prototypesCommand(ctx context.Context, a *App, cmd *slack.SlashCommand, arg
 		return nil, err
 	}
 	if len(args) > 0 {
-		return nil, usageError("Usage: /closeknit prototypes")
+		return nil, feature.Say("Usage: /closeknit prototypes")
 	}
 	seated, err := a.store.SeatedCount(ctx, c)
 	if err != nil {
@@ -138,8 +140,8 @@ func handleNewPrototypeShortcut(ctx context.Context, a *App, cb *slack.Interacti
 // when Slack or Redis was slow, it expired before the form could open, and
 // trying again is all there is to do.
 func modalError(err error) error {
-	if slackErrorCode(err) == "expired_trigger_id" {
-		return usageError("Slack gave up waiting before the form could open; please try again.")
+	if cmp.Or(feature.Code(err), "no answer") == "expired_trigger_id" {
+		return feature.Say("Slack gave up waiting before the form could open; please try again.")
 	}
 	return fmt.Errorf("open prototype modal: %w", err)
 }
@@ -173,55 +175,51 @@ func handleNewPrototypeSubmission(ctx context.Context, a *App, cb *slack.Interac
 	if !claimed {
 		return posting, nil // posted, or being posted, by the first submission
 	}
-	poster := notice{user: cb.User.ID}
+	poster := feature.Notice{User: cb.User.ID}
 	if len(cb.ResponseURLs) > 0 {
-		poster.responseURL = cb.ResponseURLs[0].ResponseURL
+		poster.ResponseURL = cb.ResponseURLs[0].ResponseURL
 	}
-	if !a.goAsync(func() { a.postCard(c, spec, cb.View.ID, poster) }) {
+	if !a.run.Go(func() { a.postCard(c, spec, cb.View.ID, poster) }) {
 		a.releaseView(c, cb.View.ID)
 		return fail(engagement.FieldName, "I am busy right now; please try again in a minute.")
 	}
 	return posting, nil
 }
 
-// cardTimeout bounds posting and recording a card after the ack; the view
-// claim (a minute) outlasts it.
-const cardTimeout = 30 * time.Second
-
 // postCard posts and records a claimed submission, after its ack, and
 // tells the poster how it went. A card Slack accepts late is still
 // recorded. If Slack refused it, nothing is up: the claim is released. If
 // Slack did not answer, the card may be up: the claim is kept (a second
 // submission of the form posts nothing) and the poster is told to look.
-func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, viewID string, poster notice) {
-	ctx, cancel := context.WithTimeout(context.Background(), cardTimeout)
+func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, viewID string, poster feature.Notice) {
+	ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
 	defer cancel()
 	opened := a.store.Now()
 	draft := &engagement.Prototype{PrototypeSpec: spec, Status: engagement.StatusOpen, OpenedAt: opened, ClosesAt: opened.Add(spec.OpenFor)}
 	text, blocks := prototypeCard(draft, nil)
 	channel, ts, err := a.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-	name := escapeMrkdwn(spec.Name)
+	name := feature.Escape(spec.Name)
 	if err != nil {
-		a.log.Error("prototype card not posted", "user_id", poster.user, "channel", c.Channel, "err", err)
-		if refusedBySlack(err) {
+		a.log.Error("prototype card not posted", "user_id", poster.User, "channel", c.Channel, "err", err)
+		if feature.Refused(err) {
 			a.releaseView(c, viewID)
-			a.tell(poster, fmt.Sprintf("Sorry, Slack would not take the card for *%s* in <#%s> (%s), so nothing was posted. Please try again with `/closeknit prototype`.",
-				name, c.Channel, slackErrorCode(err)))
+			a.notify.Tell(poster, fmt.Sprintf("Sorry, Slack would not take the card for *%s* in <#%s> (%s), so nothing was posted. Please try again with `/closeknit prototype`.",
+				name, c.Channel, cmp.Or(feature.Code(err), "no answer")))
 			return
 		}
-		a.tell(poster, fmt.Sprintf("Slack did not confirm the card for *%s* in <#%s> (%s), so it may or may not be up; either way it is not recorded, "+
-			"and feedback on it would not count. Please check the channel and post it again with `/closeknit prototype`.", name, c.Channel, slackErrorCode(err)))
+		a.notify.Tell(poster, fmt.Sprintf("Slack did not confirm the card for *%s* in <#%s> (%s), so it may or may not be up; either way it is not recorded, "+
+			"and feedback on it would not count. Please check the channel and post it again with `/closeknit prototype`.", name, c.Channel, cmp.Or(feature.Code(err), "no answer")))
 		return
 	}
 	p, err := a.store.CreatePrototype(ctx, c, spec, opened, channel, ts)
 	if err != nil {
 		// The card is up but unrecorded: say so on the card, let staff retry.
 		a.releaseView(c, viewID)
-		a.log.Error("prototype card posted but not recorded", "user_id", poster.user, "ts", ts, "err", err)
+		a.log.Error("prototype card posted but not recorded", "user_id", poster.User, "ts", ts, "err", err)
 		if _, _, _, uerr := a.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText("(This prototype could not be recorded and was withdrawn.)", false), slack.MsgOptionBlocks()); uerr != nil {
 			a.log.Warn("unrecorded card not withdrawn", "ts", ts, "err", uerr)
 		}
-		a.tell(poster, fmt.Sprintf("The card for *%s* was posted but could not be recorded, so it was withdrawn. Please try again in a minute.", name))
+		a.notify.Tell(poster, fmt.Sprintf("The card for *%s* was posted but could not be recorded, so it was withdrawn. Please try again in a minute.", name))
 		return
 	}
 	if err := a.store.ViewPosted(ctx, c, viewID, p.TS); err != nil {
@@ -235,51 +233,33 @@ func (a *App) postCard(c *engagement.Community, spec engagement.PrototypeSpec, v
 	a.finishPosting(ctx, p, poster)
 }
 
-// refusedBySlack reports whether Slack answered a call with a refusal (an
-// error code or a rate limit), so that it certainly did nothing; a timeout
-// or a broken connection leaves that open.
-func refusedBySlack(err error) bool {
-	var se slack.SlackErrorResponse
-	var rl *slack.RateLimitedError
-	return errors.As(err, &se) || errors.As(err, &rl)
-}
-
 func (a *App) releaseView(c *engagement.Community, viewID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), feature.Release)
 	defer cancel()
 	if err := a.store.ReleaseView(ctx, c, viewID); err != nil {
 		a.log.Warn("view claim not released", "err", err)
 	}
 }
 
-// slackErrorCode is the error code of a failed Web API call, for people.
-func slackErrorCode(err error) string {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		return se.Err
-	}
-	return "no answer"
-}
-
 // finishPosting seeds the reaction set on the card (the app's own
 // reactions never count: the bot user's reaction events are ignored) and
 // tells the poster the ID.
-func (a *App) finishPosting(ctx context.Context, p *engagement.Prototype, poster notice) {
+func (a *App) finishPosting(ctx context.Context, p *engagement.Prototype, poster feature.Notice) {
 	for _, r := range p.Reactions {
 		err := a.api.AddReactionContext(ctx, r.Emoji, slack.NewRefToMessage(p.Channel, p.TS))
-		if err != nil && slackErrorCode(err) != "already_reacted" {
+		if err != nil && cmp.Or(feature.Code(err), "no answer") != "already_reacted" {
 			a.log.Warn("reaction not seeded", "prototype", p.ID, "emoji", r.Emoji, "err", err)
 		}
 	}
-	a.tell(poster, fmt.Sprintf("Posted %s (%s) in <#%s>. Feedback closes %s. `/closeknit prototype close %s` closes it early, `/closeknit prototype extend %s DAYS` extends it.",
-		p.ID, escapeMrkdwn(p.Name), p.Channel, slackDate(p.ClosesAt), p.ID, p.ID))
+	a.notify.Tell(poster, fmt.Sprintf("Posted %s (%s) in <#%s>. Feedback closes %s. `/closeknit prototype close %s` closes it early, `/closeknit prototype extend %s DAYS` extends it.",
+		p.ID, feature.Escape(p.Name), p.Channel, feature.Date(p.ClosesAt), p.ID, p.ID))
 }
 
 // refreshCard re-renders a prototype's card from its current state (after
 // an extension). Rendering what Redis says now, not what the caller saw,
 // keeps a late refresh from reopening a card that closed meanwhile.
 func (a *App) refreshCard(c *engagement.Community, p *engagement.Prototype) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 	defer cancel()
 	if err := a.updateCard(ctx, c, p.TS); err != nil {
 		a.log.Warn("prototype card not updated", "prototype", p.ID, "err", err)
@@ -302,8 +282,8 @@ func (a *App) updateCard(ctx context.Context, c *engagement.Community, ts string
 	}
 	text, blocks := prototypeCard(r.Prototype, votes)
 	_, _, _, err = a.api.UpdateMessageContext(ctx, r.Channel, r.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-	if code := slackCode(err); finalRefusal(code) {
-		a.mm.refusals.WithLabelValues(c.ID, "card.update", code).Inc()
+	if code := feature.Code(err); feature.Final(code) {
+		a.notify.Refused(c, "card.update", code)
 		a.log.Warn("prototype card not updated; given up", "community", c.ID, "prototype", r.ID, "ts", r.TS, "err", err)
 		return nil
 	}
@@ -330,7 +310,7 @@ func handleProtoResults(ctx context.Context, a *App, cb *slack.InteractionCallba
 		return nil, nil
 	}
 	if !c.IsStaff(cb.User.ID) {
-		a.tellUser(c.Channel, cb.User.ID, "The figures are for the brand team; they share the results when feedback closes.")
+		a.notify.TellUser(c.Channel, cb.User.ID, "The figures are for the brand team; they share the results when feedback closes.")
 		return nil, nil
 	}
 	seated, err := a.store.SeatedCount(ctx, c)
@@ -362,7 +342,7 @@ func handleProtoVote(ctx context.Context, a *App, cb *slack.InteractionCallback)
 		return nil, nil
 	}
 	if c.IsStaff(cb.User.ID) {
-		a.tellUser(c.Channel, cb.User.ID, "Polls are for members: the brand team's votes are not counted.")
+		a.notify.TellUser(c.Channel, cb.User.ID, "Polls are for members: the brand team's votes are not counted.")
 		return nil, nil
 	}
 	v, err := a.store.Vote(ctx, c, ts, cb.User.ID, option)
@@ -373,14 +353,14 @@ func handleProtoVote(ctx context.Context, a *App, cb *slack.InteractionCallback)
 		return nil, err
 	}
 	if v.NotSeated {
-		a.tellUser(c.Channel, cb.User.ID, "Polls are for members holding a seat in the community: your vote was not counted.")
+		a.notify.TellUser(c.Channel, cb.User.ID, "Polls are for members holding a seat in the community: your vote was not counted.")
 		return nil, nil
 	}
 	p, err := a.store.PrototypeByTS(ctx, c, ts)
 	if err != nil {
 		return nil, err
 	}
-	choice := func(i int) string { return "*" + escapeMrkdwn(p.Options[i-1]) + "*" }
+	choice := func(i int) string { return "*" + feature.Escape(p.Options[i-1]) + "*" }
 	var msg string
 	switch {
 	case v.Late:
@@ -400,7 +380,7 @@ func handleProtoVote(ctx context.Context, a *App, cb *slack.InteractionCallback)
 	} else if !v.Late {
 		msg += " Results are shared when the poll closes."
 	}
-	a.tellUser(c.Channel, cb.User.ID, msg)
+	a.notify.TellUser(c.Channel, cb.User.ID, msg)
 	return nil, nil
 }
 
@@ -483,10 +463,10 @@ func (a *App) announce(ctx context.Context, c *engagement.Community, an engageme
 		if c.BrandChannel != "" {
 			text, blocks := prototypeResults(r)
 			_, ts, err := a.api.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-			switch code := slackCode(err); {
-			case finalRefusal(code):
+			switch code := feature.Code(err); {
+			case feature.Final(code):
 				// Refused for good: the announcement ends, staff are told once.
-				a.brandRefused(ctx, c, "results.post", code, fmt.Sprintf("the results of %s (%s)", r.ID, escapeMrkdwn(r.Name)), err)
+				a.notify.BrandRefused(ctx, c, "results.post", code, fmt.Sprintf("the results of %s (%s)", r.ID, feature.Escape(r.Name)), err)
 				ts = "refused:" + code
 			case err != nil:
 				return fmt.Errorf("post results of %s: %w", r.ID, err)

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -25,40 +25,6 @@ const (
 
 func voteActionID(option int) string { return actionProtoVote + strconv.Itoa(option) }
 
-// Slack's limits on what the views here build (SLACK.md, Block Kit).
-const (
-	maxHeaderText  = 150
-	maxSectionText = 3000
-	maxButtonText  = 75
-)
-
-func plain(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
-}
-
-// truncate cuts s to at most n characters, marking the cut with "…".
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// slackDate renders t for every reader in their own time zone, with a UTC
-// fallback for clients that cannot.
-func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("Mon 2 Jan 15:04 UTC"))
-}
-
-// escapeMrkdwn keeps staff-typed text from being read as Slack markup.
-var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-func escapeMrkdwn(s string) string { return mrkdwnEscaper.Replace(s) }
-
-// linkEscaper keeps a URL from ending Slack's <url|text> markup early.
-var linkEscaper = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C")
-
 // prototypeModal is the form staff fill in to post a prototype or a poll.
 // Its block IDs are the engagement.Field* names, so validation errors map
 // straight onto the inputs.
@@ -66,22 +32,22 @@ func prototypeModal(c *engagement.Community) slack.ModalViewRequest {
 	input := func(field, label, hint, placeholder string, optional, multiline bool, maxLen int, initial string) *slack.InputBlock {
 		el := slack.NewPlainTextInputBlockElement(nil, field)
 		if placeholder != "" {
-			el.Placeholder = plain(placeholder)
+			el.Placeholder = feature.Plain(placeholder)
 		}
 		el.Multiline = multiline
 		el.MaxLength = maxLen
 		el.InitialValue = initial
 		var h *slack.TextBlockObject
 		if hint != "" {
-			h = plain(hint)
+			h = feature.Plain(hint)
 		}
-		b := slack.NewInputBlock(field, plain(label), h, el)
+		b := slack.NewInputBlock(field, feature.Plain(label), h, el)
 		b.Optional = optional
 		return b
 	}
 	hide := slack.NewCheckboxGroupsBlockElement(blockHideResults,
-		slack.NewOptionBlockObject("hide", plain("Hide poll results until the poll closes"), nil))
-	hideBlock := slack.NewInputBlock(blockHideResults, plain("Poll results"), nil, hide)
+		slack.NewOptionBlockObject("hide", feature.Plain("Hide poll results until the poll closes"), nil))
+	hideBlock := slack.NewInputBlock(blockHideResults, feature.Plain("Poll results"), nil, hide)
 	hideBlock.Optional = true
 	blocks := []slack.Block{
 		input(engagement.FieldName, "Name", "", "e.g. Cloud Paint 2.0", false, false, 150, ""),
@@ -101,9 +67,9 @@ func prototypeModal(c *engagement.Community) slack.ModalViewRequest {
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      viewNewPrototype,
-		Title:           plain("New prototype"),
-		Submit:          plain("Post"),
-		Close:           plain("Cancel"),
+		Title:           feature.Plain("New prototype"),
+		Submit:          feature.Plain("Post"),
+		Close:           feature.Plain("Cancel"),
 		PrivateMetadata: c.ID,
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
@@ -113,9 +79,9 @@ func prototypeModal(c *engagement.Community) slack.ModalViewRequest {
 func notStaffModal() slack.ModalViewRequest {
 	return slack.ModalViewRequest{
 		Type:   slack.VTModal,
-		Title:  plain("closeknit"),
-		Close:  plain("OK"),
-		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn("Sorry, posting prototypes is for the brand team."), nil, nil)}},
+		Title:  feature.Plain("closeknit"),
+		Close:  feature.Plain("OK"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(feature.Mrkdwn("Sorry, posting prototypes is for the brand team."), nil, nil)}},
 	}
 }
 
@@ -126,11 +92,11 @@ func notStaffModal() slack.ModalViewRequest {
 func postingModal(c *engagement.Community, name string) *slack.ModalViewRequest {
 	return &slack.ModalViewRequest{
 		Type:  slack.VTModal,
-		Title: plain("New prototype"),
-		Close: plain("Close"),
-		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn(fmt.Sprintf(
+		Title: feature.Plain("New prototype"),
+		Close: feature.Plain("Close"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(feature.Mrkdwn(fmt.Sprintf(
 			"Posting *%s* in <#%s>… I will send you a message when it is up, or if it cannot be posted. You can close this.",
-			escapeMrkdwn(name), c.Channel)), nil, nil)}},
+			feature.Escape(name), c.Channel)), nil, nil)}},
 	}
 }
 
@@ -189,17 +155,17 @@ func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []s
 	if p.Kind() == engagement.KindPoll {
 		kind = "Poll"
 	}
-	blocks := []slack.Block{slack.NewHeaderBlock(plain(truncate(p.Name, maxHeaderText)))}
+	blocks := []slack.Block{slack.NewHeaderBlock(feature.Plain(feature.Truncate(p.Name, feature.MaxHeaderText)))}
 	if p.Description != "" {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(escapeMrkdwn(p.Description), maxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn(feature.Truncate(feature.Escape(p.Description), feature.MaxSectionText)), nil, nil))
 	}
 	if p.ImageURL != "" {
-		blocks = append(blocks, slack.NewImageBlock(p.ImageURL, truncate(p.Name, 2000), "", nil))
+		blocks = append(blocks, slack.NewImageBlock(p.ImageURL, feature.Truncate(p.Name, 2000), "", nil))
 	}
 	var ask strings.Builder
-	fmt.Fprintf(&ask, "*%s*\n", escapeMrkdwn(p.Question))
+	fmt.Fprintf(&ask, "*%s*\n", feature.Escape(p.Question))
 	if p.Link != "" {
-		fmt.Fprintf(&ask, "<%s|Try it here>. ", linkEscaper.Replace(p.Link))
+		fmt.Fprintf(&ask, "<%s|Try it here>. ", feature.EscapeURL(p.Link))
 	}
 	switch {
 	case closed:
@@ -216,14 +182,14 @@ func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []s
 		}
 		ask.WriteString(" and tell us why in the thread.")
 	}
-	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(ask.String(), maxSectionText)), nil, nil))
+	blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn(feature.Truncate(ask.String(), feature.MaxSectionText)), nil, nil))
 	if p.Kind() == engagement.KindPoll && closed && votes != nil {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(voteBars(p, votes), maxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn(feature.Truncate(voteBars(p, votes), feature.MaxSectionText)), nil, nil))
 	}
 	if p.Kind() == engagement.KindPoll && !closed {
 		var buttons []slack.BlockElement
 		for i, o := range p.Options {
-			buttons = append(buttons, slack.NewButtonBlockElement(voteActionID(i+1), p.ID, plain(truncate(o, maxButtonText))))
+			buttons = append(buttons, slack.NewButtonBlockElement(voteActionID(i+1), p.ID, feature.Plain(feature.Truncate(o, feature.MaxButtonText))))
 		}
 		blocks = append(blocks, slack.NewActionBlock("proto_vote", buttons...))
 	}
@@ -234,19 +200,19 @@ func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []s
 		status += " · " + p.ID
 	}
 	if closed {
-		status += " · feedback closed " + slackDate(p.ClosedAt)
+		status += " · feedback closed " + feature.Date(p.ClosedAt)
 	} else {
-		status += " · feedback open until " + slackDate(p.ClosesAt)
+		status += " · feedback open until " + feature.Date(p.ClosesAt)
 	}
 	blocks = append(blocks,
-		slack.NewContextBlock("proto_status", mrkdwn(status)),
-		slack.NewActionBlock("proto_staff", slack.NewButtonBlockElement(actionProtoResults, p.ID, plain("Results (brand team)"))))
+		slack.NewContextBlock("proto_status", feature.Mrkdwn(status)),
+		slack.NewActionBlock("proto_staff", slack.NewButtonBlockElement(actionProtoResults, p.ID, feature.Plain("Results (brand team)"))))
 	// The notification text is mrkdwn too: staff text must not mention @channel.
-	text := fmt.Sprintf("%s: %s. %s", kind, escapeMrkdwn(p.Name), escapeMrkdwn(p.Question))
+	text := fmt.Sprintf("%s: %s. %s", kind, feature.Escape(p.Name), feature.Escape(p.Question))
 	if closed {
-		text = fmt.Sprintf("%s: %s (feedback closed)", kind, escapeMrkdwn(p.Name))
+		text = fmt.Sprintf("%s: %s (feedback closed)", kind, feature.Escape(p.Name))
 	}
-	return truncate(text, maxSectionText), blocks
+	return feature.Truncate(text, feature.MaxSectionText), blocks
 }
 
 // signed formats a sentiment or weight with its sign.
@@ -294,7 +260,7 @@ func voteBars(p *engagement.Prototype, votes map[string]int64) string {
 		if total > 0 {
 			pct = float64(n) / float64(total) * 100
 		}
-		fmt.Fprintf(&b, "`%-10s` %s %d (%.0f%%)\n", strings.Repeat("█", int(math.Round(pct/10))), escapeMrkdwn(truncate(o, maxButtonText)), n, pct)
+		fmt.Fprintf(&b, "`%-10s` %s %d (%.0f%%)\n", strings.Repeat("█", int(math.Round(pct/10))), feature.Escape(feature.Truncate(o, feature.MaxButtonText)), n, pct)
 	}
 	return b.String()
 }
@@ -318,35 +284,35 @@ func figuresLine(r *engagement.PrototypeResults) string {
 func prototypeResults(r *engagement.PrototypeResults) (string, []slack.Block) {
 	s := r.Summary
 	title := "Results: " + r.Name
-	blocks := []slack.Block{slack.NewHeaderBlock(plain(truncate(title, maxHeaderText)))}
+	blocks := []slack.Block{slack.NewHeaderBlock(feature.Plain(feature.Truncate(title, feature.MaxHeaderText)))}
 	fields := []*slack.TextBlockObject{
-		mrkdwn(fmt.Sprintf("*Status*\n%s", s.Status)),
-		mrkdwn(fmt.Sprintf("*Participants*\n%d", s.Participants)),
-		mrkdwn(fmt.Sprintf("*Comments*\n%d from %d members", s.Comments, s.Commenters)),
+		feature.Mrkdwn(fmt.Sprintf("*Status*\n%s", s.Status)),
+		feature.Mrkdwn(fmt.Sprintf("*Participants*\n%d", s.Participants)),
+		feature.Mrkdwn(fmt.Sprintf("*Comments*\n%d from %d members", s.Comments, s.Commenters)),
 	}
 	if r.Seated > 0 {
-		fields = append(fields, mrkdwn(fmt.Sprintf("*Feedback yield*\n%.0f%% of %d seated members", s.Yield*100, r.Seated)))
+		fields = append(fields, feature.Mrkdwn(fmt.Sprintf("*Feedback yield*\n%.0f%% of %d seated members", s.Yield*100, r.Seated)))
 	}
 	if r.Kind() == engagement.KindPoll {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil),
-			slack.NewSectionBlock(mrkdwn(truncate(voteBars(r.Prototype, s.Votes), maxSectionText)), nil, nil))
+			slack.NewSectionBlock(feature.Mrkdwn(feature.Truncate(voteBars(r.Prototype, s.Votes), feature.MaxSectionText)), nil, nil))
 	} else {
-		fields = append(fields, mrkdwn(fmt.Sprintf("*Sentiment*\n%s (from -1 to +1)", signed(s.Sentiment))))
+		fields = append(fields, feature.Mrkdwn(fmt.Sprintf("*Sentiment*\n%s (from -1 to +1)", signed(s.Sentiment))))
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil),
-			slack.NewSectionBlock(mrkdwn(truncate(reactionLine(r.Prototype, s.Reactions), maxSectionText)), nil, nil))
+			slack.NewSectionBlock(feature.Mrkdwn(feature.Truncate(reactionLine(r.Prototype, s.Reactions), feature.MaxSectionText)), nil, nil))
 	}
-	ctx := fmt.Sprintf("%s · posted %s", r.ID, slackDate(r.OpenedAt))
+	ctx := fmt.Sprintf("%s · posted %s", r.ID, feature.Date(r.OpenedAt))
 	if r.Status == engagement.StatusClosed {
-		ctx += " · closed " + slackDate(r.ClosedAt)
+		ctx += " · closed " + feature.Date(r.ClosedAt)
 	} else {
-		ctx += " · closes " + slackDate(r.ClosesAt)
+		ctx += " · closes " + feature.Date(r.ClosesAt)
 	}
 	if late := r.LateReactions + r.LateComments + r.LateVotes; late > 0 {
 		ctx += fmt.Sprintf(" · after closing (not counted): %d reactions, %d comments, %d votes", r.LateReactions, r.LateComments, r.LateVotes)
 	}
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(ctx)))
-	text := fmt.Sprintf("Results of %s (%s): %s", escapeMrkdwn(r.Name), r.ID, figuresLine(r))
-	return truncate(text, maxSectionText), blocks
+	blocks = append(blocks, slack.NewContextBlock("", feature.Mrkdwn(ctx)))
+	text := fmt.Sprintf("Results of %s (%s): %s", feature.Escape(r.Name), r.ID, figuresLine(r))
+	return feature.Truncate(text, feature.MaxSectionText), blocks
 }
 
 // maxListed bounds /closeknit prototypes: a message has at most 50 blocks.
@@ -357,22 +323,22 @@ func prototypeList(c *engagement.Community, all []*engagement.PrototypeResults) 
 	if len(all) == 0 {
 		return "No prototypes yet. Post one with /closeknit prototype.", nil
 	}
-	blocks := []slack.Block{slack.NewHeaderBlock(plain(truncate("Prototypes · "+c.ID, maxHeaderText)))}
+	blocks := []slack.Block{slack.NewHeaderBlock(feature.Plain(feature.Truncate("Prototypes · "+c.ID, feature.MaxHeaderText)))}
 	for i, r := range all {
 		if i == maxListed {
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("and %d older ones: `closeknit prototypes` lists them all.", len(all)-maxListed))))
+			blocks = append(blocks, slack.NewContextBlock("", feature.Mrkdwn(fmt.Sprintf("and %d older ones: `closeknit prototypes` lists them all.", len(all)-maxListed))))
 			break
 		}
-		when := "open until " + slackDate(r.ClosesAt)
+		when := "open until " + feature.Date(r.ClosesAt)
 		if r.Status == engagement.StatusClosed {
-			when = "closed " + slackDate(r.ClosedAt)
+			when = "closed " + feature.Date(r.ClosedAt)
 		}
 		figures := reactionLine(r.Prototype, r.Summary.Reactions)
 		if r.Kind() == engagement.KindPoll {
 			figures = strings.TrimSpace(voteBars(r.Prototype, r.Summary.Votes))
 		}
-		text := fmt.Sprintf("*%s · %s* · %s\n%s\n%s", r.ID, escapeMrkdwn(r.Name), when, figures, figuresLine(r))
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil))
+		text := fmt.Sprintf("*%s · %s* · %s\n%s\n%s", r.ID, feature.Escape(r.Name), when, figures, figuresLine(r))
+		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn(feature.Truncate(text, feature.MaxSectionText)), nil, nil))
 	}
 	return fmt.Sprintf("%d prototypes in %s", len(all), c.ID), blocks
 }

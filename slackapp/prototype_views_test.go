@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -387,9 +388,9 @@ func TestStaffTextCannotMentionEveryone(t *testing.T) {
 func TestCheckBlocksCatchesViolations(t *testing.T) {
 	t.Parallel()
 	bad := [][]slack.Block{
-		{slack.NewHeaderBlock(plain(strings.Repeat("h", 151)))},
-		{slack.NewSectionBlock(mrkdwn(strings.Repeat("s", 3001)), nil, nil)},
-		{slack.NewActionBlock("a", slack.NewButtonBlockElement("x", "", plain(strings.Repeat("b", 76))))},
+		{slack.NewHeaderBlock(feature.Plain(strings.Repeat("h", 151)))},
+		{slack.NewSectionBlock(feature.Mrkdwn(strings.Repeat("s", 3001)), nil, nil)},
+		{slack.NewActionBlock("a", slack.NewButtonBlockElement("x", "", feature.Plain(strings.Repeat("b", 76))))},
 		{slack.NewImageBlock("http://insecure.example.com/a.png", "alt", "", nil)},
 		make([]slack.Block, 51),
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -23,50 +25,63 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
-	a.subcommands = subcommandRoutes()
-	a.scheduleAtStart("roster", 10*time.Minute, reconcileRoster)
-	a.schedule("nudges", 15*time.Minute, sendNudges)
+	a.subcommands = a.subcommandRoutes()
+	a.scheduleAtStart("roster", 10*time.Minute, a.job(reconcileRoster))
+	a.schedule("nudges", 15*time.Minute, a.job(sendNudges))
 	// Interactions: block_actions by action_id, view_submission by the
 	// view's callback_id, shortcuts by callback_id. Anything else is acked
 	// and counted as ignored.
 	a.interactions = interactionRoutes{
-		actions:   map[string]interactionHandler{actionProtoResults: handleProtoResults},
-		views:     map[string]interactionHandler{viewNewPrototype: handleNewPrototypeSubmission},
-		shortcuts: map[string]interactionHandler{shortcutNewPrototype: handleNewPrototypeShortcut},
+		actions:   map[string]feature.Interaction{actionProtoResults: a.act(handleProtoResults)},
+		views:     map[string]feature.Interaction{viewNewPrototype: a.act(handleNewPrototypeSubmission)},
+		shortcuts: map[string]feature.Interaction{shortcutNewPrototype: a.act(handleNewPrototypeShortcut)},
 	}
 	for i := 1; i <= maxPollButtons; i++ {
-		a.interactions.actions[voteActionID(i)] = handleProtoVote
+		a.interactions.actions[voteActionID(i)] = a.act(handleProtoVote)
 	}
-	a.schedule("prototypes", 0, closeDuePrototypes)         // every scheduler tick: closing is due-time driven
-	a.schedule("digest", a.cfg.SchedulerTick, runDigestJob) // digest.go: due check every tick, sent once per week
+	a.schedule("prototypes", 0, a.job(closeDuePrototypes))         // every scheduler tick: closing is due-time driven
+	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
 }
 
-// subcommand answers one /closeknit subcommand; args follow its name.
-type subcommand func(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error)
-
 // subcommandRoutes maps each /closeknit subcommand to its handler. Staff
-// commands check the staff list themselves (staffCommunity), on every call.
-func subcommandRoutes() map[string]subcommand {
-	return map[string]subcommand{
-		"help": func(context.Context, *App, *slack.SlashCommand, []string) (*slack.Msg, error) {
+// commands check the staff list themselves, on every call. It must not
+// call into a's fields: the manifest test routes an empty App.
+func (a *App) subcommandRoutes() map[string]feature.Command {
+	return map[string]feature.Command{
+		"help": func(context.Context, *slack.SlashCommand, []string) (*slack.Msg, error) {
 			return helpMessage(), nil
 		},
-		"status":   cmdStatus,
-		"privacy":  cmdPrivacy,
-		"optout":   cmdOptOut(true),
-		"optin":    cmdOptOut(false),
-		"forget":   cmdForget,
-		"report":   cmdReport,
-		"members":  cmdMembers,
-		"invite":   cmdInvite,
-		"remove":   cmdRemove,
-		"waitlist": cmdWaitlist,
-		"cap":      cmdCap,
-		// Prototypes (prototype_handlers.go).
-		"prototype":  prototypeCommand,
-		"prototypes": prototypesCommand,
-		"digest":     digestCommand, // digest_command.go
+		"status":     a.cmd(cmdStatus),
+		"privacy":    a.cmd(cmdPrivacy),
+		"optout":     a.cmd(cmdOptOut(true)),
+		"optin":      a.cmd(cmdOptOut(false)),
+		"forget":     a.cmd(cmdForget),
+		"report":     a.cmd(cmdReport),
+		"members":    a.cmd(cmdMembers),
+		"invite":     a.cmd(cmdInvite),
+		"remove":     a.cmd(cmdRemove),
+		"waitlist":   a.cmd(cmdWaitlist),
+		"cap":        a.cmd(cmdCap),
+		"prototype":  a.cmd(prototypeCommand),
+		"prototypes": a.cmd(prototypesCommand),
+		"digest":     a.cmd(digestCommand),
 	}
+}
+
+// cmd, act and job adapt handlers that still take the whole *App to the
+// feature contract, until their feature moves to a package of its own.
+func (a *App) cmd(h func(context.Context, *App, *slack.SlashCommand, []string) (*slack.Msg, error)) feature.Command {
+	return func(ctx context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+		return h(ctx, a, cmd, args)
+	}
+}
+
+func (a *App) act(h func(context.Context, *App, *slack.InteractionCallback) (any, error)) feature.Interaction {
+	return func(ctx context.Context, cb *slack.InteractionCallback) (any, error) { return h(ctx, a, cb) }
+}
+
+func (a *App) job(h func(context.Context, *App, *engagement.Community) error) feature.Job {
+	return func(ctx context.Context, c *engagement.Community) error { return h(ctx, a, c) }
 }
 
 // Subcommands of /closeknit, for help text and the manifest's usage hint.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 )
 
 // job is background work that runs every so often for each community, on
@@ -17,7 +18,7 @@ import (
 type job struct {
 	name  string
 	every time.Duration
-	run   func(ctx context.Context, a *App, c *engagement.Community) error
+	run   feature.Job
 	// atStart jobs run at every start of a replica too, whatever another
 	// replica (or this one before a restart) did within the interval:
 	// what changed while the app was down must be found now, not in 10 min.
@@ -25,12 +26,12 @@ type job struct {
 }
 
 // schedule registers a job; call it from routes.
-func (a *App) schedule(name string, every time.Duration, run func(ctx context.Context, a *App, c *engagement.Community) error) {
+func (a *App) schedule(name string, every time.Duration, run feature.Job) {
 	a.jobs = append(a.jobs, job{name: name, every: every, run: run})
 }
 
 // scheduleAtStart registers a job that also runs at every start.
-func (a *App) scheduleAtStart(name string, every time.Duration, run func(ctx context.Context, a *App, c *engagement.Community) error) {
+func (a *App) scheduleAtStart(name string, every time.Duration, run feature.Job) {
 	a.jobs = append(a.jobs, job{name: name, every: every, run: run, atStart: true})
 }
 
@@ -146,7 +147,7 @@ func (a *App) runJob(ctx context.Context, holder string, j job, c *engagement.Co
 	jctx, cancel := context.WithTimeout(ctx, leaseTTL)
 	defer cancel()
 	start := time.Now()
-	err = j.run(jctx, a, c)
+	err = j.run(jctx, c)
 	a.m.jobRun(j.name, time.Since(start), err)
 	if err != nil {
 		a.log.Error("scheduled job failed", "job", j.name, "community", c.ID, "err", err)

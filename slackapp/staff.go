@@ -3,10 +3,11 @@ package slackapp
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
+	"slices"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -81,7 +82,7 @@ func (a *App) checkBrandChannels(ctx context.Context) {
 			continue
 		}
 		ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: c.BrandChannel})
-		code := slackCode(err)
+		code := feature.Code(err)
 		switch {
 		case err == nil && ch.IsMember:
 			continue
@@ -91,7 +92,57 @@ func (a *App) checkBrandChannels(ctx context.Context) {
 			a.log.Warn("brand channel not checked", "community", c.ID, "err", err)
 			continue
 		}
-		a.setupProblem(ctx, c, "brand:"+code, fmt.Sprintf("I cannot post in the brand channel <#%s> (`%s`), so staff notes "+
-			"and the digest will not reach you: please invite me there with `/invite @closeknit`.", c.BrandChannel, code))
+		a.notify.SetupProblem(ctx, c, "brand:"+code, feature.BrandChannelProblem(c, code, "staff notes and the digest"))
 	}
+}
+
+// staffCheck is the feature.Staff that feature packages receive.
+type staffCheck struct{ a *App }
+
+func (s staffCheck) Community(cmd *slack.SlashCommand) (*engagement.Community, error) {
+	return s.a.staffCommunity(cmd)
+}
+
+func (s staffCheck) Is(user string) bool { return s.a.isStaff(user) }
+
+// isStaff reports whether user is staff of any community.
+func (a *App) isStaff(userID string) bool {
+	for _, c := range a.cfg.Communities {
+		if c.IsStaff(userID) {
+			return true
+		}
+	}
+	return false
+}
+
+// staffCommunity returns the community whose staff list holds the user:
+// the one of the channel the command ran in, or else the first where they
+// are staff.
+// Staff of a user group are read through the shared copy first; if it
+// cannot be read, someone who is not listed in Staff is refused with
+// engagement.ErrStaffUnknown (fail closed), never treated as a customer.
+func (a *App) staffCommunity(cmd *slack.SlashCommand) (*engagement.Community, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), feature.StaffCheck)
+	defer cancel()
+	unknown := false
+	check := func(c *engagement.Community) bool {
+		if slices.Contains(c.Staff, cmd.UserID) {
+			return true
+		}
+		a.refreshStaff(ctx, c)
+		unknown = unknown || !c.StaffKnown()
+		return c.IsStaff(cmd.UserID)
+	}
+	if c := a.byChannel[cmd.ChannelID]; c != nil && check(c) {
+		return c, nil
+	}
+	for _, c := range a.cfg.Communities {
+		if check(c) {
+			return c, nil
+		}
+	}
+	if unknown {
+		return nil, engagement.ErrStaffUnknown
+	}
+	return nil, feature.ErrNotStaff
 }

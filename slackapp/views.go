@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
@@ -19,12 +20,12 @@ func reportSummary(r *engagement.Report) string {
 func reportBlocks(r *engagement.Report) slack.Blocks {
 	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("%s · %s", r.Community, r.Week), false, false))
 	fields := []*slack.TextBlockObject{
-		mrkdwn(fmt.Sprintf("*Messages*\n%d", r.Messages)),
-		mrkdwn(fmt.Sprintf("*Thread replies*\n%d", r.ThreadReplies)),
-		mrkdwn(fmt.Sprintf("*Reactions*\n%d", r.Reactions)),
-		mrkdwn(fmt.Sprintf("*Active posters*\n%d", r.ActivePosters)),
-		mrkdwn(fmt.Sprintf("*Active participants*\n%d", r.ActiveParticipants)),
-		mrkdwn(fmt.Sprintf("*Joined / left*\n%d / %d", r.Joins, r.Leaves)),
+		feature.Mrkdwn(fmt.Sprintf("*Messages*\n%d", r.Messages)),
+		feature.Mrkdwn(fmt.Sprintf("*Thread replies*\n%d", r.ThreadReplies)),
+		feature.Mrkdwn(fmt.Sprintf("*Reactions*\n%d", r.Reactions)),
+		feature.Mrkdwn(fmt.Sprintf("*Active posters*\n%d", r.ActivePosters)),
+		feature.Mrkdwn(fmt.Sprintf("*Active participants*\n%d", r.ActiveParticipants)),
+		feature.Mrkdwn(fmt.Sprintf("*Joined / left*\n%d / %d", r.Joins, r.Leaves)),
 	}
 	blocks := []slack.Block{header, slack.NewSectionBlock(nil, fields, nil)}
 	if len(r.Members) > 0 {
@@ -36,20 +37,16 @@ func reportBlocks(r *engagement.Report) slack.Blocks {
 			}
 			fmt.Fprintf(&b, "%d. <@%s>: %d messages, %d reactions\n", i+1, m.User, m.Messages, m.Reactions)
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(b.String()), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn(b.String()), nil, nil))
 	}
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Week starting %s (%s)", r.Start.Format("Mon 2 Jan 2006"), r.Timezone))))
+	blocks = append(blocks, slack.NewContextBlock("", feature.Mrkdwn(fmt.Sprintf("Week starting %s (%s)", r.Start.Format("Mon 2 Jan 2006"), r.Timezone))))
 	return slack.Blocks{BlockSet: blocks}
 }
 
 // homeView wraps the App Home's blocks in a view.
 func homeView(blocks []slack.Block) slack.HomeTabViewRequest {
 	if len(blocks) == 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("No community is configured yet."), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn("No community is configured yet."), nil, nil))
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
-}
-
-func mrkdwn(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
 }

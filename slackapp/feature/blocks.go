@@ -1,0 +1,52 @@
+package feature
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+)
+
+// Slack's limits on Block Kit text (SLACK.md, Block Kit).
+const (
+	MaxHeaderText  = 150
+	MaxSectionText = 3000
+	MaxButtonText  = 75
+)
+
+// Mrkdwn is a Block Kit text object in Slack's markup.
+func Mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+// Plain is a plain-text Block Kit text object.
+func Plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+// Truncate cuts s to at most n characters, marking the cut with "…".
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// Date renders t for every reader in their own time zone, with a UTC
+// fallback for clients that cannot.
+func Date(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("Mon 2 Jan 15:04 UTC"))
+}
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Escape keeps text people typed from being read as Slack markup.
+func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
+
+var linkEscaper = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C")
+
+// EscapeURL keeps a URL from ending Slack's <url|text> markup early.
+func EscapeURL(u string) string { return linkEscaper.Replace(u) }
