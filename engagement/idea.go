@@ -98,6 +98,10 @@ func (i *Idea) ShownAuthor() string {
 	return i.Author
 }
 
+// Posted reports whether the idea's card is up (TS is "-" while it is
+// being posted).
+func (i *Idea) Posted() bool { return i.TS != "" && i.TS != "-" }
+
 // Open reports whether the idea is still waiting or in the works.
 func (i *Idea) Open() bool {
 	return i.Status != IdeaShipped && i.Status != IdeaDeclined && i.Status != IdeaMerged
@@ -207,6 +211,20 @@ func (s *Store) CreateIdea(ctx context.Context, c *Community, spec IdeaSpec, tok
 // SetIdeaCard records where an idea's card was posted and its permalink.
 func (s *Store) SetIdeaCard(ctx context.Context, c *Community, id, channel, ts, link string) error {
 	return wrapErr("idea card", s.rdb.HSet(ctx, s.keys(c).idea(id), ifChannel, channel, ifTS, ts, ifLink, link).Err())
+}
+
+// ClaimIdeaCard reserves posting idea id's card for the caller, so that a
+// submission handled twice posts one card. It reports false when the card
+// is posted or being posted.
+func (s *Store) ClaimIdeaCard(ctx context.Context, c *Community, id string) (bool, error) {
+	ok, err := s.rdb.HSetNX(ctx, s.keys(c).idea(id), ifTS, "-").Result()
+	return ok, wrapErr("idea card", err)
+}
+
+// ReleaseIdeaCard gives up a claim of ClaimIdeaCard after Slack refused
+// the card, so that it can be posted again.
+func (s *Store) ReleaseIdeaCard(ctx context.Context, c *Community, id string) error {
+	return wrapErr("idea card", s.rdb.HDel(ctx, s.keys(c).idea(id), ifTS).Err())
 }
 
 // Idea returns one idea (ID case-insensitive).

@@ -20,6 +20,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/idea"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 )
@@ -93,15 +94,16 @@ type App struct {
 
 	interactions interactionRoutes // interactive.go
 
-	queue     chan []item // batches of events_api envelopes for the workers
-	pending   []item      // envelopes read since the last hand-over; read goroutine only
-	workers   sync.WaitGroup
-	run       *pool             // slow work after the ack (dispatch.go)
-	notify    *feature.Notifier // private replies and staff notices
-	privacy   *privacyPool      // privacy.go: privacy and forget requests
-	inFlight  perPerson         // commands and interactions in flight per person (dispatch.go)
-	drainOnce sync.Once
-	connected atomic.Bool
+	queue       chan []item // batches of events_api envelopes for the workers
+	pending     []item      // envelopes read since the last hand-over; read goroutine only
+	workers     sync.WaitGroup
+	run         *pool             // slow work after the ack (dispatch.go)
+	notify      *feature.Notifier // private replies and staff notices
+	ideaMetrics *idea.Metrics
+	privacy     *privacyPool // privacy.go: privacy and forget requests
+	inFlight    perPerson    // commands and interactions in flight per person (dispatch.go)
+	drainOnce   sync.Once
+	connected   atomic.Bool
 }
 
 // New builds the app. A nil logger discards logs; metrics register on reg.
@@ -202,6 +204,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	}
 	a.notify = feature.NewNotifier(a.api, &hc, store, logger, a.run, reg)
 	a.dm = newDigestMetrics(reg, a)
+	a.ideaMetrics = idea.NewMetrics(reg)
 	a.sock = &socket{
 		api:         a.api,
 		log:         logger,

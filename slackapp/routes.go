@@ -6,6 +6,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/idea"
 	"github.com/slack-go/slack"
 )
 
@@ -39,6 +40,13 @@ func (a *App) routes() {
 	for i := 1; i <= maxPollButtons; i++ {
 		a.interactions.actions[voteActionID(i)] = a.act(handleProtoVote)
 	}
+	ideas := a.ideaDeps()
+	a.interactions.actions[idea.ActionUpvote] = idea.Upvote(ideas)
+	a.interactions.actions[idea.ActionUnvote] = idea.Unvote(ideas)
+	a.interactions.actions[idea.ActionStatus] = idea.Status(ideas)
+	a.interactions.views[idea.ViewNew] = idea.Submission(ideas)
+	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
+	a.schedule("ideas", time.Minute, idea.Job(ideas))              // the ideas-by-status gauge
 	a.schedule("prototypes", 0, a.job(closeDuePrototypes))         // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
 }
@@ -65,6 +73,25 @@ func (a *App) subcommandRoutes() map[string]feature.Command {
 		"prototype":  a.cmd(prototypeCommand),
 		"prototypes": a.cmd(prototypesCommand),
 		"digest":     a.cmd(digestCommand),
+		"idea":       idea.Command(a.ideaDeps()),
+		"ideas":      idea.List(a.ideaDeps()),
+	}
+}
+
+// communityOf is the community of channel, or else the first configured:
+// where a member's command from a DM or another channel belongs.
+func (a *App) communityOf(channel string) *engagement.Community {
+	if c := a.byChannel[channel]; c != nil {
+		return c
+	}
+	return a.cfg.Communities[0]
+}
+
+// ideaDeps is what the idea board gets of the app.
+func (a *App) ideaDeps() idea.Deps {
+	return idea.Deps{
+		API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: a.ideaMetrics,
 	}
 }
 
@@ -101,4 +128,6 @@ var subcommands = []struct{ name, usage, help string }{
 	{"prototype", "prototype [close|extend ID [DAYS]]", "post a prototype or poll for feedback, or close or extend one; brand team only"},
 	{"prototypes", "prototypes", "open and recent prototypes with their figures; brand team only"},
 	{"digest", "digest [YYYY-Www]", "last week's (or the given week's) digest, shown only to you; brand team only"},
+	{"idea", "idea [unvote ID | status ID STATUS [note] | merge ID KEPT]", "suggest an idea (opens a form); staff set its status or merge duplicates"},
+	{"ideas", "ideas", "the top ideas by votes, with their status"},
 }

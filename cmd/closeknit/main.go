@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return loadtest(ctx, rest, getenv, stdout, stderr)
 	case "prototypes":
 		return prototypes(ctx, rest, getenv, stdout, stderr)
+	case "ideas":
+		return ideas(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
@@ -81,6 +83,7 @@ Usage:
   closeknit forget USER_ID    delete every per-person record of a member (privacy requests)
   closeknit prototypes [--json]  prototypes and their feedback figures;
                               "prototypes export ID --csv": who gave what feedback
+  closeknit ideas [--json]    the idea board: ideas by votes, with status and author
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
   closeknit version           print the version
