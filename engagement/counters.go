@@ -12,6 +12,7 @@ const (
 	fieldReactions     = "reactions"
 	fieldJoins         = "joins"
 	fieldLeaves        = "leaves"
+	fieldSeated        = "seated" // seated members, written by KPIs while the week is current (kpi.go)
 	memberPrefix       = "m:"
 	hourPrefix         = "h:"
 )

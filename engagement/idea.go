@@ -46,7 +46,7 @@ const (
 	ifID, ifAuthor, ifStatus, ifNote, ifMergedInto = "id", "author", "status", "note", "merged_into"
 	ifSource, ifChannel, ifTS, ifLink              = "source", "channel", "ts", "link"
 	ifCreated, ifUpdated, ifStatusAt               = "created", "updated", "status_at" // unix ms
-	itTitle, itDetails                             = "title", "details"             // the text hash
+	itTitle, itDetails                             = "title", "details"                // the text hash
 )
 
 // IdeaSpec is what a member submits.

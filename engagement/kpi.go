@@ -84,9 +84,18 @@ type NewMember struct {
 
 // WeekPoint is one week of the chart.
 type WeekPoint struct {
-	Week               string `json:"week"`
-	Messages           int64  `json:"messages"`
-	ActiveParticipants int64  `json:"active_participants"`
+	Week               string  `json:"week"`
+	Messages           int64   `json:"messages"`
+	ThreadReplies      int64   `json:"thread_replies"`
+	ActiveParticipants int64   `json:"active_participants"`
+	ParticipationRate  float64 `json:"participation_rate"` // customers who posted ÷ Seated; 0 when Seated is
+	Seated             int64   `json:"seated"`             // the seats of then (participationHistory); 0: not known
+	// NoData marks the weeks before the first one with anything recorded
+	// (before the install, or expired): the chart leaves them blank
+	// instead of drawing zeros. A quiet week after the first is a real 0.
+	NoData     bool `json:"no_data,omitempty"`
+	Prototypes int  `json:"prototypes,omitempty"` // prototypes open at some time during the week
+	Drops      int  `json:"drops,omitempty"`      // drops during the week: filled by the drops feature, marked on the chart
 }
 
 // KPIOptions tune what counts as lapsing and how many names are listed.
@@ -152,11 +161,11 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	}
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
-	msgs := make([]*redis.StringCmd, HistoryWeeks)
+	counts := make([]*redis.SliceCmd, HistoryWeeks)
 	active := make([]*redis.IntCmd, HistoryWeeks)
 	posters := make([]*redis.StringSliceCmd, HistoryWeeks)
 	for i, wk := range weeks {
-		msgs[i] = pipe.HGet(ctx, k.week(wk), fieldMessages)
+		counts[i] = pipe.HMGet(ctx, k.week(wk), historyFields...)
 		active[i] = pipe.SCard(ctx, k.active(wk))
 		posters[i] = pipe.SMembers(ctx, k.posters(wk))
 	}
@@ -175,9 +184,14 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		NewMembers: []NewMember{}, Prototypes: []PrototypeSummary{},
 	}
 	out.History = make([]WeekPoint, HistoryWeeks)
+	seatedThen := make([]int64, HistoryWeeks)
+	seen := false // a week with anything recorded came before
 	for i, wk := range weeks {
-		n, _ := strconv.ParseInt(msgs[i].Val(), 10, 64) // absent: 0
-		out.History[i] = WeekPoint{Week: wk.String(), Messages: n, ActiveParticipants: active[i].Val()}
+		v := counts[i].Val()
+		seen = seen || v[3] != nil
+		out.History[i] = WeekPoint{Week: wk.String(), Messages: intField(v[0]), ThreadReplies: intField(v[1]),
+			ActiveParticipants: active[i].Val(), NoData: !seen}
+		seatedThen[i] = intField(v[2])
 	}
 	out.MessagesPrevWeek = out.History[HistoryWeeks-2].Messages
 	out.MessagesChange = change(float64(out.Messages), float64(out.MessagesPrevWeek))
@@ -190,9 +204,14 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	out.PrevActivePosters = int64(len(posters[HistoryWeeks-2].Val()))
 
 	hidden := c.unnamed(optout.Val())
-	if err := s.addMembership(ctx, c, out, hidden); err != nil {
+	roster, err := s.addMembership(ctx, c, out, hidden)
+	if err != nil {
 		return nil, err
 	}
+	if err := s.snapshotSeated(ctx, c, w, out.Seated); err != nil {
+		return nil, err
+	}
+	participationHistory(out, c, weeks, posters, seatedThen, roster)
 	if err := s.addPrototypes(ctx, c, out); err != nil {
 		return nil, err
 	}
@@ -217,10 +236,10 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 // week, with whether they introduced themselves) from the roster. The
 // roster is today's: for a past week, seats and waitlist are as of now.
 // Members seated by reconciliation (already in the channel) are not new.
-func (s *Store) addMembership(ctx context.Context, c *Community, out *KPIs, hidden func(string) bool) error {
+func (s *Store) addMembership(ctx context.Context, c *Community, out *KPIs, hidden func(string) bool) (*Roster, error) {
 	r, err := s.Roster(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out.Seated, out.Cap, out.Waitlist = len(r.Seated), r.Cap, len(r.Waitlist)
 	for _, seat := range r.Seated {
@@ -228,11 +247,81 @@ func (s *Store) addMembership(ctx context.Context, c *Community, out *KPIs, hidd
 			out.NewMembers = append(out.NewMembers, NewMember{User: seat.User, Joined: seat.Since, Intro: seat.Intro})
 		}
 	}
+	return r, nil
+}
+
+// historyFields are read from each week's hash for the chart; "events" is
+// there whenever anything was recorded in the week.
+var historyFields = []string{fieldMessages, fieldThreadReplies, fieldSeated, fieldEvents}
+
+// intField is an HMGET value as a number; absent is 0.
+func intField(v any) int64 {
+	str, _ := v.(string)
+	n, _ := strconv.ParseInt(str, 10, 64)
+	return n
+}
+
+// snapshotSeated writes the number of seated members into the hash of the
+// current week, so that later charts divide that week's posters by the
+// seats of then, not of today. Only the current week: a past week's seats
+// are not known any more. Only a week with a hash (it carries the expiry);
+// a week with nothing recorded has no participation to divide.
+func (s *Store) snapshotSeated(ctx context.Context, c *Community, w Week, seated int) error {
+	if WeekOf(s.now(), c.Location) != w {
+		return nil
+	}
+	key := s.keys(c).week(w)
+	err := snapshotSeatedScript.Run(ctx, s.rdb, []string{key}, seated).Err()
+	if err != nil && err != redis.Nil {
+		return fmt.Errorf("engagement: kpis %s %s: seated: %w", c.ID, w, err)
+	}
 	return nil
 }
 
+// snapshotSeatedScript sets the week hash's seated field only if the hash
+// exists (a plain HSET would create a hash without an expiry).
+//
+//	KEYS[1] the week hash   ARGV[1] seated members
+var snapshotSeatedScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], '` + fieldSeated + `', ARGV[1]) end
+return 1
+`)
+
+// participationHistory fills each week's participation rate: customers who
+// posted ÷ seated members then. The seats of a week are its snapshot
+// (snapshotSeated) when there is one; else those seated today who were
+// already seated at the week's end, which overstates the rate a little
+// when members have left since.
+func participationHistory(out *KPIs, c *Community, weeks []Week, posters []*redis.StringSliceCmd, seatedThen []int64, r *Roster) {
+	for i, wk := range weeks {
+		seated := seatedThen[i]
+		if i == HistoryWeeks-1 {
+			seated = int64(out.Seated)
+		}
+		if seated == 0 {
+			end := wk.End(c.Location)
+			for _, seat := range r.Seated {
+				if seat.Since.Before(end) {
+					seated++
+				}
+			}
+		}
+		n := 0
+		for _, u := range posters[i].Val() {
+			if !c.IsStaff(u) {
+				n++
+			}
+		}
+		out.History[i].Seated = seated
+		if seated > 0 {
+			out.History[i].ParticipationRate = min(1, float64(n)/float64(seated))
+		}
+	}
+}
+
 // addPrototypes keeps the prototypes that were open at some time during
-// the week: posted before its end, closing after its start.
+// the week: posted before its end, closing after its start; and counts
+// those open in each week of the history.
 func (s *Store) addPrototypes(ctx context.Context, c *Community, out *KPIs) error {
 	all, err := s.Prototypes(ctx, c)
 	if err != nil {
@@ -240,8 +329,17 @@ func (s *Store) addPrototypes(ctx context.Context, c *Community, out *KPIs) erro
 	}
 	for _, p := range all {
 		posted, err := ParseTS(p.TS)
-		if err == nil && posted.Before(out.End) && !p.ClosesAt.Before(out.Start) {
+		if err != nil {
+			continue
+		}
+		if posted.Before(out.End) && !p.ClosesAt.Before(out.Start) {
 			out.Prototypes = append(out.Prototypes, p)
+		}
+		for i, h := range out.History { // the chart marks prototype weeks
+			wk, _ := ParseWeek(h.Week)
+			if posted.Before(wk.End(c.Location)) && !p.ClosesAt.Before(wk.Start(c.Location)) {
+				out.History[i].Prototypes++
+			}
 		}
 	}
 	return nil

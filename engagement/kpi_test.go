@@ -158,10 +158,24 @@ func TestKPIsHandComputed(t *testing.T) {
 			{User: uD, Joined: f.day(47, 6, 10, 0).UTC(), Intro: true},
 		},
 		Prototypes: []engagement.PrototypeSummary{},
+		// Participation: customers who posted ÷ seated then. No week has a
+		// seats snapshot (W47 was not current when computed), so seats are
+		// those seated today who were by the week's end: uA, uB, uC and uOpt
+		// until W46 (4); W47 is the headline figure, 5 of 6. Prototypes:
+		// Old idea open in W45, Trail bottle in W47.
 		History: []engagement.WeekPoint{
-			{"2026-W36", 2, 2}, {"2026-W37", 2, 2}, {"2026-W38", 3, 3}, {"2026-W39", 2, 2},
-			{"2026-W40", 3, 3}, {"2026-W41", 2, 2}, {"2026-W42", 3, 3}, {"2026-W43", 2, 2},
-			{"2026-W44", 6, 2}, {"2026-W45", 4, 3}, {"2026-W46", 6, 5}, {"2026-W47", 11, 6},
+			{Week: "2026-W36", Messages: 2, ActiveParticipants: 2, ParticipationRate: 2.0 / 4, Seated: 4},
+			{Week: "2026-W37", Messages: 2, ActiveParticipants: 2, ParticipationRate: 2.0 / 4, Seated: 4},
+			{Week: "2026-W38", Messages: 3, ActiveParticipants: 3, ParticipationRate: 3.0 / 4, Seated: 4},
+			{Week: "2026-W39", Messages: 2, ActiveParticipants: 2, ParticipationRate: 2.0 / 4, Seated: 4},
+			{Week: "2026-W40", Messages: 3, ActiveParticipants: 3, ParticipationRate: 3.0 / 4, Seated: 4},
+			{Week: "2026-W41", Messages: 2, ActiveParticipants: 2, ParticipationRate: 2.0 / 4, Seated: 4},
+			{Week: "2026-W42", Messages: 3, ActiveParticipants: 3, ParticipationRate: 3.0 / 4, Seated: 4},
+			{Week: "2026-W43", Messages: 2, ActiveParticipants: 2, ParticipationRate: 2.0 / 4, Seated: 4},
+			{Week: "2026-W44", Messages: 6, ActiveParticipants: 2, ParticipationRate: 2.0 / 4, Seated: 4},
+			{Week: "2026-W45", Messages: 4, ActiveParticipants: 3, ParticipationRate: 3.0 / 4, Seated: 4, Prototypes: 1},
+			{Week: "2026-W46", Messages: 6, ActiveParticipants: 5, ParticipationRate: 4.0 / 4, Seated: 4},
+			{Week: "2026-W47", Messages: 11, ThreadReplies: 3, ActiveParticipants: 6, ParticipationRate: 5.0 / 6, Seated: 6, Prototypes: 1},
 		},
 	}
 	if len(got.Prototypes) != 1 || got.Prototypes[0].Name != "Trail bottle" || got.Prototypes[0].Status != "open" {
@@ -246,5 +260,59 @@ func TestKPIsResponseTimesOfABusyWeek(t *testing.T) {
 	}
 	if want := float64(ripe/2) / float64(ripe); got.ResponseRate24h != want {
 		t.Errorf("response rate %v, want %v", got.ResponseRate24h, want)
+	}
+}
+
+// The chart's history: weeks before the first with data are marked NoData
+// (a quiet week after it is a real 0), and a week's participation divides
+// by the seats of then, snapshotted while the week was current.
+func TestKPIsHistoryBlankBeforeDataAndSeatsOfThen(t *testing.T) {
+	t.Parallel()
+	f := &kpiFixture{loc: mustLoc(t, "America/Los_Angeles")}
+	f.c = &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: f.loc, Cap: 100}
+	now := f.day(47, 3, 9, 0)
+	s, rdb := MustOpenStore(t, engagement.Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	for _, u := range []string{uA, uB, uC, uD} {
+		mustRecord(t, s, engagement.Event{ID: f.id(), Community: f.c, Kind: engagement.KindMemberJoined, User: u, At: f.day(40, 0, 12, 0)})
+	}
+	mustRecord(t, s, post(f.c, f.id(), uA, f.day(45, 2, 12, 0)), post(f.c, f.id(), uA, f.day(47, 2, 12, 0)), post(f.c, f.id(), uB, f.day(47, 2, 13, 0)))
+	k47, err := s.KPIs(ctx, f.c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range k47.History {
+		if want := i < 4; p.NoData != want { // W36..W39 before the first data (the joins of W40); W46 is quiet, not blank
+			t.Errorf("%s: NoData %v, want %v", p.Week, p.NoData, want)
+		}
+	}
+	if p := k47.History[11]; p.ParticipationRate != 0.5 {
+		t.Errorf("W47 while current: participation %v, want 2 of 4", p.ParticipationRate)
+	}
+	// In W48 uD leaves. W47 keeps its 4 seats (its snapshot), W45 has none
+	// and counts those seated today who were then: 3.
+	now = f.day(48, 1, 9, 0)
+	mustRecord(t, s, engagement.Event{ID: f.id(), Community: f.c, Kind: engagement.KindMemberLeft, User: uD, At: f.day(48, 0, 12, 0)})
+	k48, err := s.KPIs(ctx, f.c, engagement.Week{Year: 2026, Num: 48}, engagement.KPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k48.History[10].ParticipationRate; got != 0.5 {
+		t.Errorf("W47 afterwards: participation %v, want 2 of the 4 seated then", got)
+	}
+	if got := k48.History[8].ParticipationRate; got != 1.0/3 {
+		t.Errorf("W45 (no snapshot): participation %v, want 1 of the 3 seated today who were then", got)
+	}
+	// W48 has a hash (uD's leave) and got its snapshot; a week with nothing
+	// recorded gets no hash (it would have no expiry).
+	if n, err := rdb.HGet(ctx, rdb.ns+":{acme}:w:2026-W48", "seated").Int(); err != nil || n != 3 {
+		t.Errorf("W48 seats snapshot %d, %v; want 3", n, err)
+	}
+	now = f.day(49, 1, 9, 0)
+	if _, err := s.KPIs(ctx, f.c, engagement.Week{Year: 2026, Num: 49}, engagement.KPIOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.Exists(ctx, rdb.ns+":{acme}:w:2026-W49").Result(); err != nil || n != 0 {
+		t.Errorf("a week without data got a hash (%d, %v)", n, err)
 	}
 }

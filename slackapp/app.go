@@ -21,6 +21,7 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/idea"
+	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 )
@@ -37,7 +38,7 @@ type Config struct {
 	QueueSize   int           // batches waiting for a worker; default 256
 	PingTimeout time.Duration // socket considered dead without a frame or ping; default 30s
 	ClientPing  time.Duration // interval of our own pings; default 15s
-	RetryBudget time.Duration // how long to retry Redis before leaving an envelope un-acked; default 2.5s
+	RetryBudget time.Duration // how long to retry Redis before leaving an socketmode.Envelope un-acked; default 2.5s
 	HTTPClient  *http.Client  // for the Web API; default a client with a 30s timeout that uses Proxy
 	// Proxy chooses the HTTP proxy for the Socket Mode WebSocket dial (a
 	// CONNECT tunnel) and the default Web API client; nil means
@@ -78,7 +79,7 @@ type App struct {
 	mm         *memberMetrics
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
-	sock       *socket
+	sock       *socketmode.Socket
 	byChannel  map[string]*engagement.Community
 	botUserID  string
 	botID      string // B…, from auth.test: tells our posts from other apps'
@@ -205,22 +206,20 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	a.notify = feature.NewNotifier(a.api, &hc, store, logger, a.run, reg)
 	a.dm = newDigestMetrics(reg, a)
 	a.ideaMetrics = idea.NewMetrics(reg)
-	a.sock = &socket{
-		api:         a.api,
-		log:         logger,
-		m:           m,
-		pingTimeout: cfg.PingTimeout,
-		clientPing:  cfg.ClientPing,
-		backoff:     cfg.ReconnectBackoff,
-		maxFrame:    cfg.MaxFrame,
-		overlap:     refreshOverlap,
-		proxy:       cfg.Proxy,
-		onEnvelope:  a.dispatch,
-		onIdle:      a.handOver,
-		onConnected: a.connected.Store,
-		drain:       a.drain,
-		stopped:     make(chan struct{}),
-	}
+	a.sock = socketmode.New(socketmode.Config{
+		API:         a.api,
+		Log:         logger,
+		PingTimeout: cfg.PingTimeout,
+		ClientPing:  cfg.ClientPing,
+		Backoff:     cfg.ReconnectBackoff,
+		MaxFrame:    cfg.MaxFrame,
+		Overlap:     refreshOverlap,
+		Proxy:       cfg.Proxy,
+		OnEnvelope:  a.dispatch,
+		OnIdle:      a.handOver,
+		OnConnected: a.connected.Store,
+		Drain:       a.drain,
+	}, reg)
 	a.routes()
 	for _, j := range a.jobs {
 		a.m.jobInterval.WithLabelValues(j.name).Set(max(j.every, a.cfg.SchedulerTick).Seconds())
@@ -256,7 +255,7 @@ func (a *App) Run(ctx context.Context) error {
 	for _, c := range a.cfg.Communities {
 		background.Go(func() { a.runOutbox(bgCtx, c) })
 	}
-	err = a.sock.run(ctx) // returns after ctx is cancelled, or on a fatal error
+	err = a.sock.Run(ctx) // returns after ctx is cancelled, or on a fatal error
 	stopBackground()
 	background.Wait()
 	a.drain()

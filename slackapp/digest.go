@@ -204,7 +204,7 @@ func (a *App) uploadChart(ctx context.Context, c *engagement.Community, w engage
 	_, err = a.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Reader: bytes.NewReader(png), FileSize: len(png),
 		Filename: fmt.Sprintf("closeknit-%s-%s.png", c.ID, w), Title: fmt.Sprintf("%s: 12 weeks to %s", c.ID, w),
-		AltTxt:  "Bar chart of messages per week and line of active members, last 12 weeks",
+		AltTxt:  "Two panels over the last 12 weeks: messages per week as bars (thread replies stacked), and active members and participation rate as lines",
 		Channel: c.BrandChannel, ThreadTimestamp: threadTS,
 	})
 	return err

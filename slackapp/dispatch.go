@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/slack-go/slack"
 )
 
@@ -29,18 +30,18 @@ const maxBatch = 128
 // handOverSize is the most envelopes the reader collects before handing
 // them to a worker even though more are already received. Handing over
 // per network read alone made one worker take a whole window of 64 while
-// the other idled; per envelope cost a wake-up each. Measured on 2 cores
+// the other idled; per socketmode.Envelope cost a wake-up each. Measured on 2 cores
 // (closeknit loadtest): 8 -> ~48k/s, 16 -> ~59k/s, 32 -> ~64k/s.
 const handOverSize = 32
 
 // dispatch runs on the socket's read goroutine for every data frame. It
 // must never block: events go to the bounded queue (or are shed, un-acked,
 // for Slack to redeliver), commands and interactions to their own goroutine.
-func (a *App) dispatch(env envelope, err error) {
+func (a *App) dispatch(env socketmode.Envelope, err error) {
 	now := time.Now()
 	a.m.lastEnvelope.Store(now.UnixNano())
 	switch {
-	case errors.Is(err, errFrameTooBig):
+	case errors.Is(err, socketmode.ErrFrameTooBig):
 		// Read to its end and discarded. Ack it when its ID was found, so
 		// that Slack does not send it three more times: it would not fit
 		// any better then.
@@ -48,14 +49,14 @@ func (a *App) dispatch(env envelope, err error) {
 		a.log.Error("rejected frame over the read limit", "envelope_id", env.ID, "envelope_type", env.Type)
 		typ := cmp.Or(env.Type, "unknown")
 		if env.ID != "" {
-			a.ackNow(typ, outRejected, ack{envelopeID: env.ID}, now)
+			a.ackNow(typ, outRejected, socketmode.Ack{EnvelopeID: env.ID}, now)
 		} else {
 			a.m.envelope(typ, outRejected)
 		}
 		return
 	case err != nil || env.ID == "":
 		// Without an envelope_id there is nothing to ack: Slack would
-		// redeliver a real envelope, so this is junk. Never log content.
+		// redeliver a real socketmode.Envelope, so this is junk. Never log content.
 		a.m.envelope(env.Type, outRejected)
 		a.log.Warn("rejected malformed frame", "envelope_type", env.Type, "err", errOr(err, "no envelope_id"))
 		return
@@ -79,7 +80,7 @@ func (a *App) dispatch(env envelope, err error) {
 			person = env.Payload.Get("user_id").String()
 		}
 		if !a.inFlight.claim(person) {
-			a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID, payload: &slack.Msg{ResponseType: slack.ResponseTypeEphemeral,
+			a.ackNow(env.Type, outHandled, socketmode.Ack{EnvelopeID: env.ID, Payload: &slack.Msg{ResponseType: slack.ResponseTypeEphemeral,
 				Text: "One moment: I am still answering your previous commands."}}, now)
 			return
 		}
@@ -91,7 +92,7 @@ func (a *App) dispatch(env envelope, err error) {
 	default:
 		// An envelope type this app does not know: ack it so it is not
 		// redelivered forever, and count it.
-		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, now)
+		a.ackNow(env.Type, outRejected, socketmode.Ack{EnvelopeID: env.ID}, now)
 		a.log.Warn("rejected unknown envelope type", "envelope_id", env.ID, "envelope_type", env.Type)
 	}
 }
@@ -187,7 +188,7 @@ func (it *item) detach() {
 }
 
 // eventItem classifies an events_api envelope.
-func (a *App) eventItem(env envelope) item {
+func (a *App) eventItem(env socketmode.Envelope) item {
 	it := item{envelopeID: env.ID, retry: env.RetryAttempt > 0}
 	ev := parseEvent(env.Payload)
 	h, known := a.events[ev.Type]
@@ -255,14 +256,14 @@ func (a *App) process(batch []item) {
 	if len(events) > 0 {
 		a.record(events, idx, outcomes)
 	}
-	acks := make([]ack, 0, len(batch))
+	acks := make([]socketmode.Ack, 0, len(batch))
 	for i, it := range batch {
 		a.m.envelope("events_api", outcomes[i]) // before the ack: whoever sees the ack sees the count
 		if outcomes[i] != outFailed {
-			acks = append(acks, ack{envelopeID: it.envelopeID})
+			acks = append(acks, socketmode.Ack{EnvelopeID: it.envelopeID})
 		}
 	}
-	if err := a.sock.sendAcks(acks); err != nil {
+	if err := a.sock.SendAcks(acks); err != nil {
 		// Slack redelivers what was not acked; the dedupe makes it harmless.
 		a.log.Warn("acks not sent", "count", len(acks), "err", err)
 	}
@@ -332,10 +333,10 @@ func (a *App) record(events []engagement.Event, idx []int, outcomes []outcome) {
 }
 
 // ackNow acks a single envelope from a handler goroutine.
-func (a *App) ackNow(typ string, o outcome, ak ack, received time.Time) {
+func (a *App) ackNow(typ string, o outcome, ak socketmode.Ack, received time.Time) {
 	a.m.envelope(typ, o)
-	if err := a.sock.sendAcks([]ack{ak}); err != nil {
-		a.log.Warn("ack not sent", "envelope_id", ak.envelopeID, "err", err)
+	if err := a.sock.SendAcks([]socketmode.Ack{ak}); err != nil {
+		a.log.Warn("ack not sent", "envelope_id", ak.EnvelopeID, "err", err)
 	}
 	a.m.ackLatency.Observe(time.Since(received).Seconds())
 }

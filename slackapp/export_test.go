@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/socketmode"
 )
 
 // DecodeForBench exposes the hot-path decoding to the external benchmarks.
 func DecodeForBench(frame []byte) error {
-	env, err := parseEnvelope(frame)
+	env, err := socketmode.ParseEnvelope(frame)
 	if err != nil {
 		return err
 	}
@@ -60,4 +61,4 @@ func (a *App) DoJob(ctx context.Context, id, typ, user string) error {
 
 // LastReconnectAttempt is the backoff attempt of the socket's last
 // reconnect wait: 1 for the first wait after a connection that said hello.
-func (a *App) LastReconnectAttempt() int { return int(a.sock.attempt.Load()) }
+func (a *App) LastReconnectAttempt() int { return a.sock.Attempt() }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/slack-go/slack"
 )
 
@@ -161,7 +162,7 @@ type commandHandler func(ctx context.Context, a *App, cmd *slack.SlashCommand) (
 
 // handleInteractive acks and handles a slash command or an interaction,
 // within Slack's 3 s, on a goroutine of its own.
-func (a *App) handleInteractive(env envelope, received time.Time) {
+func (a *App) handleInteractive(env socketmode.Envelope, received time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), feature.Ack)
 	defer cancel()
 	if env.Type != "slash_commands" {
@@ -170,13 +171,13 @@ func (a *App) handleInteractive(env envelope, received time.Time) {
 	}
 	var cmd slack.SlashCommand
 	if err := cmd.UnmarshalJSON([]byte(env.Payload.Raw)); err != nil {
-		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, received)
+		a.ackNow(env.Type, outRejected, socketmode.Ack{EnvelopeID: env.ID}, received)
 		a.log.Warn("rejected malformed slash command", "envelope_id", env.ID, "err", err)
 		return
 	}
 	h := a.commands[cmd.Command]
 	if h == nil {
-		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, received)
+		a.ackNow(env.Type, outRejected, socketmode.Ack{EnvelopeID: env.ID}, received)
 		a.log.Warn("rejected unknown slash command", "envelope_id", env.ID, "command", cmd.Command)
 		return
 	}
@@ -185,11 +186,11 @@ func (a *App) handleInteractive(env envelope, received time.Time) {
 		msg = a.userError(err, "envelope_id", env.ID, "user_id", cmd.UserID, "command", cmd.Command)
 	}
 	if msg == nil { // answered otherwise (e.g. a modal opened): a bare ack
-		a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID}, received)
+		a.ackNow(env.Type, outHandled, socketmode.Ack{EnvelopeID: env.ID}, received)
 		return
 	}
 	msg.ResponseType = slack.ResponseTypeEphemeral
-	a.ackNow(env.Type, outHandled, ack{envelopeID: env.ID, payload: msg}, received)
+	a.ackNow(env.Type, outHandled, socketmode.Ack{EnvelopeID: env.ID, Payload: msg}, received)
 }
 
 // userError is the one error funnel for commands and interactions: an

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/slack-go/slack"
 )
 
@@ -17,10 +18,10 @@ type interactionRoutes struct {
 }
 
 // handleInteraction routes an interactive envelope and acks it.
-func (a *App) handleInteraction(ctx context.Context, env envelope, received time.Time) {
+func (a *App) handleInteraction(ctx context.Context, env socketmode.Envelope, received time.Time) {
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(env.Payload.Raw), &cb); err != nil {
-		a.ackNow(env.Type, outRejected, ack{envelopeID: env.ID}, received)
+		a.ackNow(env.Type, outRejected, socketmode.Ack{EnvelopeID: env.ID}, received)
 		a.log.Warn("rejected malformed interaction", "envelope_id", env.ID, "err", err)
 		return
 	}
@@ -42,7 +43,7 @@ func (a *App) handleInteraction(ctx context.Context, env envelope, received time
 	if h == nil {
 		// Not ours to handle (e.g. view_closed, a link button): ack so
 		// Slack shows no error, and count it.
-		a.ackNow(env.Type, outIgnored, ack{envelopeID: env.ID}, received)
+		a.ackNow(env.Type, outIgnored, socketmode.Ack{EnvelopeID: env.ID}, received)
 		return
 	}
 	payload, err := h(ctx, &cb)
@@ -56,9 +57,9 @@ func (a *App) handleInteraction(ctx context.Context, env envelope, received time
 	// The payload goes back whatever accepts_response_payload says, as the
 	// official SDKs do: only view_submission handlers return one, and Slack
 	// has been seen to flag such envelopes false.
-	ak := ack{envelopeID: env.ID}
+	ak := socketmode.Ack{EnvelopeID: env.ID}
 	if payload != nil {
-		ak.payload = payload
+		ak.Payload = payload
 	}
 	a.ackNow(env.Type, outHandled, ak, received)
 }

@@ -11,9 +11,6 @@ import (
 // metrics are closeknit's Prometheus series. Labels never carry a user or
 // message: only types, outcomes, reasons, methods and community names.
 type metrics struct {
-	connected      prometheus.Gauge
-	reconnects     *prometheus.CounterVec // reason
-	largeFrames    prometheus.Counter
 	envelopes      *prometheus.CounterVec // type, outcome
 	ackLatency     prometheus.Histogram
 	redisLatency   *prometheus.HistogramVec // op
@@ -28,7 +25,7 @@ type metrics struct {
 	envelopeCounts [numOutcomes]prometheus.Counter
 }
 
-// Outcomes of an envelope, the values of the "outcome" label.
+// Outcomes of an socketmode.Envelope, the values of the "outcome" label.
 type outcome uint8
 
 const (
@@ -46,18 +43,6 @@ var outcomeNames = [numOutcomes]string{"counted", "duplicate", "ignored", "handl
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		connected: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "closeknit_socket_connected",
-			Help: "1 while a Socket Mode connection is open and has said hello.",
-		}),
-		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "closeknit_socket_reconnects_total",
-			Help: "Socket Mode reconnects by reason: a disconnect reason from Slack, ping_timeout, read_error, connect_error.",
-		}, []string{"reason"}),
-		largeFrames: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "closeknit_socket_large_frames_total",
-			Help: "Socket Mode frames over 1 MiB read (each is also logged with its size); those over the read limit are discarded and acked.",
-		}),
 		envelopes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "closeknit_socket_envelopes_total",
 			Help: "Socket Mode envelopes by envelope type and outcome.",
@@ -100,7 +85,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}, []string{"task"})
 	sinceLast := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "closeknit_socket_seconds_since_last_envelope",
-		Help: "Seconds since the last Socket Mode envelope arrived (-1 before the first). A socket that looks connected but stays silent is dead.",
+		Help: "Seconds since the last Socket Mode socketmode.Envelope arrived (-1 before the first). A socket that looks connected but stays silent is dead.",
 	}, func() float64 {
 		last := m.lastEnvelope.Load()
 		if last == 0 {
@@ -112,18 +97,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.envelopeCounts[o] = m.envelopes.WithLabelValues("events_api", outcomeNames[o])
 	}
 	m.proto = newProtoMetrics(reg)
-	reg.MustRegister(m.connected, m.reconnects, m.largeFrames, m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
+	reg.MustRegister(m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
 		m.jobRuns, m.jobLastOK, m.jobDuration, m.jobInterval)
 	return m
 }
 
-// reconnectReasons are the reasons socket.go counts a reconnect under: the
-// disconnect reasons Slack sends, and our own error classes.
-var reconnectReasons = []string{"refresh_requested", "warning", "link_disabled", "too_many_websockets",
-	"ping_timeout", "read_error", "connect_error"}
-
 // initSeries creates, at 0, the series of every labelled counter for the
-// label values known at start (each community, reconnect reason, feedback
+// label values known at start (each community, feedback
 // kind, job, envelope type and outcome). Without it a series appears only
 // when it first moves, so dashboards show gaps and alerts on rate() or
 // absent() cannot tell "none yet" from "not running".
@@ -134,9 +114,6 @@ func (a *App) initSeries() {
 		for _, o := range outcomeNames {
 			a.m.envelopes.WithLabelValues(typ, o)
 		}
-	}
-	for _, r := range reconnectReasons {
-		a.m.reconnects.WithLabelValues(r)
 	}
 	for _, j := range a.jobs {
 		for _, o := range []string{"ok", "error"} {

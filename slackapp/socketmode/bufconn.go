@@ -1,4 +1,4 @@
-package slackapp
+package socketmode
 
 import (
 	"bufio"

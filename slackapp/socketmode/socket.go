@@ -1,4 +1,4 @@
-package slackapp
+package socketmode
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 )
 
@@ -32,7 +33,7 @@ import (
 // disconnect the next one is opened first and the old one is still read
 // (and takes acks) until Slack closes it, so a refresh loses nothing: for a
 // while two connections are read at once.
-type socket struct {
+type Socket struct {
 	api         *slack.Client
 	log         *slog.Logger
 	m           *metrics
@@ -42,7 +43,7 @@ type socket struct {
 	maxFrame    int64                                 // larger frames are read to their end and discarded
 	overlap     time.Duration                         // how long an old connection is read after a refresh before we close it
 	proxy       func(*http.Request) (*url.URL, error) // for the WebSocket dial; nil: none
-	onEnvelope  func(env envelope, err error)         // called for each data frame, one call at a time; must not block
+	onEnvelope  func(env Envelope, err error)         // called for each data frame, one call at a time; must not block
 	onIdle      func()                                // called when all received frames were handed to onEnvelope
 	onConnected func(connected bool)                  // readiness changes
 	// drain is called on shutdown after reading stopped and before the
@@ -60,6 +61,40 @@ type socket struct {
 	attempt atomic.Int64  // backoff attempt of the last reconnect wait
 	stopped chan struct{} // closed when run returns
 }
+
+// Config is what a Socket needs. The callbacks are called from the
+// socket's goroutines.
+type Config struct {
+	API         *slack.Client
+	Log         *slog.Logger
+	PingTimeout time.Duration                         // no frame or ping for this long: the socket is dead
+	ClientPing  time.Duration                         // our own pings, so idle NAT/proxies keep the socket
+	Backoff     time.Duration                         // first reconnect wait; it doubles per attempt without a hello
+	MaxFrame    int64                                 // larger frames are read to their end and discarded
+	Overlap     time.Duration                         // how long an old connection is read after a refresh before we close it
+	Proxy       func(*http.Request) (*url.URL, error) // for the WebSocket dial; nil: none
+	OnEnvelope  func(env Envelope, err error)         // called for each data frame, one call at a time; must not block
+	OnIdle      func()                                // called when all received frames were handed to OnEnvelope
+	OnConnected func(connected bool)                  // readiness changes
+	// Drain is called on shutdown after reading stopped and before the
+	// sockets close, so work in flight can still be acked on them.
+	Drain func()
+}
+
+// New builds a socket; Run connects. Its metrics register on reg.
+func New(cfg Config, reg prometheus.Registerer) *Socket {
+	return &Socket{
+		api: cfg.API, log: cfg.Log, m: newMetrics(reg),
+		pingTimeout: cfg.PingTimeout, clientPing: cfg.ClientPing, backoff: cfg.Backoff, maxFrame: cfg.MaxFrame,
+		overlap: cfg.Overlap, proxy: cfg.Proxy,
+		onEnvelope: cfg.OnEnvelope, onIdle: cfg.OnIdle, onConnected: cfg.OnConnected, drain: cfg.Drain,
+		stopped: make(chan struct{}),
+	}
+}
+
+// Attempt is the backoff attempt of the last reconnect wait (0 after a
+// connection said hello).
+func (s *Socket) Attempt() int { return int(s.attempt.Load()) }
 
 // wsConn is one WebSocket connection. Writes are serialized by mu (gorilla
 // allows one writer) and buffered by bc until flush.
@@ -85,14 +120,14 @@ const maxBackoff = 5 * time.Minute
 var (
 	// errFatal marks connection errors that retrying cannot fix.
 	errFatal = errors.New("fatal")
-	// errFrameTooBig marks a frame over maxFrame, read and discarded.
-	errFrameTooBig = errors.New("frame too big")
+	// ErrFrameTooBig marks a frame over maxFrame, read and discarded.
+	ErrFrameTooBig = errors.New("frame too big")
 	errNoConn      = errors.New("socket mode: no live connection")
 	errConnClosed  = errors.New("socket mode: connection closed")
 )
 
-// run connects and reconnects until ctx is cancelled or a fatal error.
-func (s *socket) run(ctx context.Context) error {
+// Run connects and reconnects until ctx is cancelled or a fatal error.
+func (s *Socket) Run(ctx context.Context) error {
 	defer close(s.stopped)
 	rctx, stopReading := context.WithCancel(ctx)
 	var readers sync.WaitGroup
@@ -128,7 +163,7 @@ func (s *socket) run(ctx context.Context) error {
 
 // waitBefore is how long to wait before the next connection, given why the
 // last one ended.
-func (s *socket) waitBefore(reason string, err error, b *backoff) time.Duration {
+func (s *Socket) waitBefore(reason string, err error, b *backoff) time.Duration {
 	var rl *slack.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
@@ -174,7 +209,7 @@ func (b *backoff) next() time.Duration {
 // (refresh_requested, warning): then the old one is still read until it
 // closes while the caller opens the next. hello reports whether Slack said
 // hello on it.
-func (s *socket) connect(ctx context.Context, readers *sync.WaitGroup) (reason string, hello bool, err error) {
+func (s *Socket) connect(ctx context.Context, readers *sync.WaitGroup) (reason string, hello bool, err error) {
 	c, err := s.dial(ctx)
 	if err != nil {
 		return "connect_error", false, err
@@ -222,7 +257,7 @@ func (e readError) Error() string { return e.reason + ": " + e.err.Error() }
 func (e readError) Unwrap() error { return e.err }
 
 // dial calls apps.connections.open and opens the WebSocket it returns.
-func (s *socket) dial(ctx context.Context) (*wsConn, error) {
+func (s *Socket) dial(ctx context.Context) (*wsConn, error) {
 	_, wsURL, err := s.api.StartSocketModeContext(ctx)
 	if err != nil {
 		var se slack.SlackErrorResponse
@@ -274,7 +309,7 @@ func (s *socket) dial(ctx context.Context) (*wsConn, error) {
 // warning) on replaced and goes on reading until Slack closes c or the
 // overlap is over. It returns a disconnectError or readError, or nil on
 // shutdown; then c stays open for the last acks.
-func (s *socket) read(ctx context.Context, c *wsConn, replaced chan<- string) error {
+func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) error {
 	extend := func() {
 		c.rmu.Lock()
 		if !c.frozen {
@@ -350,16 +385,16 @@ func (s *socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 			return readError{"read_error", err}
 		}
 		frame, size, err := readFrame(r, s.maxFrame)
-		if err != nil && !errors.Is(err, errFrameTooBig) {
+		if err != nil && !errors.Is(err, ErrFrameTooBig) {
 			s.retire(c)
 			return readError{"read_error", err}
 		}
 		extend()
-		var env envelope
-		if errors.Is(err, errFrameTooBig) {
+		var env Envelope
+		if errors.Is(err, ErrFrameTooBig) {
 			env = sniffEnvelope(frame)
 		} else {
-			env, err = parseEnvelope(frame)
+			env, err = ParseEnvelope(frame)
 		}
 		env.Large = size > largeFrame
 		if env.Large {
@@ -399,17 +434,17 @@ func (s *socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 }
 
 // idle hands over the envelopes read so far (onIdle), one caller at a time.
-func (s *socket) idle() {
+func (s *Socket) idle() {
 	s.deliver.Lock()
 	s.onIdle()
 	s.deliver.Unlock()
 }
 
 // readFrame reads one message into a buffer of its own: the decoded
-// envelope points into it. 2 KB up front holds a typical message envelope
+// Envelope points into it. 2 KB up front holds a typical message envelope
 // in one allocation. A message over max bytes is read to its end but not
 // kept: readFrame returns its first 4 KB (where Slack puts the envelope_id)
-// and errFrameTooBig. size is the message's size.
+// and ErrFrameTooBig. size is the message's size.
 func readFrame(r io.Reader, max int64) (frame []byte, size int64, err error) {
 	buf := bytes.NewBuffer(make([]byte, 0, 2048))
 	size, err = buf.ReadFrom(io.LimitReader(r, max+1))
@@ -424,13 +459,13 @@ func readFrame(r io.Reader, max int64) (frame []byte, size int64, err error) {
 	if err != nil {
 		return nil, size + rest, err
 	}
-	return head, size + rest, errFrameTooBig
+	return head, size + rest, ErrFrameTooBig
 }
 
 // pickLocked points acks at the newest open connection that said hello,
 // else the newest open one, and updates readiness. Slack takes an ack on
 // any connection of the app (slack-go and Bolt ack on their current one).
-func (s *socket) pickLocked() {
+func (s *Socket) pickLocked() {
 	var best *wsConn
 	up := false
 	for _, c := range s.conns {
@@ -446,7 +481,7 @@ func (s *socket) pickLocked() {
 }
 
 // retire closes c and takes it out of the connections acks may use.
-func (s *socket) retire(c *wsConn) {
+func (s *Socket) retire(c *wsConn) {
 	c.mu.Lock()
 	c.closed = true
 	c.ws.Close()
@@ -458,7 +493,7 @@ func (s *socket) retire(c *wsConn) {
 }
 
 // closeAll says goodbye on every open connection and closes it: shutdown.
-func (s *socket) closeAll() {
+func (s *Socket) closeAll() {
 	s.mu.Lock()
 	conns := s.conns
 	s.conns = nil
@@ -473,7 +508,7 @@ func (s *socket) closeAll() {
 	}
 }
 
-func (s *socket) setConnected(up bool) {
+func (s *Socket) setConnected(up bool) {
 	if up {
 		s.m.connected.Set(1)
 	} else {
@@ -499,20 +534,20 @@ func (c *wsConn) goodbye() {
 	c.freeze(time.Now().Add(time.Second))
 }
 
-// ack is one acknowledgement to send: an envelope ID and, for commands and
+// Ack is one acknowledgement to send: an envelope ID and, for commands and
 // interactions, an optional response payload.
-type ack struct {
-	envelopeID string
-	payload    any
+type Ack struct {
+	EnvelopeID string
+	Payload    any
 }
 
-// sendAcks writes acks in one flush on the current connection. Slack takes
+// SendAcks writes acks in one flush on the current connection. Slack takes
 // acks on any connection of the app, so an envelope read on a socket that
 // has since closed is acked on another: if the current one is closing (an
 // old connection Slack just closed), the others are tried. Only with no
 // connection open at all are the acks lost, and Slack redelivers events
 // (harmless: dedupe).
-func (s *socket) sendAcks(acks []ack) error {
+func (s *Socket) SendAcks(acks []Ack) error {
 	c := s.cur.Load()
 	if c == nil {
 		return errNoConn
@@ -534,7 +569,7 @@ func (s *socket) sendAcks(acks []ack) error {
 	return err
 }
 
-func (c *wsConn) writeAcks(acks []ack, log *slog.Logger) error {
+func (c *wsConn) writeAcks(acks []Ack, log *slog.Logger) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -548,8 +583,8 @@ func (c *wsConn) writeAcks(acks []ack, log *slog.Logger) error {
 		if err != nil {
 			// Still ack, without the response: an un-acked command shows
 			// the user an error, and the handler's answer is lost anyway.
-			log.Error("socket mode: ack payload dropped", "envelope_id", a.envelopeID, "err", err)
-			buf, _ = appendAck(buf[:0], ack{envelopeID: a.envelopeID})
+			log.Error("socket mode: ack payload dropped", "envelope_id", a.EnvelopeID, "err", err)
+			buf, _ = appendAck(buf[:0], Ack{EnvelopeID: a.EnvelopeID})
 		}
 		if err := c.ws.WriteMessage(websocket.TextMessage, buf); err != nil {
 			return err
@@ -561,16 +596,16 @@ func (c *wsConn) writeAcks(acks []ack, log *slog.Logger) error {
 // maxAckSize is Slack's limit: larger frames are silently dropped.
 const maxAckSize = 20 << 10
 
-func appendAck(buf []byte, a ack) ([]byte, error) {
-	if a.payload == nil && plainID(a.envelopeID) { // the hot path: no encoder
+func appendAck(buf []byte, a Ack) ([]byte, error) {
+	if a.Payload == nil && plainID(a.EnvelopeID) { // the hot path: no encoder
 		buf = append(buf, `{"envelope_id":"`...)
-		buf = append(buf, a.envelopeID...)
+		buf = append(buf, a.EnvelopeID...)
 		return append(buf, `"}`...), nil
 	}
 	b, err := json.Marshal(struct {
 		EnvelopeID string `json:"envelope_id"`
 		Payload    any    `json:"payload,omitempty"`
-	}{a.envelopeID, a.payload})
+	}{a.EnvelopeID, a.Payload})
 	if err != nil {
 		return nil, fmt.Errorf("socket mode: encode ack: %w", err)
 	}
