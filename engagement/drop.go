@@ -35,7 +35,7 @@ const (
 	dfID, dfName, dfDetails, dfImage, dfMessage, dfAuthor = "id", "name", "details", "image", "message", "author"
 	dfQuantity, dfStatus, dfChannel, dfTS                 = "quantity", "status", "channel", "ts"
 	dfOpens, dfCloses, dfClosed, dfSoldOut                = "opens", "closes", "closed", "sold_out" // unix ms
-	dfPresses, dfAnnCard, dfAnnSummary                    = "presses", "ann_card", "ann_summary"
+	dfPresses, dfAnnCard, dfAnnSummary, dfShown           = "presses", "ann_card", "ann_summary", "shown"
 )
 
 // DropSpec is what staff fill in to post a drop.
@@ -86,7 +86,15 @@ type Drop struct {
 	ClosesAt  time.Time
 	ClosedAt  time.Time // zero while open
 	SoldOutAt time.Time // when the last unit went, zero if never
+	Shown     string    // the Version its card last showed
 }
+
+// Version sums up what the drop's card shows: when it is unchanged, so is
+// the card.
+func (d *Drop) Version() string { return fmt.Sprintf("%d/%d/%s", d.Claimed, d.Waiting, d.Status) }
+
+// Posted reports whether the drop's card is up.
+func (d *Drop) Posted() bool { return d.TS != "" && d.TS != "-" }
 
 // Left is how many units can still be claimed.
 func (d *Drop) Left() int { return max(d.Quantity-d.Claimed, 0) }
@@ -263,6 +271,24 @@ func (s *Store) SetDropCard(ctx context.Context, c *Community, id, channel, ts s
 	return nil
 }
 
+// ClaimDropCard reserves posting drop id's card for the caller, so that a
+// submission handled twice posts one card; false when it is posted or
+// being posted.
+func (s *Store) ClaimDropCard(ctx context.Context, c *Community, id string) (bool, error) {
+	return s.claimCard(ctx, s.keys(c).drop(id))
+}
+
+// ReleaseDropCard gives up ClaimDropCard after Slack refused the card.
+func (s *Store) ReleaseDropCard(ctx context.Context, c *Community, id string) error {
+	return s.releaseCard(ctx, s.keys(c).drop(id))
+}
+
+// SetDropShown records the state a drop's card shows (Drop.Version), so
+// that a card update that would show the same is skipped.
+func (s *Store) SetDropShown(ctx context.Context, c *Community, id, version string) error {
+	return wrapErr("drop card", s.rdb.HSet(ctx, s.keys(c).drop(id), dfShown, version).Err())
+}
+
 // dropReads are the pipelined reads of one drop.
 type dropReads struct {
 	all           *redis.MapStringStringCmd
@@ -283,7 +309,7 @@ func (r dropReads) drop() (*Drop, error) {
 	d := &Drop{
 		DropSpec: DropSpec{Name: h[dfName], Details: h[dfDetails], ImageURL: h[dfImage], Message: h[dfMessage],
 			Quantity: qty, Author: h[dfAuthor]},
-		ID: h[dfID], Status: h[dfStatus], Channel: h[dfChannel], TS: h[dfTS],
+		ID: h[dfID], Status: h[dfStatus], Channel: h[dfChannel], TS: h[dfTS], Shown: h[dfShown],
 		Claimed: int(r.claims.Val()), Waiting: int(r.waits.Val()),
 	}
 	times := map[string]*time.Time{dfOpens: &d.OpensAt, dfCloses: &d.ClosesAt, dfClosed: &d.ClosedAt, dfSoldOut: &d.SoldOutAt}

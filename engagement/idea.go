@@ -217,14 +217,25 @@ func (s *Store) SetIdeaCard(ctx context.Context, c *Community, id, channel, ts, 
 // submission handled twice posts one card. It reports false when the card
 // is posted or being posted.
 func (s *Store) ClaimIdeaCard(ctx context.Context, c *Community, id string) (bool, error) {
-	ok, err := s.rdb.HSetNX(ctx, s.keys(c).idea(id), ifTS, "-").Result()
-	return ok, wrapErr("idea card", err)
+	return s.claimCard(ctx, s.keys(c).idea(id))
 }
 
 // ReleaseIdeaCard gives up a claim of ClaimIdeaCard after Slack refused
 // the card, so that it can be posted again.
 func (s *Store) ReleaseIdeaCard(ctx context.Context, c *Community, id string) error {
-	return wrapErr("idea card", s.rdb.HDel(ctx, s.keys(c).idea(id), ifTS).Err())
+	return s.releaseCard(ctx, s.keys(c).idea(id))
+}
+
+// claimCard marks the record in hash key as having its card posted ("ts"
+// is "-" until the card's ts is known), unless it has; releaseCard undoes
+// that. Ideas and drops use them.
+func (s *Store) claimCard(ctx context.Context, key string) (bool, error) {
+	ok, err := s.rdb.HSetNX(ctx, key, "ts", "-").Result()
+	return ok, wrapErr("claim card", err)
+}
+
+func (s *Store) releaseCard(ctx context.Context, key string) error {
+	return wrapErr("release card", s.rdb.HDel(ctx, key, "ts").Err())
 }
 
 // Idea returns one idea (ID case-insensitive).

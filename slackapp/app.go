@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/idea"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
@@ -101,6 +102,8 @@ type App struct {
 	run         *pool             // slow work after the ack (dispatch.go)
 	notify      *feature.Notifier // private replies and staff notices
 	ideaMetrics *idea.Metrics
+	dropMetrics *drop.Metrics
+	drops       *drop.Board  // routes.go
 	privacy     *privacyPool // privacy.go: privacy and forget requests
 	inFlight    perPerson    // commands and interactions in flight per person (dispatch.go)
 	drainOnce   sync.Once
@@ -206,6 +209,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	a.notify = feature.NewNotifier(a.api, &hc, store, logger, a.run, reg)
 	a.dm = newDigestMetrics(reg, a)
 	a.ideaMetrics = idea.NewMetrics(reg)
+	a.dropMetrics = drop.NewMetrics(reg)
 	a.sock = socketmode.New(socketmode.Config{
 		API:         a.api,
 		Log:         logger,
@@ -284,6 +288,19 @@ func (a *App) Ready(ctx context.Context) error {
 		return errors.New("socket mode not connected")
 	}
 	return a.store.Ping(ctx)
+}
+
+// PostDrop records a drop in c and posts its card (the command line's
+// drop post); token names the request, as a modal's view ID does.
+func (a *App) PostDrop(ctx context.Context, c *engagement.Community, spec engagement.DropSpec, token string) (*engagement.Drop, error) {
+	d, err := a.store.CreateDrop(ctx, c, spec, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.drops.PostCard(c, d.ID); err != nil {
+		return nil, err
+	}
+	return a.store.Drop(ctx, c, d.ID)
 }
 
 // API returns the Web API client, for commands that post outside Socket

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/idea"
 	"github.com/slack-go/slack"
@@ -15,6 +16,11 @@ import (
 // subscribe to exactly these (manifest_test.go checks), so adding a route
 // here and forgetting the manifest fails the tests.
 func (a *App) routes() {
+	a.drops = drop.New(drop.Deps{
+		API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: func(ch string) *engagement.Community { return a.byChannel[ch] },
+		ByID:      a.communityByID, Metrics: a.dropMetrics,
+	})
 	a.events = map[string]eventHandler{
 		"message":               countMessage,
 		"reaction_added":        countReaction,
@@ -46,6 +52,9 @@ func (a *App) routes() {
 	a.interactions.actions[idea.ActionStatus] = idea.Status(ideas)
 	a.interactions.views[idea.ViewNew] = idea.Submission(ideas)
 	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
+	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
+	a.interactions.views[drop.ViewNew] = a.drops.Submission
+	a.schedule("drops", 0, a.drops.Job)                            // every tick: closing is due-time driven, failed DMs are retried
 	a.schedule("ideas", time.Minute, idea.Job(ideas))              // the ideas-by-status gauge
 	a.schedule("prototypes", 0, a.job(closeDuePrototypes))         // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
@@ -75,6 +84,7 @@ func (a *App) subcommandRoutes() map[string]feature.Command {
 		"digest":     a.cmd(digestCommand),
 		"idea":       idea.Command(a.ideaDeps()),
 		"ideas":      idea.List(a.ideaDeps()),
+		"drop":       a.drops.Command,
 	}
 }
 
@@ -130,4 +140,5 @@ var subcommands = []struct{ name, usage, help string }{
 	{"digest", "digest [YYYY-Www]", "last week's (or the given week's) digest, shown only to you; brand team only"},
 	{"idea", "idea [unvote ID | status ID STATUS [note] | merge ID KEPT]", "suggest an idea (opens a form); staff set its status or merge duplicates"},
 	{"ideas", "ideas", "the top ideas by votes, with their status"},
+	{"drop", "drop [release ID @user | close ID]", "post an early-access drop (opens a form), give a unit back, or close it; brand team only"},
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -30,30 +28,10 @@ type ideaJSON struct {
 // ideas is `closeknit ideas [--json]`: every idea, most votes first. With
 // several communities, one JSON object (or table) per community.
 func ideas(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ideas", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	s := bindSettings(fs, getenv)
-	asJSON := fs.Bool("json", false, `print JSON: {"community","ideas":[…]}`)
-	only := fs.String("only", "", "with several communities, list only this community `id`")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: closeknit ideas [--json] [--only ID]\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("ideas: unexpected %q; run \"closeknit ideas -h\"", fs.Arg(0))
-	}
-	store, communities, closeFn, err := openForCLI(ctx, s, *only)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	for _, c := range communities {
+	return listByCommunity(ctx, "ideas", args, getenv, stdout, stderr, func(ctx context.Context, store *engagement.Store, c *engagement.Community) (any, func(io.Writer), error) {
 		list, err := store.Ideas(ctx, c)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		out := struct {
 			Community string     `json:"community"`
@@ -63,18 +41,8 @@ func ideas(ctx context.Context, args []string, getenv func(string) string, stdou
 			out.Ideas = append(out.Ideas, ideaJSON{ID: i.ID, Title: i.Title, Author: i.ShownAuthor(), Status: i.Status,
 				Votes: i.Votes, StaffVotes: i.StaffVotes, Created: i.Created, Updated: i.Updated, Permalink: i.Link})
 		}
-		if *asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(out); err != nil {
-				return err
-			}
-			continue
-		}
-		fmt.Fprintf(stdout, "Ideas of %s:\n", c.ID)
-		printIdeas(stdout, list)
-	}
-	return nil
+		return out, func(w io.Writer) { printIdeas(w, list) }, nil
+	})
 }
 
 // printIdeas writes ideas as a table a person can read.

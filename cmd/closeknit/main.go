@@ -56,6 +56,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return prototypes(ctx, rest, getenv, stdout, stderr)
 	case "ideas":
 		return ideas(ctx, rest, getenv, stdout, stderr)
+	case "drops":
+		return drops(ctx, rest, getenv, stdout, stderr)
+	case "drop":
+		return drop(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
@@ -84,6 +88,9 @@ Usage:
   closeknit prototypes [--json]  prototypes and their feedback figures;
                               "prototypes export ID --csv": who gave what feedback
   closeknit ideas [--json]    the idea board: ideas by votes, with status and author
+  closeknit drops [--json]    early-access drops, their claimants and waiting lines;
+                              "drops export ID --csv": claimants for fulfilment
+  closeknit drop post --name N --quantity Q --closes 24h   post a drop's card in the channel
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
   closeknit version           print the version

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/closeknit/closeknit/engagement/redistest"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/closeknit/closeknit/engagement/redistest"
 
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 	"github.com/redis/go-redis/v9"

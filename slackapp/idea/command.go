@@ -190,8 +190,8 @@ func sayErr(err error, id string) error {
 	switch {
 	case errors.Is(err, engagement.ErrNoIdea):
 		return feature.Sayf("There is no idea %q. /closeknit ideas lists them.", id)
-	case errors.Is(err, engagement.ErrInvalid):
-		_, msg, _ := strings.Cut(err.Error(), "invalid: ")
+	}
+	if msg, ok := feature.Invalid(err); ok {
 		return feature.Say("Sorry, that cannot be done: " + msg)
 	}
 	return err

@@ -30,12 +30,11 @@ const (
 	metadataFields = 3   // a modal's private_metadata: "<community>|<source channel>|<source ts>"
 )
 
-// API is the part of Slack's Web API the idea board calls.
+// API is the part of Slack's Web API the idea board calls: a card's, and
+// chat.postEphemeral for the answer to a vote (it carries a button).
 type API interface {
-	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
-	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
+	feature.CardAPI
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
-	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 }
 
 // Deps is everything the idea board depends on.

@@ -58,8 +58,7 @@ func Submission(d Deps) feature.Interaction {
 			}
 		}
 		i, err := d.Store.CreateIdea(ctx, c, spec, cb.View.ID)
-		if errors.Is(err, engagement.ErrInvalid) {
-			_, msg, _ := strings.Cut(err.Error(), "invalid: ")
+		if msg, ok := feature.Invalid(err); ok {
 			return fail(msg)
 		}
 		if err != nil {
