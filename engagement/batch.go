@@ -119,10 +119,10 @@ func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the body does not touch it then.
-		weekHash := k.prefix + "w:none"
+		weekHash := k.noWeek()
 		if marker != "" && !strings.HasPrefix(marker, "x:") { // not a tombstone
 			week, _, _ := strings.Cut(marker, "|") // "|p": counted per person too
-			weekHash = k.prefix + "w:" + week
+			weekHash = k.weekNamed(week)
 		}
 		call.keys = append(call.keys, k.dedupe(e.ID), k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash)
 		call.argv = append(call.argv, smallArgs[callReactionRemoved], smallArgs[3], smallArgs[5],

@@ -12,11 +12,7 @@ import (
 // The weekly digest goes out exactly once per community and week. The
 // scheduler's lease keeps two replicas from sending at the same time; this
 // marker keeps the digest from going out twice over time (restarts, a job
-// cut short):
-//
-//	ns:{c}:digest:<YYYY-Www>  hash  state (sending|sent|refused), claimed_at (unix s),
-//	                                ts (the posted message), chart (tried|ok|failed),
-//	                                error (Slack's code, when refused)
+// cut short): ns:{c}:digest:<YYYY-Www>, a hash (keys.go).
 //
 // A sender first claims the week ("sending"). Finding "sending" instead of
 // a fresh claim means an earlier attempt stopped somewhere between claiming
@@ -42,8 +38,6 @@ type DigestState struct {
 	Chart     string    // "", "tried", "ok", "failed"
 	Error     string    // Slack's error code, when DigestRefused
 }
-
-func (k keys) digest(w Week) string { return k.prefix + "digest:" + w.String() }
 
 // claimDigestScript claims a week's digest unless a claim exists, and
 // returns the marker.

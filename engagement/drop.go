@@ -226,10 +226,6 @@ for _, u in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) +
 return due
 `)
 
-func init() {
-	allScripts = append(allScripts, reserveIDScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript)
-}
-
 func unixMS(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // requestTTL is how long a request token (a modal's view ID) keeps naming

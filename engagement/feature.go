@@ -31,11 +31,13 @@ type feature struct {
 	done func(s *Store, e *Event, cmd *redis.Cmd)
 }
 
-// features run for every recorded event, in this order. Each feature file
-// appends itself in an init function.
-var features []feature
-
-// featureDedupe is the dedupe marker of event id for the named feature.
-func (k keys) featureDedupe(eventID, feature string) string {
-	return k.prefix + "ev:" + eventID + ":" + feature
+// features run for every recorded event, in this order: each one's prepare
+// before the batch, then, per event, each one's script after the counting
+// script. No event is the business of two features today (seats take
+// joins and leaves, feedback takes reactions and replies), so the order
+// only fixes the order of scripts in the pipeline; a feature added here
+// that reads another's records must come after it.
+var features = []feature{
+	seatsFeature,
+	feedbackFeature,
 }

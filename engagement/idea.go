@@ -181,10 +181,6 @@ redis.call('HSET', KEYS[4], 'updated', ARGV[2])
 return 1
 `)
 
-func init() {
-	allScripts = append(allScripts, initIdeaScript, voteIdeaScript, ideaStatusScript, mergeIdeasScript)
-}
-
 // CreateIdea records a new idea. token names the request (a modal's view
 // ID): the same token again returns the idea it created.
 func (s *Store) CreateIdea(ctx context.Context, c *Community, spec IdeaSpec, token string) (*Idea, error) {

@@ -5,18 +5,21 @@ import (
 	"time"
 )
 
-// Every key is "<namespace>:{<community>}:<rest>". The braces are a Redis
-// Cluster hash tag: all keys of one community live in one slot, so each
-// multi-key script touches a single slot.
+// This file is the catalogue of closeknit's data model: every Redis key is
+// built here, and nowhere else. Every key is "<namespace>:{<community>}:<rest>".
+// The braces are a Redis Cluster hash tag: all keys of one community live in
+// one slot, so each multi-key script touches a single slot. TestKeyCatalogue
+// pins the exact strings: they are the stored data's names, and renaming one
+// orphans what is already stored under it.
 //
-//	ns:{c}:ev:<event_id>           string  dedupe marker, expires after the dedupe TTL
-//	ns:{c}:w:<YYYY-Www>            hash    the week's counters (see counters.go)
-//	ns:{c}:w:<YYYY-Www>:posters    set     users who posted that week (pseudonyms for opted-out members)
-//	ns:{c}:w:<YYYY-Www>:active     set     users who posted or reacted that week (likewise)
-//	ns:{c}:rx:<pseudonym>:<item_ts>:<emoji>  string  week a reaction was counted in, "|p" if per person too (for removals)
-//	ns:{c}:salt                    string  the community's pseudonym salt (privacy.go)
-//	ns:{c}:w:<YYYY-Www>:posts      hash    top-level post ts -> author ("-" if opted out); see response.go
-//	ns:{c}:w:<YYYY-Www>:answers    hash    post ts -> unix µs of its first reply or reaction by someone else
+// Per-member records are keyed so that Forget (privacy.go) finds them by
+// scanning: the user ID is in the key name, a hash field or value, or a set
+// member. Records that must outlive an opt-out name the member by pseudonym
+// (privacy.go) instead. No message text is ever stored.
+//
+// Expiry: "retention" is Options.Retention (default 53 weeks), "dedupe TTL"
+// is Options.DedupeTTL (default 6 h). "Kept" means no expiry: the record
+// lives as long as the community (or until Forget deletes a member's part).
 type keys struct {
 	prefix string // "ns:{c}:"
 }
@@ -25,13 +28,186 @@ func newKeys(namespace, community string) keys {
 	return keys{prefix: namespace + ":{" + community + "}:"}
 }
 
+// Events. A dedupe marker makes an event count once however often Slack
+// delivers it (scripts.go).
+//
+//	ev:<event_id>             string  "1": the event was counted (or answered, ClaimEvent); expires after the dedupe TTL (ClaimEvent: 1 h)
+//	ev:<event_id>:<feature>   string  "1": the named feature recorded the event (feature.go); expires after the dedupe TTL
 func (k keys) dedupe(eventID string) string { return k.prefix + "ev:" + eventID }
-func (k keys) week(w Week) string           { return k.prefix + "w:" + w.String() }
+func (k keys) featureDedupe(eventID, feature string) string {
+	return k.prefix + "ev:" + eventID + ":" + feature
+}
+
+// Weekly counters, per ISO week of the community's time zone. All expire at
+// the week's end plus retention, set when the key is created.
+//
+//	w:<YYYY-Www>              hash    the week's counters: totals, "m:<user>:<counter>" per member, "h:<weekday>:<hour>" cells (counters.go)
+//	w:<YYYY-Www>:posters      set     users who posted that week (pseudonyms for opted-out members)
+//	w:<YYYY-Www>:active       set     users who posted or reacted that week (likewise)
+//	w:<YYYY-Www>:posts        hash    top-level post ts -> author ("-" if opted out): response times (response.go)
+//	w:<YYYY-Www>:answers      hash    post ts -> unix µs of its first reply or reaction by someone else
+//	rx:<pseudonym>:<item_ts>:<emoji>  string  "<YYYY-Www>" the week a reaction was counted in, "|p" appended if per person too,
+//	                                          or "x:<µs>" after its removal (a tombstone); expires after retention plus a week
+func (k keys) week(w Week) string           { return k.weekNamed(w.String()) }
+func (k keys) weekNamed(week string) string { return k.prefix + "w:" + week }
 func (k keys) posters(w Week) string        { return k.week(w) + ":posters" }
 func (k keys) active(w Week) string         { return k.week(w) + ":active" }
+func (k keys) posts(w Week) string          { return k.week(w) + ":posts" }
+func (k keys) answers(w Week) string        { return k.week(w) + ":answers" }
 func (k keys) reaction(pseudonym, itemTS, emoji string) string {
 	return k.prefix + "rx:" + pseudonym + ":" + itemTS + ":" + emoji
 }
+
+// noWeek is a key a script declares when it has no week to touch (a
+// reaction removal with nothing to take back): never written.
+func (k keys) noWeek() string { return k.weekNamed("none") }
+
+// Privacy (privacy.go).
+//
+//	salt                      string  the community's random pseudonym salt; kept
+//	optout                    set     users who opted out of per-person statistics; kept
+//	people                    hash    user -> "bot" or "human", from users.info (bots never count); kept
+func (k keys) salt() string   { return k.prefix + "salt" }
+func (k keys) optout() string { return k.prefix + "optout" }
+func (k keys) people() string { return k.prefix + "people" }
+
+// Membership: seats, the waitlist and the work they call for (members.go,
+// outbox.go). All kept, except the outbox's job records.
+//
+//	seats                     zset    seated customers -> seated since (unix ms)
+//	waitlist                  zset    waiting customers -> join time (ms) * 1000 + arrival order within that ms
+//	waitlist:since            hash    user -> waiting since (unix ms)
+//	cap                       string  the cap set with /closeknit cap (else Community.Cap)
+//	member:<user>             hash    seated_at, intro_at, existing, welcome_ts, nudged_at (ms)
+//	welcomes                  hash    welcome message ts -> user (replies there are intros)
+//	intro:pending             zset    seated members without an intro yet -> seated at (ms)
+//	memberts                  hash    user -> event_ts (µs) of their latest applied join or leave
+//	kicks                     hash    user -> event_ts (µs) of the join a cap kick answers (its echo is pending)
+//	welcomed                  set     users ever welcomed (a rejoin is not welcomed again)
+//	invites                   hash    user -> outbox ID of the promote job that reserved their seat
+//	kicked                    hash    user -> "<µs>:<job ID>": when the app last set out to kick them, for which job
+//	invited                   hash    user -> µs the app set out to invite them into their reserved seat
+//	roster:seeded             string  set once the first roster check seated who was there
+//	outbox                    stream  jobs (type, user, ...) for the Slack work after a membership change; an entry is deleted once done
+//	outbox:job:<id>           hash    step -> "1" for each step of job id already done; deleted with the job, expires after 30 days at most
+func (k keys) seats() string              { return k.prefix + "seats" }
+func (k keys) waitlist() string           { return k.prefix + "waitlist" }
+func (k keys) waitSince() string          { return k.prefix + "waitlist:since" }
+func (k keys) capKey() string             { return k.prefix + "cap" }
+func (k keys) member(user string) string  { return k.prefix + "member:" + user }
+func (k keys) welcomes() string           { return k.prefix + "welcomes" }
+func (k keys) introPending() string       { return k.prefix + "intro:pending" }
+func (k keys) memberTS() string           { return k.prefix + "memberts" }
+func (k keys) kicks() string              { return k.prefix + "kicks" }
+func (k keys) welcomed() string           { return k.prefix + "welcomed" }
+func (k keys) invites() string            { return k.prefix + "invites" }
+func (k keys) kicked() string             { return k.prefix + "kicked" }
+func (k keys) invited() string            { return k.prefix + "invited" }
+func (k keys) rosterSeeded() string       { return k.prefix + "roster:seeded" }
+func (k keys) outbox() string             { return k.prefix + "outbox" }
+func (k keys) outboxJob(id string) string { return k.prefix + "outbox:job:" + id }
+
+// Prototypes. Everything about a prototype is keyed by its card's ts, which
+// is what reactions (item.ts) and thread replies (thread_ts) carry; the
+// short ID is only for people. Per-member state is keyed by pseudonym; the
+// member's ID is only ever a hash field or value or a set member. The
+// indexes are kept; a prototype's own keys are kept while it is open and
+// until its closing is announced, then expire at closing plus retention.
+//
+//	p:seq                     string  last prototype number (IDs are P1, P2, ...)
+//	p:ids                     hash    ID -> card ts
+//	p:cards                   zset    card ts, scored by the ts: every prototype (the ingest index)
+//	p:due                     zset    card ts of open prototypes, scored by closing time (unix s)
+//	p:announce                zset    card ts of closed prototypes whose closing is not yet announced
+//	p:view:<submission_id>    string  a submission that posts a card: "posting" for a minute, then the card ts for a day
+//	p:<ts>                    hash    the prototype: its fields and counters (see prototypeFields)
+//	p:<ts>:rx:<emoji>         set     pseudonyms of the members reacting with emoji now
+//	p:<ts>:st                 hash    "<pseudonym>|<emoji>" -> "+<event µs>" or "-<event µs>": the last add or removal applied;
+//	                                  "<pseudonym>|reply" -> "1" once the member replied
+//	p:<ts>:part               hash    pseudonym -> how many reactions, first replies and votes they have on it (participants)
+//	p:<ts>:cm                 hash    member -> thread replies (commenters; not for opted-out members)
+//	p:<ts>:votes              hash    pseudonym -> option number (polls)
+//	p:<ts>:who                hash    pseudonym -> member, for the export; never for an opted-out member
+//	p:<ts>:ann                string  the holder of the claim to announce its closing; expires with the claim
+func (k keys) protoSeq() string                    { return k.prefix + "p:seq" }
+func (k keys) protoIDs() string                    { return k.prefix + "p:ids" }
+func (k keys) protoCards() string                  { return k.prefix + "p:cards" }
+func (k keys) protoDue() string                    { return k.prefix + "p:due" }
+func (k keys) protoAnnounce() string               { return k.prefix + "p:announce" }
+func (k keys) protoSubmission(id string) string    { return k.prefix + "p:view:" + id }
+func (k keys) proto(ts string) string              { return k.prefix + "p:" + ts }
+func (k keys) protoRx(ts, emoji string) string     { return k.proto(ts) + ":rx:" + emoji }
+func (k keys) protoState(ts string) string         { return k.proto(ts) + ":st" }
+func (k keys) protoPart(ts string) string          { return k.proto(ts) + ":part" }
+func (k keys) protoCommenters(ts string) string    { return k.proto(ts) + ":cm" }
+func (k keys) protoVotes(ts string) string         { return k.proto(ts) + ":votes" }
+func (k keys) protoWho(ts string) string           { return k.proto(ts) + ":who" }
+func (k keys) protoAnnounceClaim(ts string) string { return k.proto(ts) + ":ann" }
+
+// Early-access drops (drop.go). A drop is keyed by its ID (D1, D2, …):
+// nothing Slack sends refers to its card except the Claim button, which
+// carries the ID. Winners and the waiting line are zsets of user IDs, so
+// that Forget finds them. All kept, except the claims that expire.
+//
+//	d:seq                     string  last drop number
+//	d:all                     zset    drop ID -> opened (unix ms): every drop
+//	d:due                     zset    open drop ID -> closes (unix ms)
+//	d:announce                zset    closed drop ID -> closed (unix ms), until its closing is announced
+//	d:req:<token>             string  drop ID created for a request (a submission ID), so a resubmission creates none; expires after a day
+//	d:<id>                    hash    the drop (see dropFields)
+//	d:<id>:claims             zset    winner -> claimed at (unix ms)
+//	d:<id>:wait               zset    waiting member -> press number (FIFO)
+//	d:<id>:released           set     members whose claim staff released (they cannot claim again)
+//	d:<id>:notify             zset    winner still to be DMed -> when they may next be tried (unix ms)
+//	d:<id>:card               string  "1" for a second after the card was updated (Slack's rate limit); expires after a second
+//	d:<id>:ann                string  the holder of the claim to announce its closing; expires with the claim
+func (k keys) dropSeq() string                    { return k.prefix + "d:seq" }
+func (k keys) dropAll() string                    { return k.prefix + "d:all" }
+func (k keys) dropDue() string                    { return k.prefix + "d:due" }
+func (k keys) dropAnnounce() string               { return k.prefix + "d:announce" }
+func (k keys) dropRequest(token string) string    { return k.prefix + "d:req:" + token }
+func (k keys) drop(id string) string              { return k.prefix + "d:" + id }
+func (k keys) dropClaims(id string) string        { return k.drop(id) + ":claims" }
+func (k keys) dropWait(id string) string          { return k.drop(id) + ":wait" }
+func (k keys) dropReleased(id string) string      { return k.drop(id) + ":released" }
+func (k keys) dropNotify(id string) string        { return k.drop(id) + ":notify" }
+func (k keys) dropCard(id string) string          { return k.drop(id) + ":card" }
+func (k keys) dropAnnounceClaim(id string) string { return k.drop(id) + ":ann" }
+
+// The idea board (idea.go). An idea's text lives in a key named after its
+// author, so that Forget deletes the text with the key; votes are sets of
+// user IDs, so that Forget takes the member's votes too. All kept.
+//
+//	i:seq                     string  last idea number (IDs are I1, I2, …)
+//	i:all                     zset    idea ID -> created (unix ms)
+//	i:req:<token>             string  idea ID created for a request (a submission ID); expires after a day
+//	i:<id>                    hash    the idea (see ideaFields); "author" is the author's ID
+//	i:<id>:text:<author>      hash    title, details: the member's own words
+//	i:<id>:votes              set     seated members voting for it
+//	i:<id>:staff              set     staff voting for it (shown apart)
+func (k keys) ideaSeq() string                   { return k.prefix + "i:seq" }
+func (k keys) ideaAll() string                   { return k.prefix + "i:all" }
+func (k keys) ideaRequest(token string) string   { return k.prefix + "i:req:" + token }
+func (k keys) idea(id string) string             { return k.prefix + "i:" + id }
+func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" + author }
+func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
+func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
+
+// The weekly digest and the staff's App Home (digest.go, staff.go,
+// outbox.go).
+//
+//	digest:<YYYY-Www>         hash    state (sending|sent|refused), claimed_at (unix s), ts (the posted message),
+//	                                  chart (tried|ok|failed), error (Slack's code, when refused); expires at the week's end plus retention
+//	staffgroup                hash    users (comma-separated), read_at, failed_at (unix ms): the shared copy of the staff group; kept
+//	warnings                  hash    setup problem key -> text shown to staff until cleared; kept
+func (k keys) digest(w Week) string { return k.prefix + "digest:" + w.String() }
+func (k keys) staffGroup() string   { return k.prefix + "staffgroup" }
+func (k keys) warnings() string     { return k.prefix + "warnings" }
+
+// Scheduling (lease.go).
+//
+//	lease:<name>              string  the replica holding the lease (job:<job>, ran:<job>, staffgroup); expires with the lease
+func (k keys) lease(name string) string { return k.prefix + "lease:" + name }
 
 // weekKeys are the keys and expiry of one community-week, computed once and
 // reused while events keep falling in the same week (the common case).
@@ -56,8 +232,8 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 		hash:            k.week(w),
 		active:          k.active(w),
 		optout:          k.optout(),
-		posts:           k.week(w) + ":posts",
-		answers:         k.week(w) + ":answers",
+		posts:           k.posts(w),
+		answers:         k.answers(w),
 		optoutArg:       any(k.optout()),
 		peopleArg:       any(k.people()),
 		hashArg:         any(k.week(w)),
@@ -70,52 +246,3 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 	wk.postsArg, wk.answersArg = wk.posts, wk.answers
 	return wk
 }
-
-// Drop keys (drop.go). A drop is keyed by its ID (D1, D2, …): nothing
-// Slack sends refers to its card except the Claim button, which carries
-// the ID. Winners and the waiting line are zsets of user IDs, so that
-// `forget USER` finds them.
-//
-//	ns:{c}:d:seq                 string  last drop number
-//	ns:{c}:d:all                 zset    drop ID -> opened (unix ms): every drop
-//	ns:{c}:d:due                 zset    open drop ID -> closes (unix ms)
-//	ns:{c}:d:announce            zset    closed drop ID -> closed (unix ms), until its closing is announced
-//	ns:{c}:d:req:<token>         string  drop ID created for a request (a modal's view ID), so a resubmission creates none
-//	ns:{c}:d:<id>                hash    the drop (see dropFields)
-//	ns:{c}:d:<id>:claims         zset    winner -> claimed at (unix ms)
-//	ns:{c}:d:<id>:wait           zset    waiting member -> press number (FIFO)
-//	ns:{c}:d:<id>:released       set     members whose claim staff released (they cannot claim again)
-//	ns:{c}:d:<id>:notify         zset    winner still to be DMed -> when they may next be tried (unix ms)
-//	ns:{c}:d:<id>:card           string  held for a second after the card was updated (Slack's rate limit)
-//	ns:{c}:d:<id>:ann            string  announcement claim, expires
-func (k keys) dropSeq() string                    { return k.prefix + "d:seq" }
-func (k keys) dropAll() string                    { return k.prefix + "d:all" }
-func (k keys) dropDue() string                    { return k.prefix + "d:due" }
-func (k keys) dropAnnounce() string               { return k.prefix + "d:announce" }
-func (k keys) dropRequest(token string) string    { return k.prefix + "d:req:" + token }
-func (k keys) drop(id string) string              { return k.prefix + "d:" + id }
-func (k keys) dropClaims(id string) string        { return k.drop(id) + ":claims" }
-func (k keys) dropWait(id string) string          { return k.drop(id) + ":wait" }
-func (k keys) dropReleased(id string) string      { return k.drop(id) + ":released" }
-func (k keys) dropNotify(id string) string        { return k.drop(id) + ":notify" }
-func (k keys) dropCard(id string) string          { return k.drop(id) + ":card" }
-func (k keys) dropAnnounceClaim(id string) string { return k.drop(id) + ":ann" }
-
-// Idea keys (idea.go). An idea's text lives in a key named after its
-// author, so that `forget AUTHOR` deletes the text with the key; votes are
-// sets of user IDs, so that it takes their votes too.
-//
-//	ns:{c}:i:seq                   string  last idea number (IDs are I1, I2, …)
-//	ns:{c}:i:all                   zset    idea ID -> created (unix ms)
-//	ns:{c}:i:req:<token>           string  idea ID created for a request (a modal's view ID)
-//	ns:{c}:i:<id>                  hash    the idea (see ideaFields); "author" is the author's ID
-//	ns:{c}:i:<id>:text:<author>    hash    title, details: the member's own words
-//	ns:{c}:i:<id>:votes            set     seated members voting for it
-//	ns:{c}:i:<id>:staff            set     staff voting for it (shown apart)
-func (k keys) ideaSeq() string                   { return k.prefix + "i:seq" }
-func (k keys) ideaAll() string                   { return k.prefix + "i:all" }
-func (k keys) ideaRequest(token string) string   { return k.prefix + "i:req:" + token }
-func (k keys) idea(id string) string             { return k.prefix + "i:" + id }
-func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" + author }
-func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
-func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }

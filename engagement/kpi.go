@@ -216,7 +216,7 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		return nil, err
 	}
 	customerKPIs(out, c, r, posters)
-	if err := s.responseKPIs(ctx, out, c, k.week(w), hidden); err != nil {
+	if err := s.responseKPIs(ctx, out, c, k.posts(w), k.answers(w), hidden); err != nil {
 		return nil, err
 	}
 	addPermalinks(out, o.WorkspaceURL)
@@ -409,8 +409,7 @@ const responseChunk = 1000
 // then HMGET of their answers), never as a whole: the KPI gauges run this
 // on every scrape, and a busy week's hash would otherwise be held in
 // memory twice over, strings and map.
-func (s *Store) responseKPIs(ctx context.Context, out *KPIs, c *Community, week string, hidden func(string) bool) error {
-	postsKey, answersKey := week+":posts", week+":answers"
+func (s *Store) responseKPIs(ctx context.Context, out *KPIs, c *Community, postsKey, answersKey string, hidden func(string) bool) error {
 	var times []float64
 	eligible, within := 0, 0
 	start := time.Now()

@@ -32,8 +32,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `)
 
-func (k keys) lease(name string) string { return k.prefix + "lease:" + name }
-
 // AcquireLease takes or extends the named lease of community c for holder,
 // for ttl. It reports whether holder now holds it.
 func (s *Store) AcquireLease(ctx context.Context, c *Community, name, holder string, ttl time.Duration) (bool, error) {

@@ -12,44 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Membership keys. Every per-person record has the user ID in a key name, a
-// hash field or value, or a set member, so Forget can find it by scanning.
-//
-//	ns:{c}:seats            zset    seated customers -> seated since (unix ms)
-//	ns:{c}:waitlist         zset    waiting customers -> join time (ms) * 1000 + arrival order within that ms
-//	ns:{c}:waitlist:since   hash    user -> waiting since (unix ms)
-//	ns:{c}:cap              string  the cap set with /closeknit cap (else Community.Cap)
-//	ns:{c}:member:<user>    hash    seated_at, intro_at, existing, welcome_ts, nudged_at (ms)
-//	ns:{c}:welcomes         hash    welcome message ts -> user (replies there are intros)
-//	ns:{c}:intro:pending    zset    seated members without an intro yet -> seated at (ms)
-//	ns:{c}:optout           set     users who opted out of per-person statistics
-//	ns:{c}:people           hash    user -> "bot" or "human", from users.info
-//	ns:{c}:outbox           stream  Slack work to do after a membership change (see Outbox)
-//	ns:{c}:memberts         hash    user -> event_ts (µs) of their latest applied join or leave
-//	ns:{c}:kicks            hash    user -> event_ts (µs) of the join a cap kick answers (its echo is pending)
-//	ns:{c}:welcomed         set     users ever welcomed (a rejoin is not welcomed again)
-//	ns:{c}:invites          hash    user -> outbox ID of the promote job that reserved their seat
-//	ns:{c}:kicked           hash    user -> "<µs>:<job ID>": when the app last set out to kick them, for which job
-//	ns:{c}:invited          hash    user -> µs the app set out to invite them into their reserved seat
-//	ns:{c}:roster:seeded    string  set once the first roster check seated who was there
-func (k keys) seats() string             { return k.prefix + "seats" }
-func (k keys) waitlist() string          { return k.prefix + "waitlist" }
-func (k keys) waitSince() string         { return k.prefix + "waitlist:since" }
-func (k keys) capKey() string            { return k.prefix + "cap" }
-func (k keys) member(user string) string { return k.prefix + "member:" + user }
-func (k keys) welcomes() string          { return k.prefix + "welcomes" }
-func (k keys) introPending() string      { return k.prefix + "intro:pending" }
-func (k keys) optout() string            { return k.prefix + "optout" }
-func (k keys) people() string            { return k.prefix + "people" }
-func (k keys) outbox() string            { return k.prefix + "outbox" }
-func (k keys) memberTS() string          { return k.prefix + "memberts" }
-func (k keys) kicks() string             { return k.prefix + "kicks" }
-func (k keys) welcomed() string          { return k.prefix + "welcomed" }
-func (k keys) rosterSeeded() string      { return k.prefix + "roster:seeded" }
-func (k keys) invites() string           { return k.prefix + "invites" }
-func (k keys) kicked() string            { return k.prefix + "kicked" }
-func (k keys) invited() string           { return k.prefix + "invited" }
-
 // luaPromote fills free seats from the head of the waitlist. A promoted
 // person's seat is reserved at once (so concurrent joins cannot take it);
 // the outbox gets a "promote" job that invites them, and invites records
@@ -323,31 +285,29 @@ return 1
 
 var membershipScripts = []*redis.Script{joinScript, unseatScript, claimKickScript, inviteScript, moveScript, capScript, seatExistingScript, requeueScript, fillScript, invitedScript, promotionStandsScript}
 
-// membership is the feature that keeps seats in step with joins and leaves
-// in the channel. Staff do not take a seat.
-func init() {
-	features = append(features, feature{
-		name:    "seats",
-		scripts: membershipScripts,
-		queue: func(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd {
-			if (e.Kind != KindMemberJoined && e.Kind != KindMemberLeft) || e.Community.IsStaff(e.User) {
-				return nil
-			}
-			c, k := e.Community, s.keys(e.Community)
-			now, ts := e.At.UnixMilli(), unixMicros(e.At)
-			if e.Kind == KindMemberJoined {
-				return joinScript.EvalSha(ctx, pipe, k.joinKeys(k.featureDedupe(e.ID, "seats"), e.User),
-					s.dedupeTTL, e.User, now, c.Cap, c.FullPolicy, ts, "")
-			}
-			return unseatScript.EvalSha(ctx, pipe, k.unseatKeys(k.featureDedupe(e.ID, "seats"), e.User),
-				s.dedupeTTL, e.User, now, c.Cap, ts)
-		},
-		done: func(s *Store, e *Event, cmd *redis.Cmd) {
-			if n, _ := cmd.Int(); n == 5 {
-				s.staleMember.Add(1)
-			}
-		},
-	})
+// seatsFeature keeps seats in step with joins and leaves in the channel.
+// Staff do not take a seat.
+var seatsFeature = feature{
+	name:    "seats",
+	scripts: membershipScripts,
+	queue: func(ctx context.Context, s *Store, pipe redis.Pipeliner, e *Event) *redis.Cmd {
+		if (e.Kind != KindMemberJoined && e.Kind != KindMemberLeft) || e.Community.IsStaff(e.User) {
+			return nil
+		}
+		c, k := e.Community, s.keys(e.Community)
+		now, ts := e.At.UnixMilli(), unixMicros(e.At)
+		if e.Kind == KindMemberJoined {
+			return joinScript.EvalSha(ctx, pipe, k.joinKeys(k.featureDedupe(e.ID, "seats"), e.User),
+				s.dedupeTTL, e.User, now, c.Cap, c.FullPolicy, ts, "")
+		}
+		return unseatScript.EvalSha(ctx, pipe, k.unseatKeys(k.featureDedupe(e.ID, "seats"), e.User),
+			s.dedupeTTL, e.User, now, c.Cap, ts)
+	},
+	done: func(s *Store, e *Event, cmd *redis.Cmd) {
+		if n, _ := cmd.Int(); n == 5 {
+			s.staleMember.Add(1)
+		}
+	},
 }
 
 func (k keys) joinKeys(dedupe, user string) []string {

@@ -213,11 +213,8 @@ return redis.call('HSETNX', KEYS[1], 'nudged_at', ARGV[2])
 
 // Each step of a job (the invite, the DM, the note to staff) is marked
 // done as it succeeds, so a job run again after a failure does not repeat
-// what already happened: nobody is invited or messaged twice.
-//
-//	ns:{c}:outbox:job:<id>   hash   step -> "1", deleted with the job
-
-func (k keys) outboxJob(id string) string { return k.prefix + "outbox:job:" + id }
+// what already happened: nobody is invited or messaged twice. The marks
+// are a hash per job (ns:{c}:outbox:job:<id>, keys.go).
 
 // StepDone reports whether step of job id was done.
 func (s *Store) StepDone(ctx context.Context, c *Community, id, step string) (bool, error) {
@@ -242,11 +239,7 @@ func (s *Store) MarkStep(ctx context.Context, c *Community, id, step string) err
 
 // Setup problems (the app cannot post in the brand channel, lacks a scope,
 // ...) are told to staff once each, and shown on their App Home until
-// they are cleared:
-//
-//	ns:{c}:warnings   hash   problem key -> text
-
-func (k keys) warnings() string { return k.prefix + "warnings" }
+// they are cleared (ns:{c}:warnings).
 
 // AddWarning records a setup problem; it reports whether it is new (then,
 // and only then, staff are told).

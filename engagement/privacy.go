@@ -29,8 +29,6 @@ const pseudonymPrefix = "~"
 // IsPseudonym reports whether id is a pseudonym rather than a user ID.
 func IsPseudonym(id string) bool { return strings.HasPrefix(id, pseudonymPrefix) }
 
-func (k keys) salt() string { return k.prefix + "salt" }
-
 // salts caches each community's salt: it never changes once written. The
 // hot path also keeps the pseudonyms it computed, since an HMAC per event
 // costs more CPU and allocations than the rest of the event's preparation.

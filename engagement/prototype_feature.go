@@ -270,16 +270,15 @@ redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
 return 1
 `)
 
-func init() {
-	features = append(features, feature{
-		name:    "proto",
-		scripts: []*redis.Script{protoReactionScript, protoCommentScript},
-		prepare: func(ctx context.Context, s *Store, events []Event, pending []int) error {
-			return s.refreshProtoIndex(ctx, events, pending)
-		},
-		queue: queueProtoFeedback,
-		done:  protoFeedbackDone,
-	})
+// feedbackFeature tallies members' reactions and replies on prototype cards.
+var feedbackFeature = feature{
+	name:    "proto",
+	scripts: []*redis.Script{protoReactionScript, protoCommentScript},
+	prepare: func(ctx context.Context, s *Store, events []Event, pending []int) error {
+		return s.refreshProtoIndex(ctx, events, pending)
+	},
+	queue: queueProtoFeedback,
+	done:  protoFeedbackDone,
 }
 
 // queueProtoFeedback queues the feedback script of a reaction or reply that

@@ -112,10 +112,6 @@ if not prev then redis.call('HINCRBY', KEYS[3], me, 1) end
 return {1, prev or ''}
 `)
 
-func init() {
-	allScripts = append(allScripts, createPrototypeScript, closePrototypeScript, extendPrototypeScript, voteScript)
-}
-
 func unixString(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
 // CreatePrototype records the prototype whose card was posted in channel
@@ -174,7 +170,7 @@ func (s *Store) CreatePrototype(ctx context.Context, c *Community, spec Prototyp
 // member can submit again a minute later (at worst a card is posted twice;
 // never is one lost). ReleaseView gives it up after a failed post.
 func (s *Store) ClaimView(ctx context.Context, c *Community, viewID string) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.keys(c).protoView(viewID), "posting", time.Minute).Result()
+	ok, err := s.rdb.SetNX(ctx, s.keys(c).protoSubmission(viewID), "posting", time.Minute).Result()
 	if err != nil {
 		return false, fmt.Errorf("engagement: claim view: %w", err)
 	}
@@ -183,7 +179,7 @@ func (s *Store) ClaimView(ctx context.Context, c *Community, viewID string) (boo
 
 // ViewPosted marks a claimed submission as posted and recorded as card ts.
 func (s *Store) ViewPosted(ctx context.Context, c *Community, viewID, ts string) error {
-	if err := s.rdb.Set(ctx, s.keys(c).protoView(viewID), ts, 24*time.Hour).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.keys(c).protoSubmission(viewID), ts, 24*time.Hour).Err(); err != nil {
 		return fmt.Errorf("engagement: view posted: %w", err)
 	}
 	return nil
@@ -191,7 +187,7 @@ func (s *Store) ViewPosted(ctx context.Context, c *Community, viewID, ts string)
 
 // ReleaseView frees a view claimed with ClaimView.
 func (s *Store) ReleaseView(ctx context.Context, c *Community, viewID string) error {
-	if err := s.rdb.Del(ctx, s.keys(c).protoView(viewID)).Err(); err != nil {
+	if err := s.rdb.Del(ctx, s.keys(c).protoSubmission(viewID)).Err(); err != nil {
 		return fmt.Errorf("engagement: release view: %w", err)
 	}
 	return nil

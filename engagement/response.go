@@ -3,10 +3,8 @@ package engagement
 // Response times (kpi.go) need, per top-level post, who wrote it and when
 // someone else first answered it (a thread reply or a reaction). The
 // counting scripts record both in the same call that counts the event, so
-// a message or reaction still costs one script call:
-//
-//	ns:{c}:w:<week>:posts    hash  top-level post ts -> author ("-" if they opted out)
-//	ns:{c}:w:<week>:answers  hash  post ts -> unix µs of the first answer by someone else
+// a message or reaction still costs one script call, in two hashes
+// (ns:{c}:w:<week>:posts and :answers, keys.go).
 //
 // Both hashes belong to the post's week and expire with it. Only timestamps
 // and user IDs are stored, never text; the author is a hash value, so a

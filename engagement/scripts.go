@@ -301,4 +301,10 @@ var (
 // EVALSHA of the hot path (see batch.go).
 var countingScriptSHA any = countingScript.Hash()
 
-var allScripts = []*redis.Script{countingScript}
+// allScripts are the scripts LoadScripts loads besides the features' own.
+var allScripts = []*redis.Script{
+	countingScript,
+	createPrototypeScript, closePrototypeScript, extendPrototypeScript, voteScript,
+	reserveIDScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript,
+	initIdeaScript, voteIdeaScript, ideaStatusScript, mergeIdeasScript,
+}

@@ -12,11 +12,8 @@ import (
 
 // The members of a community's staff user group are read from Slack by
 // whichever replica needs them when the shared copy is older than its TTL,
-// and kept in Redis so that every replica sees the same staff:
-//
-//	ns:{c}:staffgroup   hash   users (comma-separated), read_at, failed_at (unix ms)
-
-func (k keys) staffGroup() string { return k.prefix + "staffgroup" }
+// and kept in Redis (ns:{c}:staffgroup) so that every replica sees the
+// same staff.
 
 // StaffGroupCopy is the shared copy of a staff group.
 type StaffGroupCopy struct {

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/redisconn"
 	"github.com/closeknit/closeknit/engagement"
-	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/net/http/httpproxy"
 )
@@ -123,7 +123,7 @@ func (s *settings) load(needTokens bool) (*config, error) {
 			return nil, fmt.Errorf("SLACK_API_URL: %q is not an http(s) URL ending in a slash, e.g. https://slack.com/api/", s.apiURL)
 		}
 	}
-	if _, err := redisOptions(s.redisURL); err != nil {
+	if _, err := redisconn.Options(s.redisURL); err != nil {
 		return nil, err
 	}
 	if err := s.loadDigest(c); err != nil { // config_digest.go
@@ -185,7 +185,7 @@ func (c *config) only(id string) ([]*engagement.Community, error) {
 // openStore opens Redis and the store on it, for operator commands;
 // closeFn closes the connection.
 func (c *config) openStore(ctx context.Context) (store *engagement.Store, closeFn func(), err error) {
-	rdb, err := openRedis(ctx, c.RedisURL)
+	rdb, err := redisconn.Open(ctx, c.RedisURL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -295,33 +295,6 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-// redisOptions reads REDIS_URL (engagement.ParseRedisURL: plain,
-// Sentinel or Cluster).
-func redisOptions(raw string) (*redis.UniversalOptions, error) {
-	o, err := engagement.ParseRedisURL(raw)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w (see closeknit help)", err)
-	}
-	return o, nil
-}
-
-// openRedis connects to Redis and checks it answers within a few seconds,
-// so a wrong REDIS_URL stops start-up with a clear line.
-func openRedis(ctx context.Context, raw string) (redis.UniversalClient, error) {
-	o, err := redisOptions(raw)
-	if err != nil {
-		return nil, err
-	}
-	rdb := redis.NewUniversalClient(o)
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("REDIS_URL: redis at %s does not answer: %v", strings.Join(o.Addrs, ","), err)
-	}
-	return rdb, nil
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

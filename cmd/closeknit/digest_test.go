@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/chart"
 	"github.com/closeknit/closeknit/engagement/redistest"
@@ -32,7 +33,7 @@ func TestDigestCommandFormatsAndPost(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { cleanNamespace(rdb, ns) })
+	t.Cleanup(func() { child.CleanNamespace(rdb, ns) })
 	loc, _ := time.LoadLocation("Asia/Kolkata")
 	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: loc, Cap: 100}
 	at := time.Date(2026, 11, 18, 10, 0, 0, 0, loc)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
@@ -31,7 +32,7 @@ func TestDropCommands(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { cleanNamespace(rdb, ns); rdb.Close() })
+	t.Cleanup(func() { child.CleanNamespace(rdb, ns); rdb.Close() })
 	ctx := ctxT(t)
 
 	var out, errOut bytes.Buffer

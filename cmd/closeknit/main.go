@@ -13,6 +13,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/loadtest"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/sandbox"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=v1.2.3".
@@ -38,30 +41,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve":
-		return serve(ctx, rest, getenv, stdout, stderr)
-	case "report":
-		return report(ctx, rest, getenv, stdout, stderr)
-	case "members":
-		return members(ctx, rest, getenv, stdout, stderr)
-	case "forget":
-		return forget(ctx, rest, getenv, stdout, stderr)
-	case "sandbox":
-		return sandbox(ctx, rest, getenv, stdout, stderr)
-	case "digest":
-		return digest(ctx, rest, getenv, stdout, stderr)
-	case "loadtest":
-		return loadtest(ctx, rest, getenv, stdout, stderr)
-	case "prototypes":
-		return prototypes(ctx, rest, getenv, stdout, stderr)
-	case "ideas":
-		return ideas(ctx, rest, getenv, stdout, stderr)
-	case "drops":
-		return drops(ctx, rest, getenv, stdout, stderr)
-	case "drop":
-		return drop(ctx, rest, getenv, stdout, stderr)
-	case "healthcheck":
-		return healthcheck(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "closeknit", version)
 		return nil
@@ -69,7 +48,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q; run \"closeknit help\"", cmd)
+	sub, ok := commands[cmd]
+	if !ok {
+		return fmt.Errorf("unknown command %q; run \"closeknit help\"", cmd)
+	}
+	return sub(ctx, rest, getenv, stdout, stderr)
+}
+
+// A command is one subcommand: its arguments after the name, the
+// environment, and the output streams.
+type command func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+
+// commands are the subcommands by name (the usage text below lists them).
+var commands = map[string]command{
+	"serve":       serve,
+	"report":      report,
+	"members":     members,
+	"forget":      forget,
+	"digest":      digest,
+	"prototypes":  prototypes,
+	"ideas":       ideas,
+	"drops":       drops,
+	"drop":        drop,
+	"healthcheck": healthcheck,
+	"loadtest":    loadtest.Run,
+	"sandbox": func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+		return sandbox.Run(ctx, args, getenv, stdout, stderr, serveSandbox)
+	},
 }
 
 const usage = `closeknit runs a brand's micro community on Slack: a small, capped channel of

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -9,12 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/tables"
 	"github.com/closeknit/closeknit/engagement"
 )
 
@@ -63,33 +60,8 @@ func prototypes(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stdout, "No prototypes yet.")
 		return nil
 	}
-	printPrototypes(stdout, out.Prototypes)
+	tables.Prototypes(stdout, out.Prototypes)
 	return nil
-}
-
-// printPrototypes writes prototype figures as a table a person can read.
-func printPrototypes(w io.Writer, list []engagement.PrototypeSummary) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "id\tname\tstatus\tcloses\tparticipants\tyield\tcomments\tcommenters\tsentiment\treactions / votes")
-	for _, p := range list {
-		counts, sentiment := p.Reactions, fmt.Sprintf("%+.2f", p.Sentiment)
-		if p.Votes != nil { // a poll
-			counts, sentiment = p.Votes, "-"
-		}
-		var parts []string
-		for _, k := range sortedKeys(counts) {
-			parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.0f%%\t%d\t%d\t%s\t%s\n", p.ID, p.Name, p.Status,
-			p.ClosesAt.UTC().Format("2006-01-02 15:04 UTC"), p.Participants, p.Yield*100, p.Comments, p.Commenters,
-			sentiment, strings.Join(parts, ", "))
-	}
-	tw.Flush()
-}
-
-func sortedKeys(m map[string]int64) []string {
-	// Most first, then by name: the table reads like a leaderboard.
-	return slices.SortedFunc(maps.Keys(m), func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
 }
 
 // exportPrototype writes who gave what feedback on one prototype as CSV.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/google/go-cmp/cmp"
@@ -28,7 +29,7 @@ func TestPrototypesCommand(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { cleanNamespace(rdb, ns); rdb.Close() })
+	t.Cleanup(func() { child.CleanNamespace(rdb, ns); rdb.Close() })
 	ctx := ctxT(t)
 	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100}
 	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})
@@ -132,7 +133,7 @@ func TestForgetTakesOnlyAUserID(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { cleanNamespace(rdb, ns); rdb.Close() })
+	t.Cleanup(func() { child.CleanNamespace(rdb, ns); rdb.Close() })
 	ctx := ctxT(t)
 	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100}
 	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})

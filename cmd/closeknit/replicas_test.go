@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
-	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/scrape"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
@@ -133,30 +130,29 @@ func TestTwoReplicasUnderFaults(t *testing.T) {
 	interval := map[string]float64{} // seconds
 	for i, rp := range replicas {
 		m := rp.scrape(t)
-		if v := m.sum("closeknit_socket_envelopes_total", `outcome="counted"`); v == 0 {
+		if v := m.Sum("closeknit_socket_envelopes_total", "outcome", "counted"); v == 0 {
 			t.Errorf("replica %d counted no envelope: the emulator should spread them", i)
 		}
-		if v := m.sum("closeknit_socket_reconnects_total"); v < 3 {
+		if v := m.Sum("closeknit_socket_reconnects_total"); v < 3 {
 			t.Errorf("replica %d reconnected %v times, want ≥ 3 (two drops, one refresh)", i, v)
 		}
-		if v := m.sum("closeknit_socket_connected"); v != 1 {
+		if v := m.Sum("closeknit_socket_connected"); v != 1 {
 			t.Errorf("replica %d: closeknit_socket_connected %v at the end", i, v)
 		}
-		for series, v := range m {
-			name, labels, _ := strings.Cut(series, "{")
+		for _, s := range m {
 			switch {
-			case name == "closeknit_job_runs_total" && strings.Contains(labels, `outcome="ok"`):
-				jobs[labelValue(labels, "task")] += v
-			case name == "closeknit_job_interval_seconds":
-				interval[labelValue(labels, "task")] = v
+			case s.Name == "closeknit_job_runs_total" && s.Labels["outcome"] == "ok":
+				jobs[s.Labels["task"]] += s.Value
+			case s.Name == "closeknit_job_interval_seconds":
+				interval[s.Labels["task"]] = s.Value
 			}
 		}
 	}
 	var redisErrors, failed float64
 	for _, rp := range replicas {
 		m := rp.scrape(t)
-		redisErrors += m.sum("closeknit_redis_errors_total")
-		failed += m.sum("closeknit_socket_envelopes_total", `outcome="failed"`)
+		redisErrors += m.Sum("closeknit_redis_errors_total")
+		failed += m.Sum("closeknit_socket_envelopes_total", "outcome", "failed")
 	}
 	if redisErrors == 0 || failed == 0 {
 		t.Errorf("%v Redis errors, %v envelopes left for redelivery: the Redis crash should show in both", redisErrors, failed)
@@ -311,62 +307,15 @@ func (rp *replica) stop() error {
 }
 
 // scrape reads the replica's /metrics (its port found from its sockets).
-func (rp *replica) scrape(t *testing.T) metricSet {
+func (rp *replica) scrape(t *testing.T) scrape.Metrics {
 	t.Helper()
-	u := findMetricsURL(rp.cmd.Process.Pid)
+	u := child.MetricsURL(rp.cmd.Process.Pid)
 	if u == "" {
 		t.Fatalf("replica %d: no metrics port found", rp.cmd.Process.Pid)
 	}
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	m, err := parseMetrics(resp.Body)
+	m, err := scrape.Get(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
-}
-
-// metricSet maps a series (name{labels}) to its value.
-type metricSet map[string]float64
-
-func parseMetrics(r interface{ Read([]byte) (int, error) }) (metricSet, error) {
-	m := metricSet{}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metrics line %q: %w", line, err)
-		}
-		m[line[:i]] = v
-	}
-	return m, sc.Err()
-}
-
-// sum adds the series of metric name whose labels contain every filter.
-func (m metricSet) sum(name string, filters ...string) float64 {
-	var total float64
-	for series, v := range m {
-		n, labels, _ := strings.Cut(series, "{")
-		if n == name && !slices.ContainsFunc(filters, func(f string) bool { return !strings.Contains(labels, f) }) {
-			total += v
-		}
-	}
-	return total
-}
-
-func labelValue(labels, name string) string {
-	_, rest, ok := strings.Cut(labels, name+`="`)
-	if !ok {
-		return ""
-	}
-	v, _, _ := strings.Cut(rest, `"`)
-	return v
 }

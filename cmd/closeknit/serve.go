@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/redisconn"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/sandbox"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +48,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // sandbox and tests use it; port 0 picks a free port).
 func serveConfig(ctx context.Context, cfg *config, logw io.Writer, ready chan<- string) error {
 	log := newLogger(logw, cfg.LogLevel)
-	rdb, err := openRedis(ctx, cfg.RedisURL)
+	rdb, err := redisconn.Open(ctx, cfg.RedisURL)
 	if err != nil {
 		return err
 	}
@@ -104,6 +106,15 @@ func serveConfig(ctx context.Context, cfg *config, logw io.Writer, ready chan<- 
 		return fmt.Errorf("http: %w", err)
 	}
 	return runErr
+}
+
+// serveSandbox runs the app for the sandbox, with the emulator's settings.
+func serveSandbox(ctx context.Context, app sandbox.App, logw io.Writer, ready chan<- string) error {
+	return serveConfig(ctx, &config{
+		AppToken: app.AppToken, BotToken: app.BotToken, APIURL: app.APIURL,
+		RedisURL: app.RedisURL, Namespace: app.Namespace, HTTPAddr: app.HTTPAddr,
+		Communities: app.Communities, DigestAt: app.DigestAt,
+	}, logw, ready)
 }
 
 // addPprof serves Go profiles at /debug/pprof/, to loopback clients only:

@@ -1,36 +1,41 @@
-package main
+// Package loadtest is `closeknit loadtest`: it measures the ingest path of
+// a separate `closeknit serve` process (and, to compare, an earlier build
+// or the Node peer) against the built-in emulator and a real Redis; with
+// --soak it hands over to package soak.
+package loadtest
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/redisconn"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/scrape"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/sim"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/soak"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 	"github.com/redis/go-redis/v9"
 )
 
-// loadtest measures the ingest path the way the brief's peer was measured:
+// Run measures the ingest path the way the brief's peer was measured:
 // the built-in emulator pushes a burst of message envelopes (rich_text
 // blocks, at most --inflight un-acked) at a separate `closeknit serve`
 // process counting into a real Redis, and the Node peer gets the same burst
 // in the same run. CPU is the app process's own (user+sys from /proc), so
 // the emulator's work is not charged to it.
-func loadtest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	events := fs.Int("events", 100000, "message envelopes in the measured burst")
@@ -38,7 +43,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	inflight := fs.Int("inflight", 64, "most envelopes un-acked at once")
 	flood := fs.Int("privacy-flood", 0, "during the burst, one member also sends this many `/closeknit privacy` (each scans the namespace)")
 	rounds := fs.Int("rounds", 1, "measured bursts per implementation; the table shows each")
-	redisURL := fs.String("redis-url", envOr(getenv, "REDIS_URL", "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
+	redisURL := fs.String("redis-url", cmp.Or(getenv("REDIS_URL"), "redis://127.0.0.1:6379/0"), "a real Redis `URL` (REDIS_URL)")
 	peer := fs.String("peer", "", "also run the Node Socket Mode peer from this `dir` (the repository's is bench/node-peer)")
 	baseline := fs.String("baseline", "", "also run this other closeknit `binary` (e.g. built from an earlier commit), for a before/after in one run")
 	soakFor := fs.Duration("soak", 0, "instead of a burst, send at --rate for this `long` and report memory and goroutines over time (e.g. 10m)")
@@ -52,7 +57,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	rdb, err := openRedis(ctx, *redisURL)
+	rdb, err := redisconn.Open(ctx, *redisURL)
 	if err != nil {
 		return err
 	}
@@ -61,7 +66,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		if *rate < 1 || *sample <= 0 {
 			return errors.New("loadtest: --soak needs --rate ≥ 1 and a positive --sample")
 		}
-		return soak(ctx, soakConfig{duration: *soakFor, sample: *sample, rate: *rate, inflight: *inflight, redisURL: *redisURL}, exe, rdb, stdout)
+		return soak.Run(ctx, soak.Config{Duration: *soakFor, Sample: *sample, Rate: *rate, Inflight: *inflight, RedisURL: *redisURL}, exe, rdb, stdout)
 	}
 
 	type impl struct {
@@ -73,10 +78,10 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	impls := []impl{{
 		name: "closeknit (Go)",
 		start: func(srv *slacktest.Server, ns string) (*exec.Cmd, error) {
-			return serveCommand(ctx, exe, srv, *redisURL, ns), nil
+			return child.ServeCommand(ctx, exe, srv, *redisURL, ns), nil
 		},
 		count: func(ns string) (int64, error) {
-			return rdb.HGet(ctx, ns+":{load}:w:"+week.String(), "messages").Int64()
+			return child.Counted(ctx, rdb, ns, week)
 		},
 	}}
 	if *baseline != "" {
@@ -87,7 +92,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 		impls = append(impls, impl{
 			name: "closeknit baseline",
 			start: func(srv *slacktest.Server, ns string) (*exec.Cmd, error) {
-				return serveCommand(ctx, bin, srv, *redisURL, ns), nil
+				return child.ServeCommand(ctx, bin, srv, *redisURL, ns), nil
 			},
 			count: impls[0].count,
 		})
@@ -114,7 +119,7 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	fmt.Fprintf(stdout, "loadtest: %d message envelopes with rich_text blocks, at most %d un-acked, Redis %s, %d CPUs\n\n",
-		*events, *inflight, redactURL(*redisURL), runtime.NumCPU())
+		*events, *inflight, redisconn.Redacted(*redisURL), runtime.NumCPU())
 	var gaps []string
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "implementation\tround\tevents\telapsed\tevents/s\tCPU µs/event\tRedis µs/event\tRedis cmds/event\tRedis CPU µs/event\tack p50\tack p99\tack max\tallocs/event\tcounted\t")
@@ -154,8 +159,6 @@ func loadtest(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-const loadChannel = "C05R8T2KLMN"
-
 type measurement struct {
 	elapsed           time.Duration
 	rate, cpuPerEvent float64
@@ -178,40 +181,27 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 	}
 	defer srv.Close()
 	ns := fmt.Sprintf("loadtest-%d-%d", os.Getpid(), time.Now().UnixNano())
-	defer cleanNamespace(rdb, ns)
+	defer child.CleanNamespace(rdb, ns)
 
 	cmd, err := start(srv, ns)
 	if err != nil {
 		return nil, err
 	}
-	var logs strings.Builder
-	cmd.Stderr = &limitedWriter{w: &logs, n: 8 << 10}
-	cmd.Stdout = cmd.Stderr
-	if err := cmd.Start(); err != nil {
+	proc, err := child.Start(ctx, cmd, srv)
+	if err != nil {
 		return nil, err
 	}
-	defer stopChild(cmd)
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := srv.WaitConnections(wctx, 1); err != nil {
-		return nil, fmt.Errorf("did not connect: %w; its output:\n%s", err, logs.String())
-	}
+	defer proc.Stop()
 
-	frames, ids := messageFrames(srv, warmup+events)
+	frames, ids := sim.LoadMessages(srv, child.Channel, warmup+events)
 	if warmup > 0 {
 		if _, err := srv.Burst(ctx, frames[:warmup], ids[:warmup], inflight); err != nil {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	metricsURL := findMetricsURL(cmd.Process.Pid)
-	cpu0, err := processCPU(cmd.Process.Pid)
+	before, err := readUsage(ctx, proc, rdb)
 	if err != nil {
 		return nil, err
-	}
-	mallocs0 := scrapeMallocs(metricsURL)
-	redis0, err := engagement.ReadRedisWork(ctx, rdb)
-	if err != nil {
-		return nil, fmt.Errorf("redis INFO: %w", err)
 	}
 	bctx, refreshes := ctx, func() []time.Time { return nil }
 	if refreshEvery > 0 {
@@ -236,16 +226,11 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 			}
 		}
 	}
-	cpu1, err := processCPU(cmd.Process.Pid)
+	after, err := readUsage(ctx, proc, rdb)
 	if err != nil {
 		return nil, err
 	}
-	mallocs1 := scrapeMallocs(metricsURL)
-	redis1, err := engagement.ReadRedisWork(ctx, rdb)
-	if err != nil {
-		return nil, fmt.Errorf("redis INFO: %w", err)
-	}
-	work := redis1.Sub(redis0)
+	work := after.redis.Sub(before.redis)
 	if res.Acked != events {
 		return nil, fmt.Errorf("only %d of %d acked", res.Acked, events)
 	}
@@ -254,7 +239,7 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 	m := &measurement{
 		elapsed:           res.Elapsed,
 		rate:              float64(events) / res.Elapsed.Seconds(),
-		cpuPerEvent:       float64((cpu1 - cpu0).Microseconds()) / float64(events),
+		cpuPerEvent:       float64((after.cpu - before.cpu).Microseconds()) / float64(events),
 		p50:               lat[len(lat)/2],
 		p99:               lat[len(lat)*99/100],
 		max:               lat[len(lat)-1],
@@ -263,8 +248,8 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 		redisCPUPerEvent:  work.CPUUsec / float64(events),
 		redisCmdsPerEvent: work.Commands / float64(events),
 	}
-	if mallocs0 >= 0 && mallocs1 >= 0 {
-		m.allocs = (mallocs1 - mallocs0) / float64(events)
+	if before.mallocs >= 0 && after.mallocs >= 0 {
+		m.allocs = (after.mallocs - before.mallocs) / float64(events)
 	}
 	if rs := refreshes(); len(rs) > 0 {
 		at := make([]time.Duration, len(rs))
@@ -288,105 +273,13 @@ func measure(ctx context.Context, start func(*slacktest.Server, string) (*exec.C
 func privacyFlood(srv *slacktest.Server, n int) []string {
 	ids := make([]string, 0, n)
 	for range n {
-		env := srv.SlashCommand(map[string]any{"token": "x", "team_id": srv.TeamID, "channel_id": loadChannel, "user_id": "U0FLOOD001",
+		env := srv.SlashCommand(map[string]any{"token": "x", "team_id": srv.TeamID, "channel_id": child.Channel, "user_id": "U0FLOOD001",
 			"command": "/closeknit", "text": "privacy", "trigger_id": "1.2.3"})
 		if srv.SendEnvelope(env) == nil {
 			ids = append(ids, env.ID)
 		}
 	}
 	return ids
-}
-
-// messageFrames builds n message envelopes shaped like Slack's: compact
-// JSON, rich_text blocks, a few dozen posters, some thread replies.
-func messageFrames(srv *slacktest.Server, n int) ([][]byte, []string) {
-	frames, ids := make([][]byte, n), make([]string, n)
-	base := time.Now().Add(-time.Minute)
-	if engagement.WeekOf(base, time.UTC) != engagement.WeekOf(time.Now(), time.UTC) {
-		base = time.Now() // just after midnight on Monday: stay in this week
-	}
-	for i := range n {
-		t := base.Add(time.Duration(i) * time.Microsecond)
-		ts := fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
-		text := fmt.Sprintf("message %d: has anyone tried the new shade in daylight?", i)
-		ev := map[string]any{
-			"client_msg_id": fmt.Sprintf("%08x-6a3f-4d8e-9b0a-2f5c7e1d3a9b", i),
-			"type":          "message", "text": text, "user": fmt.Sprintf("U%08d", i%40),
-			"ts": ts, "blocks": richText(text), "team": srv.TeamID, "channel": loadChannel,
-			"event_ts": ts, "channel_type": "channel",
-		}
-		if i%4 == 3 {
-			ev["thread_ts"], ev["parent_user_id"] = ts[:len(ts)-1]+"0", "U00000001"
-		}
-		env := srv.Event(ev)
-		frames[i], ids[i] = env.Frame, env.ID
-	}
-	return frames, ids
-}
-
-// processCPU returns a process's user+sys CPU time from /proc/PID/stat.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read process CPU: %w", err)
-	}
-	// Fields after the command name (which may hold spaces) start at ')'.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	const clockTicks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
-}
-
-// findMetricsURL finds the port the child's HTTP server listens on (it
-// was started on port 0) from /proc/net/tcp and the child's sockets.
-func findMetricsURL(pid int) string {
-	inodes := map[string]bool{}
-	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	for _, fd := range fds {
-		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if err == nil && strings.HasPrefix(link, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
-		}
-	}
-	f, err := os.Open("/proc/net/tcp")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		// state 0A is LISTEN; field 9 is the inode.
-		if len(fields) > 9 && fields[3] == "0A" && inodes[fields[9]] {
-			_, portHex, _ := strings.Cut(fields[1], ":")
-			port, _ := strconv.ParseInt(portHex, 16, 32)
-			return fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-		}
-	}
-	return ""
-}
-
-// scrapeMallocs reads go_memstats_mallocs_total, or -1 if there is none.
-func scrapeMallocs(metricsURL string) float64 {
-	if metricsURL == "" {
-		return -1
-	}
-	resp, err := http.Get(metricsURL)
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_mallocs_total "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err == nil {
-				return f
-			}
-		}
-	}
-	return -1
 }
 
 // preparePeer copies the Node peer to a cache folder and installs its
@@ -435,34 +328,30 @@ func preparePeer(ctx context.Context, src string, stderr io.Writer) (string, err
 	return dst, nil
 }
 
-// cleanNamespace deletes the keys of a load test's namespace, on every
-// master of a Cluster.
-func cleanNamespace(rdb redis.UniversalClient, ns string) {
-	engagement.DeleteKeys(context.Background(), rdb, ns+":*")
-}
-
 // isoWeekUTC formats a week the way the Node peer names its keys.
 func isoWeekUTC(t time.Time) string { return engagement.WeekOf(t, time.UTC).String() }
 
-// redactURL hides a password in a Redis URL for printing.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return raw
+// usage is what measure reads of the child and of Redis before and after
+// the burst.
+type usage struct {
+	cpu     time.Duration
+	mallocs float64 // go_memstats_mallocs_total, or -1 if the child has no metrics
+	redis   engagement.RedisWork
 }
 
-// limitedWriter keeps the first n bytes of a child's output, for errors.
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.w.Write(p[:k])
-		l.n -= k
+func readUsage(ctx context.Context, proc *child.Process, rdb redis.UniversalClient) (usage, error) {
+	u := usage{mallocs: -1}
+	var err error
+	if u.cpu, err = proc.CPU(); err != nil {
+		return u, err
 	}
-	return len(p), nil
+	if url := proc.MetricsURL(); url != "" {
+		if m, err := scrape.Get(ctx, url, "go_memstats_mallocs_total"); err == nil && m.Has("go_memstats_mallocs_total") {
+			u.mallocs = m.Sum("go_memstats_mallocs_total")
+		}
+	}
+	if u.redis, err = engagement.ReadRedisWork(ctx, rdb); err != nil {
+		return u, fmt.Errorf("redis INFO: %w", err)
+	}
+	return u, nil
 }

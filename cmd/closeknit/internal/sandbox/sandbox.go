@@ -1,4 +1,8 @@
-package main
+// Package sandbox is `closeknit sandbox`: the real app against the built-in
+// Slack emulator and an embedded Redis (or REDIS_URL), playing a simulated
+// community (package sim), then the week's report and digest. Nothing
+// needs installing and nothing reaches the internet.
+package sandbox
 
 import (
 	"bytes"
@@ -13,15 +17,29 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/redisconn"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/sim"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/tables"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 )
 
-// sandbox runs the real app against the built-in Slack emulator and an
-// embedded Redis (or REDIS_URL), plays a simulated week of a community and
-// prints the week's report. Nothing needs installing and nothing reaches
-// the internet.
-func sandbox(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// App is the configuration the sandbox runs the app with: the emulator's
+// tokens and URL, a Redis, one community.
+type App struct {
+	AppToken, BotToken, APIURL    string
+	RedisURL, Namespace, HTTPAddr string
+	Communities                   []*engagement.Community
+	DigestAt                      string
+}
+
+// Serve runs the app as `closeknit serve` does until ctx ends, logging to
+// logw; ready receives the metrics address once it listens.
+type Serve func(ctx context.Context, app App, logw io.Writer, ready chan<- string) error
+
+// Run plays a simulated week of a community through the app that serve
+// runs and prints the week's report.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, serve Serve) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	members := fs.Int("members", 100, "community members")
@@ -31,7 +49,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	keep := fs.Bool("keep-running", false, "keep the emulator and the app running after the week, until Ctrl-C")
 	logs := fs.Bool("logs", false, "show the app's JSON logs on stderr")
 	httpAddr := fs.String("http-addr", "127.0.0.1:0", "metrics and health `address` (deploy/compose.yaml's sandbox profile uses :9090 so Prometheus scrapes it)")
-	digestFlags := bindSandboxDigestFlags(fs) // sim_digest.go
+	digestFlags := bindDigestFlags(fs) // digest.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,14 +76,14 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 		defer mr.Close()
 		redisURL, namespace = "redis://"+mr.Addr(), "closeknit"
 	}
-	community := &engagement.Community{ID: "sandbox", Channel: "C05R8T2KLMN", Location: loc, Cap: *members, BrandChannel: "C07BRAND001", Staff: []string{"U0STAFF0001"}}
-	cfg := &config{
+	community := &engagement.Community{ID: "sandbox", Channel: "C05R8T2KLMN", Location: loc, Cap: *members, BrandChannel: "C07BRAND001", Staff: []string{sim.Staff}}
+	cfg := App{
 		AppToken: slack.AppToken, BotToken: slack.BotToken, APIURL: slack.APIURL(),
 		RedisURL: redisURL, Namespace: namespace, HTTPAddr: *httpAddr,
 		Communities: []*engagement.Community{community},
-		DigestAt:    "off", // posted at the simulated time instead (sim_digest.go)
+		DigestAt:    "off", // posted at the simulated time instead (digest.go)
 	}
-	seedMembership(slack, community, *members)
+	sim.SeedMembership(slack, community, *members)
 	logw := io.Discard
 	if *logs {
 		logw = stderr
@@ -75,7 +93,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	defer stopApp()
 	ready := make(chan string, 1)
 	appErr := make(chan error, 1)
-	go func() { appErr <- serveConfig(appCtx, cfg, logw, ready) }()
+	go func() { appErr <- serve(appCtx, cfg, logw, ready) }()
 	var metricsAddr string
 	select {
 	case metricsAddr = <-ready:
@@ -88,14 +106,14 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("sandbox: app did not connect to the emulator: %w", err)
 	}
 
-	rdb, err := openRedis(ctx, redisURL)
+	rdb, err := redisconn.Open(ctx, redisURL)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 	store := engagement.NewStore(rdb, engagement.Options{Namespace: namespace})
-	story := &membershipStory{srv: slack, store: store, c: community, out: stdout}
-	if err := story.prepare(ctx, *members, 6); err != nil {
+	story := &sim.MembershipStory{Srv: slack, Store: store, C: community, Out: stdout}
+	if err := story.Prepare(ctx, *members, 6); err != nil {
 		return err
 	}
 
@@ -103,18 +121,18 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	if err := playEarlierWeeks(ctx, digestFlags, slack, community, week, *members, *messages, *seed, stdout); err != nil {
 		return err
 	}
-	sim := simulateWeek(slack, community, week, *members, *messages, rand.New(rand.NewPCG(*seed, 42)))
+	played := sim.NewWeek(slack, community, week, *members, *messages, rand.New(rand.NewPCG(*seed, 42)))
 	fmt.Fprintf(stdout, "closeknit sandbox: a %d-member community in %s, simulated week %s\n", *members, loc, week)
 	fmt.Fprintf(stdout, "  playing %d envelopes: %d human messages (%d thread replies), %d reactions (%d removed), %d joins,\n",
-		len(sim.envelopes)+sim.redelivered, sim.messages, sim.replies, sim.reactions, sim.removed, sim.joins)
-	fmt.Fprintf(stdout, "  %d bot and system messages to ignore, and %d redeliveries to count only once\n\n", sim.ignored, sim.redelivered)
+		len(played.Envelopes)+played.Redelivered, played.Messages, played.Replies, played.Reactions, played.Removed, played.Joins)
+	fmt.Fprintf(stdout, "  %d bot and system messages to ignore, and %d redeliveries to count only once\n\n", played.Ignored, played.Redelivered)
 
 	start := time.Now()
-	for i, env := range sim.envelopes {
+	for i, env := range played.Envelopes {
 		if err := slack.SendEnvelope(env); err != nil {
 			return err
 		}
-		if sim.redeliver[i] {
+		if played.Redeliver[i] {
 			// Slack redelivering: the same event in a new envelope.
 			dup := bytes.Replace(env.Frame, []byte(env.ID), []byte(slack.NewEnvelopeID()), 1)
 			if err := slack.Send(dup); err != nil {
@@ -133,20 +151,20 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	printReport(stdout, r)
-	if r.Messages != int64(sim.messages) || r.ThreadReplies != int64(sim.replies) || r.Reactions != int64(sim.reactions-sim.removed) {
+	tables.Report(stdout, r)
+	if r.Messages != int64(played.Messages) || r.ThreadReplies != int64(played.Replies) || r.Reactions != int64(played.Reactions-played.Removed) {
 		return fmt.Errorf("sandbox: counts differ from what was played: messages %d/%d, replies %d/%d, reactions %d/%d",
-			r.Messages, sim.messages, r.ThreadReplies, sim.replies, r.Reactions, sim.reactions-sim.removed)
+			r.Messages, played.Messages, r.ThreadReplies, played.Replies, r.Reactions, played.Reactions-played.Removed)
 	}
 	fmt.Fprintln(stdout, "The counts match what was played: nothing lost, nothing counted twice.")
 	fmt.Fprintln(stdout)
-	if err := story.live(ctx, *members); err != nil {
+	if err := story.Live(ctx, *members); err != nil {
 		return err
 	}
-	if err := sim.protos.play(ctx, slack, community, engagement.NewStore(rdb, engagement.Options{Namespace: namespace}), stdout); err != nil {
+	if err := played.Prototypes.Play(ctx, slack, community, engagement.NewStore(rdb, engagement.Options{Namespace: namespace}), stdout); err != nil {
 		return err
 	}
-	if err := postSandboxDigest(ctx, digestFlags, cfg, slack, community, week, stdout); err != nil {
+	if err := postDigest(ctx, digestFlags, cfg, slack, community, week, stdout); err != nil {
 		return err
 	}
 
@@ -154,7 +172,7 @@ func sandbox(ctx context.Context, args []string, getenv func(string) string, std
 		exe, _ := os.Executable()
 		// Never the password: the banner ends up in terminals, scrollback
 		// and pasted bug reports.
-		shown, reportURL := redactURL(redisURL), redactURL(redisURL)
+		shown, reportURL := redisconn.Redacted(redisURL), redisconn.Redacted(redisURL)
 		if shown != redisURL {
 			reportURL = `"$REDIS_URL"`
 		}

@@ -1,4 +1,8 @@
-package main
+// Package sim is the sandbox's simulated community, played against the
+// built-in Slack emulator: a realistic week of traffic, the membership
+// story and the prototypes, each checked against what a correct app ends
+// with; and the load tools' message bursts.
+package sim
 
 import (
 	"fmt"
@@ -10,25 +14,25 @@ import (
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 )
 
-// simulation is a played week: the envelopes in order, and what a correct
-// count of them is.
-type simulation struct {
-	envelopes []slacktest.Envelope
-	redeliver map[int]bool // envelopes Slack delivers twice
+// Week is a played week: the envelopes in order, and what a correct count
+// of them is.
+type Week struct {
+	Envelopes []slacktest.Envelope
+	Redeliver map[int]bool // envelopes Slack delivers twice
 
-	messages, replies, reactions, removed, joins, ignored, redelivered int
-	protos                                                             *protoSim // sim_prototypes.go
+	Messages, Replies, Reactions, Removed, Joins, Ignored, Redelivered int
+	Prototypes                                                         *Prototypes // prototypes.go
 }
 
-// simulateWeek builds a realistic week of a community: activity follows the
+// NewWeek builds a realistic week of a community: activity follows the
 // local day (quiet nights, busier evenings and weekdays), a few heavy
 // posters write much of it, about a third of messages are thread replies,
 // people react to each other, and bots, edits and joins add noise.
-func simulateWeek(srv *slacktest.Server, c *engagement.Community, week engagement.Week, members, messages int, rng *rand.Rand) *simulation {
-	sim := &simulation{redeliver: map[int]bool{}}
+func NewWeek(srv *slacktest.Server, c *engagement.Community, week engagement.Week, members, messages int, rng *rand.Rand) *Week {
+	sim := &Week{Redeliver: map[int]bool{}}
 	users := make([]string, members)
 	for i := range users {
-		users[i] = fmt.Sprintf("U%08d", 10000+i)
+		users[i] = User(i)
 	}
 	// Zipf-like weights: member k posts about 1/(k+1)^0.9 as often as the first.
 	weights := make([]float64, members)
@@ -69,7 +73,6 @@ func simulateWeek(srv *slacktest.Server, c *engagement.Community, week engagemen
 		d := start.AddDate(0, 0, day)
 		return time.Date(d.Year(), d.Month(), d.Day(), h, rng.IntN(60), rng.IntN(60), rng.IntN(1e6)*1000, c.Location)
 	}
-	ts := func(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
 
 	type post struct {
 		ts, user string
@@ -77,14 +80,14 @@ func simulateWeek(srv *slacktest.Server, c *engagement.Community, week engagemen
 	}
 	var posts []post
 	add := func(ev map[string]any) int {
-		sim.envelopes = append(sim.envelopes, srv.Event(ev))
-		return len(sim.envelopes) - 1
+		sim.Envelopes = append(sim.Envelopes, srv.Event(ev))
+		return len(sim.Envelopes) - 1
 	}
 	for i := range messages {
 		at, user := randomTime(), pick()
 		ev := map[string]any{
 			"type": "message", "user": user, "channel": c.Channel, "channel_type": "channel",
-			"text": "(simulated)", "blocks": richText("(simulated)"),
+			"text": "(simulated)", "blocks": RichText("(simulated)"),
 		}
 		if len(posts) > 3 && rng.IntN(3) == 0 { // a reply to an earlier post
 			p := posts[rng.IntN(len(posts))]
@@ -95,17 +98,17 @@ func simulateWeek(srv *slacktest.Server, c *engagement.Community, week engagemen
 				at = end.Add(-time.Duration(1+rng.IntN(1000)) * time.Millisecond)
 			}
 			ev["thread_ts"], ev["parent_user_id"] = p.ts, p.user
-			sim.replies++
+			sim.Replies++
 		}
-		ev["ts"], ev["event_ts"] = ts(at), ts(at)
+		ev["ts"], ev["event_ts"] = TS(at), TS(at)
 		if _, reply := ev["thread_ts"]; !reply {
-			posts = append(posts, post{ts(at), user, at})
+			posts = append(posts, post{TS(at), user, at})
 		}
-		sim.messages++
+		sim.Messages++
 		idx := add(ev)
 		if i%20 == 0 {
-			sim.redeliver[idx] = true
-			sim.redelivered++
+			sim.Redeliver[idx] = true
+			sim.Redelivered++
 		}
 	}
 	// Reactions: one person, one emoji, one post; some are taken back.
@@ -124,11 +127,11 @@ func simulateWeek(srv *slacktest.Server, c *engagement.Community, week engagemen
 			at = week.End(c.Location).Add(-time.Second)
 		}
 		item := map[string]any{"type": "message", "channel": c.Channel, "ts": p.ts}
-		add(map[string]any{"type": "reaction_added", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": ts(at)})
-		sim.reactions++
+		add(map[string]any{"type": "reaction_added", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": TS(at)})
+		sim.Reactions++
 		if rng.IntN(12) == 0 {
-			add(map[string]any{"type": "reaction_removed", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": ts(at.Add(time.Minute))})
-			sim.removed++
+			add(map[string]any{"type": "reaction_removed", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": TS(at.Add(time.Minute))})
+			sim.Removed++
 		}
 	}
 	// Noise that must not count: bots, the app itself, edits, joins' system messages.
@@ -142,25 +145,25 @@ func simulateWeek(srv *slacktest.Server, c *engagement.Community, week engagemen
 			ev = map[string]any{"type": "message", "user": srv.BotUserID, "bot_id": srv.BotID, "text": "welcome!", "channel": c.Channel}
 		case 2:
 			ev = map[string]any{"type": "message", "subtype": "message_changed", "hidden": true, "channel": c.Channel,
-				"message": map[string]any{"type": "message", "user": pick(), "text": "edited", "ts": ts(at)}}
+				"message": map[string]any{"type": "message", "user": pick(), "text": "edited", "ts": TS(at)}}
 		case 3:
 			ev = map[string]any{"type": "message", "subtype": "channel_join", "user": pick(), "text": "has joined the channel", "channel": c.Channel}
 		}
-		ev["ts"], ev["event_ts"] = ts(at), ts(at)
+		ev["ts"], ev["event_ts"] = TS(at), TS(at)
 		add(ev)
-		sim.ignored++
+		sim.Ignored++
 	}
 	for range max(members/20, 1) {
-		add(map[string]any{"type": "member_joined_channel", "user": pick(), "channel": c.Channel, "channel_type": "C", "team": srv.TeamID, "event_ts": ts(randomTime())})
-		sim.joins++
+		add(map[string]any{"type": "member_joined_channel", "user": pick(), "channel": c.Channel, "channel_type": "C", "team": srv.TeamID, "event_ts": TS(randomTime())})
+		sim.Joins++
 	}
-	sim.protos = planPrototypes(users, rng) // last: the week above stays the same for a seed
+	sim.Prototypes = planPrototypes(users, rng) // last: the week above stays the same for a seed
 	return sim
 }
 
-// richText is a message's blocks as Slack sends them: the part of every
+// RichText is a message's blocks as Slack sends them: the part of every
 // message envelope closeknit never reads.
-func richText(text string) []any {
+func RichText(text string) []any {
 	return []any{map[string]any{
 		"type": "rich_text", "block_id": "Xq3vP",
 		"elements": []any{map[string]any{
@@ -169,3 +172,9 @@ func richText(text string) []any {
 		}},
 	}}
 }
+
+// User is the ID of the i-th simulated member.
+func User(i int) string { return fmt.Sprintf("U%08d", 10000+i) }
+
+// TS is a Slack timestamp of t, as events carry them.
+func TS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }

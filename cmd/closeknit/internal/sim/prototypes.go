@@ -1,4 +1,4 @@
-package main
+package sim
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/tables"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 )
@@ -23,9 +24,9 @@ import (
 // recorded against the card, so this part plays in real time after the
 // week's messages; the week's report is not affected.
 
-// protoSim is the plan: what is posted, what members do, and the figures a
-// correct count ends with.
-type protoSim struct {
+// Prototypes is the plan: what is posted, what members do, and the figures
+// a correct count ends with.
+type Prototypes struct {
 	plans []*protoPlan
 }
 
@@ -58,7 +59,7 @@ type protoAction struct {
 }
 
 // planPrototypes draws the prototypes' feedback from members.
-func planPrototypes(members []string, rng *rand.Rand) *protoSim {
+func planPrototypes(members []string, rng *rand.Rand) *Prototypes {
 	pickWeighted := func(weights []float64) int {
 		x := rng.Float64()
 		for i, w := range weights {
@@ -134,7 +135,7 @@ func planPrototypes(members []string, rng *rand.Rand) *protoSim {
 			add(poll, protoAction{kind: actVote, user: u, option: other})
 		}
 	}
-	return &protoSim{plans: []*protoPlan{card, poll}}
+	return &Prototypes{plans: []*protoPlan{card, poll}}
 }
 
 // expect works out what a correct tally ends with: the feedback of members
@@ -192,10 +193,10 @@ func (p *protoPlan) expect(seated map[string]bool) (outsiders int) {
 	return outsiders
 }
 
-// play posts the prototypes through the modal, plays the feedback, closes
+// Play posts the prototypes through the modal, plays the feedback, closes
 // both with the staff command, adds a late reaction, and prints and checks
 // the results.
-func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engagement.Community, store *engagement.Store, stdout io.Writer) error {
+func (ps *Prototypes) Play(ctx context.Context, srv *slacktest.Server, c *engagement.Community, store *engagement.Store, stdout io.Writer) error {
 	if ps == nil {
 		return nil
 	}
@@ -254,9 +255,9 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 			case actReact, actUnreact:
 				env = srv.Event(sandboxReaction(a.user, a.emoji, c.Channel, cards[i], a.kind == actReact, now))
 			case actReply:
-				ts := fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+				ts := TS(now)
 				env = srv.Event(map[string]any{"type": "message", "user": a.user, "channel": c.Channel, "channel_type": "channel",
-					"text": "(simulated)", "blocks": richText("(simulated)"), "ts": ts, "event_ts": ts, "thread_ts": cards[i]})
+					"text": "(simulated)", "blocks": RichText("(simulated)"), "ts": ts, "event_ts": ts, "thread_ts": cards[i]})
 			case actVote:
 				// One at a time: a member's second vote must follow the first.
 				if _, err := sendWait(sandboxVote(srv, a.user, c.Channel, cards[i], a.option)); err != nil {
@@ -278,7 +279,7 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 		}
 	}
 	for i := range ps.plans {
-		if _, err := sendWait(srv.SlashCommand(map[string]any{"team_id": srv.TeamID, "channel_id": c.Channel, "user_id": sandboxStaff,
+		if _, err := sendWait(srv.SlashCommand(map[string]any{"team_id": srv.TeamID, "channel_id": c.Channel, "user_id": Staff,
 			"command": "/closeknit", "text": fmt.Sprintf("prototype close P%d", i+1), "trigger_id": "1.2.3"})); err != nil {
 			return err
 		}
@@ -311,7 +312,7 @@ func (ps *protoSim) play(ctx context.Context, srv *slacktest.Server, c *engageme
 	if err != nil {
 		return err
 	}
-	printPrototypes(stdout, list)
+	tables.Prototypes(stdout, list)
 	fmt.Fprintln(stdout, "\nPosted to the brand channel when feedback closed:")
 	for _, text := range summaries() {
 		fmt.Fprintf(stdout, "  %s\n", text)
@@ -346,7 +347,7 @@ func sandboxReaction(user, emoji, channel, itemTS string, added bool, at time.Ti
 	}
 	return map[string]any{"type": typ, "user": user, "reaction": emoji, "item_user": "U07F4M2BX9Q",
 		"item":     map[string]any{"type": "message", "channel": channel, "ts": itemTS},
-		"event_ts": fmt.Sprintf("%d.%06d", at.Unix(), at.Nanosecond()/1000)}
+		"event_ts": TS(at)}
 }
 
 func modalSubmission(srv *slacktest.Server, p *protoPlan, viewID string) slacktest.Envelope {
@@ -359,7 +360,7 @@ func modalSubmission(srv *slacktest.Server, p *protoPlan, viewID string) slackte
 			"selected_options": []any{map[string]any{"value": "hide"}}}}
 	}
 	return srv.Interaction(map[string]any{
-		"type": "view_submission", "team": map[string]any{"id": srv.TeamID}, "user": map[string]any{"id": sandboxStaff},
+		"type": "view_submission", "team": map[string]any{"id": srv.TeamID}, "user": map[string]any{"id": Staff},
 		"api_app_id": srv.AppID, "trigger_id": "1.2.3",
 		"view": map[string]any{"id": viewID, "type": "modal", "callback_id": "proto_new", "private_metadata": "sandbox",
 			"state": map[string]any{"values": state}},

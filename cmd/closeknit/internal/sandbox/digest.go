@@ -1,4 +1,4 @@
-package main
+package sandbox
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/redisconn"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/sim"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
@@ -21,13 +23,13 @@ import (
 // Monday 09:00 after the last played week, in the community's zone), and
 // writes the digest (Markdown) and its chart (PNG) to an output folder.
 
-type sandboxDigestFlags struct {
+type digestFlags struct {
 	weeks *int
 	out   *string
 }
 
-func bindSandboxDigestFlags(fs *flag.FlagSet) *sandboxDigestFlags {
-	return &sandboxDigestFlags{
+func bindDigestFlags(fs *flag.FlagSet) *digestFlags {
+	return &digestFlags{
 		weeks: fs.Int("weeks", 4, "weeks to simulate, the last one complete before today; the digest covers the last"),
 		out:   fs.String("out", "", "folder for the digest (digest.md) and its chart (chart.png); default a new temporary folder"),
 	}
@@ -36,7 +38,7 @@ func bindSandboxDigestFlags(fs *flag.FlagSet) *sandboxDigestFlags {
 // playEarlierWeeks plays the weeks before last (f.weeks-1 of them, oldest
 // first), each a little quieter than the next, and waits until every
 // envelope is acked.
-func playEarlierWeeks(ctx context.Context, f *sandboxDigestFlags, srv *slacktest.Server, c *engagement.Community, last engagement.Week, members, messages int, seed uint64, stdout io.Writer) error {
+func playEarlierWeeks(ctx context.Context, f *digestFlags, srv *slacktest.Server, c *engagement.Community, last engagement.Week, members, messages int, seed uint64, stdout io.Writer) error {
 	n := max(*f.weeks, 1) - 1
 	rng := rand.New(rand.NewPCG(seed, 43))
 	w := last
@@ -47,13 +49,13 @@ func playEarlierWeeks(ctx context.Context, f *sandboxDigestFlags, srv *slacktest
 	}
 	for i, w := range weeks {
 		volume := max(1, messages*(6+i*4/max(n, 1))/10) // 60% of the last week's, rising
-		sim := simulateWeek(srv, c, w, members, volume, rng)
-		for _, env := range sim.envelopes {
+		played := sim.NewWeek(srv, c, w, members, volume, rng)
+		for _, env := range played.Envelopes {
 			if err := srv.SendEnvelope(env); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(stdout, "  earlier week %s: %d messages, %d reactions\n", w, sim.messages, sim.reactions)
+		fmt.Fprintf(stdout, "  earlier week %s: %d messages, %d reactions\n", w, played.Messages, played.Reactions)
 	}
 	if n == 0 {
 		return nil
@@ -67,13 +69,13 @@ func playEarlierWeeks(ctx context.Context, f *sandboxDigestFlags, srv *slacktest
 	return nil
 }
 
-// postSandboxDigest posts the digest of week as of the Monday 09:00 after
+// postDigest posts the digest of week as of the Monday 09:00 after
 // it and writes it, with the chart the emulator received, to the output
 // folder.
-func postSandboxDigest(ctx context.Context, f *sandboxDigestFlags, cfg *config, srv *slacktest.Server, c *engagement.Community, week engagement.Week, stdout io.Writer) error {
+func postDigest(ctx context.Context, f *digestFlags, cfg App, srv *slacktest.Server, c *engagement.Community, week engagement.Week, stdout io.Writer) error {
 	next := engagement.WeekOf(week.End(c.Location), c.Location)
 	at := engagement.DefaultDigestAt.In(next, c.Location)
-	rdb, err := openRedis(ctx, cfg.RedisURL)
+	rdb, err := redisconn.Open(ctx, cfg.RedisURL)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package sim
 
 import (
 	"context"
@@ -18,37 +18,35 @@ import (
 // a few members leave, the waitlist moves up, newcomers are welcomed and
 // most introduce themselves.
 
-// simUser is the ID of the i-th simulated member (simulateWeek uses them).
-func simUser(i int) string { return fmt.Sprintf("U%08d", 10000+i) }
+// Staff is the brand team member the simulation acts as.
+const Staff = "U0STAFF0001"
 
-const sandboxStaff = "U0STAFF0001"
-
-// seedMembership puts the simulated members in the channel before the app
+// SeedMembership puts the simulated members in the channel before the app
 // starts; its roster check seats them. MemberEvents makes the emulator
 // send the join and leave events of invites and kicks, as Slack does.
-func seedMembership(srv *slacktest.Server, c *engagement.Community, members int) {
-	in := []string{srv.BotUserID, sandboxStaff}
+func SeedMembership(srv *slacktest.Server, c *engagement.Community, members int) {
+	in := []string{srv.BotUserID, Staff}
 	for i := range members {
-		in = append(in, simUser(i))
+		in = append(in, User(i))
 	}
 	srv.SetMembers(c.Channel, in)
 	srv.Configure(func(s *slacktest.Server) { s.MemberEvents = true })
 }
 
-// membershipStory plays the membership part of the sandbox and prints what
+// MembershipStory plays the membership part of the sandbox and prints what
 // happened. It checks each step and fails if the app did not do it.
-type membershipStory struct {
-	srv   *slacktest.Server
-	store *engagement.Store
-	c     *engagement.Community
-	out   io.Writer
+type MembershipStory struct {
+	Srv   *slacktest.Server
+	Store *engagement.Store
+	C     *engagement.Community
+	Out   io.Writer
 }
 
-func (m *membershipStory) waitRoster(ctx context.Context, what string, cond func(*engagement.Roster) bool) (*engagement.Roster, error) {
+func (m *MembershipStory) waitRoster(ctx context.Context, what string, cond func(*engagement.Roster) bool) (*engagement.Roster, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		r, err := m.store.Roster(ctx, m.c)
+		r, err := m.Store.Roster(ctx, m.C)
 		if err != nil {
 			return nil, err
 		}
@@ -64,29 +62,29 @@ func (m *membershipStory) waitRoster(ctx context.Context, what string, cond func
 }
 
 // command runs /closeknit as staff, through Socket Mode, and returns the reply.
-func (m *membershipStory) command(ctx context.Context, text string) (string, error) {
-	env := m.srv.SlashCommand(map[string]any{
-		"team_id": m.srv.TeamID, "channel_id": m.c.Channel, "user_id": sandboxStaff,
+func (m *MembershipStory) command(ctx context.Context, text string) (string, error) {
+	env := m.Srv.SlashCommand(map[string]any{
+		"team_id": m.Srv.TeamID, "channel_id": m.C.Channel, "user_id": Staff,
 		"command": "/closeknit", "text": text, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.com/commands/sandbox",
 	})
-	if err := m.srv.SendEnvelope(env); err != nil {
+	if err := m.Srv.SendEnvelope(env); err != nil {
 		return "", err
 	}
-	if err := m.srv.WaitAcked(ctx, env.ID); err != nil {
+	if err := m.Srv.WaitAcked(ctx, env.ID); err != nil {
 		return "", err
 	}
 	var reply struct{ Text string }
-	err := json.Unmarshal(m.srv.AckPayload(env.ID), &reply)
+	err := json.Unmarshal(m.Srv.AckPayload(env.ID), &reply)
 	return reply.Text, err
 }
 
-func (m *membershipStory) event(ev map[string]any) error {
-	return m.srv.SendEnvelope(m.srv.Event(ev))
+func (m *MembershipStory) event(ev map[string]any) error {
+	return m.Srv.SendEnvelope(m.Srv.Event(ev))
 }
 
-// prepare waits for the roster check to seat everyone, then staff put
+// Prepare waits for the roster check to seat everyone, then staff put
 // people on the waitlist.
-func (m *membershipStory) prepare(ctx context.Context, members, waiting int) error {
+func (m *MembershipStory) Prepare(ctx context.Context, members, waiting int) error {
 	if _, err := m.waitRoster(ctx, "seating the existing members", func(r *engagement.Roster) bool { return len(r.Seated) == members }); err != nil {
 		return err
 	}
@@ -104,19 +102,19 @@ func (m *membershipStory) prepare(ctx context.Context, members, waiting int) err
 	return nil
 }
 
-// live plays the membership changes with the real clock.
-func (m *membershipStory) live(ctx context.Context, members int) error {
-	before, err := m.store.Roster(ctx, m.c)
+// Live plays the membership changes with the real clock.
+func (m *MembershipStory) Live(ctx context.Context, members int) error {
+	before, err := m.Store.Roster(ctx, m.C)
 	if err != nil {
 		return err
 	}
-	now := func() string { return m.srv.NewTS() }
+	now := func() string { return m.Srv.NewTS() }
 	member := func(typ, user string) error {
-		return m.event(map[string]any{"type": typ, "user": user, "channel": m.c.Channel, "channel_type": "C", "team": m.srv.TeamID, "event_ts": now()})
+		return m.event(map[string]any{"type": typ, "user": user, "channel": m.C.Channel, "channel_type": "C", "team": m.Srv.TeamID, "event_ts": now()})
 	}
 	// A walk-in joins the full channel: removed, told their place, waitlisted.
 	walkIn := "U0WALKIN001"
-	m.srv.SetMembers(m.c.Channel, append(m.srv.Members(m.c.Channel), walkIn))
+	m.Srv.SetMembers(m.C.Channel, append(m.Srv.Members(m.C.Channel), walkIn))
 	if err := member("member_joined_channel", walkIn); err != nil {
 		return err
 	}
@@ -126,9 +124,9 @@ func (m *membershipStory) live(ctx context.Context, members int) error {
 		return err
 	}
 	// Three members leave: the first three on the waitlist are invited.
-	leavers := []string{simUser(members - 1), simUser(members - 2), simUser(members - 3)}
+	leavers := []string{User(members - 1), User(members - 2), User(members - 3)}
 	for _, u := range leavers {
-		m.srv.SetMembers(m.c.Channel, slices.DeleteFunc(m.srv.Members(m.c.Channel), func(x string) bool { return x == u }))
+		m.Srv.SetMembers(m.C.Channel, slices.DeleteFunc(m.Srv.Members(m.C.Channel), func(x string) bool { return x == u }))
 		if err := member("member_left_channel", u); err != nil {
 			return err
 		}
@@ -138,7 +136,7 @@ func (m *membershipStory) live(ctx context.Context, members int) error {
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for len(welcomes) < len(promoted) {
-		for _, msg := range m.srv.Messages(m.c.Channel) {
+		for _, msg := range m.Srv.Messages(m.C.Channel) {
 			for _, u := range promoted {
 				if strings.Contains(msg.Text, "<@"+u+">") && msg.ThreadTS == "" {
 					welcomes[u] = msg
@@ -156,7 +154,7 @@ func (m *membershipStory) live(ctx context.Context, members int) error {
 	// welcomed them just after Slack answers the post; wait for that, as a
 	// person's reply would come seconds later.
 	for {
-		ts, err := m.store.WelcomeTS(wctx, m.c, promoted[0])
+		ts, err := m.Store.WelcomeTS(wctx, m.C, promoted[0])
 		if err != nil {
 			return fmt.Errorf("sandbox: welcome of %s not recorded: %w", promoted[0], err)
 		}
@@ -170,12 +168,12 @@ func (m *membershipStory) live(ctx context.Context, members int) error {
 		}
 	}
 	reply := now()
-	if err := m.event(map[string]any{"type": "message", "user": promoted[0], "channel": m.c.Channel, "channel_type": "channel",
-		"text": "(simulated)", "ts": reply, "event_ts": reply, "thread_ts": welcomes[promoted[0]].TS, "parent_user_id": m.srv.BotUserID}); err != nil {
+	if err := m.event(map[string]any{"type": "message", "user": promoted[0], "channel": m.C.Channel, "channel_type": "channel",
+		"text": "(simulated)", "ts": reply, "event_ts": reply, "thread_ts": welcomes[promoted[0]].TS, "parent_user_id": m.Srv.BotUserID}); err != nil {
 		return err
 	}
 	post := now()
-	if err := m.event(map[string]any{"type": "message", "user": promoted[1], "channel": m.c.Channel, "channel_type": "channel",
+	if err := m.event(map[string]any{"type": "message", "user": promoted[1], "channel": m.C.Channel, "channel_type": "channel",
 		"text": "(simulated)", "ts": post, "event_ts": post}); err != nil {
 		return err
 	}
@@ -191,12 +189,12 @@ func (m *membershipStory) live(ctx context.Context, members int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.out, "Membership (live, after the week):\n")
-	fmt.Fprintf(m.out, "  seats          %d of %d taken (the channel started full)\n", len(after.Seated), after.Cap)
-	fmt.Fprintf(m.out, "  waitlist       %d waiting -> %d: 1 walk-in joined while full (removed, told their place), 3 promoted as 3 members left\n",
+	fmt.Fprintf(m.Out, "Membership (live, after the week):\n")
+	fmt.Fprintf(m.Out, "  seats          %d of %d taken (the channel started full)\n", len(after.Seated), after.Cap)
+	fmt.Fprintf(m.Out, "  waitlist       %d waiting -> %d: 1 walk-in joined while full (removed, told their place), 3 promoted as 3 members left\n",
 		len(before.Waitlist), len(after.Waitlist))
-	fmt.Fprintf(m.out, "  promoted       %s: invited, welcomed in the channel, brand channel told\n", strings.Join(promoted, ", "))
-	fmt.Fprintf(m.out, "  intro rate     2 of 3 newcomers (67%%) introduced themselves; the third gets one reminder after %.0f hours\n\n", m.c.NudgeAfter.Hours())
+	fmt.Fprintf(m.Out, "  promoted       %s: invited, welcomed in the channel, brand channel told\n", strings.Join(promoted, ", "))
+	fmt.Fprintf(m.Out, "  intro rate     2 of 3 newcomers (67%%) introduced themselves; the third gets one reminder after %.0f hours\n\n", m.C.NudgeAfter.Hours())
 	if len(after.Waitlist) != len(before.Waitlist)+1-3 {
 		return fmt.Errorf("sandbox: waitlist went from %d to %d, want %d", len(before.Waitlist), len(after.Waitlist), len(before.Waitlist)-2)
 	}
