@@ -35,14 +35,12 @@ func (b *Board) cardSoon(c *engagement.Community, id string) {
 func (b *Board) cardTurn(c *engagement.Community, id, key string) {
 	ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 	defer cancel()
+	// Waiting here (at most a second) rather than on a timer keeps the
+	// wait inside the runner, which the app waits for when it stops.
 	ok, wait, err := b.Store.TakeCardTurn(ctx, c, id)
-	if err == nil && !ok {
-		time.AfterFunc(wait, func() {
-			if !b.Run.Go(func() { b.cardTurn(c, id, key) }) {
-				b.done(key)
-			}
-		})
-		return
+	for err == nil && !ok {
+		time.Sleep(wait)
+		ok, wait, err = b.Store.TakeCardTurn(ctx, c, id)
 	}
 	// The state is read after this: a claim from now on asks again.
 	b.done(key)
