@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
-	"github.com/closeknit/closeknit/slackapp/idea"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
@@ -75,8 +75,8 @@ type App struct {
 	cfg        Config
 	store      *engagement.Store
 	log        *slog.Logger
+	reg        prometheus.Registerer // feature packages register their metrics on it
 	m          *metrics
-	dm         *digestMetrics // digest.go
 	mm         *memberMetrics
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
@@ -86,7 +86,7 @@ type App struct {
 	botID      string // B…, from auth.test: tells our posts from other apps'
 	teamID     string
 	// workspaceURL is auth.test's "url" (https://acme.slack.com/): the
-	// base of permalinks (kpiOptions).
+	// base of permalinks (workspace).
 	workspaceURL atomic.Pointer[string]
 
 	events      map[string]eventHandler
@@ -95,19 +95,18 @@ type App struct {
 	jobs        []job
 
 	interactions interactionRoutes // interactive.go
+	digest       *digest.Digest
+	drops        *drop.Board // routes.go
 
-	queue       chan []item // batches of events_api envelopes for the workers
-	pending     []item      // envelopes read since the last hand-over; read goroutine only
-	workers     sync.WaitGroup
-	run         *pool             // slow work after the ack (dispatch.go)
-	notify      *feature.Notifier // private replies and staff notices
-	ideaMetrics *idea.Metrics
-	dropMetrics *drop.Metrics
-	drops       *drop.Board  // routes.go
-	privacy     *privacyPool // privacy.go: privacy and forget requests
-	inFlight    perPerson    // commands and interactions in flight per person (dispatch.go)
-	drainOnce   sync.Once
-	connected   atomic.Bool
+	queue     chan []item // batches of events_api envelopes for the workers
+	pending   []item      // envelopes read since the last hand-over; read goroutine only
+	workers   sync.WaitGroup
+	run       *pool             // slow work after the ack (dispatch.go)
+	notify    *feature.Notifier // private replies and staff notices
+	privacy   *privacyPool      // privacy.go: privacy and forget requests
+	inFlight  perPerson         // commands and interactions in flight per person (dispatch.go)
+	drainOnce sync.Once
+	connected atomic.Bool
 }
 
 // New builds the app. A nil logger discards logs; metrics register on reg.
@@ -146,7 +145,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	if cfg.StaffGroupTTL <= 0 {
 		cfg.StaffGroupTTL = time.Minute
 	}
-	if _, _, err := digestSchedule(cfg.DigestAt); err != nil {
+	if _, _, err := digest.Schedule(cfg.DigestAt); err != nil {
 		return nil, fmt.Errorf("slackapp: digest time: %w", err)
 	}
 	if cfg.RetryBudget <= 0 {
@@ -172,7 +171,6 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 	}
 	m := newMetrics(reg)
 	store.SetObserver(m.observeRedis)
-	store.SetFeedbackObserver(m.proto.noteFeedback)
 	next := httpClient.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -187,6 +185,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		cfg:        cfg,
 		store:      store,
 		log:        logger,
+		reg:        reg,
 		m:          m,
 		mm:         newMemberMetrics(reg, store),
 		api:        slack.New(cfg.BotToken, opts...),
@@ -207,9 +206,6 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		a.byChannel[c.Channel] = c
 	}
 	a.notify = feature.NewNotifier(a.api, &hc, store, logger, a.run, reg)
-	a.dm = newDigestMetrics(reg, a)
-	a.ideaMetrics = idea.NewMetrics(reg)
-	a.dropMetrics = drop.NewMetrics(reg)
 	a.sock = socketmode.New(socketmode.Config{
 		API:         a.api,
 		Log:         logger,

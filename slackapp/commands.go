@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
@@ -23,27 +22,6 @@ func handleCloseknit(ctx context.Context, a *App, cmd *slack.SlashCommand) (*sla
 		return nil, feature.Say(fmt.Sprintf("I don't know %q. Try /closeknit help.", sub))
 	}
 	return run(ctx, cmd, args)
-}
-
-func cmdReport(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, err := a.staffCommunity(cmd)
-	if err != nil {
-		return nil, err
-	}
-	w := engagement.WeekOf(a.store.Now(), c.Location)
-	switch {
-	case len(args) > 1:
-		return nil, feature.Say("Usage: /closeknit report [YYYY-Www]")
-	case len(args) == 1:
-		if w, err = engagement.ParseWeek(args[0]); err != nil {
-			return nil, feature.Say(fmt.Sprintf("%q is not a week. Usage: /closeknit report [YYYY-Www], e.g. 2026-W47", args[0]))
-		}
-	}
-	r, err := a.store.Report(ctx, c, w)
-	if err != nil {
-		return nil, err
-	}
-	return &slack.Msg{Text: reportSummary(r), Blocks: reportBlocks(r)}, nil
 }
 
 // dmHelpText answers a direct message to the app.

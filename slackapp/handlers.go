@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/slack-go/slack"
@@ -133,7 +134,7 @@ func handleHomeOpened(a *App, ev *slackEvent) (engagement.Event, outcome, error)
 
 func (a *App) publishHome(ctx context.Context, userID string) error {
 	if a.isStaff(userID) {
-		return a.publishStaffHome(ctx, userID) // home_staff.go: the live dashboard
+		return a.digest.PublishStaffHome(ctx, userID) // the live dashboard
 	}
 	var blocks []slack.Block
 	for _, c := range a.cfg.Communities {
@@ -149,11 +150,19 @@ func (a *App) publishHome(ctx context.Context, userID string) error {
 			blocks = append(blocks, memberHomeBlocks(roster, c, userID)...)
 			r.Members = nil // members see channel totals, never each other's counts
 		}
-		blocks = append(blocks, reportBlocks(r).BlockSet...)
+		blocks = append(blocks, digest.ReportBlocks(r).BlockSet...)
 		blocks = append(blocks, slack.NewDividerBlock())
 	}
 	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: homeView(blocks)})
 	return err
+}
+
+// homeView wraps the App Home's blocks in a view.
+func homeView(blocks []slack.Block) slack.HomeTabViewRequest {
+	if len(blocks) == 0 {
+		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn("No community is configured yet."), nil, nil))
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
 // commandHandler answers a slash command. What it returns goes back in the

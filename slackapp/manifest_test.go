@@ -135,7 +135,7 @@ var apiScopes = map[string][]string{
 	"GetConversationInfoContext":       {"channels:read", "groups:read"}, // conversations.info: is the app in the channel?
 	"GetUserInfoContext":               {"users:read"},                   // users.info: is it a bot?
 	"GetUserGroupMembersContext":       {"usergroups:read"},              // usergroups.users.list: staff by group
-	// The digest (digest.go): its chart, and finding a digest posted before a restart.
+	// The digest (slackapp/digest): its chart, and finding a digest posted before a restart.
 	"UploadFileContext":             {"files:write"},
 	"GetConversationHistoryContext": {"channels:history", "groups:history"}, // public or private brand channel
 }
@@ -218,13 +218,19 @@ func routedSurface(t *testing.T) surface {
 }
 
 // apiCalls lists the methods called on an "api" field (the *slack.Client of
-// App and socket) in this package's non-test source.
+// App and socket, the Web API interface of a feature package) in the
+// non-test source of this package and the packages under it.
 func apiCalls(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
+	features, err := filepath.Glob("*/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, features...)
 	seen := map[string]bool{}
 	fset := token.NewFileSet()
 	for _, name := range files {

@@ -4,7 +4,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/closeknit/closeknit/engagement"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -21,7 +20,6 @@ type metrics struct {
 	jobDuration    *prometheus.HistogramVec // job
 	jobInterval    *prometheus.GaugeVec     // job
 	lastEnvelope   atomic.Int64             // unix nanoseconds
-	proto          protoMetrics             // prototype_metrics.go
 	envelopeCounts [numOutcomes]prometheus.Counter
 }
 
@@ -96,7 +94,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for o := range numOutcomes {
 		m.envelopeCounts[o] = m.envelopes.WithLabelValues("events_api", outcomeNames[o])
 	}
-	m.proto = newProtoMetrics(reg)
 	reg.MustRegister(m.envelopes, m.ackLatency, m.redisLatency, m.redisErrors, m.webAPICalls, sinceLast,
 		m.jobRuns, m.jobLastOK, m.jobDuration, m.jobInterval)
 	return m
@@ -123,12 +120,6 @@ func (a *App) initSeries() {
 	for _, c := range a.cfg.Communities {
 		for _, cv := range []*prometheus.CounterVec{a.mm.promotions, a.mm.capRemovals, a.mm.intros} {
 			cv.WithLabelValues(c.ID)
-		}
-		for _, kind := range engagement.FeedbackKinds {
-			a.m.proto.feedback.WithLabelValues(c.ID, kind)
-		}
-		for _, o := range []string{"sent", "failed"} {
-			a.dm.digests.WithLabelValues(c.ID, o)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
+	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 )
 
@@ -41,10 +42,17 @@ func BenchmarkIngestReactions(b *testing.B) {
 			now := time.Now()
 			frames := make([][]byte, b.N)
 			ids := make([]string, b.N)
+			seats := make([]redis.Z, b.N)
 			for i := range b.N {
-				// Distinct people, so each reaction counts.
-				env := srv.Event(reactionEv(fmt.Sprintf("U%09d", i), "heart_eyes", item, true, now.Add(time.Duration(i)*time.Microsecond)))
+				// Distinct seated people, so each reaction counts (only
+				// seated members' feedback does).
+				user := fmt.Sprintf("U%09d", i)
+				seats[i] = redis.Z{Score: float64(now.UnixMilli()), Member: user}
+				env := srv.Event(reactionEv(user, "heart_eyes", item, true, now.Add(time.Duration(i)*time.Microsecond)))
 				frames[i], ids[i] = env.Frame, env.ID
+			}
+			if err := ta.rdb.ZAdd(ctx, ta.ns+":{"+ta.community.ID+"}:seats", seats...).Err(); err != nil {
+				b.Fatal(err)
 			}
 			b.ResetTimer()
 			res, err := srv.Burst(ctx, frames, ids, 64)

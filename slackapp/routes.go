@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/idea"
+	"github.com/closeknit/closeknit/slackapp/prototype"
 	"github.com/slack-go/slack"
 )
 
@@ -16,11 +18,6 @@ import (
 // subscribe to exactly these (manifest_test.go checks), so adding a route
 // here and forgetting the manifest fails the tests.
 func (a *App) routes() {
-	a.drops = drop.New(drop.Deps{
-		API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
-		Community: func(ch string) *engagement.Community { return a.byChannel[ch] },
-		ByID:      a.communityByID, Metrics: a.dropMetrics,
-	})
 	a.events = map[string]eventHandler{
 		"message":               countMessage,
 		"reaction_added":        countReaction,
@@ -32,21 +29,30 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
-	a.subcommands = a.subcommandRoutes()
+	a.digest = digest.New(digest.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notifier: a.notify,
+		Communities: a.cfg.Communities, DigestAt: a.cfg.DigestAt, LapsingWeeks: a.cfg.LapsingWeeks,
+		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
+	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
+		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
+	ideas := idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: idea.NewMetrics(a.reg)}
+	a.drops = drop.New(drop.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
+		Metrics: drop.NewMetrics(a.reg)})
+	a.subcommands = a.subcommandRoutes(proto, ideas)
 	a.scheduleAtStart("roster", 10*time.Minute, a.job(reconcileRoster))
 	a.schedule("nudges", 15*time.Minute, a.job(sendNudges))
 	// Interactions: block_actions by action_id, view_submission by the
 	// view's callback_id, shortcuts by callback_id. Anything else is acked
 	// and counted as ignored.
 	a.interactions = interactionRoutes{
-		actions:   map[string]feature.Interaction{actionProtoResults: a.act(handleProtoResults)},
-		views:     map[string]feature.Interaction{viewNewPrototype: a.act(handleNewPrototypeSubmission)},
-		shortcuts: map[string]feature.Interaction{shortcutNewPrototype: a.act(handleNewPrototypeShortcut)},
+		actions:   map[string]feature.Interaction{prototype.ActionResults: proto.Results},
+		views:     map[string]feature.Interaction{prototype.ViewNew: proto.Submission},
+		shortcuts: map[string]feature.Interaction{prototype.ShortcutNew: proto.Shortcut},
 	}
-	for i := 1; i <= maxPollButtons; i++ {
-		a.interactions.actions[voteActionID(i)] = a.act(handleProtoVote)
+	for i := 1; i <= prototype.MaxPollButtons; i++ {
+		a.interactions.actions[prototype.VoteActionID(i)] = proto.Vote
 	}
-	ideas := a.ideaDeps()
 	a.interactions.actions[idea.ActionUpvote] = idea.Upvote(ideas)
 	a.interactions.actions[idea.ActionUnvote] = idea.Unvote(ideas)
 	a.interactions.actions[idea.ActionStatus] = idea.Status(ideas)
@@ -54,16 +60,16 @@ func (a *App) routes() {
 	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
 	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
 	a.interactions.views[drop.ViewNew] = a.drops.Submission
-	a.schedule("drops", 0, a.drops.Job)                            // every tick: closing is due-time driven, failed DMs are retried
-	a.schedule("ideas", time.Minute, idea.Job(ideas))              // the ideas-by-status gauge
-	a.schedule("prototypes", 0, a.job(closeDuePrototypes))         // every scheduler tick: closing is due-time driven
-	a.schedule("digest", a.cfg.SchedulerTick, a.job(runDigestJob)) // due check every tick, sent once per week
+	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
+	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
+	a.schedule("drops", 0, a.drops.Job)                     // every tick: closing is due-time driven, failed DMs are retried
+	a.schedule("ideas", time.Minute, idea.Job(ideas))       // the ideas-by-status gauge
 }
 
 // subcommandRoutes maps each /closeknit subcommand to its handler. Staff
 // commands check the staff list themselves, on every call. It must not
 // call into a's fields: the manifest test routes an empty App.
-func (a *App) subcommandRoutes() map[string]feature.Command {
+func (a *App) subcommandRoutes(proto *prototype.Feature, ideas idea.Deps) map[string]feature.Command {
 	return map[string]feature.Command{
 		"help": func(context.Context, *slack.SlashCommand, []string) (*slack.Msg, error) {
 			return helpMessage(), nil
@@ -73,17 +79,17 @@ func (a *App) subcommandRoutes() map[string]feature.Command {
 		"optout":     a.cmd(cmdOptOut(true)),
 		"optin":      a.cmd(cmdOptOut(false)),
 		"forget":     a.cmd(cmdForget),
-		"report":     a.cmd(cmdReport),
+		"report":     a.digest.Report,
 		"members":    a.cmd(cmdMembers),
 		"invite":     a.cmd(cmdInvite),
 		"remove":     a.cmd(cmdRemove),
 		"waitlist":   a.cmd(cmdWaitlist),
 		"cap":        a.cmd(cmdCap),
-		"prototype":  a.cmd(prototypeCommand),
-		"prototypes": a.cmd(prototypesCommand),
-		"digest":     a.cmd(digestCommand),
-		"idea":       idea.Command(a.ideaDeps()),
-		"ideas":      idea.List(a.ideaDeps()),
+		"prototype":  proto.Command,
+		"prototypes": proto.List,
+		"digest":     a.digest.Command,
+		"idea":       idea.Command(ideas),
+		"ideas":      idea.List(ideas),
 		"drop":       a.drops.Command,
 	}
 }
@@ -97,12 +103,14 @@ func (a *App) communityOf(channel string) *engagement.Community {
 	return a.cfg.Communities[0]
 }
 
-// ideaDeps is what the idea board gets of the app.
-func (a *App) ideaDeps() idea.Deps {
-	return idea.Deps{
-		API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
-		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: a.ideaMetrics,
+// communityByID finds a configured community (nil if none has that ID).
+func (a *App) communityByID(id string) *engagement.Community {
+	for _, c := range a.cfg.Communities {
+		if c.ID == id {
+			return c
+		}
 	}
+	return nil
 }
 
 // cmd, act and job adapt handlers that still take the whole *App to the

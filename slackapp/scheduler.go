@@ -37,7 +37,7 @@ func (a *App) scheduleAtStart(name string, every time.Duration, run feature.Job)
 
 // leaseTTL bounds how long one run of a job may take before another
 // replica may start it again.
-const leaseTTL = 2 * time.Minute
+const leaseTTL = feature.JobRun
 
 // runScheduler ticks every cfg.SchedulerTick until ctx is cancelled and
 // runs each job that is due. The first tick is immediate, so work missed

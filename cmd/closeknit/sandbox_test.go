@@ -41,3 +41,17 @@ func TestSandboxPostsTheDigestOfSeveralWeeks(t *testing.T) {
 		t.Errorf("chart.png: %v, %v", err, img)
 	}
 }
+
+func TestSandboxPlaysAWeekAndExits(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"sandbox", "--members", "30", "--messages", "200", "--weeks", "1", "--out", t.TempDir()}, func(string) string { return "" }, &out, &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "The counts match what was played") {
+		t.Errorf("sandbox output lacks the check line:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "The prototype tallies match what was played") || !strings.Contains(out.String(), "Results of Next colourway (P2)") {
+		t.Errorf("sandbox output lacks the prototypes' results:\n%s", out.String())
+	}
+}

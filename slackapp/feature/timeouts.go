@@ -22,6 +22,9 @@ const (
 	// Privacy bounds a privacy request (what is stored, opt-out, forget),
 	// which walks every key of a person in every community.
 	Privacy = 2 * time.Minute
+	// JobRun bounds one run of a scheduled job (its lease lasts as long),
+	// and work a handler starts that a job would otherwise do.
+	JobRun = 2 * time.Minute
 	// Scrape bounds the Redis reads behind one /metrics scrape, well
 	// inside Prometheus' default 10 s scrape timeout.
 	Scrape = 2 * time.Second

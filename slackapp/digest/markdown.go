@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 )
 
-// DigestMarkdown renders the digest as Markdown, for `closeknit digest
+// Markdown renders the digest as Markdown, for `closeknit digest
 // --format markdown` and the sandbox's output folder. plainText drops the
 // Markdown marks (--format text).
-func DigestMarkdown(k *engagement.KPIs, plainText bool) string {
+func Markdown(k *engagement.KPIs, plainText bool) string {
 	var b strings.Builder
 	h := func(level int, s string) {
 		if plainText {

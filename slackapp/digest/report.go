@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"fmt"
@@ -16,8 +16,9 @@ func reportSummary(r *engagement.Report) string {
 		r.Week, r.Community, r.Messages, r.ThreadReplies, r.Reactions, r.ActivePosters, r.ActiveParticipants)
 }
 
-// reportBlocks lays out a week's report in Block Kit.
-func reportBlocks(r *engagement.Report) slack.Blocks {
+// ReportBlocks lays out a week's report in Block Kit: `/closeknit report`,
+// and each community's part of a member's App Home.
+func ReportBlocks(r *engagement.Report) slack.Blocks {
 	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("%s · %s", r.Community, r.Week), false, false))
 	fields := []*slack.TextBlockObject{
 		feature.Mrkdwn(fmt.Sprintf("*Messages*\n%d", r.Messages)),
@@ -41,12 +42,4 @@ func reportBlocks(r *engagement.Report) slack.Blocks {
 	}
 	blocks = append(blocks, slack.NewContextBlock("", feature.Mrkdwn(fmt.Sprintf("Week starting %s (%s)", r.Start.Format("Mon 2 Jan 2006"), r.Timezone))))
 	return slack.Blocks{BlockSet: blocks}
-}
-
-// homeView wraps the App Home's blocks in a view.
-func homeView(blocks []slack.Block) slack.HomeTabViewRequest {
-	if len(blocks) == 0 {
-		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn("No community is configured yet."), nil, nil))
-	}
-	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }

@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"context"
@@ -13,38 +13,39 @@ import (
 // The staff App Home is a live dashboard of each community the person is
 // staff of: the current week so far, seats and waitlist, open prototypes,
 // and the posts still waiting for an answer. It is rebuilt on every
-// app_home_opened. Members get their own Home (handlers.go).
+// app_home_opened. Members get the core's Home, with ReportBlocks.
 
-func (a *App) publishStaffHome(ctx context.Context, userID string) error {
+// PublishStaffHome publishes the staff App Home of userID.
+func (d *Digest) PublishStaffHome(ctx context.Context, userID string) error {
 	var boards []*engagement.KPIs
 	var problems []slack.Block // setup problems first: they stop the app doing its job
-	for _, c := range a.cfg.Communities {
+	for _, c := range d.communities {
 		if !c.IsStaff(userID) {
 			continue
 		}
-		warnings, err := a.store.Warnings(ctx, c)
+		warnings, err := d.store.Warnings(ctx, c)
 		if err != nil {
 			return err
 		}
 		for _, w := range warnings {
 			problems = append(problems, section(":warning: "+w))
 		}
-		w := engagement.WeekOf(a.store.Now(), c.Location)
-		k, err := a.store.KPIs(ctx, c, w, a.kpiOptions(ctx))
+		w := engagement.WeekOf(d.store.Now(), c.Location)
+		k, err := d.KPIs(ctx, c, w)
 		if err != nil {
 			return err
 		}
 		// Posts from last week can still be waiting: list them first.
-		prev, err := a.store.KPIs(ctx, c, w.Prev(), a.kpiOptions(ctx))
+		prev, err := d.KPIs(ctx, c, w.Prev())
 		if err != nil {
 			return err
 		}
 		k.Unanswered = append(prev.Unanswered, k.Unanswered...)
 		boards = append(boards, k)
 	}
-	view := staffHomeView(boards, a.store.Now())
+	view := staffHomeView(boards, d.store.Now())
 	view.Blocks.BlockSet = append(problems, view.Blocks.BlockSet...)
-	_, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
+	_, err := d.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
 	return err
 }
 

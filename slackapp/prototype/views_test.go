@@ -1,4 +1,4 @@
-package slackapp
+package prototype
 
 import (
 	"bytes"
@@ -17,18 +17,8 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// The -update flag rewrites golden files. Another view's tests may have
-// registered it already (it is one test binary).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite testdata/*.golden.json")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+// update rewrites the golden files.
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 // golden compares v's indented JSON with testdata/name.golden.json.
 func golden(t *testing.T, name string, v any) {
@@ -39,7 +29,7 @@ func golden(t *testing.T, name string, v any) {
 	}
 	got = append(got, '\n')
 	path := filepath.Join("testdata", name+".golden.json")
-	if updateGolden() {
+	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +251,7 @@ func sampleResults(p *engagement.Prototype) *engagement.PrototypeResults {
 
 func TestPrototypeModalGolden(t *testing.T) {
 	t.Parallel()
-	v := prototypeModal(testComm)
+	v := newModal(testComm)
 	checkModal(t, v)
 	golden(t, "prototype_modal", v)
 	checkModal(t, notStaffModal())
@@ -270,23 +260,23 @@ func TestPrototypeModalGolden(t *testing.T) {
 func TestPrototypeCardGolden(t *testing.T) {
 	t.Parallel()
 	open := sampleProto()
-	text, blocks := prototypeCard(open, nil)
+	text, blocks := card(open, nil)
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_card_open", map[string]any{"text": text, "blocks": blocks})
 
 	closed := sampleProto()
 	closed.Status, closed.ClosedAt = engagement.StatusClosed, closed.ClosesAt
-	text, blocks = prototypeCard(closed, nil)
+	text, blocks = card(closed, nil)
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_card_closed", map[string]any{"text": text, "blocks": blocks})
 
-	text, blocks = prototypeCard(samplePoll(), nil)
+	text, blocks = card(samplePoll(), nil)
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_card_poll", map[string]any{"text": text, "blocks": blocks})
 
 	closedPoll := samplePoll()
 	closedPoll.Status, closedPoll.ClosedAt = engagement.StatusClosed, closedPoll.ClosesAt
-	text, blocks = prototypeCard(closedPoll, sampleResults(closedPoll).Summary.Votes)
+	text, blocks = card(closedPoll, sampleResults(closedPoll).Summary.Votes)
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_card_poll_closed", map[string]any{"text": text, "blocks": blocks})
 }
@@ -295,15 +285,15 @@ func TestPrototypeResultsGolden(t *testing.T) {
 	t.Parallel()
 	closed := sampleProto()
 	closed.Status, closed.ClosedAt = engagement.StatusClosed, closed.ClosesAt
-	text, blocks := prototypeResults(sampleResults(closed))
+	text, blocks := results(sampleResults(closed))
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_results", map[string]any{"text": text, "blocks": blocks})
 
-	text, blocks = prototypeResults(sampleResults(samplePoll()))
+	text, blocks = results(sampleResults(samplePoll()))
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_results_poll", map[string]any{"text": text, "blocks": blocks})
 
-	text, blocks = prototypeList(testComm, []*engagement.PrototypeResults{sampleResults(samplePoll()), sampleResults(closed)})
+	text, blocks = list(testComm, []*engagement.PrototypeResults{sampleResults(samplePoll()), sampleResults(closed)})
 	checkMessage(t, text, blocks)
 	golden(t, "prototype_list", map[string]any{"text": text, "blocks": blocks})
 }
@@ -325,7 +315,7 @@ func TestPrototypeViewsStayWithinLimits(t *testing.T) {
 	if err := big.Validate(); err != nil {
 		t.Fatalf("the largest spec should be valid: %v", err)
 	}
-	text, blocks := prototypeCard(big, nil)
+	text, blocks := card(big, nil)
 	checkMessage(t, text, blocks)
 	poll := samplePoll()
 	poll.Name = big.Name
@@ -333,24 +323,24 @@ func TestPrototypeViewsStayWithinLimits(t *testing.T) {
 	for i := range 6 {
 		poll.Options = append(poll.Options, strings.Repeat(string(rune('A'+i)), 75))
 	}
-	text, blocks = prototypeCard(poll, nil)
+	text, blocks = card(poll, nil)
 	checkMessage(t, text, blocks)
 	poll.Status = engagement.StatusClosed
-	text, blocks = prototypeCard(poll, map[string]int64{poll.Options[0]: 1 << 40})
+	text, blocks = card(poll, map[string]int64{poll.Options[0]: 1 << 40})
 	checkMessage(t, text, blocks)
 	r := sampleResults(big)
 	for i := range 200 { // members may react with any emoji
 		r.Summary.Reactions[fmt.Sprintf("custom_emoji_with_a_long_name_%03d", i)] = int64(i)
 	}
-	text, blocks = prototypeResults(r)
+	text, blocks = results(r)
 	checkMessage(t, text, blocks)
-	text, blocks = prototypeResults(sampleResults(poll))
+	text, blocks = results(sampleResults(poll))
 	checkMessage(t, text, blocks)
 	var many []*engagement.PrototypeResults
 	for range 200 {
 		many = append(many, r)
 	}
-	text, blocks = prototypeList(testComm, many)
+	text, blocks = list(testComm, many)
 	checkMessage(t, text, blocks)
 }
 
@@ -360,7 +350,7 @@ func TestStaffTextCannotMentionEveryone(t *testing.T) {
 	t.Parallel()
 	p := sampleProto()
 	p.Name, p.Question, p.Link = "Hi <!channel>", "<!here> & co?", "https://example.com/a|b>c"
-	text, blocks := prototypeCard(p, nil)
+	text, blocks := card(p, nil)
 	var raw bytes.Buffer
 	enc := json.NewEncoder(&raw)
 	enc.SetEscapeHTML(false)
@@ -378,7 +368,7 @@ func TestStaffTextCannotMentionEveryone(t *testing.T) {
 	if !strings.Contains(raw.String(), "&lt;!here&gt;") {
 		t.Errorf("the question is not in the card, escaped: %s", raw.String())
 	}
-	text, _ = prototypeResults(sampleResults(p))
+	text, _ = results(sampleResults(p))
 	if strings.Contains(text, "<!channel>") {
 		t.Errorf("results text %q", text)
 	}

@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"context"
@@ -8,41 +8,52 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// digestMetrics are the digest counter and the headline KPI gauges of the
+// metrics are the digest counter and the headline KPI gauges of the
 // current week, per community.
-type digestMetrics struct {
+type metrics struct {
 	digests  *prometheus.CounterVec // community, outcome (sent|failed|refused)
 	lastSent *prometheus.GaugeVec   // community
 }
 
-func newDigestMetrics(reg prometheus.Registerer, a *App) *digestMetrics {
-	dm := &digestMetrics{
-		digests: prometheus.NewCounterVec(prometheus.CounterOpts{
+func newMetrics(reg prometheus.Registerer, d *Digest) *metrics {
+	f := promauto.With(reg)
+	m := &metrics{
+		digests: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "closeknit_digests_total",
 			Help: "Weekly digests posted (sent), that failed to post (failed; retried on the next scheduler tick), or that Slack refused for good (refused; not retried, staff told).",
 		}, []string{"community", "outcome"}),
-		lastSent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		lastSent: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "closeknit_digest_last_sent_timestamp_seconds",
 			Help: "Unix time this replica last posted a community's weekly digest.",
 		}, []string{"community"}),
 	}
-	reg.MustRegister(dm.digests, dm.lastSent, &kpiCollector{a: a})
-	return dm
+	if reg != nil {
+		reg.MustRegister(&kpiCollector{d: d})
+	}
+	// Created at 0, so that rate() and absent() can tell "none yet" from
+	// "not running".
+	for _, c := range d.communities {
+		for _, o := range []string{"sent", "failed"} {
+			m.digests.WithLabelValues(c.ID, o)
+		}
+	}
+	return m
 }
 
-func (dm *digestMetrics) sent(c *engagement.Community, at time.Time) {
-	dm.digests.WithLabelValues(c.ID, "sent").Inc()
-	dm.lastSent.WithLabelValues(c.ID).Set(float64(at.Unix()))
+func (m *metrics) sent(c *engagement.Community, at time.Time) {
+	m.digests.WithLabelValues(c.ID, "sent").Inc()
+	m.lastSent.WithLabelValues(c.ID).Set(float64(at.Unix()))
 }
 
-func (dm *digestMetrics) failed(c *engagement.Community) {
-	dm.digests.WithLabelValues(c.ID, "failed").Inc()
+func (m *metrics) failed(c *engagement.Community) {
+	m.digests.WithLabelValues(c.ID, "failed").Inc()
 }
 
-func (dm *digestMetrics) refused(c *engagement.Community) {
-	dm.digests.WithLabelValues(c.ID, "refused").Inc()
+func (m *metrics) refused(c *engagement.Community) {
+	m.digests.WithLabelValues(c.ID, "refused").Inc()
 }
 
 // kpiGauges are the current week's headline KPIs, per community.
@@ -71,7 +82,7 @@ func gaugeDesc(name, help string) *prometheus.Desc {
 // kpiCollector reads the KPIs from Redis when scraped, so every replica
 // reports the same figures, at most every kpiCacheFor.
 type kpiCollector struct {
-	a    *App
+	d    *Digest
 	mu   sync.Mutex
 	at   time.Time
 	last map[string]*engagement.KPIs
@@ -92,10 +103,10 @@ func (kc *kpiCollector) Collect(ch chan<- prometheus.Metric) {
 		ctx, cancel := context.WithTimeout(context.Background(), feature.Scrape)
 		defer cancel()
 		fresh := map[string]*engagement.KPIs{}
-		for _, c := range kc.a.cfg.Communities {
-			k, err := kc.a.store.KPIs(ctx, c, engagement.WeekOf(kc.a.store.Now(), c.Location), kc.a.kpiOptions(ctx))
+		for _, c := range kc.d.communities {
+			k, err := kc.d.KPIs(ctx, c, engagement.WeekOf(kc.d.store.Now(), c.Location))
 			if err != nil {
-				kc.a.log.Warn("kpi gauges not refreshed", "community", c.ID, "err", err)
+				kc.d.log.Warn("kpi gauges not refreshed", "community", c.ID, "err", err)
 				continue // keep showing the last figures
 			}
 			fresh[c.ID] = k

@@ -1,4 +1,4 @@
-package slackapp
+package prototype
 
 import (
 	"fmt"
@@ -13,22 +13,19 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// Interaction routes of the prototype feature (see routes.go).
 const (
-	viewNewPrototype     = "proto_new"     // the modal's callback_id
-	shortcutNewPrototype = "new_prototype" // the global shortcut's callback_id (manifest.yaml)
-	actionProtoResults   = "proto_results" // the card's Results button
-	actionProtoVote      = "proto_vote_"   // + option number: a poll's buttons
-	maxPollButtons       = 6
-	blockHideResults     = "hide_results"
+	actionVote       = "proto_vote_" // + option number: a poll's buttons
+	blockHideResults = "hide_results"
 )
 
-func voteActionID(option int) string { return actionProtoVote + strconv.Itoa(option) }
+// VoteActionID is the action_id of a poll's button for option (1 to
+// MaxPollButtons).
+func VoteActionID(option int) string { return actionVote + strconv.Itoa(option) }
 
-// prototypeModal is the form staff fill in to post a prototype or a poll.
+// newModal is the form staff fill in to post a prototype or a poll.
 // Its block IDs are the engagement.Field* names, so validation errors map
 // straight onto the inputs.
-func prototypeModal(c *engagement.Community) slack.ModalViewRequest {
+func newModal(c *engagement.Community) slack.ModalViewRequest {
 	input := func(field, label, hint, placeholder string, optional, multiline bool, maxLen int, initial string) *slack.InputBlock {
 		el := slack.NewPlainTextInputBlockElement(nil, field)
 		if placeholder != "" {
@@ -66,7 +63,7 @@ func prototypeModal(c *engagement.Community) slack.ModalViewRequest {
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
-		CallbackID:      viewNewPrototype,
+		CallbackID:      ViewNew,
 		Title:           feature.Plain("New prototype"),
 		Submit:          feature.Plain("Post"),
 		Close:           feature.Plain("Cancel"),
@@ -146,10 +143,10 @@ func specFromSubmission(values map[string]map[string]slack.BlockAction, author s
 	return spec, errs
 }
 
-// prototypeCard is the message a prototype is posted as, open or closed.
+// card is the message a prototype is posted as, open or closed.
 // A closed poll's card shows its votes (nil while open: a poll may hide
 // its results until it closes).
-func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []slack.Block) {
+func card(p *engagement.Prototype, votes map[string]int64) (string, []slack.Block) {
 	closed := p.Status == engagement.StatusClosed
 	kind := "Early access"
 	if p.Kind() == engagement.KindPoll {
@@ -189,7 +186,7 @@ func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []s
 	if p.Kind() == engagement.KindPoll && !closed {
 		var buttons []slack.BlockElement
 		for i, o := range p.Options {
-			buttons = append(buttons, slack.NewButtonBlockElement(voteActionID(i+1), p.ID, feature.Plain(feature.Truncate(o, feature.MaxButtonText))))
+			buttons = append(buttons, slack.NewButtonBlockElement(VoteActionID(i+1), p.ID, feature.Plain(feature.Truncate(o, feature.MaxButtonText))))
 		}
 		blocks = append(blocks, slack.NewActionBlock("proto_vote", buttons...))
 	}
@@ -206,7 +203,7 @@ func prototypeCard(p *engagement.Prototype, votes map[string]int64) (string, []s
 	}
 	blocks = append(blocks,
 		slack.NewContextBlock("proto_status", feature.Mrkdwn(status)),
-		slack.NewActionBlock("proto_staff", slack.NewButtonBlockElement(actionProtoResults, p.ID, feature.Plain("Results (brand team)"))))
+		slack.NewActionBlock("proto_staff", slack.NewButtonBlockElement(ActionResults, p.ID, feature.Plain("Results (brand team)"))))
 	// The notification text is mrkdwn too: staff text must not mention @channel.
 	text := fmt.Sprintf("%s: %s. %s", kind, feature.Escape(p.Name), feature.Escape(p.Question))
 	if closed {
@@ -279,9 +276,9 @@ func figuresLine(r *engagement.PrototypeResults) string {
 	return line
 }
 
-// prototypeResults lays out a prototype's results: the ephemeral detail of
+// results lays out a prototype's results: the ephemeral detail of
 // the Results button and the summary posted when feedback closes.
-func prototypeResults(r *engagement.PrototypeResults) (string, []slack.Block) {
+func results(r *engagement.PrototypeResults) (string, []slack.Block) {
 	s := r.Summary
 	title := "Results: " + r.Name
 	blocks := []slack.Block{slack.NewHeaderBlock(feature.Plain(feature.Truncate(title, feature.MaxHeaderText)))}
@@ -318,8 +315,8 @@ func prototypeResults(r *engagement.PrototypeResults) (string, []slack.Block) {
 // maxListed bounds /closeknit prototypes: a message has at most 50 blocks.
 const maxListed = 20
 
-// prototypeList lays out open and recent prototypes, newest first.
-func prototypeList(c *engagement.Community, all []*engagement.PrototypeResults) (string, []slack.Block) {
+// list lays out open and recent prototypes, newest first.
+func list(c *engagement.Community, all []*engagement.PrototypeResults) (string, []slack.Block) {
 	if len(all) == 0 {
 		return "No prototypes yet. Post one with /closeknit prototype.", nil
 	}

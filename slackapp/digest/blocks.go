@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"fmt"
@@ -17,12 +17,12 @@ const (
 	maxMessageBlocks = 50
 	maxHomeBlocks    = 100
 	maxFieldText     = 2000
-	digestListed     = 10 // names or links listed per section before "and N more"
+	listed           = 10 // names or links listed per section before "and N more"
 )
 
-// digestSummary is the digest's notification text (and what screen
-// readers read first).
-func digestSummary(k *engagement.KPIs) string {
+// summary is the digest's notification text (and what screen readers
+// read first).
+func summary(k *engagement.KPIs) string {
 	if k.Quiet() {
 		return fmt.Sprintf("%s, week %s: a quiet week.", k.Community, k.Week)
 	}
@@ -30,10 +30,10 @@ func digestSummary(k *engagement.KPIs) string {
 		k.Community, k.Week, k.Messages, pct(k.MessagesChange, k.MessagesPrevWeek > 0), k.ActivePosters, len(k.Unanswered))
 }
 
-// digestBlocks lays out the weekly digest: headline numbers with arrows
+// messageBlocks lays out the weekly digest: headline numbers with arrows
 // and deltas, then people, prototypes, seats and the posts that need an
 // answer. A week without any activity gets a short note instead.
-func digestBlocks(k *engagement.KPIs) slack.Blocks {
+func messageBlocks(k *engagement.KPIs) slack.Blocks {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(feature.Plain(fmt.Sprintf("%s · week %s", k.Community, k.Week))),
 		slack.NewContextBlock("", feature.Mrkdwn(fmt.Sprintf("%s – %s (%s)",
@@ -119,7 +119,7 @@ func prototypesText(k *engagement.KPIs) string {
 // link to the card (Slack markup; plain names in Markdown).
 func prototypeLine(k *engagement.KPIs, p *engagement.PrototypeSummary, link bool) string {
 	name := p.Name
-	if link && p.Permalink != "" { // Slack: staff-typed names are escaped (prototype_views.go)
+	if link && p.Permalink != "" { // staff typed the name: escaped, as on the card
 		name = fmt.Sprintf("<%s|%s>", feature.EscapeURL(p.Permalink), feature.Escape(p.Name))
 	}
 	state := "closed " + p.ClosesAt.In(k.Start.Location()).Format("Mon 2 Jan")
@@ -156,13 +156,13 @@ func seatsLine(k *engagement.KPIs) string {
 	return fmt.Sprintf("%d of %d seats taken · %d on the waitlist.", k.Seated, k.Cap, k.Waitlist)
 }
 
-// list writes up to maxListed bullet lines, then "and N more".
+// list writes up to listed bullet lines, then "and N more".
 func list(b *strings.Builder, n int, line func(int) string) {
-	for i := range min(n, digestListed) {
+	for i := range min(n, listed) {
 		b.WriteString("• " + line(i) + "\n")
 	}
-	if n > digestListed {
-		fmt.Fprintf(b, "… and %d more\n", n-digestListed)
+	if n > listed {
+		fmt.Fprintf(b, "… and %d more\n", n-listed)
 	}
 }
 

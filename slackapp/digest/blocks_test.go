@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"fmt"
@@ -10,8 +10,6 @@ import (
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
-
-// golden and -update: prototype_views_test.go.
 
 // checkLimits fails the test for anything Slack would reject.
 func checkLimits(t *testing.T, name string, blocks []slack.Block, maxBlocks int) {
@@ -88,13 +86,13 @@ func fixtureKPIs(t *testing.T) *engagement.KPIs {
 
 func TestDigestBlocksGolden(t *testing.T) {
 	k := fixtureKPIs(t)
-	golden(t, "digest", map[string]any{"text": digestSummary(k), "blocks": digestBlocks(k)})
-	checkLimits(t, "digest", digestBlocks(k).BlockSet, maxMessageBlocks)
+	golden(t, "digest", map[string]any{"text": summary(k), "blocks": messageBlocks(k)})
+	checkLimits(t, "digest", messageBlocks(k).BlockSet, maxMessageBlocks)
 
 	quiet := &engagement.KPIs{Community: "acme", Channel: "C05R8T2KLMN", Timezone: k.Timezone, Week: "2026-W47",
 		Start: k.Start, End: k.End, Cap: 50, Seated: 40, Waitlist: 2}
-	golden(t, "digest_quiet", map[string]any{"text": digestSummary(quiet), "blocks": digestBlocks(quiet)})
-	if n := len(digestBlocks(quiet).BlockSet); n != 3 {
+	golden(t, "digest_quiet", map[string]any{"text": summary(quiet), "blocks": messageBlocks(quiet)})
+	if n := len(messageBlocks(quiet).BlockSet); n != 3 {
 		t.Errorf("quiet week: %d blocks, want a header, a date line and one note", n)
 	}
 
@@ -113,7 +111,7 @@ func TestDigestWithinSlackLimits(t *testing.T) {
 		k.Prototypes = append(k.Prototypes, engagement.PrototypeSummary{ID: fmt.Sprintf("P%d", i), Name: strings.Repeat("Long name ", 20), Channel: "C05R8T2KLMN", TS: "1763593200.000100", Status: "open",
 			Permalink: "https://acme.slack.com/archives/C05R8T2KLMN/p1763593200000100"})
 	}
-	checkLimits(t, "busy digest", digestBlocks(k).BlockSet, maxMessageBlocks)
+	checkLimits(t, "busy digest", messageBlocks(k).BlockSet, maxMessageBlocks)
 	boards := []*engagement.KPIs{}
 	for range 30 {
 		boards = append(boards, k)

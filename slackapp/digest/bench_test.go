@@ -1,4 +1,4 @@
-package slackapp
+package digest
 
 import (
 	"context"
@@ -87,7 +87,7 @@ func BenchmarkDigest52Weeks(b *testing.B) {
 			if err != nil || k.Messages == 0 {
 				b.Fatal(err, k.Messages)
 			}
-			_ = digestBlocks(k)
+			_ = messageBlocks(k)
 		}
 	})
 	b.Run("with_chart", func(b *testing.B) {
@@ -97,7 +97,7 @@ func BenchmarkDigest52Weeks(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_ = digestBlocks(k)
+			_ = messageBlocks(k)
 			if _, err := chart.PNG(c.ID, k.History); err != nil {
 				b.Fatal(err)
 			}
