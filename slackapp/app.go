@@ -22,6 +22,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/membership"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
@@ -77,7 +78,6 @@ type App struct {
 	log        *slog.Logger
 	reg        prometheus.Registerer // feature packages register their metrics on it
 	m          *metrics
-	mm         *memberMetrics
 	api        *slack.Client
 	httpClient *http.Client // the Web API's, for response_urls
 	sock       *socketmode.Socket
@@ -101,10 +101,10 @@ type App struct {
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
 	workers   sync.WaitGroup
-	run       *pool             // slow work after the ack (dispatch.go)
-	notify    *feature.Notifier // private replies and staff notices
-	privacy   *privacyPool      // privacy.go: privacy and forget requests
-	inFlight  perPerson         // commands and interactions in flight per person (dispatch.go)
+	run       *pool               // slow work after the ack (dispatch.go)
+	notify    *feature.Notifier   // private replies and staff notices
+	members   *membership.Feature // its outbox runs beside the scheduler; its blocks are on the member Home
+	inFlight  perPerson           // commands and interactions in flight per person (dispatch.go)
 	drainOnce sync.Once
 	connected atomic.Bool
 }
@@ -187,13 +187,11 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		log:        logger,
 		reg:        reg,
 		m:          m,
-		mm:         newMemberMetrics(reg, store),
 		api:        slack.New(cfg.BotToken, opts...),
 		httpClient: &hc,
 		byChannel:  map[string]*engagement.Community{},
 		queue:      make(chan []item, cfg.QueueSize),
 		run:        newPool(32),
-		privacy:    newPrivacyPool(),
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()
@@ -253,7 +251,7 @@ func (a *App) Run(ctx context.Context) error {
 	var background sync.WaitGroup
 	background.Go(func() { a.runScheduler(bgCtx) })
 	for _, c := range a.cfg.Communities {
-		background.Go(func() { a.runOutbox(bgCtx, c) })
+		background.Go(func() { a.members.Outbox(bgCtx, c) })
 	}
 	err = a.sock.Run(ctx) // returns after ctx is cancelled, or on a fatal error
 	stopBackground()

@@ -304,7 +304,7 @@ func (a *App) record(events []engagement.Event, idx []int, outcomes []outcome) {
 			case r.Err == nil:
 				outcomes[idx[p]] = outCounted
 				if r.Intro {
-					a.mm.intros.WithLabelValues(events[p].Community.ID).Inc()
+					a.members.Introduced(events[p].Community)
 				}
 			case errors.Is(r.Err, engagement.ErrInvalid):
 				outcomes[idx[p]] = outRejected

@@ -56,7 +56,7 @@ func (a *App) RunJob(ctx context.Context, name string) error {
 // DoJob runs one membership outbox job of the first community by hand, as
 // if the outbox had handed it out (id is its stream entry ID).
 func (a *App) DoJob(ctx context.Context, id, typ, user string) error {
-	return a.doJob(ctx, a.cfg.Communities[0], engagement.Job{ID: id, Type: typ, User: user, Attempt: 1})
+	return a.members.Do(ctx, a.cfg.Communities[0], engagement.Job{ID: id, Type: typ, User: user, Attempt: 1})
 }
 
 // LastReconnectAttempt is the backoff attempt of the socket's last

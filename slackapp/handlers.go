@@ -143,11 +143,11 @@ func (a *App) publishHome(ctx context.Context, userID string) error {
 			return err
 		}
 		if !c.IsStaff(userID) {
-			roster, err := a.store.Roster(ctx, c)
+			seat, err := a.members.HomeBlocks(ctx, c, userID)
 			if err != nil {
 				return err
 			}
-			blocks = append(blocks, memberHomeBlocks(roster, c, userID)...)
+			blocks = append(blocks, seat...)
 			r.Members = nil // members see channel totals, never each other's counts
 		}
 		blocks = append(blocks, digest.ReportBlocks(r).BlockSet...)

@@ -100,8 +100,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 // initSeries creates, at 0, the series of every labelled counter for the
-// label values known at start (each community, feedback
-// kind, job, envelope type and outcome). Without it a series appears only
+// label values known at start (job, envelope type and outcome; the feature
+// packages create theirs, by community, where they declare them). Without it a series appears only
 // when it first moves, so dashboards show gaps and alerts on rate() or
 // absent() cannot tell "none yet" from "not running".
 // Slack API calls (methods and Slack's error codes) and Redis errors (by
@@ -115,11 +115,6 @@ func (a *App) initSeries() {
 	for _, j := range a.jobs {
 		for _, o := range []string{"ok", "error"} {
 			a.m.jobRuns.WithLabelValues(j.name, o)
-		}
-	}
-	for _, c := range a.cfg.Communities {
-		for _, cv := range []*prometheus.CounterVec{a.mm.promotions, a.mm.capRemovals, a.mm.intros} {
-			cv.WithLabelValues(c.ID)
 		}
 	}
 }

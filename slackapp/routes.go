@@ -9,6 +9,8 @@ import (
 	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/idea"
+	"github.com/closeknit/closeknit/slackapp/membership"
+	"github.com/closeknit/closeknit/slackapp/privacy"
 	"github.com/closeknit/closeknit/slackapp/prototype"
 	"github.com/slack-go/slack"
 )
@@ -29,6 +31,9 @@ func (a *App) routes() {
 	a.commands = map[string]commandHandler{
 		"/closeknit": handleCloseknit,
 	}
+	a.members = membership.New(membership.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notify: a.notify,
+		Communities: a.cfg.Communities, ByChannel: a.byChannel, RefreshStaff: a.refreshStaff,
+		BotUser: func() string { return a.botUserID }}, a.reg)
 	a.digest = digest.New(digest.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notifier: a.notify,
 		Communities: a.cfg.Communities, DigestAt: a.cfg.DigestAt, LapsingWeeks: a.cfg.LapsingWeeks,
 		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
@@ -40,8 +45,8 @@ func (a *App) routes() {
 		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
 		Metrics: drop.NewMetrics(a.reg)})
 	a.subcommands = a.subcommandRoutes(proto, ideas)
-	a.scheduleAtStart("roster", 10*time.Minute, a.job(reconcileRoster))
-	a.schedule("nudges", 15*time.Minute, a.job(sendNudges))
+	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
+	a.schedule("nudges", 15*time.Minute, a.members.Nudges)
 	// Interactions: block_actions by action_id, view_submission by the
 	// view's callback_id, shortcuts by callback_id. Anything else is acked
 	// and counted as ignored.
@@ -70,21 +75,24 @@ func (a *App) routes() {
 // commands check the staff list themselves, on every call. It must not
 // call into a's fields: the manifest test routes an empty App.
 func (a *App) subcommandRoutes(proto *prototype.Feature, ideas idea.Deps) map[string]feature.Command {
+	m := a.members
+	p := privacy.New(privacy.Deps{Store: a.store, Log: a.log, Staff: staffCheck{a}, Notify: a.notify, Run: a.run,
+		Communities: a.cfg.Communities, ByChannel: a.byChannel})
 	return map[string]feature.Command{
 		"help": func(context.Context, *slack.SlashCommand, []string) (*slack.Msg, error) {
 			return helpMessage(), nil
 		},
-		"status":     a.cmd(cmdStatus),
-		"privacy":    a.cmd(cmdPrivacy),
-		"optout":     a.cmd(cmdOptOut(true)),
-		"optin":      a.cmd(cmdOptOut(false)),
-		"forget":     a.cmd(cmdForget),
+		"status":     m.Status,
+		"privacy":    p.Privacy,
+		"optout":     p.OptOut(true),
+		"optin":      p.OptOut(false),
+		"forget":     p.Forget,
 		"report":     a.digest.Report,
-		"members":    a.cmd(cmdMembers),
-		"invite":     a.cmd(cmdInvite),
-		"remove":     a.cmd(cmdRemove),
-		"waitlist":   a.cmd(cmdWaitlist),
-		"cap":        a.cmd(cmdCap),
+		"members":    m.Members,
+		"invite":     m.Invite,
+		"remove":     m.Remove,
+		"waitlist":   m.Waitlist,
+		"cap":        m.Cap,
 		"prototype":  proto.Command,
 		"prototypes": proto.List,
 		"digest":     a.digest.Command,

@@ -3,6 +3,7 @@ package feature_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/closeknit/closeknit/slackapp/feature"
@@ -45,5 +46,20 @@ func TestSlackCodes(t *testing.T) {
 	}
 	if !feature.Final("not_in_channel") || !feature.AppProblem("not_in_channel") || feature.AppProblem("user_not_found") {
 		t.Error("not_in_channel is final and the app's problem; user_not_found is about one person")
+	}
+}
+
+// Users reads mentions as Slack escapes them and bare IDs, and answers
+// anything else with the usage line.
+func TestUsers(t *testing.T) {
+	got, err := feature.Users([]string{"<@U0MEMBER001|ann>", "U0MEMBER002"}, "/closeknit invite @user")
+	if err != nil || len(got) != 2 || got[0] != "U0MEMBER001" || got[1] != "U0MEMBER002" {
+		t.Errorf("Users = %v, %v", got, err)
+	}
+	for _, args := range [][]string{nil, {"@ann"}} {
+		_, err := feature.Users(args, "/closeknit invite @user")
+		if text, said := feature.Text(err); !said || !strings.Contains(text, "Usage: /closeknit invite @user") {
+			t.Errorf("Users(%q): %q, %v; want the usage", args, text, said)
+		}
 	}
 }

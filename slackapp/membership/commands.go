@@ -1,10 +1,9 @@
-package slackapp
+package membership
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,39 +17,10 @@ import (
 // list on every call; a member calling one is politely refused and nothing
 // changes.
 
-// mention matches a user as Slack escapes it in a command (<@U123|name>)
-// or a bare user ID.
-var mention = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{8,12})(?:\|[^>]*)?>|([UW][A-Z0-9]{8,12}))$`)
-
-// parseUsers reads the user arguments of a command; usage is shown for
-// anything that is not a user.
-func parseUsers(args []string, usage string) ([]string, error) {
-	if len(args) == 0 {
-		return nil, feature.Say("Usage: " + usage)
-	}
-	users := make([]string, 0, len(args))
-	for _, a := range args {
-		m := mention.FindStringSubmatch(a)
-		if m == nil {
-			return nil, feature.Say(fmt.Sprintf("%q is not a person: mention them with @ so Slack sends their ID. Usage: %s", a, usage))
-		}
-		users = append(users, m[1]+m[2])
-	}
-	return users, nil
-}
-
-// memberCommunity is the community a member's command is about: the one
-// whose channel it ran in, else the first configured.
-func (a *App) memberCommunity(cmd *slack.SlashCommand) *engagement.Community {
-	if c := a.byChannel[cmd.ChannelID]; c != nil {
-		return c
-	}
-	return a.cfg.Communities[0]
-}
-
-func cmdStatus(ctx context.Context, a *App, cmd *slack.SlashCommand, _ []string) (*slack.Msg, error) {
-	c := a.memberCommunity(cmd)
-	r, err := a.store.Roster(ctx, c)
+// Status is /closeknit status: where the caller stands.
+func (f *Feature) Status(ctx context.Context, cmd *slack.SlashCommand, _ []string) (*slack.Msg, error) {
+	c := f.community(cmd)
+	r, err := f.Store.Roster(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -76,67 +46,17 @@ func statusText(r *engagement.Roster, c *engagement.Community, user string) stri
 	return fmt.Sprintf("You are not in <#%s> or on its waitlist yet. The community is kept small: ask the brand team for an invitation.", c.Channel)
 }
 
-func orErr(err error, or error) error {
-	if err != nil {
-		return err
-	}
-	return or
-}
-
-// privacyText explains, in plain words, what is stored about a person.
-func privacyText(recs []engagement.PersonalRecord, optedOut, self bool) string {
-	var weeks, reactions int
-	var seat, waiting, intro, welcome bool
-	for _, r := range recs {
-		switch {
-		case strings.HasPrefix(r.Key, "w:") && r.Part == "field":
-			weeks++
-		case strings.HasPrefix(r.Key, "rx:"):
-			reactions++
-		case r.Key == "seats":
-			seat = true
-		case r.Key == "waitlist":
-			waiting = true
-		case strings.HasPrefix(r.Key, "member:"):
-			intro = true
-		case r.Key == "welcomes":
-			welcome = true
-		}
-	}
-	who, your := "you", "your"
-	if !self {
-		who, your = "this member", "their"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "*What closeknit stores about %s* (never the text of any message):\n", who)
-	fmt.Fprintf(&b, "• Seat: %s; waitlist: %s\n", yesNo(seat), yesNo(waiting))
-	fmt.Fprintf(&b, "• Membership record (when %s seat started, introduction, welcome, reminder): %s\n", your, yesNo(intro || welcome))
-	fmt.Fprintf(&b, "• Weekly activity counters (messages, replies, reactions per week): %d\n", weeks)
-	fmt.Fprintf(&b, "• Reactions remembered so a removal can be undone: %d\n", reactions)
-	fmt.Fprintf(&b, "• %d records in all. Per-person statistics: %s\n", len(recs), map[bool]string{true: "*off* (opted out)", false: "on"}[optedOut])
-	b.WriteString("`/closeknit optout` stops per-person statistics (you still count in channel totals); `/closeknit optin` turns them back on; `/closeknit forget` deletes every record.")
-	return b.String()
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-// Staff commands.
-
-func cmdMembers(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, err := a.staffCommunity(cmd)
+// Members is /closeknit members (staff only).
+func (f *Feature) Members(ctx context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := f.Staff.Community(cmd)
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.store.Roster(ctx, c)
+	r, err := f.Store.Roster(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := a.store.Report(ctx, c, engagement.WeekOf(a.store.Now(), c.Location))
+	rep, err := f.Store.Report(ctx, c, engagement.WeekOf(f.Store.Now(), c.Location))
 	if err != nil {
 		return nil, err
 	}
@@ -186,12 +106,13 @@ func membersText(r *engagement.Roster, rep *engagement.Report, c *engagement.Com
 	return b.String()
 }
 
-func cmdInvite(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, err := a.staffCommunity(cmd)
+// Invite is /closeknit invite (staff only).
+func (f *Feature) Invite(ctx context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := f.Staff.Community(cmd)
 	if err != nil {
 		return nil, err
 	}
-	users, err := parseUsers(args, "/closeknit invite @user [@user…]")
+	users, err := feature.Users(args, "/closeknit invite @user [@user…]")
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +122,7 @@ func cmdInvite(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 			lines = append(lines, fmt.Sprintf("<@%s> is on the brand team and needs no seat.", u))
 			continue
 		}
-		res, pos, err := a.store.Invite(ctx, c, u, a.store.Now())
+		res, pos, err := f.Store.Invite(ctx, c, u, f.Store.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -217,12 +138,13 @@ func cmdInvite(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 	return &slack.Msg{Text: strings.Join(lines, "\n")}, nil
 }
 
-func cmdRemove(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, err := a.staffCommunity(cmd)
+// Remove is /closeknit remove (staff only).
+func (f *Feature) Remove(ctx context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := f.Staff.Community(cmd)
 	if err != nil {
 		return nil, err
 	}
-	users, err := parseUsers(args, "/closeknit remove @user")
+	users, err := feature.Users(args, "/closeknit remove @user")
 	if err != nil {
 		return nil, err
 	}
@@ -232,11 +154,11 @@ func cmdRemove(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 	u := users[0]
 	// Free the seat first (promoting the next person); the leave event the
 	// kick causes then finds nothing to do.
-	held, err := a.store.Unseat(ctx, c, u, a.store.Now())
+	held, err := f.Store.Unseat(ctx, c, u, f.Store.Now())
 	if err != nil {
 		return nil, err
 	}
-	err = a.api.KickUserFromConversationContext(ctx, c.Channel, u)
+	err = f.API.KickUserFromConversationContext(ctx, c.Channel, u)
 	switch code := feature.Code(err); {
 	case err == nil, code == "not_in_channel":
 	case code != "":
@@ -250,14 +172,15 @@ func cmdRemove(ctx context.Context, a *App, cmd *slack.SlashCommand, args []stri
 	return &slack.Msg{Text: fmt.Sprintf("Removed <@%s> and freed their seat; the next person on the waitlist (if any) is being invited.", u)}, nil
 }
 
-func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, err := a.staffCommunity(cmd)
+// Waitlist is /closeknit waitlist (staff only).
+func (f *Feature) Waitlist(ctx context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := f.Staff.Community(cmd)
 	if err != nil {
 		return nil, err
 	}
 	const usage = "/closeknit waitlist [add @user | drop @user | move @user position]"
 	if len(args) == 0 {
-		r, err := a.store.Roster(ctx, c)
+		r, err := f.Store.Roster(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -278,13 +201,13 @@ func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []st
 	op, rest := strings.ToLower(args[0]), args[1:]
 	switch op {
 	case "add":
-		users, err := parseUsers(rest, usage)
+		users, err := feature.Users(rest, usage)
 		if err != nil {
 			return nil, err
 		}
 		var lines []string
 		for _, u := range users {
-			res, pos, err := a.store.AddToWaitlist(ctx, c, u, a.store.Now())
+			res, pos, err := f.Store.AddToWaitlist(ctx, c, u, f.Store.Now())
 			if err != nil {
 				return nil, err
 			}
@@ -302,17 +225,17 @@ func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []st
 		if (op == "drop" && len(rest) != 1) || (op == "move" && len(rest) != 2) {
 			return nil, feature.Say("Usage: " + usage)
 		}
-		users, err := parseUsers(rest[:1], usage)
+		users, err := feature.Users(rest[:1], usage)
 		if err != nil {
 			return nil, err
 		}
 		pos := 0
 		if op == "move" {
 			if pos, err = strconv.Atoi(rest[1]); err != nil || pos < 1 {
-				return nil, feature.Say(fmt.Sprintf("%q is not a position (1 is next). Usage: %s", rest[1], usage))
+				return nil, feature.Sayf("%q is not a position (1 is next). Usage: %s", rest[1], usage)
 			}
 		}
-		got, err := a.store.MoveWaiting(ctx, c, users[0], pos)
+		got, err := f.Store.MoveWaiting(ctx, c, users[0], pos)
 		if errors.Is(err, engagement.ErrNotWaiting) {
 			return &slack.Msg{Text: fmt.Sprintf("<@%s> is not on the waitlist.", users[0])}, nil
 		}
@@ -327,8 +250,9 @@ func cmdWaitlist(ctx context.Context, a *App, cmd *slack.SlashCommand, args []st
 	return nil, feature.Say("Usage: " + usage)
 }
 
-func cmdCap(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	c, err := a.staffCommunity(cmd)
+// Cap is /closeknit cap (staff only).
+func (f *Feature) Cap(ctx context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	c, err := f.Staff.Community(cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -338,9 +262,9 @@ func cmdCap(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string)
 	}
 	n, err := strconv.Atoi(args[0])
 	if err != nil || n < 1 || n > 10000 {
-		return nil, feature.Say(fmt.Sprintf("%q is not a cap. %s", args[0], usage))
+		return nil, feature.Sayf("%q is not a cap. %s", args[0], usage)
 	}
-	promoted, err := a.store.SetCap(ctx, c, n, a.store.Now())
+	promoted, err := f.Store.SetCap(ctx, c, n, f.Store.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -348,23 +272,9 @@ func cmdCap(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string)
 	if promoted > 0 {
 		text += fmt.Sprintf(" %d from the waitlist are being invited.", promoted)
 	}
-	r, err := a.store.Roster(ctx, c)
+	r, err := f.Store.Roster(ctx, c)
 	if err == nil && len(r.Seated) > n {
 		text += fmt.Sprintf(" %d members hold seats, more than the cap: nobody is removed, and seats are not refilled until they are under it.", len(r.Seated))
 	}
 	return &slack.Msg{Text: text}, nil
-}
-
-// memberHomeBlocks is a member's part of the App Home: their seat or
-// waitlist place, and a short guide.
-func memberHomeBlocks(r *engagement.Roster, c *engagement.Community, user string) []slack.Block {
-	guide := "*How it works*\n" +
-		"• This is a small community, capped at " + strconv.Itoa(r.Cap) + " members, so everyone is heard.\n" +
-		"• Say hello when you join: who you are and what you love (or do not) about what we make.\n" +
-		"• We post early prototypes here first: react and reply, honest feedback is the most useful kind.\n" +
-		"• `/closeknit status` shows your seat, `/closeknit privacy` what is stored about you."
-	return []slack.Block{
-		slack.NewSectionBlock(feature.Mrkdwn(statusText(r, c, user)), nil, nil),
-		slack.NewSectionBlock(feature.Mrkdwn(guide), nil, nil),
-	}
 }

@@ -1,65 +1,54 @@
-package slackapp
+// Package privacy answers a person's questions about what closeknit
+// stores about them, and acts on it: /closeknit privacy, optout, optin and
+// forget, for oneself or (staff) a member.
+package privacy
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
 )
 
-// Privacy requests (privacy, forget, and optout/optin from outside a
-// community channel) scan every key of the communities concerned. They run
-// on a small pool of their own, so that a member repeating them cannot take
-// the goroutines other commands and the modal need, and one at a time per
-// person: a request from someone whose previous one is still queued or
-// running is answered at once and not queued again.
-const (
-	privacyWorkers    = 2  // scans running at once
-	privacyMaxPending = 64 // people with a request queued or running
-)
-
-type privacyPool struct {
-	sem chan struct{}
-
-	mu   sync.Mutex
-	busy map[string]bool // person -> a request queued or running
+// Tracker runs fn on a goroutine of its own that the app waits for when
+// it stops. Privacy work is bounded by the feature's own pool, so it is
+// never refused for being busy elsewhere.
+type Tracker interface {
+	Track(fn func())
 }
 
-func newPrivacyPool() *privacyPool {
-	return &privacyPool{sem: make(chan struct{}, privacyWorkers), busy: map[string]bool{}}
+// Deps is what the privacy commands need from the core.
+type Deps struct {
+	Store  *engagement.Store
+	Log    *slog.Logger
+	Staff  feature.Staff
+	Notify *feature.Notifier
+	Run    Tracker
+	// Communities are the configured communities; ByChannel finds one by
+	// its channel (a command run there is about that community).
+	Communities []*engagement.Community
+	ByChannel   map[string]*engagement.Community
 }
 
-// claim reserves person's one place; false if they already hold it or the
-// pool is full.
-func (p *privacyPool) claim(person string) (ok, full bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.busy[person] {
-		return false, false
-	}
-	if len(p.busy) >= privacyMaxPending {
-		return false, true
-	}
-	p.busy[person] = true
-	return true, false
+// Feature is the privacy commands and their pool.
+type Feature struct {
+	Deps
+	pool *pool
 }
 
-func (p *privacyPool) release(person string) {
-	p.mu.Lock()
-	delete(p.busy, person)
-	p.mu.Unlock()
-}
+// New builds the feature.
+func New(d Deps) *Feature { return &Feature{Deps: d, pool: newPool()} }
 
-// privacyLater acks a privacy request of the caller with working and
+// later acks a privacy request of the caller with working and
 // answers through the command's response_url once work is done on the
 // privacy pool.
-func (a *App) privacyLater(cmd *slack.SlashCommand, working string, work func(ctx context.Context) (string, error)) (*slack.Msg, error) {
+func (f *Feature) later(cmd *slack.SlashCommand, working string, work func(ctx context.Context) (string, error)) (*slack.Msg, error) {
 	person := cmd.UserID
-	ok, full := a.privacy.claim(person)
+	ok, full := f.pool.claim(person)
 	switch {
 	case full:
 		return &slack.Msg{Text: "I am busy with many privacy requests right now; please try again in a few minutes."}, nil
@@ -67,51 +56,57 @@ func (a *App) privacyLater(cmd *slack.SlashCommand, working string, work func(ct
 		return &slack.Msg{Text: "I am still working on your previous privacy request; its answer comes here shortly."}, nil
 	}
 	to := feature.Notice{User: cmd.UserID, ResponseURL: cmd.ResponseURL}
-	a.run.Track(func() {
-		a.privacy.sem <- struct{}{}
+	f.Run.Track(func() {
+		f.pool.sem <- struct{}{}
 		ctx, cancel := context.WithTimeout(context.Background(), feature.Privacy)
 		defer cancel()
 		text, err := work(ctx)
-		<-a.privacy.sem
+		<-f.pool.sem
 		// Released before the answer goes out: once the person reads it,
 		// their next request is taken on.
-		a.privacy.release(person)
+		f.pool.release(person)
 		if err != nil {
-			text = a.userError(err, "user_id", to.User, "command", "/closeknit").Text
+			var said bool
+			if text, said = feature.Text(err); !said {
+				f.Log.Error("command failed", "user_id", to.User, "command", "/closeknit", "err", err)
+			}
 		}
-		a.notify.Tell(to, text)
+		f.Notify.Tell(to, text)
 	})
 	return &slack.Msg{Text: working}, nil
 }
 
-// privacyScope is what a privacy command acts on.
-type privacyScope struct {
+// scope is what a privacy command acts on.
+type scope struct {
 	user string
 	// communities: the one the command ran in (or the staff member's),
 	// else nil: every community where the user has records (see withRecords).
 	communities []*engagement.Community
 }
 
-// privacyScopeOf is whom and where a privacy command is about: the caller,
+// scopeOf is whom and where a privacy command is about: the caller,
 // in the community whose channel it ran in, or, from a DM or any other
 // channel, every community where they have records; or (for staff only)
 // the member they mention, in the staff member's community.
-func (a *App) privacyScopeOf(cmd *slack.SlashCommand, args []string, usage string) (privacyScope, error) {
+func (f *Feature) scopeOf(cmd *slack.SlashCommand, args []string, usage string) (scope, error) {
 	if len(args) == 0 {
-		if c := a.byChannel[cmd.ChannelID]; c != nil {
-			return privacyScope{user: cmd.UserID, communities: []*engagement.Community{c}}, nil
+		if c := f.ByChannel[cmd.ChannelID]; c != nil {
+			return scope{user: cmd.UserID, communities: []*engagement.Community{c}}, nil
 		}
-		return privacyScope{user: cmd.UserID}, nil
+		return scope{user: cmd.UserID}, nil
 	}
-	c, err := a.staffCommunity(cmd)
+	c, err := f.Staff.Community(cmd)
 	if err != nil {
-		return privacyScope{}, err
+		return scope{}, err
 	}
-	users, err := parseUsers(args, usage)
-	if err != nil || len(users) != 1 {
-		return privacyScope{}, orErr(err, feature.Say("Usage: "+usage))
+	users, err := feature.Users(args, usage)
+	if err != nil {
+		return scope{}, err
 	}
-	return privacyScope{user: users[0], communities: []*engagement.Community{c}}, nil
+	if len(users) != 1 {
+		return scope{}, feature.Say("Usage: " + usage)
+	}
+	return scope{user: users[0], communities: []*engagement.Community{c}}, nil
 }
 
 // personal is one community's records of a person.
@@ -123,14 +118,14 @@ type personal struct {
 // withRecords reads the person's records in the scope's communities (all
 // configured ones when the scope names none) and keeps those with any,
 // unless the scope names its community.
-func (a *App) withRecords(ctx context.Context, sc privacyScope) ([]personal, error) {
+func (f *Feature) withRecords(ctx context.Context, sc scope) ([]personal, error) {
 	cs, named := sc.communities, sc.communities != nil
 	if !named {
-		cs = a.cfg.Communities
+		cs = f.Communities
 	}
 	var out []personal
 	for _, c := range cs {
-		recs, err := a.store.Personal(ctx, c, sc.user)
+		recs, err := f.Store.Personal(ctx, c, sc.user)
 		if err != nil {
 			return nil, err
 		}
@@ -150,13 +145,14 @@ func channels(ps []personal) string {
 	return strings.Join(names, ", ")
 }
 
-func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	sc, err := a.privacyScopeOf(cmd, args, "/closeknit privacy [@member]")
+// Privacy is /closeknit privacy: what is stored about a person.
+func (f *Feature) Privacy(_ context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	sc, err := f.scopeOf(cmd, args, "/closeknit privacy [@member]")
 	if err != nil {
 		return nil, err
 	}
-	return a.privacyLater(cmd, "Looking up what is stored…", func(ctx context.Context) (string, error) {
-		ps, err := a.withRecords(ctx, sc)
+	return f.later(cmd, "Looking up what is stored…", func(ctx context.Context) (string, error) {
+		ps, err := f.withRecords(ctx, sc)
 		if err != nil {
 			return "", err
 		}
@@ -169,7 +165,7 @@ func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []strin
 		}
 		var b strings.Builder
 		for i, p := range ps {
-			out, err := a.store.OptedOut(ctx, p.c)
+			out, err := f.Store.OptedOut(ctx, p.c)
 			if err != nil {
 				return "", err
 			}
@@ -179,21 +175,23 @@ func cmdPrivacy(_ context.Context, a *App, cmd *slack.SlashCommand, args []strin
 			if len(ps) > 1 || sc.communities == nil {
 				fmt.Fprintf(&b, "*In <#%s>*\n", p.c.Channel)
 			}
-			b.WriteString(privacyText(p.recs, out[sc.user], sc.user == cmd.UserID))
+			b.WriteString(storedText(p.recs, out[sc.user], sc.user == cmd.UserID))
 		}
 		return b.String(), nil
 	})
 }
 
-func cmdOptOut(out bool) func(context.Context, *App, *slack.SlashCommand, []string) (*slack.Msg, error) {
-	return func(ctx context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-		sc, err := a.privacyScopeOf(cmd, args, "/closeknit optout|optin [@member]")
+// OptOut is /closeknit optout (out) or optin: stop, or restart, per-person
+// statistics about a person.
+func (f *Feature) OptOut(out bool) feature.Command {
+	return func(ctx context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+		sc, err := f.scopeOf(cmd, args, "/closeknit optout|optin [@member]")
 		if err != nil {
 			return nil, err
 		}
 		set := func(ctx context.Context, ps []personal) (string, error) {
 			for _, p := range ps {
-				if err := a.store.SetOptOut(ctx, p.c, sc.user, out); err != nil {
+				if err := f.Store.SetOptOut(ctx, p.c, sc.user, out); err != nil {
 					return "", err
 				}
 			}
@@ -210,8 +208,8 @@ func cmdOptOut(out bool) func(context.Context, *App, *slack.SlashCommand, []stri
 			}
 			return &slack.Msg{Text: text}, nil
 		}
-		return a.privacyLater(cmd, "Working…", func(ctx context.Context) (string, error) {
-			ps, err := a.withRecords(ctx, sc)
+		return f.later(cmd, "Working…", func(ctx context.Context) (string, error) {
+			ps, err := f.withRecords(ctx, sc)
 			if err != nil {
 				return "", err
 			}
@@ -221,7 +219,7 @@ func cmdOptOut(out bool) func(context.Context, *App, *slack.SlashCommand, []stri
 				}
 				// Nothing recorded yet: opt out everywhere, so that nothing
 				// per-person is recorded later either.
-				for _, c := range a.cfg.Communities {
+				for _, c := range f.Communities {
 					ps = append(ps, personal{c: c})
 				}
 			}
@@ -230,13 +228,14 @@ func cmdOptOut(out bool) func(context.Context, *App, *slack.SlashCommand, []stri
 	}
 }
 
-func cmdForget(_ context.Context, a *App, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
-	sc, err := a.privacyScopeOf(cmd, args, "/closeknit forget [@member]")
+// Forget is /closeknit forget: delete everything stored about a person.
+func (f *Feature) Forget(_ context.Context, cmd *slack.SlashCommand, args []string) (*slack.Msg, error) {
+	sc, err := f.scopeOf(cmd, args, "/closeknit forget [@member]")
 	if err != nil {
 		return nil, err
 	}
-	return a.privacyLater(cmd, "Deleting…", func(ctx context.Context) (string, error) {
-		ps, err := a.withRecords(ctx, sc)
+	return f.later(cmd, "Deleting…", func(ctx context.Context) (string, error) {
+		ps, err := f.withRecords(ctx, sc)
 		if err != nil {
 			return "", err
 		}
@@ -245,7 +244,7 @@ func cmdForget(_ context.Context, a *App, cmd *slack.SlashCommand, args []string
 		}
 		n := 0
 		for _, p := range ps {
-			m, err := a.store.Forget(ctx, p.c, sc.user)
+			m, err := f.Store.Forget(ctx, p.c, sc.user)
 			if err != nil {
 				return "", err
 			}
