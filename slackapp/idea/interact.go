@@ -54,7 +54,7 @@ func Submission(d Deps) feature.Interaction {
 		}
 		if meta[1] != "" && meta[2] != "" {
 			if ws := d.Workspace(ctx); ws != "" {
-				spec.Source = engagement.Permalink(ws, meta[1], meta[2])
+				spec.Source = feature.Permalink(ws, meta[1], meta[2])
 			}
 		}
 		i, err := d.Store.CreateIdea(ctx, c, spec, cb.View.ID)
@@ -107,7 +107,7 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 	}
 	link := ""
 	if ws := d.Workspace(ctx); ws != "" {
-		link = engagement.Permalink(ws, ch, ts)
+		link = feature.Permalink(ws, ch, ts)
 	}
 	if err := d.Store.SetIdeaCard(ctx, c, i.ID, ch, ts, link); err != nil {
 		d.Log.Error("idea card posted but not recorded", "idea", i.ID, "ts", ts, "err", err)

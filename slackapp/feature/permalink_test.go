@@ -1,9 +1,9 @@
-package digest_test
+package feature_test
 
 import (
 	"testing"
 
-	"github.com/closeknit/closeknit/slackapp/digest"
+	"github.com/closeknit/closeknit/slackapp/feature"
 )
 
 // TestPermalink: the form chat.getPermalink returns, in the workspace's own
@@ -15,7 +15,7 @@ func TestPermalink(t *testing.T) {
 		{"https://knit-test.enterprise.slack.com", "https://knit-test.enterprise.slack.com/archives/C05R8T2KLMN/p1763593200000100"},
 		{"", ""},
 	} {
-		if got := digest.Permalink(c.workspace, "C05R8T2KLMN", "1763593200.000100"); got != c.want {
+		if got := feature.Permalink(c.workspace, "C05R8T2KLMN", "1763593200.000100"); got != c.want {
 			t.Errorf("Permalink(%q) = %q, want %q", c.workspace, got, c.want)
 		}
 	}
