@@ -1,7 +1,6 @@
 package engagement
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -70,10 +69,6 @@ func (c *Community) Defaults() {
 }
 
 var communityID = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
-
-// ErrInvalid is wrapped by every validation error of this package, so
-// callers can tell bad input from a failing Redis.
-var ErrInvalid = errors.New("invalid")
 
 // Validate reports the first setting that is wrong, naming it.
 func (c *Community) Validate() error {

@@ -35,7 +35,7 @@ const (
 	dfID, dfName, dfDetails, dfImage, dfMessage, dfAuthor = "id", "name", "details", "image", "message", "author"
 	dfQuantity, dfStatus, dfChannel, dfTS                 = "quantity", "status", "channel", "ts"
 	dfOpens, dfCloses, dfClosed, dfSoldOut                = "opens", "closes", "closed", "sold_out" // unix ms
-	dfPresses, dfAnnCard, dfAnnSummary                    = "presses", "ann_card", "ann_summary"
+	dfPresses, dfAnnCard, dfAnnSummary, dfShown           = "presses", "ann_card", "ann_summary", "shown"
 )
 
 // DropSpec is what staff fill in to post a drop.
@@ -86,7 +86,15 @@ type Drop struct {
 	ClosesAt  time.Time
 	ClosedAt  time.Time // zero while open
 	SoldOutAt time.Time // when the last unit went, zero if never
+	Shown     string    // the Version its card last showed
 }
+
+// Version sums up what the drop's card shows: when it is unchanged, so is
+// the card.
+func (d *Drop) Version() string { return fmt.Sprintf("%d/%d/%s", d.Claimed, d.Waiting, d.Status) }
+
+// Posted reports whether the drop's card is up.
+func (d *Drop) Posted() bool { return d.TS != "" && d.TS != "-" }
 
 // Left is how many units can still be claimed.
 func (d *Drop) Left() int { return max(d.Quantity-d.Claimed, 0) }
@@ -97,16 +105,17 @@ const (
 	DropClosed = "closed"
 )
 
-// reserveDropScript gives a request token (a modal's view ID) its drop ID,
+// reserveIDScript gives a request token (a modal's view ID) a new ID,
 // once: the same token again (a modal submitted twice) gets the same ID,
-// and initDropScript then finds the drop already written.
+// and the script that writes the record then finds it already written.
+// Drops and ideas use it.
 //
-//	KEYS[1] d:req:<token>  KEYS[2] d:seq  ARGV[1] request TTL (s)
-//	Returns the drop ID.
-var reserveDropScript = redis.NewScript(`
+//	KEYS[1] <kind>:req:<token>  KEYS[2] <kind>:seq  ARGV[1] request TTL (s)  ARGV[2] the IDs' letter
+//	Returns the ID.
+var reserveIDScript = redis.NewScript(`
 local id = redis.call('GET', KEYS[1])
 if id then return id end
-id = 'D' .. redis.call('INCR', KEYS[2])
+id = ARGV[2] .. redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], id, 'EX', ARGV[1])
 return id
 `)
@@ -219,9 +228,9 @@ return due
 
 func unixMS(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
-// dropRequestTTL is how long a request token (a modal's view ID) keeps
-// naming the drop it created: longer than any redelivery of a submission.
-const dropRequestTTL = 24 * time.Hour
+// requestTTL is how long a request token (a modal's view ID) keeps naming
+// the drop or idea it created: longer than any redelivery of a submission.
+const requestTTL = 24 * time.Hour
 
 // CreateDrop records a new open drop and returns it. token names the
 // request (a modal's view ID, or a fresh value from the command line):
@@ -236,7 +245,7 @@ func (s *Store) CreateDrop(ctx context.Context, c *Community, spec DropSpec, tok
 	now := s.now()
 	k := s.keys(c)
 	start := time.Now()
-	id, err := reserveDropScript.Run(ctx, s.rdb, []string{k.dropRequest(token), k.dropSeq()}, int(dropRequestTTL/time.Second)).Text()
+	id, err := reserveIDScript.Run(ctx, s.rdb, []string{k.dropRequest(token), k.dropSeq()}, int(requestTTL/time.Second), "D").Text()
 	if err == nil {
 		err = initDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropAll(), k.dropDue()},
 			id, unixMS(now), unixMS(now.Add(spec.Window)),
@@ -256,6 +265,24 @@ func (s *Store) SetDropCard(ctx context.Context, c *Community, id, channel, ts s
 		return fmt.Errorf("engagement: drop %s card: %w", id, err)
 	}
 	return nil
+}
+
+// ClaimDropCard reserves posting drop id's card for the caller, so that a
+// submission handled twice posts one card; false when it is posted or
+// being posted.
+func (s *Store) ClaimDropCard(ctx context.Context, c *Community, id string) (bool, error) {
+	return s.claimCard(ctx, s.keys(c).drop(id))
+}
+
+// ReleaseDropCard gives up ClaimDropCard after Slack refused the card.
+func (s *Store) ReleaseDropCard(ctx context.Context, c *Community, id string) error {
+	return s.releaseCard(ctx, s.keys(c).drop(id))
+}
+
+// SetDropShown records the state a drop's card shows (Drop.Version), so
+// that a card update that would show the same is skipped.
+func (s *Store) SetDropShown(ctx context.Context, c *Community, id, version string) error {
+	return wrapErr("drop card", s.rdb.HSet(ctx, s.keys(c).drop(id), dfShown, version).Err())
 }
 
 // dropReads are the pipelined reads of one drop.
@@ -278,7 +305,7 @@ func (r dropReads) drop() (*Drop, error) {
 	d := &Drop{
 		DropSpec: DropSpec{Name: h[dfName], Details: h[dfDetails], ImageURL: h[dfImage], Message: h[dfMessage],
 			Quantity: qty, Author: h[dfAuthor]},
-		ID: h[dfID], Status: h[dfStatus], Channel: h[dfChannel], TS: h[dfTS],
+		ID: h[dfID], Status: h[dfStatus], Channel: h[dfChannel], TS: h[dfTS], Shown: h[dfShown],
 		Claimed: int(r.claims.Val()), Waiting: int(r.waits.Val()),
 	}
 	times := map[string]*time.Time{dfOpens: &d.OpensAt, dfCloses: &d.ClosesAt, dfClosed: &d.ClosedAt, dfSoldOut: &d.SoldOutAt}

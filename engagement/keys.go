@@ -191,6 +191,25 @@ func (k keys) promptsPosted() string      { return k.prefix + "prompt:posted" }
 func (k keys) prompt(ts string) string    { return k.prefix + "prompt:" + ts }
 func (k keys) promptWho(ts string) string { return k.prompt(ts) + ":who" }
 
+// The idea board (idea.go). An idea's text lives in a key named after its
+// author, so that Forget deletes the text with the key; votes are sets of
+// user IDs, so that Forget takes the member's votes too. All kept.
+//
+//	i:seq                     string  last idea number (IDs are I1, I2, …)
+//	i:all                     zset    idea ID -> created (unix ms)
+//	i:req:<token>             string  idea ID created for a request (a submission ID); expires after a day
+//	i:<id>                    hash    the idea (see ideaFields); "author" is the author's ID
+//	i:<id>:text:<author>      hash    title, details: the member's own words
+//	i:<id>:votes              set     seated members voting for it
+//	i:<id>:staff              set     staff voting for it (shown apart)
+func (k keys) ideaSeq() string                   { return k.prefix + "i:seq" }
+func (k keys) ideaAll() string                   { return k.prefix + "i:all" }
+func (k keys) ideaRequest(token string) string   { return k.prefix + "i:req:" + token }
+func (k keys) idea(id string) string             { return k.prefix + "i:" + id }
+func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" + author }
+func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
+func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
+
 // The weekly digest and the staff's App Home (digest.go, staff.go,
 // outbox.go).
 //

@@ -65,7 +65,7 @@ type KPIs struct {
 type Unanswered struct {
 	User      string `json:"user"`
 	TS        string `json:"ts"`
-	Permalink string `json:"permalink,omitempty"` // empty without KPIOptions.WorkspaceURL
+	Permalink string `json:"permalink,omitempty"` // a link to the post, filled in by the app that knows where messages live; KPIs leave it empty
 }
 
 // Lapsing is a member who used to post and went quiet.
@@ -107,10 +107,6 @@ type WeekPoint struct {
 type KPIOptions struct {
 	LapsingMinWeeks int // active in at least this many of the last 12 weeks; default 4
 	TopContributors int // how many to list; default 5
-	// WorkspaceURL is the workspace's own address, auth.test's "url" (such
-	// as https://acme.slack.com/): the base of the permalinks of
-	// unanswered posts and prototype cards. Empty: no permalinks.
-	WorkspaceURL string
 }
 
 // HistoryWeeks is how far back the KPIs look: the chart, lapsing members.
@@ -120,28 +116,6 @@ const HistoryWeeks = 12
 // line instead of a page of zeros.
 func (k *KPIs) Quiet() bool {
 	return k.Messages == 0 && k.Reactions == 0 && len(k.NewMembers) == 0 && len(k.Unanswered) == 0
-}
-
-// Permalink is a link to a message that Slack clients open in place, in
-// the workspace at workspaceURL (auth.test's "url"): the form
-// chat.getPermalink returns for a top-level message. Slack has no
-// workspace-independent message link, so without workspaceURL there is none
-// ("").
-func Permalink(workspaceURL, channel, ts string) string {
-	if workspaceURL == "" {
-		return ""
-	}
-	return strings.TrimSuffix(workspaceURL, "/") + "/archives/" + channel + "/p" + strings.Replace(ts, ".", "", 1)
-}
-
-// addPermalinks links the unanswered posts and the prototype cards.
-func addPermalinks(out *KPIs, workspaceURL string) {
-	for i, u := range out.Unanswered {
-		out.Unanswered[i].Permalink = Permalink(workspaceURL, out.Channel, u.TS)
-	}
-	for i, p := range out.Prototypes {
-		out.Prototypes[i].Permalink = Permalink(workspaceURL, p.Channel, p.TS)
-	}
 }
 
 // KPIs computes week w's figures for community c as of the store's clock.
@@ -227,7 +201,6 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	if err := s.responseKPIs(ctx, out, c, k.posts(w), k.answers(w), hidden); err != nil {
 		return nil, err
 	}
-	addPermalinks(out, o.WorkspaceURL)
 	lapsing(out, weeks, posters, hidden, o.LapsingMinWeeks)
 	for _, m := range r.Members {
 		if len(out.TopContributors) == o.TopContributors {

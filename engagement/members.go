@@ -551,9 +551,6 @@ func (s *Store) MoveWaiting(ctx context.Context, c *Community, user string, posi
 	return n, nil
 }
 
-// ErrNotWaiting is returned for a waitlist change of someone not on it.
-var ErrNotWaiting = errors.New("not on the waitlist")
-
 // SetCap sets the cap of c and promotes into any seats that frees. It
 // returns how many were promoted.
 func (s *Store) SetCap(ctx context.Context, c *Community, capacity int, now time.Time) (int, error) {
@@ -691,4 +688,16 @@ func (r *Roster) WaitingUsers() []string {
 		out = append(out, w.User)
 	}
 	return out
+}
+
+// SeatedCount is the number of seated members (the roster's seats), what
+// feedback yield is computed against.
+func (s *Store) SeatedCount(ctx context.Context, c *Community) (int, error) {
+	start := time.Now()
+	n, err := s.rdb.ZCard(ctx, s.keys(c).seats()).Result()
+	s.observe("seated", time.Since(start), err)
+	if err != nil {
+		return 0, fmt.Errorf("engagement: seated members of %s: %w", c.ID, err)
+	}
+	return int(n), nil
 }

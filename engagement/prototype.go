@@ -110,6 +110,12 @@ func (e SpecErrors) Error() string {
 
 func (e SpecErrors) Unwrap() error { return ErrInvalid }
 
+// UserText is every problem, for a staff member who typed the spec
+// somewhere other than the form (which shows each beside its field).
+func (e SpecErrors) UserText() string {
+	return "Sorry, that cannot be done: " + strings.TrimPrefix(e.Error(), "prototype: ")
+}
+
 // Validate reports every field that is wrong, or nil.
 func (p *PrototypeSpec) Validate() error {
 	errs := SpecErrors{}
@@ -272,7 +278,7 @@ type PrototypeSummary struct {
 	Yield        float64          `json:"yield"`        // participants / seated members
 	Sentiment    float64          `json:"sentiment"`    // mean weight of the set's reactions, -1..1
 	Votes        map[string]int64 `json:"votes,omitempty"`
-	Permalink    string           `json:"permalink,omitempty"` // the card; set by KPIs with KPIOptions.WorkspaceURL
+	Permalink    string           `json:"permalink,omitempty"` // a link to the card, filled in by the app that knows where messages live; KPIs leave it empty
 }
 
 // PrototypeResults is a prototype with its figures and what came too late.

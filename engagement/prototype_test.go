@@ -28,7 +28,7 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func slackTS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+func slackTS(t time.Time) string { return engagement.FormatTS(t) }
 
 var protoEvSeq atomic.Int64
 

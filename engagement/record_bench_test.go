@@ -35,7 +35,7 @@ func BenchmarkRecordMessages(b *testing.B) {
 					seq := n*size + i
 					t := base.Add(time.Duration(seq) * time.Microsecond)
 					batch[i] = msg(c, "Ev"+strconv.Itoa(seq), fmt.Sprintf("U%08d", seq%40), t, seq%4 == 3)
-					batch[i].TS = fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+					batch[i].TS = engagement.FormatTS(t)
 				}
 				if _, err := s.Record(ctx, batch); err != nil {
 					b.Fatal(err)

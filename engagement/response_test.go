@@ -2,7 +2,6 @@ package engagement_test
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -12,7 +11,7 @@ import (
 )
 
 // tsAt formats t as a Slack timestamp.
-func tsAt(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+func tsAt(t time.Time) string { return engagement.FormatTS(t) }
 
 func post(c *engagement.Community, id, user string, t time.Time) engagement.Event {
 	return engagement.Event{ID: id, Community: c, Kind: engagement.KindMessage, User: user, At: t, TS: tsAt(t)}

@@ -318,5 +318,6 @@ var countingScriptSHA any = countingScript.Hash()
 var allScripts = []*redis.Script{
 	countingScript,
 	createPrototypeScript, closePrototypeScript, extendPrototypeScript, voteScript,
-	reserveDropScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript,
+	reserveIDScript, initDropScript, claimDropScript, releaseDropScript, closeDropScript, takeNoticesScript,
+	initIdeaScript, voteIdeaScript, ideaStatusScript, mergeIdeasScript,
 }

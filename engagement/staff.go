@@ -2,7 +2,6 @@ package engagement
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -62,7 +61,3 @@ func (s *Store) SetStaffGroup(ctx context.Context, c *Community, users []string,
 	}
 	return nil
 }
-
-// ErrStaffUnknown is returned where staff must be known but the staff
-// user group could not be read.
-var ErrStaffUnknown = errors.New("the staff user group could not be read")

@@ -48,7 +48,7 @@ type Store struct {
 	mu    sync.Mutex
 	weeks map[*Community]*weekKeys // keys of the week each community last wrote
 
-	protos protoState // prototype card index and feedback hook (prototype_feature.go)
+	protos protoState // prototype card index and feedback hook (feedback.go)
 	salts  salts      // each community's pseudonym salt (privacy.go)
 
 	staleMember atomic.Int64 // member events ignored as older than what was known (members.go)

@@ -63,6 +63,13 @@ func (w Week) Prev() Week {
 	return WeekOf(s.AddDate(0, 0, -7), time.UTC)
 }
 
+// FormatTS is ParseTS's inverse: t as a Slack timestamp, seconds and six
+// digits of microseconds ("1767268812.004900"), the form in which message
+// IDs and event times arrive. Finer than a microsecond is dropped.
+func FormatTS(t time.Time) string {
+	return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
+}
+
 // ParseTS turns a Slack timestamp ("1767268812.004900") into a time. Slack
 // timestamps are strings of seconds and microseconds; anything else is an
 // error so that malformed events are rejected rather than filed under 1970.

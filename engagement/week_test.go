@@ -90,6 +90,30 @@ func TestParseTS(t *testing.T) {
 	}
 }
 
+// TestFormatTS: six digits of microseconds, whatever the zone, and
+// ParseTS reads back the same instant.
+func TestFormatTS(t *testing.T) {
+	t.Parallel()
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Unix(1767268812, 4900000), "1767268812.004900"},
+		{time.Unix(1767268812, 0).In(la), "1767268812.000000"},
+		{time.Unix(1767268812, 999999999), "1767268812.999999"}, // nanoseconds dropped, not rounded
+	} {
+		got := engagement.FormatTS(c.at)
+		if got != c.want {
+			t.Errorf("FormatTS(%v) = %q, want %q", c.at, got, c.want)
+		}
+		back, err := engagement.ParseTS(got)
+		if err != nil || !back.Equal(c.at.Truncate(time.Microsecond)) {
+			t.Errorf("ParseTS(%q) = %v, %v; want %v", got, back, err, c.at.Truncate(time.Microsecond))
+		}
+	}
+}
+
 func TestRecordWeekBoundaryInZone(t *testing.T) {
 	t.Parallel()
 	s, _ := MustOpenStore(t, engagement.Options{})

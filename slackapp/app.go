@@ -20,6 +20,7 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/digest"
+	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/membership"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
@@ -95,6 +96,7 @@ type App struct {
 
 	interactions interactionRoutes // interactive.go
 	digest       *digest.Digest
+	drops        *drop.Board // routes.go
 
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
@@ -280,6 +282,19 @@ func (a *App) Ready(ctx context.Context) error {
 		return errors.New("socket mode not connected")
 	}
 	return a.store.Ping(ctx)
+}
+
+// PostDrop records a drop in c and posts its card (the command line's
+// drop post); token names the request, as a modal's view ID does.
+func (a *App) PostDrop(ctx context.Context, c *engagement.Community, spec engagement.DropSpec, token string) (*engagement.Drop, error) {
+	d, err := a.store.CreateDrop(ctx, c, spec, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.drops.PostCard(c, d.ID); err != nil {
+		return nil, err
+	}
+	return a.store.Drop(ctx, c, d.ID)
 }
 
 // API returns the Web API client, for commands that post outside Socket

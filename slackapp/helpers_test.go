@@ -152,7 +152,7 @@ func ctxT(tb testing.TB) context.Context {
 }
 
 // tsOf formats t as a Slack timestamp.
-func tsOf(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+func tsOf(t time.Time) string { return engagement.FormatTS(t) }
 
 // message is an inner message event in the community channel.
 func message(user string, t time.Time, threadTS string) map[string]any {

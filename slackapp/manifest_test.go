@@ -192,7 +192,7 @@ func readManifest(t *testing.T) *slackManifest {
 type surface struct {
 	events     []string
 	commands   []string
-	shortcuts  []string // global shortcut callback_ids
+	shortcuts  []string // global and message shortcut callback_ids
 	apiMethods []string
 	usageHint  string
 }
@@ -312,12 +312,12 @@ func checkManifest(m *slackManifest, s surface) []string {
 		addf("features.slash_commands do not match the commands routed in routes.go (-want +got):\n%s", d)
 	}
 
-	// Shortcuts: declared exactly for the routed ones, all global.
+	// Shortcuts: declared exactly for the routed ones, global or on messages.
 	var gotShortcuts []string
 	for _, sc := range m.Features.Shortcuts {
 		gotShortcuts = append(gotShortcuts, sc.CallbackID)
-		if sc.Type != "global" || sc.Name == "" || sc.Description == "" {
-			addf("shortcut %q must be global with a name and a description", sc.CallbackID)
+		if sc.Type != "global" && sc.Type != "message" || sc.Name == "" || sc.Description == "" {
+			addf("shortcut %q must be global or message, with a name and a description", sc.CallbackID)
 		}
 	}
 	if d := cmp.Diff(s.shortcuts, gotShortcuts, sortStrings); d != "" {

@@ -6,7 +6,9 @@ import (
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/digest"
+	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/idea"
 	"github.com/closeknit/closeknit/slackapp/membership"
 	"github.com/closeknit/closeknit/slackapp/privacy"
 	"github.com/closeknit/closeknit/slackapp/prompt"
@@ -38,7 +40,12 @@ func (a *App) routes() {
 		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
 	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
 		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
-	a.subcommands = a.subcommandRoutes(proto)
+	ideas := idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: idea.NewMetrics(a.reg)}
+	a.drops = drop.New(drop.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
+		Metrics: drop.NewMetrics(a.reg)})
+	a.subcommands = a.subcommandRoutes(proto, ideas)
 	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
 	a.schedule("nudges", 15*time.Minute, a.members.Nudges)
 	// Interactions: block_actions by action_id, view_submission by the
@@ -52,8 +59,17 @@ func (a *App) routes() {
 	for i := 1; i <= prototype.MaxPollButtons; i++ {
 		a.interactions.actions[prototype.VoteActionID(i)] = proto.Vote
 	}
+	a.interactions.actions[idea.ActionUpvote] = idea.Upvote(ideas)
+	a.interactions.actions[idea.ActionUnvote] = idea.Unvote(ideas)
+	a.interactions.actions[idea.ActionStatus] = idea.Status(ideas)
+	a.interactions.views[idea.ViewNew] = idea.Submission(ideas)
+	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
+	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
+	a.interactions.views[drop.ViewNew] = a.drops.Submission
 	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
+	a.schedule("drops", 0, a.drops.Job)                     // every tick: closing is due-time driven, failed DMs are retried
+	a.schedule("ideas", time.Minute, idea.Job(ideas))       // the ideas-by-status gauge
 	// The weekly prompt, at each community's prompt_at: off by default, and
 	// then not scheduled at all (no lease taken every tick for nothing).
 	if prompt.On(a.cfg.Communities) {
@@ -69,7 +85,7 @@ func (a *App) promptDeps() prompt.Deps {
 // subcommandRoutes maps each /closeknit subcommand to its handler. Staff
 // commands check the staff list themselves, on every call. It must not
 // call into a's fields: the manifest test routes an empty App.
-func (a *App) subcommandRoutes(proto *prototype.Feature) map[string]feature.Command {
+func (a *App) subcommandRoutes(proto *prototype.Feature, ideas idea.Deps) map[string]feature.Command {
 	m := a.members
 	p := privacy.New(privacy.Deps{Store: a.store, Log: a.log, Staff: staffCheck{a}, Notify: a.notify, Run: a.run,
 		Communities: a.cfg.Communities, ByChannel: a.byChannel})
@@ -91,8 +107,30 @@ func (a *App) subcommandRoutes(proto *prototype.Feature) map[string]feature.Comm
 		"prototype":  proto.Command,
 		"prototypes": proto.List,
 		"digest":     a.digest.Command,
+		"idea":       idea.Command(ideas),
+		"ideas":      idea.List(ideas),
+		"drop":       a.drops.Command,
 		"prompt":     prompt.Command(a.promptDeps()),
 	}
+}
+
+// communityOf is the community of channel, or else the first configured:
+// where a member's command from a DM or another channel belongs.
+func (a *App) communityOf(channel string) *engagement.Community {
+	if c := a.byChannel[channel]; c != nil {
+		return c
+	}
+	return a.cfg.Communities[0]
+}
+
+// communityByID finds a configured community (nil if none has that ID).
+func (a *App) communityByID(id string) *engagement.Community {
+	for _, c := range a.cfg.Communities {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
 }
 
 // cmd, act and job adapt handlers that still take the whole *App to the
@@ -128,5 +166,8 @@ var subcommands = []struct{ name, usage, help string }{
 	{"prototype", "prototype [close|extend ID [DAYS]]", "post a prototype or poll for feedback, or close or extend one; brand team only"},
 	{"prototypes", "prototypes", "open and recent prototypes with their figures; brand team only"},
 	{"digest", "digest [YYYY-Www]", "last week's (or the given week's) digest, shown only to you; brand team only"},
+	{"idea", "idea [unvote ID | status ID STATUS [note] | merge ID KEPT]", "suggest an idea (opens a form); staff set its status or merge duplicates"},
+	{"ideas", "ideas", "the top ideas by votes, with their status"},
+	{"drop", "drop [release ID @user | close ID]", "post an early-access drop (opens a form), give a unit back, or close it; brand team only"},
 	{"prompt", "prompt [add TEXT|list|drop N|move N M]", "queue the weekly conversation prompts; brand team only"},
 }

@@ -67,6 +67,9 @@ var commands = map[string]command{
 	"forget":      forget,
 	"digest":      digest,
 	"prototypes":  prototypes,
+	"ideas":       ideas,
+	"drops":       drops,
+	"drop":        drop,
 	"healthcheck": healthcheck,
 	"loadtest":    loadtest.Run,
 	"sandbox": func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -89,6 +92,10 @@ Usage:
   closeknit forget USER_ID    delete every per-person record of a member (privacy requests)
   closeknit prototypes [--json]  prototypes and their feedback figures;
                               "prototypes export ID --csv": who gave what feedback
+  closeknit ideas [--json]    the idea board: ideas by votes, with status and author
+  closeknit drops [--json]    early-access drops, their claimants and waiting lines;
+                              "drops export ID --csv": claimants for fulfilment
+  closeknit drop post --name N --quantity Q --closes 24h   post a drop's card in the channel
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
   closeknit version           print the version

@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
-	"github.com/closeknit/closeknit/cmd/closeknit/internal/scrape"
-	"github.com/closeknit/closeknit/engagement/redistest"
 	"net/http"
 	"os"
 	"strings"
@@ -15,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
+	"github.com/closeknit/closeknit/cmd/closeknit/internal/scrape"
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 	"github.com/redis/go-redis/v9"
 )
@@ -74,7 +75,7 @@ func TestRunServeEndToEnd(t *testing.T) {
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	sunday := time.Date(2026, 11, 22, 23, 30, 0, 0, la)
 	for i, at := range []time.Time{sunday, sunday.Add(time.Hour), sunday.Add(time.Hour + time.Minute)} {
-		ts := fmt.Sprintf("%d.%06d", at.Unix(), i)
+		ts := engagement.FormatTS(at.Add(time.Duration(i) * time.Microsecond))
 		if err := srv.SendEnvelope(srv.Event(map[string]any{"type": "message", "user": "U02H7K4N5PQ", "text": "hi",
 			"ts": ts, "event_ts": ts, "channel": "C05R8T2KLMN", "channel_type": "channel"})); err != nil {
 			t.Fatal(err)

@@ -66,24 +66,7 @@ func prototypes(ctx context.Context, args []string, getenv func(string) string, 
 
 // exportPrototype writes who gave what feedback on one prototype as CSV.
 func exportPrototype(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("prototypes export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	s := bindSettings(fs, getenv)
-	fs.Bool("csv", true, "write CSV (the only format)")
-	only := fs.String("only", "", "the community `id` the prototype belongs to (default: whichever has it)")
-	var id string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") { // ID before the flags
-		id, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if id == "" || fs.NArg() > 0 {
-		return errors.New("usage: closeknit prototypes export ID --csv")
-	}
-	store, communities, closeFn, err := openForCLI(ctx, s, *only)
+	id, store, communities, closeFn, err := exportArgs(ctx, "prototypes", args, getenv, stderr)
 	if err != nil {
 		return err
 	}

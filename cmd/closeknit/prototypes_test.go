@@ -37,7 +37,7 @@ func TestPrototypesCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	cardTS := fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+	cardTS := engagement.FormatTS(now)
 	spec := engagement.PrototypeSpec{Name: "Cloud Paint 2.0", Question: "Would you use it?",
 		Reactions: engagement.DefaultReactions, OpenFor: 7 * 24 * time.Hour}
 	p, err := store.CreatePrototype(ctx, c, spec, time.Time{}, c.Channel, cardTS)

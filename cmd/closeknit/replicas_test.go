@@ -201,7 +201,7 @@ type play struct {
 func newPlay(srv *slacktest.Server) *play {
 	p := &play{week: engagement.Week{Year: 2026, Num: 47}, want: map[string]engagement.MemberCounts{}}
 	base := time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC) // Wednesday of 2026-W47
-	ts := func(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+	ts := engagement.FormatTS
 	user := func(i int) string { return fmt.Sprintf("U%08d", i%40) }
 	var posts []string
 	for i := range 1500 {

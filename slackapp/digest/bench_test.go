@@ -31,7 +31,7 @@ func benchCommunity(b *testing.B) (*engagement.Store, *engagement.Community, eng
 	c := &engagement.Community{ID: "bench", Channel: "C05R8T2KLMN", Location: loc, Cap: 120, BrandChannel: "C0BRAND0001", Staff: []string{"U0STAFF0001"}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	user := func() string { return fmt.Sprintf("U%08d", rng.IntN(100)) }
-	ts := func(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+	ts := engagement.FormatTS
 	id := 0
 	next := func() string { id++; return fmt.Sprintf("Ev%07d", id) }
 	var batch []engagement.Event

@@ -85,7 +85,13 @@ func Schedule(s string) (at engagement.WeeklyAt, on bool, err error) {
 }
 
 // KPIs computes week w's KPIs of community c with the app's settings, with
-// links into the workspace.
+// links into the workspace (permalink.go).
 func (d *Digest) KPIs(ctx context.Context, c *engagement.Community, w engagement.Week) (*engagement.KPIs, error) {
-	return d.store.KPIs(ctx, c, w, engagement.KPIOptions{LapsingMinWeeks: d.lapsingWeeks, WorkspaceURL: d.workspace(ctx)})
+	workspace := d.workspace(ctx)
+	k, err := d.store.KPIs(ctx, c, w, engagement.KPIOptions{LapsingMinWeeks: d.lapsingWeeks})
+	if err != nil {
+		return nil, err
+	}
+	addPermalinks(k, workspace)
+	return k, nil
 }

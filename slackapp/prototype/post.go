@@ -53,7 +53,7 @@ func (f *Feature) Submission(ctx context.Context, cb *slack.InteractionCallback)
 	posting := slack.NewUpdateViewSubmissionResponse(postingModal(c, spec.Name))
 	// One card per submitted view, however often it is submitted (a
 	// double click, a replica each): the claim is taken before posting.
-	claimed, err := f.d.Store.ClaimView(ctx, c, cb.View.ID)
+	claimed, err := f.d.Store.ClaimSubmission(ctx, c, cb.View.ID)
 	if err != nil {
 		f.d.Log.Error("prototype not posted", "user_id", cb.User.ID, "err", err)
 		return fail(engagement.FieldName, feature.Sorry)
@@ -108,7 +108,7 @@ func (f *Feature) postCard(c *engagement.Community, spec engagement.PrototypeSpe
 		f.d.Notify.Tell(poster, fmt.Sprintf("The card for *%s* was posted but could not be recorded, so it was withdrawn. Please try again in a minute.", name))
 		return
 	}
-	if err := f.d.Store.ViewPosted(ctx, c, viewID, p.TS); err != nil {
+	if err := f.d.Store.SubmissionPosted(ctx, c, viewID, p.TS); err != nil {
 		f.d.Log.Warn("view not marked posted", "prototype", p.ID, "err", err) // the short claim still holds a minute
 	}
 	// The card gets its ID before the poster learns it: nobody can close
@@ -122,7 +122,7 @@ func (f *Feature) postCard(c *engagement.Community, spec engagement.PrototypeSpe
 func (f *Feature) releaseView(c *engagement.Community, viewID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), feature.Release)
 	defer cancel()
-	if err := f.d.Store.ReleaseView(ctx, c, viewID); err != nil {
+	if err := f.d.Store.ReleaseSubmission(ctx, c, viewID); err != nil {
 		f.d.Log.Warn("view claim not released", "err", err)
 	}
 }

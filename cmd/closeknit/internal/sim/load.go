@@ -18,7 +18,7 @@ func LoadMessages(srv *slacktest.Server, channel string, n int) (frames [][]byte
 		base = time.Now() // just after midnight on Monday: stay in this week
 	}
 	for i := range n {
-		ts := TS(base.Add(time.Duration(i) * time.Microsecond))
+		ts := engagement.FormatTS(base.Add(time.Duration(i) * time.Microsecond))
 		text := fmt.Sprintf("message %d: has anyone tried the new shade in daylight?", i)
 		ev := map[string]any{
 			"client_msg_id": fmt.Sprintf("%08x-6a3f-4d8e-9b0a-2f5c7e1d3a9b", i),

@@ -255,7 +255,7 @@ func (ps *Prototypes) Play(ctx context.Context, srv *slacktest.Server, c *engage
 			case actReact, actUnreact:
 				env = srv.Event(sandboxReaction(a.user, a.emoji, c.Channel, cards[i], a.kind == actReact, now))
 			case actReply:
-				ts := TS(now)
+				ts := engagement.FormatTS(now)
 				env = srv.Event(map[string]any{"type": "message", "user": a.user, "channel": c.Channel, "channel_type": "channel",
 					"text": "(simulated)", "blocks": RichText("(simulated)"), "ts": ts, "event_ts": ts, "thread_ts": cards[i]})
 			case actVote:
@@ -347,7 +347,7 @@ func sandboxReaction(user, emoji, channel, itemTS string, added bool, at time.Ti
 	}
 	return map[string]any{"type": typ, "user": user, "reaction": emoji, "item_user": "U07F4M2BX9Q",
 		"item":     map[string]any{"type": "message", "channel": channel, "ts": itemTS},
-		"event_ts": TS(at)}
+		"event_ts": engagement.FormatTS(at)}
 }
 
 func modalSubmission(srv *slacktest.Server, p *protoPlan, viewID string) slacktest.Envelope {

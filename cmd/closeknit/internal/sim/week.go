@@ -100,9 +100,9 @@ func NewWeek(srv *slacktest.Server, c *engagement.Community, week engagement.Wee
 			ev["thread_ts"], ev["parent_user_id"] = p.ts, p.user
 			sim.Replies++
 		}
-		ev["ts"], ev["event_ts"] = TS(at), TS(at)
+		ev["ts"], ev["event_ts"] = engagement.FormatTS(at), engagement.FormatTS(at)
 		if _, reply := ev["thread_ts"]; !reply {
-			posts = append(posts, post{TS(at), user, at})
+			posts = append(posts, post{engagement.FormatTS(at), user, at})
 		}
 		sim.Messages++
 		idx := add(ev)
@@ -127,10 +127,10 @@ func NewWeek(srv *slacktest.Server, c *engagement.Community, week engagement.Wee
 			at = week.End(c.Location).Add(-time.Second)
 		}
 		item := map[string]any{"type": "message", "channel": c.Channel, "ts": p.ts}
-		add(map[string]any{"type": "reaction_added", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": TS(at)})
+		add(map[string]any{"type": "reaction_added", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": engagement.FormatTS(at)})
 		sim.Reactions++
 		if rng.IntN(12) == 0 {
-			add(map[string]any{"type": "reaction_removed", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": TS(at.Add(time.Minute))})
+			add(map[string]any{"type": "reaction_removed", "user": user, "reaction": emoji, "item": item, "item_user": p.user, "event_ts": engagement.FormatTS(at.Add(time.Minute))})
 			sim.Removed++
 		}
 	}
@@ -145,16 +145,16 @@ func NewWeek(srv *slacktest.Server, c *engagement.Community, week engagement.Wee
 			ev = map[string]any{"type": "message", "user": srv.BotUserID, "bot_id": srv.BotID, "text": "welcome!", "channel": c.Channel}
 		case 2:
 			ev = map[string]any{"type": "message", "subtype": "message_changed", "hidden": true, "channel": c.Channel,
-				"message": map[string]any{"type": "message", "user": pick(), "text": "edited", "ts": TS(at)}}
+				"message": map[string]any{"type": "message", "user": pick(), "text": "edited", "ts": engagement.FormatTS(at)}}
 		case 3:
 			ev = map[string]any{"type": "message", "subtype": "channel_join", "user": pick(), "text": "has joined the channel", "channel": c.Channel}
 		}
-		ev["ts"], ev["event_ts"] = TS(at), TS(at)
+		ev["ts"], ev["event_ts"] = engagement.FormatTS(at), engagement.FormatTS(at)
 		add(ev)
 		sim.Ignored++
 	}
 	for range max(members/20, 1) {
-		add(map[string]any{"type": "member_joined_channel", "user": pick(), "channel": c.Channel, "channel_type": "C", "team": srv.TeamID, "event_ts": TS(randomTime())})
+		add(map[string]any{"type": "member_joined_channel", "user": pick(), "channel": c.Channel, "channel_type": "C", "team": srv.TeamID, "event_ts": engagement.FormatTS(randomTime())})
 		sim.Joins++
 	}
 	sim.Prototypes = planPrototypes(users, rng) // last: the week above stays the same for a seed
@@ -175,6 +175,3 @@ func RichText(text string) []any {
 
 // User is the ID of the i-th simulated member.
 func User(i int) string { return fmt.Sprintf("U%08d", 10000+i) }
-
-// TS is a Slack timestamp of t, as events carry them.
-func TS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }

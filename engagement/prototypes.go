@@ -14,12 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ErrNoPrototype is returned for a prototype ID (or card) that is not known.
-var ErrNoPrototype = errors.New("no such prototype")
-
-// ErrPrototypeClosed is returned for changes to a closed prototype.
-var ErrPrototypeClosed = errors.New("prototype is closed")
-
 // The prototype hash's fields. A prototype's definition is the brand's own
 // text, shown on its card; no member's words are stored.
 const (
@@ -34,7 +28,7 @@ const (
 
 // createPrototypeScript records a posted card, once: recording the same
 // card again returns its ID. It refuses a card posted more than the record
-// window ago (see prototype_feature.go: the ingest index relies on it).
+// window ago (see feedback.go: the ingest index relies on it).
 //
 //	KEYS[1] p:seq  KEYS[2] p:ids  KEYS[3] p:cards  KEYS[4] p:due  KEYS[5] p:<ts>
 //	ARGV[1] now (unix s)  ARGV[2] card ts  ARGV[3] record window (s)  ARGV[4] closes (unix s)
@@ -163,32 +157,35 @@ func (s *Store) CreatePrototype(ctx context.Context, c *Community, spec Prototyp
 	return s.PrototypeByTS(ctx, c, ts)
 }
 
-// ClaimView claims a modal submission (by view ID) for posting, so that a
-// submission delivered twice posts one card. It reports false if another
-// claim holds it. The claim is short-lived until ViewPosted makes it last
+// ClaimSubmission claims a staff member's submission of a new prototype
+// for posting its card, so that a submission delivered twice posts one
+// card. id is whatever identifies the submission to the app (an opaque
+// string, the same on every delivery). It reports false if another claim
+// holds it. The claim is short-lived until SubmissionPosted makes it last
 // a day: if the poster dies between posting and recording, the staff
 // member can submit again a minute later (at worst a card is posted twice;
-// never is one lost). ReleaseView gives it up after a failed post.
-func (s *Store) ClaimView(ctx context.Context, c *Community, viewID string) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.keys(c).protoSubmission(viewID), "posting", time.Minute).Result()
+// never is one lost). ReleaseSubmission gives it up after a failed post.
+func (s *Store) ClaimSubmission(ctx context.Context, c *Community, id string) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys(c).protoSubmission(id), "posting", time.Minute).Result()
 	if err != nil {
-		return false, fmt.Errorf("engagement: claim view: %w", err)
+		return false, fmt.Errorf("engagement: claim submission: %w", err)
 	}
 	return ok, nil
 }
 
-// ViewPosted marks a claimed submission as posted and recorded as card ts.
-func (s *Store) ViewPosted(ctx context.Context, c *Community, viewID, ts string) error {
-	if err := s.rdb.Set(ctx, s.keys(c).protoSubmission(viewID), ts, 24*time.Hour).Err(); err != nil {
-		return fmt.Errorf("engagement: view posted: %w", err)
+// SubmissionPosted marks a claimed submission as posted and recorded as
+// card ts.
+func (s *Store) SubmissionPosted(ctx context.Context, c *Community, id, ts string) error {
+	if err := s.rdb.Set(ctx, s.keys(c).protoSubmission(id), ts, 24*time.Hour).Err(); err != nil {
+		return fmt.Errorf("engagement: submission posted: %w", err)
 	}
 	return nil
 }
 
-// ReleaseView frees a view claimed with ClaimView.
-func (s *Store) ReleaseView(ctx context.Context, c *Community, viewID string) error {
-	if err := s.rdb.Del(ctx, s.keys(c).protoSubmission(viewID)).Err(); err != nil {
-		return fmt.Errorf("engagement: release view: %w", err)
+// ReleaseSubmission frees a submission claimed with ClaimSubmission.
+func (s *Store) ReleaseSubmission(ctx context.Context, c *Community, id string) error {
+	if err := s.rdb.Del(ctx, s.keys(c).protoSubmission(id)).Err(); err != nil {
+		return fmt.Errorf("engagement: release submission: %w", err)
 	}
 	return nil
 }
@@ -197,7 +194,7 @@ func (s *Store) ReleaseView(ctx context.Context, c *Community, viewID string) er
 func (s *Store) cardTS(ctx context.Context, c *Community, id string) (string, error) {
 	ts, err := s.rdb.HGet(ctx, s.keys(c).protoIDs(), strings.ToUpper(id)).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", fmt.Errorf("engagement: prototype %s: %w", id, ErrNoPrototype)
+		return "", &prototypeError{op: "prototype", id: id, err: ErrNoPrototype}
 	}
 	if err != nil {
 		return "", fmt.Errorf("engagement: prototype %s: %w", id, err)
@@ -295,7 +292,7 @@ func (s *Store) CloseDue(ctx context.Context, c *Community) ([]string, error) {
 // stays open at most 30 days from when it was posted.
 func (s *Store) ExtendPrototype(ctx context.Context, c *Community, id string, d time.Duration) (*Prototype, error) {
 	if d <= 0 {
-		return nil, fmt.Errorf("engagement: extend by %s: %w", d, ErrInvalid)
+		return nil, invalidf("engagement: extend by %s: %w", d, ErrInvalid)
 	}
 	p, err := s.PrototypeByID(ctx, c, id)
 	if err != nil {
@@ -309,9 +306,9 @@ func (s *Store) ExtendPrototype(ctx context.Context, c *Community, id string, d 
 	case err != nil:
 		return nil, fmt.Errorf("engagement: extend prototype %s: %w", id, err)
 	case n == 0:
-		return nil, fmt.Errorf("engagement: extend prototype %s: %w", p.ID, ErrPrototypeClosed)
+		return nil, &prototypeError{op: "extend prototype", id: p.ID, err: ErrPrototypeClosed}
 	case n < 0:
-		return nil, fmt.Errorf("engagement: extend prototype %s: %w: feedback can stay open at most %d days (until %s)",
+		return nil, invalidf("engagement: extend prototype %s: %w: feedback can stay open at most %d days (until %s)",
 			p.ID, ErrInvalid, maxOpenDays, latest.Format(time.RFC3339))
 	}
 	return s.PrototypeByTS(ctx, c, p.TS)

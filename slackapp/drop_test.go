@@ -1,0 +1,225 @@
+package slackapp_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/engagement/redistest"
+	"github.com/closeknit/closeknit/slackapp/slacktest"
+)
+
+// dropSubmission is a view_submission of the drop form.
+func dropSubmission(srv *slacktest.Server, user, viewID string, values map[string]string) slacktest.Envelope {
+	state := map[string]any{}
+	for field, v := range values {
+		state[field] = map[string]any{field: map[string]any{"type": "plain_text_input", "value": v}}
+	}
+	return srv.Interaction(map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": srv.TeamID}, "user": map[string]any{"id": user, "team_id": srv.TeamID},
+		"api_app_id": srv.AppID, "trigger_id": "1.2.3",
+		"view": map[string]any{"id": viewID, "type": "modal", "callback_id": "drop_new", "private_metadata": "acme",
+			"state": map[string]any{"values": state}},
+	})
+}
+
+func dropValues(qty string) map[string]string {
+	return map[string]string{"name": "Serum sample kit", "details": "Three sizes", "image_url": "", "quantity": qty, "hours": "1",
+		"message": "Fill in https://example.com/ship within 3 days."}
+}
+
+// postDrop posts a drop through the form and waits for its card.
+func postDrop(t *testing.T, srv *slacktest.Server, ta *testApp, viewID, qty string) *engagement.Drop {
+	t.Helper()
+	if p := send(t, srv, dropSubmission(srv, staffUser, viewID, dropValues(qty))); len(p) != 0 && string(p) != "null" {
+		t.Fatalf("valid drop acked with %s, want a bare ack", p)
+	}
+	var d *engagement.Drop
+	eventually(t, "the drop card is posted and recorded", func() bool {
+		all, err := ta.store.Drops(ctxT(t), ta.community)
+		if err != nil || len(all) == 0 || !all[0].Posted() {
+			return false
+		}
+		d = all[0]
+		return true
+	})
+	return d
+}
+
+// dmsWith counts the DMs user got containing want.
+func dmsWith(srv *slacktest.Server, user, want string) int {
+	n := 0
+	for _, m := range srv.Messages(user) {
+		if strings.Contains(m.Text, want) {
+			n++
+		}
+	}
+	return n
+}
+
+func toldPrivately(srv *slacktest.Server, user, want string) bool {
+	for _, m := range srv.Messages(channel) {
+		if m.Ephemeral && m.User == user && strings.Contains(m.Text, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDropFormCardAndClaims(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ta := MustRunApp(t, srv, withProtoConfig)
+	seatMembers(t, ta, protoMembers...)
+	alice, bob, carol := protoMembers[0], protoMembers[1], protoMembers[2]
+
+	send(t, srv, slash(srv, staffUser, "drop"))
+	if opens := srv.Calls("views.open"); len(opens) != 1 || !strings.Contains(opens[0].Args.Get("view"), `"callback_id":"drop_new"`) {
+		t.Fatalf("views.open calls: %+v", opens)
+	}
+	if got := ackText(t, send(t, srv, slash(srv, alice, "drop"))); !strings.Contains(got, "brand team") {
+		t.Errorf("a member ran /closeknit drop: %q", got)
+	}
+	var resp struct {
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal(send(t, srv, dropSubmission(srv, staffUser, "V0DROP0000", dropValues("0"))), &resp); err != nil || resp.Errors["quantity"] == "" {
+		t.Errorf("a quantity of 0: %+v, %v", resp, err)
+	}
+
+	d := postDrop(t, srv, ta, "V0DROP0001", "2")
+	waitTold(t, srv, staffUser, "Posted "+d.ID)
+	send(t, srv, dropSubmission(srv, staffUser, "V0DROP0001", dropValues("2"))) // submitted again
+	if n := len(cards(srv)); n != 1 {
+		t.Errorf("%d cards after a repeated submission, want 1", n)
+	}
+
+	// Alice double-clicks: one unit, one DM. Bob wins the other; Carol waits.
+	send(t, srv, press(srv, alice, "drop_claim", d.TS, d.ID, false))
+	send(t, srv, press(srv, alice, "drop_claim", d.TS, d.ID, false))
+	send(t, srv, press(srv, bob, "drop_claim", d.TS, d.ID, false))
+	send(t, srv, press(srv, carol, "drop_claim", d.TS, d.ID, false))
+	send(t, srv, press(srv, "UNOSEAT001", "drop_claim", d.TS, d.ID, false))
+	send(t, srv, press(srv, staffUser, "drop_claim", d.TS, d.ID, false))
+	waitTold(t, srv, alice, "https://example.com/ship")
+	waitTold(t, srv, bob, "https://example.com/ship")
+	eventually(t, "everyone is answered privately", func() bool {
+		return toldPrivately(srv, carol, "number 1 in line") && toldPrivately(srv, "UNOSEAT001", "holding a seat") &&
+			toldPrivately(srv, staffUser, "brand team cannot claim") && toldPrivately(srv, alice, "already have one")
+	})
+	eventually(t, "the card shows none left", func() bool { return strings.Contains(cardText(srv, d.TS), "All 2 claimed") })
+
+	// Staff give Alice's unit back: Carol, next in line, gets it and a DM.
+	if got := ackText(t, send(t, srv, slash(srv, staffUser, "drop release "+d.ID+" <@"+alice+"|alice>"))); !strings.Contains(got, carol) {
+		t.Errorf("release: %q", got)
+	}
+	waitTold(t, srv, carol, "https://example.com/ship")
+	if n := dmsWith(srv, alice, "https://example.com/ship"); n != 1 {
+		t.Errorf("alice got %d DMs, want 1", n)
+	}
+	if got := metricValue(t, ta, "closeknit_drop_claims_total", "outcome=won"); got != 2 {
+		t.Errorf("claims won = %v, want 2", got)
+	}
+	if got := metricValue(t, ta, "closeknit_drop_claims_total", "outcome=refused"); got != 3 {
+		t.Errorf("claims refused = %v, want 3 (a repeat, no seat, staff)", got)
+	}
+
+	// Closing: the card shows the final count, the brand channel the claimants, once.
+	send(t, srv, slash(srv, staffUser, "drop close "+d.ID))
+	eventually(t, "the claimants in the brand channel", func() bool { return len(srv.Messages(brandChannel)) > 0 })
+	eventually(t, "the card shows it closed", func() bool { return strings.Contains(cardText(srv, d.TS), "Closed: 2 of 2 claimed") })
+	if msg := srv.Messages(brandChannel)[0].Text; !strings.Contains(msg, bob) || !strings.Contains(msg, carol) || strings.Contains(msg, "<@"+alice) {
+		t.Errorf("claimants posted: %q", msg)
+	}
+}
+
+// TestDropBurstTwoReplicas: 500 presses of Claim reach two replicas of
+// the app as fast as Slack would deliver them (at most 16 un-acked): 200
+// seated members press twice, 100 presses come from people without a
+// seat. Exactly 20 distinct members win, each DMed exactly once; the card
+// is updated at most about once a second and ends showing the truth.
+func TestDropBurstTwoReplicas(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ns := fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1))
+	r1 := MustRunAppNS(t, srv, redistest.URL(), ns, withProtoConfig)
+	r2 := MustRunAppNS(t, srv, redistest.URL(), ns, withProtoConfig)
+	if err := srv.WaitConnections(ctxT(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	var members []string
+	for i := range 200 {
+		members = append(members, fmt.Sprintf("UBURST%04d", i))
+	}
+	seatMembers(t, r1, members...)
+	d := postDrop(t, srv, r1, "V0BURST001", "20")
+
+	var frames [][]byte
+	var ids []string
+	add := func(user string) {
+		env := press(srv, user, "drop_claim", d.TS, d.ID, false)
+		frames, ids = append(frames, env.Frame), append(ids, env.ID)
+	}
+	for _, u := range members {
+		add(u)
+	}
+	for _, u := range members { // the second click of each
+		add(u)
+	}
+	for i := range 100 {
+		add(fmt.Sprintf("UNOSEAT%03d", i))
+	}
+	res, err := srv.Burst(ctxT(t), frames, ids, 16)
+	if err != nil || res.Acked != 500 {
+		t.Fatalf("burst: %d of 500 acked, %v", res.Acked, err)
+	}
+	got, err := r2.store.Drop(ctxT(t), r2.community, d.ID)
+	if err != nil || got.Claimed != 20 || got.Waiting != 180 {
+		t.Fatalf("after the burst: %+v, %v; want 20 claimed, 180 waiting", got, err)
+	}
+	claims, _, err := r1.store.DropPeople(ctxT(t), r1.community, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "each winner DMed", func() bool {
+		for _, c := range claims {
+			if dmsWith(srv, c.User, "https://example.com/ship") == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	eventually(t, "the card shows the last state", func() bool { return strings.Contains(cardText(srv, d.TS), "180 waiting") })
+	time.Sleep(2 * time.Second) // let any DM or update still in flight land before counting
+	for _, c := range claims {
+		if n := dmsWith(srv, c.User, "https://example.com/ship"); n != 1 {
+			t.Errorf("winner %s DMed %d times", c.User, n)
+		}
+	}
+	dmed := 0
+	for _, u := range members {
+		dmed += dmsWith(srv, u, "https://example.com/ship")
+	}
+	if dmed != 20 {
+		t.Errorf("%d winner DMs in all, want 20", dmed)
+	}
+	updates := 0
+	for _, m := range srv.Messages(channel) {
+		if m.TS == d.TS {
+			updates = m.Updates
+		}
+	}
+	// One turn a second across replicas, plus the one trailing update.
+	if limit := int(res.Elapsed/time.Second) + 3; updates > limit {
+		t.Errorf("card updated %d times during a %s burst, want at most %d", updates, res.Elapsed, limit)
+	}
+	t.Logf("500 presses acked in %s (%.0f presses/s through Slack and two replicas); card updated %d times",
+		res.Elapsed, 500/res.Elapsed.Seconds(), updates)
+	if got := metricValue(t, r1, "closeknit_drop_claims_total", "outcome=won") + metricValue(t, r2, "closeknit_drop_claims_total", "outcome=won"); got != 20 {
+		t.Errorf("won claims counted %v, want 20", got)
+	}
+}

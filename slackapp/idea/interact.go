@@ -1,0 +1,235 @@
+package idea
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/closeknit/closeknit/engagement"
+	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/slack-go/slack"
+)
+
+// Shortcut is the message shortcut "Make this an idea": the form, its
+// title taken from the post, the idea linked to it.
+func Shortcut(d Deps) feature.Interaction {
+	return func(ctx context.Context, cb *slack.InteractionCallback) (any, error) {
+		c := d.Community(cb.Channel.ID)
+		ts := cb.Message.Timestamp
+		if ts == "" {
+			ts = cb.MessageTs
+		}
+		return nil, d.openModal(ctx, cb.TriggerID, newModal(c, cb.Message.Text, cb.Channel.ID, ts))
+	}
+}
+
+// Submission records a submitted form as an idea, then closes the modal;
+// the card is posted after the ack (chat.postMessage can take longer than
+// Slack's 3 s). The idea is keyed by the view's ID, so a submission
+// handled twice records and posts one idea. Only seated members and staff
+// post ideas; anyone else is told so in the form.
+func Submission(d Deps) feature.Interaction {
+	return func(ctx context.Context, cb *slack.InteractionCallback) (any, error) {
+		fail := func(msg string) (any, error) {
+			return slack.NewErrorsViewSubmissionResponse(map[string]string{fieldTitle: msg}), nil
+		}
+		meta := strings.SplitN(cb.View.PrivateMetadata, "|", metadataFields)
+		c := d.ByID(meta[0])
+		if c == nil || len(meta) != metadataFields {
+			return fail("This form is out of date; please open it again.")
+		}
+		seated, err := d.Store.IsSeated(ctx, c, cb.User.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !seated && !c.IsStaff(cb.User.ID) {
+			return fail("Ideas are posted by members holding a seat in the community.")
+		}
+		values := cb.View.State.Values
+		spec := engagement.IdeaSpec{
+			Title:   strings.TrimSpace(values[fieldTitle][fieldTitle].Value),
+			Details: strings.TrimSpace(values[fieldDetails][fieldDetails].Value),
+			Author:  cb.User.ID,
+		}
+		if meta[1] != "" && meta[2] != "" {
+			if ws := d.Workspace(ctx); ws != "" {
+				spec.Source = feature.Permalink(ws, meta[1], meta[2])
+			}
+		}
+		i, err := d.Store.CreateIdea(ctx, c, spec, cb.View.ID)
+		if msg, ok := feature.Invalid(err); ok {
+			return fail(msg)
+		}
+		if err != nil {
+			return nil, err
+		}
+		author := feature.Notice{User: cb.User.ID}
+		if len(cb.ResponseURLs) > 0 {
+			author.ResponseURL = cb.ResponseURLs[0].ResponseURL
+		}
+		if !d.Run.Go(func() { d.postCard(c, i, author) }) {
+			return fail("I am busy right now; please try again in a minute.")
+		}
+		d.countStatusesLater(c)
+		return nil, nil
+	}
+}
+
+// postCard posts a recorded idea's card, once (ClaimIdeaCard), and tells
+// the author. If Slack refused it, the claim is released so that the same
+// form submitted again posts it; if Slack did not answer, it may be up, and
+// the claim is kept rather than risk a second card.
+func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author feature.Notice) {
+	ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
+	defer cancel()
+	claimed, err := d.Store.ClaimIdeaCard(ctx, c, i.ID)
+	if err != nil || !claimed {
+		if err != nil {
+			d.Log.Error("idea card not claimed", "idea", i.ID, "err", err)
+			d.Notify.Tell(author, feature.Sorry)
+		}
+		return
+	}
+	text, blocks := card(i)
+	ch, ts, err := d.API.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if err != nil {
+		d.Log.Error("idea card not posted", "idea", i.ID, "err", err)
+		if feature.Refused(err) {
+			if rerr := d.Store.ReleaseIdeaCard(ctx, c, i.ID); rerr != nil {
+				d.Log.Warn("idea card claim not released", "idea", i.ID, "err", rerr)
+			}
+			d.Notify.Tell(author, fmt.Sprintf("Sorry, Slack would not take the card for your idea %s in <#%s>; please submit it again in a minute.", i.ID, c.Channel))
+			return
+		}
+		d.Notify.Tell(author, fmt.Sprintf("Slack did not confirm the card for your idea %s in <#%s>; it may be up. Votes count either way once it is.", i.ID, c.Channel))
+		return
+	}
+	link := ""
+	if ws := d.Workspace(ctx); ws != "" {
+		link = feature.Permalink(ws, ch, ts)
+	}
+	if err := d.Store.SetIdeaCard(ctx, c, i.ID, ch, ts, link); err != nil {
+		d.Log.Error("idea card posted but not recorded", "idea", i.ID, "ts", ts, "err", err)
+	}
+	d.Notify.Tell(author, fmt.Sprintf("Posted your idea %s in <#%s>. Members can upvote it; the team will give it a status.", i.ID, c.Channel))
+}
+
+// refreshCard re-renders idea id's card from what the store says now, so
+// that updates racing each other end showing the latest state. A card
+// Slack will not update for good (deleted, the app out of the channel) is
+// counted and given up.
+func (d Deps) refreshCard(c *engagement.Community, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
+	defer cancel()
+	i, err := d.Store.Idea(ctx, c, id)
+	if err != nil || !i.Posted() {
+		if err != nil {
+			d.Log.Warn("idea card not updated", "idea", id, "err", err)
+		}
+		return
+	}
+	text, blocks := card(i)
+	_, _, _, err = d.API.UpdateMessageContext(ctx, i.Channel, i.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	if code := feature.Code(err); feature.Final(code) {
+		d.Notify.Refused(c, "idea.update", code)
+	}
+	if err != nil {
+		d.Log.Warn("idea card not updated", "idea", id, "err", err)
+	}
+}
+
+// pressed is the community, idea ID and user of a button press.
+func (d Deps) pressed(cb *slack.InteractionCallback) (*engagement.Community, string, string) {
+	ch := cb.Container.ChannelID
+	if ch == "" {
+		ch = cb.Channel.ID
+	}
+	if len(cb.ActionCallback.BlockActions) == 0 {
+		return nil, "", ""
+	}
+	a := cb.ActionCallback.BlockActions[0]
+	value := a.Value
+	if a.SelectedOption.Value != "" {
+		value = a.SelectedOption.Value
+	}
+	return d.Community(ch), value, ch
+}
+
+// Upvote is the card's Upvote button: a seated member's vote, counted once
+// however often it arrives; anyone else is told, privately, that it did
+// not count.
+func Upvote(d Deps) feature.Interaction {
+	return func(ctx context.Context, cb *slack.InteractionCallback) (any, error) {
+		return nil, d.vote(ctx, cb, true)
+	}
+}
+
+// Unvote is the "Take my vote back" button of the answer to a vote.
+func Unvote(d Deps) feature.Interaction {
+	return func(ctx context.Context, cb *slack.InteractionCallback) (any, error) {
+		return nil, d.vote(ctx, cb, false)
+	}
+}
+
+func (d Deps) vote(ctx context.Context, cb *slack.InteractionCallback, up bool) error {
+	c, id, ch := d.pressed(cb)
+	if c == nil || id == "" {
+		return nil
+	}
+	v, err := d.Store.VoteIdea(ctx, c, id, cb.User.ID, up)
+	if errors.Is(err, engagement.ErrNoIdea) {
+		return nil // a button on a card whose idea is gone
+	}
+	if err != nil {
+		return err
+	}
+	if v.NotSeated {
+		d.Notify.TellUser(ch, cb.User.ID, "Votes count for members holding a seat in the community, so yours was not counted.")
+		return nil
+	}
+	if v.Changed {
+		if up {
+			d.Metrics.votes.WithLabelValues(c.ID).Inc()
+		}
+		d.Run.Go(func() { d.refreshCard(c, v.Idea) })
+	}
+	if !up {
+		d.Notify.TellUser(ch, cb.User.ID, fmt.Sprintf("Your vote for %s is taken back.", v.Idea))
+		return nil
+	}
+	d.Run.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
+		defer cancel()
+		text, blocks := votedMessage(v)
+		if _, err := d.API.PostEphemeralContext(ctx, ch, cb.User.ID, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+			d.Log.Warn("vote answer not shown", "idea", v.Idea, "err", err)
+		}
+	})
+	return nil
+}
+
+// Status is the card's status menu, for staff.
+func Status(d Deps) feature.Interaction {
+	return func(ctx context.Context, cb *slack.InteractionCallback) (any, error) {
+		c, value, ch := d.pressed(cb)
+		if c == nil {
+			return nil, nil
+		}
+		if !c.IsStaff(cb.User.ID) {
+			d.Notify.TellUser(ch, cb.User.ID, "Statuses are set by the brand team.")
+			return nil, nil
+		}
+		id, status, ok := strings.Cut(value, statusSep)
+		if !ok {
+			return nil, nil
+		}
+		// The menu keeps the note there is; a note is given with the command.
+		i, err := d.Store.Idea(ctx, c, id)
+		if err != nil {
+			return nil, sayErr(err, id)
+		}
+		_, err = d.setStatus(ctx, c, id, status, i.Note)
+		return nil, err
+	}
+}
