@@ -142,11 +142,11 @@ func prototypeLine(k *engagement.KPIs, p *engagement.PrototypeSummary, link bool
 		name, state, p.Participants, percent(p.Yield), p.Comments, p.Sentiment)
 }
 
-func unansweredText(k *engagement.KPIs) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*Waiting for an answer* (over 24 h): %d\n", len(k.Unanswered))
-	list(&b, len(k.Unanswered), func(i int) string {
-		u := k.Unanswered[i]
+// unansweredLines are the posts waiting for an answer, one line each, in
+// the order of k.Unanswered (oldest first).
+func unansweredLines(k *engagement.KPIs) []string {
+	out := make([]string, len(k.Unanswered))
+	for i, u := range k.Unanswered {
 		who := "a member"
 		if u.User != "" {
 			who = "<@" + u.User + ">"
@@ -156,9 +156,43 @@ func unansweredText(k *engagement.KPIs) string {
 		if u.Permalink != "" {
 			post = "<" + u.Permalink + "|post>"
 		}
-		return fmt.Sprintf("%s by %s, %s", post, who, t.In(k.Start.Location()).Format("Mon 15:04"))
-	})
-	return strings.TrimSpace(b.String())
+		out[i] = fmt.Sprintf("• %s by %s, %s", post, who, t.In(k.Start.Location()).Format("Mon 2 Jan 15:04"))
+	}
+	return out
+}
+
+// unansweredText is the digest's list: the 10 oldest posts, then how many
+// more there are and where staff find them all.
+func unansweredText(k *engagement.KPIs) string {
+	lines := unansweredLines(k)
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Waiting for an answer* (over 24 h): %d, oldest first\n", len(lines))
+	b.WriteString(strings.Join(lines[:min(len(lines), listed)], "\n"))
+	if n := len(lines) - listed; n > 0 {
+		fmt.Fprintf(&b, "\n… and %d more: the staff Home (closeknit's Home tab in Slack) lists them all", n)
+	}
+	return b.String()
+}
+
+// unansweredSections is the staff Home's list: every post, oldest first,
+// in as many sections as their text needs, at most maxBlocks (the Home
+// tab's 100 blocks are shared); what does not fit is counted.
+func unansweredSections(k *engagement.KPIs, maxBlocks int) []slack.Block {
+	lines := unansweredLines(k)
+	cur := fmt.Sprintf("*Waiting for an answer* (over 24 h): %d, oldest first", len(lines))
+	var out []slack.Block
+	for i, l := range lines {
+		if len(cur)+1+len(l) > feature.MaxSectionText-100 { // room for the count of the rest
+			if len(out) == maxBlocks-1 {
+				cur += fmt.Sprintf("\n… and %d more than the Home tab can show", len(lines)-i)
+				break
+			}
+			out = append(out, section(cur))
+			cur = ""
+		}
+		cur = strings.TrimPrefix(cur+"\n"+l, "\n")
+	}
+	return append(out, section(cur))
 }
 
 func seatsLine(k *engagement.KPIs) string {

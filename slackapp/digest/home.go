@@ -66,7 +66,7 @@ func staffHomeView(boards []*engagement.KPIs, now time.Time) slack.HomeTabViewRe
 			blocks = append(blocks, section("*Prototypes*\nNone open."))
 		}
 		if len(k.Unanswered) > 0 {
-			blocks = append(blocks, section(unansweredText(k)))
+			blocks = append(blocks, unansweredSections(k, max(1, maxHomeBlocks-len(blocks)-8*len(boards)-10))...)
 		} else {
 			blocks = append(blocks, section("*Waiting for an answer*\nNothing: every post older than 24 h has an answer. :tada:"))
 		}
