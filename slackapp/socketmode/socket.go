@@ -34,23 +34,10 @@ import (
 // (and takes acks) until Slack closes it, so a refresh loses nothing: for a
 // while two connections are read at once.
 type Socket struct {
-	api         *slack.Client
-	log         *slog.Logger
-	m           *metrics
-	pingTimeout time.Duration                         // no frame or ping for this long: the socket is dead
-	clientPing  time.Duration                         // our own pings, so idle NAT/proxies keep the socket
-	backoff     time.Duration                         // first reconnect wait; it doubles per attempt without a hello
-	maxFrame    int64                                 // larger frames are read to their end and discarded
-	overlap     time.Duration                         // how long an old connection is read after a refresh before we close it
-	proxy       func(*http.Request) (*url.URL, error) // for the WebSocket dial; nil: none
-	onEnvelope  func(env Envelope, err error)         // called for each data frame, one call at a time; must not block
-	onIdle      func()                                // called when all received frames were handed to onEnvelope
-	onConnected func(connected bool)                  // readiness changes
-	// drain is called on shutdown after reading stopped and before the
-	// sockets close, so work in flight can still be acked on them.
-	drain func()
+	cfg Config
+	m   *metrics
 
-	// deliver serializes onEnvelope and onIdle: during a refresh two
+	// deliver serializes OnEnvelope and OnIdle: during a refresh two
 	// connections are read at once.
 	deliver sync.Mutex
 
@@ -84,10 +71,7 @@ type Config struct {
 // New builds a socket; Run connects. Its metrics register on reg.
 func New(cfg Config, reg prometheus.Registerer) *Socket {
 	return &Socket{
-		api: cfg.API, log: cfg.Log, m: newMetrics(reg),
-		pingTimeout: cfg.PingTimeout, clientPing: cfg.ClientPing, backoff: cfg.Backoff, maxFrame: cfg.MaxFrame,
-		overlap: cfg.Overlap, proxy: cfg.Proxy,
-		onEnvelope: cfg.OnEnvelope, onIdle: cfg.OnIdle, onConnected: cfg.OnConnected, drain: cfg.Drain,
+		cfg: cfg, m: newMetrics(reg),
 		stopped: make(chan struct{}),
 	}
 }
@@ -135,10 +119,10 @@ func (s *Socket) Run(ctx context.Context) error {
 		stopReading()
 		readers.Wait()
 		s.setConnected(false)
-		s.drain()
+		s.cfg.Drain()
 		s.closeAll()
 	}()
-	b := backoff{base: s.backoff, max: maxBackoff}
+	b := backoff{base: s.cfg.Backoff, max: maxBackoff}
 	for {
 		reason, hello, err := s.connect(rctx, &readers)
 		if ctx.Err() != nil {
@@ -167,25 +151,25 @@ func (s *Socket) waitBefore(reason string, err error, b *backoff) time.Duration 
 	var rl *slack.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
-		s.log.Warn("socket mode connection rate-limited", "retry_after", rl.RetryAfter)
+		s.cfg.Log.Warn("socket mode connection rate-limited", "retry_after", rl.RetryAfter)
 		return rl.RetryAfter
 	case reason == "refresh_requested" || reason == "warning":
 		return 0 // the old connection still serves while the new one opens
 	case reason == "link_disabled":
 		// Socket Mode was switched off in the app settings: reconnecting
 		// will not help until someone switches it back on.
-		s.log.Error("socket mode is disabled in the Slack app settings; retrying in a minute")
+		s.cfg.Log.Error("socket mode is disabled in the Slack app settings; retrying in a minute")
 		return time.Minute
 	case reason == "too_many_websockets":
 		// Slack allows 10 connections per app: more replicas than that, or
 		// connections leaked somewhere. Back off well beyond a drop.
 		wait := min(10*b.next(), b.max)
-		s.log.Warn("slack refused the connection: too many websockets for this app (at most 10); backing off",
+		s.cfg.Log.Warn("slack refused the connection: too many websockets for this app (at most 10); backing off",
 			"attempt", b.attempt, "wait", wait)
 		return wait
 	}
 	wait := b.next()
-	s.log.Warn("socket mode connection lost", "reason", reason, "attempt", b.attempt, "wait", wait, "err", err)
+	s.cfg.Log.Warn("socket mode connection lost", "reason", reason, "attempt", b.attempt, "wait", wait, "err", err)
 	return wait
 }
 
@@ -258,7 +242,7 @@ func (e readError) Unwrap() error { return e.err }
 
 // dial calls apps.connections.open and opens the WebSocket it returns.
 func (s *Socket) dial(ctx context.Context) (*wsConn, error) {
-	_, wsURL, err := s.api.StartSocketModeContext(ctx)
+	_, wsURL, err := s.cfg.API.StartSocketModeContext(ctx)
 	if err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) {
@@ -276,9 +260,9 @@ func (s *Socket) dial(ctx context.Context) (*wsConn, error) {
 	var bc *bufConn
 	d := websocket.Dialer{
 		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   64 << 10, // a burst of envelopes arrives in few reads
-		WriteBufferSize:  32 << 10, // acks up to slack's 20 KB limit in one frame
-		Proxy:            s.proxy,  // the CONNECT goes over the conn NetDialContext returns
+		ReadBufferSize:   64 << 10,    // a burst of envelopes arrives in few reads
+		WriteBufferSize:  32 << 10,    // acks up to slack's 20 KB limit in one frame
+		Proxy:            s.cfg.Proxy, // the CONNECT goes over the conn NetDialContext returns
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext(ctx, network, addr)
 			if err != nil {
@@ -313,7 +297,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 	extend := func() {
 		c.rmu.Lock()
 		if !c.frozen {
-			c.ws.SetReadDeadline(time.Now().Add(s.pingTimeout))
+			c.ws.SetReadDeadline(time.Now().Add(s.cfg.PingTimeout))
 		}
 		c.rmu.Unlock()
 	}
@@ -334,7 +318,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 	// Our own pings: slack-go never sends any, and some networks drop idle
 	// sockets (slack-go#1566).
 	go func() {
-		t := time.NewTicker(s.clientPing)
+		t := time.NewTicker(s.cfg.ClientPing)
 		defer t.Stop()
 		for {
 			select {
@@ -374,17 +358,17 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 			}
 			s.retire(c)
 			if goodbye != nil { // the old connection of a refresh: its job is done
-				s.log.Info("socket mode: old connection closed after refresh", "after", time.Since(replacedAt).Round(time.Millisecond),
+				s.cfg.Log.Info("socket mode: old connection closed after refresh", "after", time.Since(replacedAt).Round(time.Millisecond),
 					"envelopes_after_disconnect", afterReplace)
 				return readError{"replaced", err}
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				return readError{"ping_timeout", fmt.Errorf("no frame or ping for %v", s.pingTimeout)}
+				return readError{"ping_timeout", fmt.Errorf("no frame or ping for %v", s.cfg.PingTimeout)}
 			}
 			return readError{"read_error", err}
 		}
-		frame, size, err := readFrame(r, s.maxFrame)
+		frame, size, err := readFrame(r, s.cfg.MaxFrame)
 		if err != nil && !errors.Is(err, ErrFrameTooBig) {
 			s.retire(c)
 			return readError{"read_error", err}
@@ -399,7 +383,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 		env.Large = size > largeFrame
 		if env.Large {
 			s.m.largeFrames.Inc()
-			s.log.Info("socket mode: large frame", "bytes", size, "envelope_type", env.Type, "envelope_id", env.ID)
+			s.cfg.Log.Info("socket mode: large frame", "bytes", size, "envelope_type", env.Type, "envelope_id", env.ID)
 		}
 		// hello and disconnect are handled here; envelopes go on.
 		switch {
@@ -408,9 +392,9 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 			s.mu.Lock()
 			s.pickLocked()
 			s.mu.Unlock()
-			s.log.Info("socket mode connected", "num_connections", env.NumConnections)
+			s.cfg.Log.Info("socket mode connected", "num_connections", env.NumConnections)
 		case err == nil && env.ID == "" && env.Type == "disconnect":
-			s.log.Info("slack asked to disconnect", "reason", env.Reason)
+			s.cfg.Log.Info("slack asked to disconnect", "reason", env.Reason)
 			if env.Reason != "refresh_requested" && env.Reason != "warning" {
 				s.retire(c)
 				return disconnectError(env.Reason)
@@ -420,14 +404,14 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 				// until Slack closes it (~10 s after a warning).
 				replacedAt = time.Now()
 				replaced <- env.Reason
-				goodbye = time.AfterFunc(s.overlap, func() { c.goodbye() })
+				goodbye = time.AfterFunc(s.cfg.Overlap, func() { c.goodbye() })
 			}
 		default:
 			if goodbye != nil {
 				afterReplace++
 			}
 			s.deliver.Lock()
-			s.onEnvelope(env, err)
+			s.cfg.OnEnvelope(env, err)
 			s.deliver.Unlock()
 		}
 	}
@@ -436,7 +420,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 // idle hands over the envelopes read so far (onIdle), one caller at a time.
 func (s *Socket) idle() {
 	s.deliver.Lock()
-	s.onIdle()
+	s.cfg.OnIdle()
 	s.deliver.Unlock()
 }
 
@@ -514,8 +498,8 @@ func (s *Socket) setConnected(up bool) {
 	} else {
 		s.m.connected.Set(0)
 	}
-	if s.onConnected != nil {
-		s.onConnected(up)
+	if s.cfg.OnConnected != nil {
+		s.cfg.OnConnected(up)
 	}
 }
 
@@ -552,7 +536,7 @@ func (s *Socket) SendAcks(acks []Ack) error {
 	if c == nil {
 		return errNoConn
 	}
-	err := c.writeAcks(acks, s.log)
+	err := c.writeAcks(acks, s.cfg.Log)
 	if err == nil {
 		return nil
 	}
@@ -561,7 +545,7 @@ func (s *Socket) SendAcks(acks []Ack) error {
 	s.mu.Unlock()
 	for i := len(others) - 1; i >= 0; i-- {
 		if o := others[i]; o != c {
-			if err = o.writeAcks(acks, s.log); err == nil {
+			if err = o.writeAcks(acks, s.cfg.Log); err == nil {
 				return nil
 			}
 		}
