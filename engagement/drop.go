@@ -597,14 +597,22 @@ func (s *Store) DropsWithNotices(ctx context.Context, c *Community) ([]string, e
 // about one chat.update a second per message). The second is measured by
 // Redis. Otherwise it returns how long until the next turn.
 func (s *Store) TakeCardTurn(ctx context.Context, c *Community, id string) (bool, time.Duration, error) {
-	key := s.keys(c).dropCard(id)
+	return s.takeCardTurn(ctx, s.keys(c).dropCard(id), "drop card")
+}
+
+// TakeIdeaCardTurn is TakeCardTurn for idea id's card.
+func (s *Store) TakeIdeaCardTurn(ctx context.Context, c *Community, id string) (bool, time.Duration, error) {
+	return s.takeCardTurn(ctx, s.keys(c).ideaCard(strings.ToUpper(id)), "idea card")
+}
+
+func (s *Store) takeCardTurn(ctx context.Context, key, what string) (bool, time.Duration, error) {
 	ok, err := s.rdb.SetNX(ctx, key, "1", time.Second).Result()
 	if err != nil || ok {
-		return ok, 0, wrapErr("drop card", err)
+		return ok, 0, wrapErr(what, err)
 	}
 	ttl, err := s.rdb.PTTL(ctx, key).Result()
 	if err != nil {
-		return false, 0, wrapErr("drop card", err)
+		return false, 0, wrapErr(what, err)
 	}
 	return false, max(ttl, time.Millisecond), nil
 }

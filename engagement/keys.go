@@ -202,6 +202,7 @@ func (k keys) promptWho(ts string) string { return k.prompt(ts) + ":who" }
 //	i:<id>:text:<author>      hash    title, details: the member's own words
 //	i:<id>:votes              set     seated members voting for it
 //	i:<id>:staff              set     staff voting for it (shown apart)
+//	i:<id>:card               string  "1" for a second after the card was updated (Slack's rate limit); expires after a second
 func (k keys) ideaSeq() string                   { return k.prefix + "i:seq" }
 func (k keys) ideaAll() string                   { return k.prefix + "i:all" }
 func (k keys) ideaRequest(token string) string   { return k.prefix + "i:req:" + token }
@@ -209,6 +210,7 @@ func (k keys) idea(id string) string             { return k.prefix + "i:" + id }
 func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" + author }
 func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
 func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
+func (k keys) ideaCard(id string) string         { return k.idea(id) + ":card" }
 
 // The weekly digest and the staff's App Home (digest.go, staff.go,
 // outbox.go).

@@ -40,8 +40,8 @@ func (a *App) routes() {
 		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
 	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
 		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
-	ideas := idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
-		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: idea.NewMetrics(a.reg)}
+	ideas := idea.New(idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: idea.NewMetrics(a.reg)})
 	a.drops = drop.New(drop.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
 		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
 		Metrics: drop.NewMetrics(a.reg)})

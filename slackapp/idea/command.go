@@ -34,7 +34,7 @@ func Command(d Deps) feature.Command {
 				return nil, sayErr(err, args[1])
 			}
 			if v.Changed {
-				d.Run.Go(func() { d.refreshCard(c, v.Idea) })
+				d.refreshSoon(c, v.Idea)
 				return &slack.Msg{Text: fmt.Sprintf("Your vote for %s is taken back.", v.Idea)}, nil
 			}
 			return &slack.Msg{Text: fmt.Sprintf("You had no vote on %s.", v.Idea)}, nil
@@ -87,10 +87,8 @@ func (d Deps) setStatus(ctx context.Context, c *engagement.Community, id, status
 		return nil, sayErr(err, id)
 	}
 	if changed {
-		d.Run.Go(func() {
-			d.refreshCard(c, i.ID)
-			d.tellAuthor(i)
-		})
+		d.refreshSoon(c, i.ID)
+		d.Run.Go(func() { d.tellAuthor(i) })
 		d.countStatusesLater(c)
 	}
 	return i, nil
@@ -125,10 +123,8 @@ func (d Deps) mergeCommand(ctx context.Context, cmd *slack.SlashCommand, args []
 	if !merged {
 		return &slack.Msg{Text: fmt.Sprintf("%s was already merged into %s.", dup, kept)}, nil
 	}
-	d.Run.Go(func() {
-		d.refreshCard(c, dup)
-		d.refreshCard(c, kept)
-	})
+	d.refreshSoon(c, dup)
+	d.refreshSoon(c, kept)
 	d.countStatusesLater(c)
 	return &slack.Msg{Text: fmt.Sprintf("Merged %s into %s: its voters now vote for %s, each counted once.", dup, kept, kept)}, nil
 }

@@ -54,6 +54,8 @@ type Deps struct {
 	// unknown: cards are listed without links).
 	Workspace func(ctx context.Context) string
 	Metrics   *Metrics
+
+	cards *cards // set by New
 }
 
 // Metrics are the idea board's metrics.

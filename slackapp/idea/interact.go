@@ -115,30 +115,6 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 	d.Notify.Tell(author, fmt.Sprintf("Posted your idea %s in <#%s>. Members can upvote it; the team will give it a status.", i.ID, c.Channel))
 }
 
-// refreshCard re-renders idea id's card from what the store says now, so
-// that updates racing each other end showing the latest state. A card
-// Slack will not update for good (deleted, the app out of the channel) is
-// counted and given up.
-func (d Deps) refreshCard(c *engagement.Community, id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
-	defer cancel()
-	i, err := d.Store.Idea(ctx, c, id)
-	if err != nil || !i.Posted() {
-		if err != nil {
-			d.Log.Warn("idea card not updated", "idea", id, "err", err)
-		}
-		return
-	}
-	text, blocks := card(i)
-	_, _, _, err = d.API.UpdateMessageContext(ctx, i.Channel, i.TS, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-	if code := feature.Code(err); feature.Final(code) {
-		d.Notify.Refused(c, "idea.update", code)
-	}
-	if err != nil {
-		d.Log.Warn("idea card not updated", "idea", id, "err", err)
-	}
-}
-
 // pressed is the community, idea ID and user of a button press.
 func (d Deps) pressed(cb *slack.InteractionCallback) (*engagement.Community, string, string) {
 	ch := cb.Container.ChannelID
@@ -192,7 +168,7 @@ func (d Deps) vote(ctx context.Context, cb *slack.InteractionCallback, up bool) 
 		if up {
 			d.Metrics.votes.WithLabelValues(c.ID).Inc()
 		}
-		d.Run.Go(func() { d.refreshCard(c, v.Idea) })
+		d.refreshSoon(c, v.Idea)
 	}
 	if !up {
 		d.Notify.TellUser(ch, cb.User.ID, fmt.Sprintf("Your vote for %s is taken back.", v.Idea))
