@@ -606,16 +606,28 @@ func (s *Store) TakeIdeaCardTurn(ctx context.Context, c *Community, id string) (
 }
 
 func (s *Store) takeCardTurn(ctx context.Context, key, what string) (bool, time.Duration, error) {
-	ok, err := s.rdb.SetNX(ctx, key, "1", time.Second).Result()
-	if err != nil || ok {
-		return ok, 0, wrapErr(what, err)
-	}
-	ttl, err := s.rdb.PTTL(ctx, key).Result()
+	wait, err := cardTurnScript.Run(ctx, s.rdb, []string{key}, time.Second.Milliseconds()).Int64()
 	if err != nil {
 		return false, 0, wrapErr(what, err)
 	}
-	return false, max(ttl, time.Millisecond), nil
+	return wait == 0, max(time.Duration(wait)*time.Millisecond, 0), nil
 }
+
+// cardTurnScript hands out a card's next turn: the key holds when the
+// next turn begins by Redis's clock (TIME), so that every replica measures
+// the same second. The key expires too, but the decision does not wait
+// for that (an embedded Redis of the sandbox expires keys late).
+//
+//	KEYS[1] the card's turn  ARGV[1] the gap between turns (ms)
+//	Returns 0 (the turn is the caller's) or the ms until the next turn.
+var cardTurnScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now < due then return due - now end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', 2 * tonumber(ARGV[1]))
+return 0
+`)
 
 // ClaimDropAnnouncements returns the IDs of closed drops of c whose closing
 // is not yet announced, each claimed for holder for ttl.

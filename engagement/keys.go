@@ -160,7 +160,7 @@ func (k keys) protoAnnounceClaim(ts string) string { return k.proto(ts) + ":ann"
 //	d:<id>:wait               zset    waiting member -> press number (FIFO)
 //	d:<id>:released           set     members whose claim staff released (they cannot claim again)
 //	d:<id>:notify             zset    winner still to be DMed -> when they may next be tried (unix ms)
-//	d:<id>:card               string  "1" for a second after the card was updated (Slack's rate limit); expires after a second
+//	d:<id>:card               string  when the card's next update turn begins (Redis's clock, unix ms; Slack's rate limit); expires after two seconds
 //	d:<id>:ann                string  the holder of the claim to announce its closing; expires with the claim
 func (k keys) dropSeq() string                    { return k.prefix + "d:seq" }
 func (k keys) dropAll() string                    { return k.prefix + "d:all" }
@@ -202,7 +202,7 @@ func (k keys) promptWho(ts string) string { return k.prompt(ts) + ":who" }
 //	i:<id>:text:<author>      hash    title, details: the member's own words
 //	i:<id>:votes              set     seated members voting for it
 //	i:<id>:staff              set     staff voting for it (shown apart)
-//	i:<id>:card               string  "1" for a second after the card was updated (Slack's rate limit); expires after a second
+//	i:<id>:card               string  when the card's next update turn begins, as d:<id>:card; expires after two seconds
 func (k keys) ideaSeq() string                   { return k.prefix + "i:seq" }
 func (k keys) ideaAll() string                   { return k.prefix + "i:all" }
 func (k keys) ideaRequest(token string) string   { return k.prefix + "i:req:" + token }

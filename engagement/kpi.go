@@ -57,7 +57,12 @@ type KPIs struct {
 	NewMembers      []NewMember        `json:"new_members"`
 	Prototypes      []PrototypeSummary `json:"prototypes"`       // open during the week, newest first
 	Prompt          *PromptSummary     `json:"prompt,omitempty"` // the week's prompt with its tallies, if one was posted
-	History         []WeekPoint        `json:"history"`          // the 12 weeks ending with this one, oldest first
+	// The members' voice (voice_digest.go): ideas posted in the week (most
+	// votes first), ideas whose status changed, drops open in the week.
+	IdeasNew           []NewIdea          `json:"ideas_new"`
+	IdeasStatusChanged []IdeaStatusChange `json:"ideas_status_changed"`
+	Drops              []DropSummary      `json:"drops"`
+	History            []WeekPoint        `json:"history"` // the 12 weeks ending with this one, oldest first
 }
 
 // Unanswered is a customer's top-level post with no reply or reaction from
@@ -115,7 +120,8 @@ const HistoryWeeks = 12
 // Quiet reports a week without any activity: the digest then says so in a
 // line instead of a page of zeros.
 func (k *KPIs) Quiet() bool {
-	return k.Messages == 0 && k.Reactions == 0 && len(k.NewMembers) == 0 && len(k.Unanswered) == 0
+	return k.Messages == 0 && k.Reactions == 0 && len(k.NewMembers) == 0 && len(k.Unanswered) == 0 &&
+		len(k.IdeasNew) == 0 && len(k.IdeasStatusChanged) == 0 && len(k.Drops) == 0
 }
 
 // KPIs computes week w's figures for community c as of the store's clock.
@@ -161,6 +167,7 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		ActivePosters: r.ActivePosters, ActiveParticipants: r.ActiveParticipants,
 		Cap: c.Cap, Unanswered: []Unanswered{}, Lapsing: []Lapsing{}, TopContributors: []Contributor{},
 		NewMembers: []NewMember{}, Prototypes: []PrototypeSummary{},
+		IdeasNew: []NewIdea{}, IdeasStatusChanged: []IdeaStatusChange{}, Drops: []DropSummary{},
 	}
 	out.History = make([]WeekPoint, HistoryWeeks)
 	seatedThen := make([]int64, HistoryWeeks)
@@ -192,6 +199,9 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 	}
 	participationHistory(out, c, weeks, posters, seatedThen, roster)
 	if err := s.addPrototypes(ctx, c, out); err != nil {
+		return nil, err
+	}
+	if err := s.addVoice(ctx, c, out); err != nil {
 		return nil, err
 	}
 	if out.Prompt, err = s.PromptOfWeek(ctx, c, w); err != nil {

@@ -59,6 +59,9 @@ func messageBlocks(k *engagement.KPIs) slack.Blocks {
 		blocks = append(blocks, section(fmt.Sprintf("*This week's prompt*\n%s\n%d members taking part · %d replies · %d reactions · %s",
 			feature.Truncate(feature.Escape(p.Text), 300), p.Participants, p.Replies, p.Reactions, first)))
 	}
+	if s := voiceText(k); s != "" {
+		blocks = append(blocks, section(s))
+	}
 	blocks = append(blocks, section("*Seats*\n"+seatsLine(k)))
 	if len(k.Unanswered) > 0 {
 		blocks = append(blocks, section(unansweredText(k)))

@@ -79,6 +79,12 @@ func Markdown(k *engagement.KPIs, plainText bool) string {
 		return fmt.Sprintf("%s (last posted %s)", k.Lapsing[i].User, k.Lapsing[i].LastActiveWeek)
 	})
 	bullet("Prototypes", len(k.Prototypes), func(i int) string { return prototypeLine(k, &k.Prototypes[i], false) })
+	for _, part := range []struct {
+		title string
+		lines []string
+	}{{"New ideas", newIdeaLines(k, false)}, {"Ideas with a new status", statusLines(k, false)}, {"Drops", dropLines(k, false)}} {
+		bullet(part.title, len(part.lines), func(i int) string { return part.lines[i] })
+	}
 	h(2, "Seats")
 	b.WriteString(seatsLine(k) + "\n\n")
 	bullet("Waiting for an answer (over 24 h)", len(k.Unanswered), func(i int) string {

@@ -36,6 +36,15 @@ func (b *Board) Command(ctx context.Context, cmd *slack.SlashCommand, args []str
 		if !closed {
 			return &slack.Msg{Text: fmt.Sprintf("%s is closed already.", strings.ToUpper(args[1]))}, nil
 		}
+		// Announced now rather than on the job's next tick; the claim per
+		// drop keeps the job from announcing it too.
+		b.Run.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), announceTTL)
+			defer cancel()
+			if err := b.announce(ctx, c); err != nil {
+				b.Log.Warn("drop closing not announced; the job tries again", "drop", args[1], "err", err)
+			}
+		})
 		return &slack.Msg{Text: fmt.Sprintf("Closed %s: the card shows the final count and the claimants go to the brand channel.", strings.ToUpper(args[1]))}, nil
 	}
 	return nil, feature.Say(usage)

@@ -75,6 +75,23 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer mr.Close()
 		redisURL, namespace = "redis://"+mr.Addr(), "closeknit"
+		// miniredis expires keys only when told time passed: without this,
+		// a key that lasts a second (a card's update turn, a lease) would
+		// last for ever.
+		stopClock := make(chan struct{})
+		defer close(stopClock) // before mr.Close
+		go func() {
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopClock:
+					return
+				case <-tick.C:
+					mr.FastForward(50 * time.Millisecond)
+				}
+			}
+		}()
 	}
 	community := &engagement.Community{ID: "sandbox", Channel: "C05R8T2KLMN", Location: loc, Cap: *members, BrandChannel: "C07BRAND001", Staff: []string{sim.Staff}}
 	cfg := App{
@@ -162,6 +179,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if err := played.Prototypes.Play(ctx, slack, community, engagement.NewStore(rdb, engagement.Options{Namespace: namespace}), stdout); err != nil {
+		return err
+	}
+	voice := &sim.Voice{Srv: slack, Store: store, C: community, Out: stdout, Rng: rand.New(rand.NewPCG(*seed, 44))}
+	if err := voice.Play(ctx); err != nil {
+		return err
+	}
+	if err := voiceDigest(ctx, store, community, stdout); err != nil {
 		return err
 	}
 	if err := postDigest(ctx, digestFlags, cfg, slack, community, week, stdout); err != nil {
