@@ -224,13 +224,13 @@ func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" 
 //	rq:notify                 zset    decided request ID whose card update or DMs are still to do -> next attempt (unix ms)
 //	rq:<id>                   hash    the request (see the rf* fields)
 //	rq:<id>:text:<user>       hash    about: the free text
-func (k keys) requestSeq() string                  { return k.prefix + "rq:seq" }
-func (k keys) requestAll() string                  { return k.prefix + "rq:all" }
-func (k keys) requestOpen() string                 { return k.prefix + "rq:open" }
-func (k keys) requestDeclined() string             { return k.prefix + "rq:declined" }
-func (k keys) requestCards() string                { return k.prefix + "rq:cards" }
-func (k keys) requestNotify() string               { return k.prefix + "rq:notify" }
-func (k keys) request(id string) string            { return k.prefix + "rq:" + id }
+func (k keys) requestSeq() string                 { return k.prefix + "rq:seq" }
+func (k keys) requestAll() string                 { return k.prefix + "rq:all" }
+func (k keys) requestOpen() string                { return k.prefix + "rq:open" }
+func (k keys) requestDeclined() string            { return k.prefix + "rq:declined" }
+func (k keys) requestCards() string               { return k.prefix + "rq:cards" }
+func (k keys) requestNotify() string              { return k.prefix + "rq:notify" }
+func (k keys) request(id string) string           { return k.prefix + "rq:" + id }
 func (k keys) requestText(id, user string) string { return k.request(id) + ":text:" + user }
 
 // The weekly digest and the staff's App Home (digest.go, staff.go,
