@@ -47,7 +47,7 @@ func (a *App) routes() {
 		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
 		Metrics: drop.NewMetrics(a.reg)})
 	a.requests = request.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
-		Community: a.communityOf, ByID: a.communityByID, RefreshHome: a.publishHome, Metrics: request.NewMetrics(a.reg)}
+		Community: a.communityOf, ByID: a.communityByID, RefreshHome: a.publishHome, Metrics: request.NewMetrics(a.reg, a.cfg.Communities)}
 	a.subcommands = a.subcommandRoutes(proto, ideas)
 	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
 	a.schedule("nudges", 15*time.Minute, a.members.Nudges)

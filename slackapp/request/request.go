@@ -73,11 +73,18 @@ const (
 	outcomeOpened, outcomeApproved, outcomeDeclined = "opened", "approved", "declined"
 )
 
-// NewMetrics creates the requests' metrics on reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	return &Metrics{requests: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{Name: "closeknit_seat_requests_total",
+// NewMetrics creates the requests' metrics on reg, each community's
+// series at 0 from the first scrape.
+func NewMetrics(reg prometheus.Registerer, communities []*engagement.Community) *Metrics {
+	m := &Metrics{requests: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{Name: "closeknit_seat_requests_total",
 		Help: "Seat requests and nominations by outcome: opened, approved, declined (each counted once; a refused or repeated one is not)."},
 		[]string{"community", "outcome"})}
+	for _, c := range communities {
+		for _, o := range []string{outcomeOpened, outcomeApproved, outcomeDeclined} {
+			m.requests.WithLabelValues(c.ID, o)
+		}
+	}
+	return m
 }
 
 // Job is the scheduled job, every tick, for one community: post the cards
