@@ -160,6 +160,7 @@ func TestKPIsHandComputed(t *testing.T) {
 			{User: uD, Joined: f.day(47, 6, 10, 0).UTC(), Intro: true},
 		},
 		Prototypes: []engagement.PrototypeSummary{},
+		IdeasNew:   []engagement.NewIdea{}, IdeasStatusChanged: []engagement.IdeaStatusChange{}, Drops: []engagement.DropSummary{},
 		// Participation: customers who posted ÷ seated then. No week has a
 		// seats snapshot (W47 was not current when computed), so seats are
 		// those seated today who were by the week's end: uA, uB, uC and uOpt
