@@ -22,6 +22,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp/digest"
 	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
+	"github.com/closeknit/closeknit/slackapp/idea"
 	"github.com/closeknit/closeknit/slackapp/membership"
 	"github.com/closeknit/closeknit/slackapp/request"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
@@ -99,6 +100,7 @@ type App struct {
 	digest       *digest.Digest
 	drops        *drop.Board  // routes.go
 	requests     request.Deps // routes.go; its blocks are on a non-member's Home
+	ideas        idea.Deps    // routes.go; its blocks are on every Home
 
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only

@@ -152,6 +152,11 @@ func (a *App) publishHome(ctx context.Context, userID string) error {
 				return err
 			}
 			blocks = append(blocks, door...)
+			ideas, err := a.ideas.HomeBlocks(ctx, c, userID) // the top open ideas and the member's own
+			if err != nil {
+				return err
+			}
+			blocks = append(blocks, ideas...)
 			r.Members = nil // members see channel totals, never each other's counts
 		}
 		blocks = append(blocks, digest.ReportBlocks(r).BlockSet...)

@@ -36,19 +36,19 @@ func (a *App) routes() {
 	a.members = membership.New(membership.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notify: a.notify,
 		Communities: a.cfg.Communities, ByChannel: a.byChannel, RefreshStaff: a.refreshStaff,
 		BotUser: func() string { return a.botUserID }}, a.reg)
+	a.ideas = idea.New(idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: idea.NewMetrics(a.reg)})
 	a.digest = digest.New(digest.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notifier: a.notify,
 		Communities: a.cfg.Communities, DigestAt: a.cfg.DigestAt, LapsingWeeks: a.cfg.LapsingWeeks,
-		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
+		Workspace: a.workspace, Ours: a.postedByUs, StaffHome: a.ideas.StaffHomeBlocks}, a.reg)
 	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
 		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
-	ideas := idea.New(idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
-		Community: a.communityOf, ByID: a.communityByID, Workspace: a.workspace, Metrics: idea.NewMetrics(a.reg)})
 	a.drops = drop.New(drop.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
 		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
 		Metrics: drop.NewMetrics(a.reg)})
 	a.requests = request.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
 		Community: a.communityOf, ByID: a.communityByID, RefreshHome: a.publishHome, Metrics: request.NewMetrics(a.reg, a.cfg.Communities)}
-	a.subcommands = a.subcommandRoutes(proto, ideas)
+	a.subcommands = a.subcommandRoutes(proto, a.ideas)
 	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
 	a.schedule("nudges", 15*time.Minute, a.members.Nudges)
 	// Interactions: block_actions by action_id, view_submission by the
@@ -62,11 +62,11 @@ func (a *App) routes() {
 	for i := 1; i <= prototype.MaxPollButtons; i++ {
 		a.interactions.actions[prototype.VoteActionID(i)] = proto.Vote
 	}
-	a.interactions.actions[idea.ActionUpvote] = idea.Upvote(ideas)
-	a.interactions.actions[idea.ActionUnvote] = idea.Unvote(ideas)
-	a.interactions.actions[idea.ActionStatus] = idea.Status(ideas)
-	a.interactions.views[idea.ViewNew] = idea.Submission(ideas)
-	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
+	a.interactions.actions[idea.ActionUpvote] = idea.Upvote(a.ideas)
+	a.interactions.actions[idea.ActionUnvote] = idea.Unvote(a.ideas)
+	a.interactions.actions[idea.ActionStatus] = idea.Status(a.ideas)
+	a.interactions.views[idea.ViewNew] = idea.Submission(a.ideas)
+	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(a.ideas)
 	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
 	a.interactions.views[drop.ViewNew] = a.drops.Submission
 	a.interactions.actions[request.ActionAsk] = request.Ask(a.requests)
@@ -76,7 +76,7 @@ func (a *App) routes() {
 	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
 	a.schedule("drops", 0, a.drops.Job)                     // every tick: closing is due-time driven, failed DMs are retried
-	a.schedule("ideas", time.Minute, idea.Job(ideas))       // the ideas-by-status gauge
+	a.schedule("ideas", time.Minute, idea.Job(a.ideas))       // the ideas-by-status gauge
 	a.schedule("requests", 0, request.Job(a.requests))      // every tick: request cards not posted yet, notices a decision owes
 	// The weekly prompt, at each community's prompt_at: off by default, and
 	// then not scheduled at all (no lease taken every tick for nothing).

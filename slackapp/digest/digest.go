@@ -44,6 +44,9 @@ type Deps struct {
 	Workspace func(context.Context) string
 	// Ours reports whether a message was posted by this app's bot.
 	Ours func(slack.Msg) bool
+	// StaffHome gives other features' sections of community c for the
+	// staff Home (the ideas waiting for a status); nil: none.
+	StaffHome func(ctx context.Context, c *engagement.Community) ([]slack.Block, error)
 }
 
 // Digest is the digest feature of a running app.
@@ -59,6 +62,7 @@ type Digest struct {
 	lapsingWeeks int
 	workspace    func(context.Context) string
 	ours         func(slack.Msg) bool
+	staffHome    func(context.Context, *engagement.Community) ([]slack.Block, error)
 	m            *metrics
 }
 
@@ -67,7 +71,7 @@ type Digest struct {
 func New(deps Deps, reg prometheus.Registerer) *Digest {
 	at, on, _ := Schedule(deps.DigestAt) // checked by the core
 	d := &Digest{api: deps.API, store: deps.Store, log: deps.Log, staff: deps.Staff, notify: deps.Notifier,
-		communities: deps.Communities, at: at, on: on, lapsingWeeks: deps.LapsingWeeks, workspace: deps.Workspace, ours: deps.Ours}
+		communities: deps.Communities, at: at, on: on, lapsingWeeks: deps.LapsingWeeks, workspace: deps.Workspace, ours: deps.Ours, staffHome: deps.StaffHome}
 	d.m = newMetrics(reg, d)
 	return d
 }
