@@ -76,7 +76,7 @@ func (a *App) routes() {
 	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
 	a.schedule("drops", 0, a.drops.Job)                     // every tick: closing is due-time driven, failed DMs are retried
-	a.schedule("ideas", time.Minute, idea.Job(a.ideas))       // the ideas-by-status gauge
+	a.schedule("ideas", time.Minute, idea.Job(a.ideas))     // the ideas-by-status gauge
 	a.schedule("requests", 0, request.Job(a.requests))      // every tick: request cards not posted yet, notices a decision owes
 	// The weekly prompt, at each community's prompt_at: off by default, and
 	// then not scheduled at all (no lease taken every tick for nothing).

@@ -18,7 +18,7 @@ import (
 // PublishStaffHome publishes the staff App Home of userID.
 func (d *Digest) PublishStaffHome(ctx context.Context, userID string) error {
 	var boards []*engagement.KPIs
-	var extra [][]slack.Block // other features' sections, per board
+	var extra [][]slack.Block  // other features' sections, per board
 	var problems []slack.Block // setup problems first: they stop the app doing its job
 	for _, c := range d.communities {
 		if !c.IsStaff(userID) {
