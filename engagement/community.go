@@ -31,6 +31,11 @@ type Community struct {
 	// "Wed 12:00" in the community's zone; "" or "off": never.
 	PromptAt string
 
+	// DropCooldown is the drops' fairness rule (drop.go): a member who won
+	// one of the last DropCooldown drops waits behind those who did not.
+	// 0 (the default): off.
+	DropCooldown int
+
 	groupStaff atomic.Pointer[[]string] // StaffGroup's members, as last read from Slack
 }
 
@@ -91,6 +96,8 @@ func (c *Community) Validate() error {
 		return fmt.Errorf("community %s: welcome in %q: %w: want channel or dm", c.ID, c.WelcomeIn, ErrInvalid)
 	case c.NudgeAfter < 0 || c.NudgeAfter >= IntroWindow:
 		return fmt.Errorf("community %s: nudge after %s: %w: must be under 7 days", c.ID, c.NudgeAfter, ErrInvalid)
+	case c.DropCooldown < 0 || c.DropCooldown > MaxDropCooldown:
+		return fmt.Errorf("community %s: drop cooldown %d: %w: want 0 (off) to %d drops", c.ID, c.DropCooldown, ErrInvalid, MaxDropCooldown)
 	}
 	if _, _, err := c.PromptSchedule(); err != nil {
 		return fmt.Errorf("community %s: prompt at: %w", c.ID, err)

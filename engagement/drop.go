@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ var ErrNoDrop = errors.New("no such drop")
 const (
 	MaxDropQuantity = 10_000
 	MaxDropWindow   = 30 * 24 * time.Hour
+	MaxDropCooldown = 20 // Community.DropCooldown: the claim step reads this many earlier drops' winners
 	maxDropName     = 80
 	maxDropText     = 1_000
 )
@@ -36,6 +38,7 @@ const (
 	dfQuantity, dfStatus, dfChannel, dfTS                 = "quantity", "status", "channel", "ts"
 	dfOpens, dfCloses, dfClosed, dfSoldOut                = "opens", "closes", "closed", "sold_out" // unix ms
 	dfPresses, dfAnnCard, dfAnnSummary, dfShown           = "presses", "ann_card", "ann_summary", "shown"
+	dfPrior                                               = "prior" // the drops before it whose winners wait (DropCooldown), comma-separated
 )
 
 // DropSpec is what staff fill in to post a drop.
@@ -139,12 +142,19 @@ return 1
 // Redis ran the presses. A second press of a winner or of someone waiting
 // changes nothing, so redeliveries and double clicks count once.
 //
+// With the cooldown rule on (Community.DropCooldown), a winner of one of
+// the drops before it (KEYS[8...], their claims) does not take a unit but
+// joins the line behind everyone who did not win lately (scores from
+// cooledScore up); units still left when claims close go to the line in
+// order (closeDropScript).
+//
 //	KEYS[1] d:<id>  KEYS[2] claims  KEYS[3] wait  KEYS[4] released  KEYS[5] notify
-//	KEYS[6] seats  KEYS[7] people
+//	KEYS[6] seats  KEYS[7] people  KEYS[8...] the earlier drops' claims
 //	ARGV[1] user  ARGV[2] now (unix ms)  ARGV[3] "1" if the user is staff
 //	Returns {code, n}: 1 won (n units left), 2 already won, 3 waiting (n = place),
 //	4 already waiting (n = place), 5 closed, 6 no seat (or a bot), 7 staff,
-//	8 released before, 0 no such drop.
+//	8 released before, 9 waiting behind those who did not win lately (n = place),
+//	0 no such drop.
 var claimDropScript = redis.NewScript(luaProtoHelpers + `
 local d = redis.call('HMGET', KEYS[1], 'status', 'closes', 'quantity')
 if not d[1] then return {0, 0} end
@@ -156,6 +166,12 @@ if d[1] ~= 'open' or tonumber(now) >= tonumber(d[2]) then return {5, 0} end
 if ARGV[3] == '1' then return {7, 0} end
 if not seated(KEYS[6], KEYS[7], user) then return {6, 0} end
 if redis.call('SISMEMBER', KEYS[4], user) == 1 then return {8, 0} end
+for i = 8, #KEYS do
+  if redis.call('ZSCORE', KEYS[i], user) then
+    redis.call('ZADD', KEYS[3], ` + cooledScore + ` + redis.call('HINCRBY', KEYS[1], 'presses', 1), user)
+    return {9, redis.call('ZRANK', KEYS[3], user) + 1}
+  end
+end
 local qty = tonumber(d[3])
 local claimed = redis.call('ZCARD', KEYS[2])
 if claimed < qty then
@@ -165,8 +181,13 @@ if claimed < qty then
   return {1, qty - claimed - 1}
 end
 redis.call('ZADD', KEYS[3], redis.call('HINCRBY', KEYS[1], 'presses', 1), user)
-return {3, redis.call('ZCARD', KEYS[3])}
+return {3, redis.call('ZRANK', KEYS[3], user) + 1}
 `)
+
+// cooledScore is added to the press number of a member waiting under the
+// cooldown rule, which puts them behind every other press (press numbers
+// stay far below it).
+const cooledScore = "1e12"
 
 // releaseDropScript gives a winner's unit to the first in line who still
 // holds a seat (those who lost theirs leave the line), or takes someone
@@ -202,15 +223,28 @@ end
 // of callers (replicas, staff), exactly one gets 1, and the closing is
 // queued for announcement.
 //
+// Units still left (the cooldown rule kept recent winners waiting) go to
+// the line in order, to those still seated, who are DMed like any winner.
+//
 //	KEYS[1] d:<id>  KEYS[2] d:due  KEYS[3] d:announce
+//	KEYS[4] claims  KEYS[5] wait  KEYS[6] notify  KEYS[7] seats  KEYS[8] people
 //	ARGV[1] now (unix ms)  ARGV[2] "1" to close before the deadline  ARGV[3] drop ID
-var closeDropScript = redis.NewScript(`
-local d = redis.call('HMGET', KEYS[1], 'status', 'closes')
+var closeDropScript = redis.NewScript(luaProtoHelpers + `
+local d = redis.call('HMGET', KEYS[1], 'status', 'closes', 'quantity')
 if d[1] ~= 'open' then return 0 end
 if ARGV[2] ~= '1' and tonumber(d[2]) > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'closed', 'closed', ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
+local qty = tonumber(d[3])
+while redis.call('ZCARD', KEYS[4]) < qty do
+  local head = redis.call('ZPOPMIN', KEYS[5])
+  if #head == 0 then break end
+  if seated(KEYS[7], KEYS[8], head[1]) then
+    redis.call('ZADD', KEYS[4], ARGV[1], head[1])
+    redis.call('ZADD', KEYS[6], ARGV[1], head[1])
+  end
+end
 return 1
 `)
 
@@ -246,11 +280,17 @@ func (s *Store) CreateDrop(ctx context.Context, c *Community, spec DropSpec, tok
 	k := s.keys(c)
 	start := time.Now()
 	id, err := reserveIDScript.Run(ctx, s.rdb, []string{k.dropRequest(token), k.dropSeq()}, int(requestTTL/time.Second), "D").Text()
+	var prior []string // the drops before it whose winners wait behind the rest
+	if err == nil && c.DropCooldown > 0 {
+		prior, err = s.rdb.ZRevRange(ctx, k.dropAll(), 0, int64(c.DropCooldown)).Result()
+		prior = slices.DeleteFunc(prior, func(p string) bool { return p == id }) // a resubmission: it is in d:all
+		prior = prior[:min(len(prior), c.DropCooldown)]
+	}
 	if err == nil {
 		err = initDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropAll(), k.dropDue()},
 			id, unixMS(now), unixMS(now.Add(spec.Window)),
 			dfName, spec.Name, dfDetails, spec.Details, dfImage, spec.ImageURL, dfMessage, spec.Message,
-			dfQuantity, spec.Quantity, dfAuthor, spec.Author).Err()
+			dfQuantity, spec.Quantity, dfAuthor, spec.Author, dfPrior, strings.Join(prior, ",")).Err()
 	}
 	s.observe("drop_create", time.Since(start), err)
 	if err != nil {
@@ -432,11 +472,12 @@ const (
 	ClaimNotSeated
 	ClaimStaff
 	ClaimReleased
+	ClaimCooling // waiting behind those who did not win one of the last drops (Community.DropCooldown)
 )
 
 // Refused reports whether the press was turned down (no unit, no place).
 func (o ClaimOutcome) Refused() bool {
-	return o != ClaimWon && o != ClaimAlreadyWon && o != ClaimWaiting && o != ClaimAlreadyWaiting
+	return o != ClaimWon && o != ClaimAlreadyWon && o != ClaimWaiting && o != ClaimAlreadyWaiting && o != ClaimCooling
 }
 
 // ClaimResult is what a press did: Left units remain after a win; Place is
@@ -456,7 +497,15 @@ func (s *Store) ClaimDrop(ctx context.Context, c *Community, id, user string) (C
 		staff = "1"
 	}
 	start := time.Now()
-	res, err := claimDropScript.Run(ctx, s.rdb, s.dropPeopleKeys(k, id), user, unixMS(s.now()), staff).Int64Slice()
+	keys := s.dropPeopleKeys(k, id)
+	prior, err := s.dropPrior(ctx, c, id)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	for _, p := range prior {
+		keys = append(keys, k.dropClaims(p))
+	}
+	res, err := claimDropScript.Run(ctx, s.rdb, keys, user, unixMS(s.now()), staff).Int64Slice()
 	s.observe("drop_claim", time.Since(start), err)
 	if err != nil {
 		return ClaimResult{}, fmt.Errorf("engagement: claim drop %s: %w", id, err)
@@ -465,12 +514,36 @@ func (s *Store) ClaimDrop(ctx context.Context, c *Community, id, user string) (C
 	switch r.Outcome {
 	case ClaimWon:
 		r.Left = int(res[1])
-	case ClaimWaiting, ClaimAlreadyWaiting:
+	case ClaimWaiting, ClaimAlreadyWaiting, ClaimCooling:
 		r.Place = int(res[1])
 	case ClaimNoDrop:
 		return r, fmt.Errorf("engagement: drop %s: %w", id, ErrNoDrop)
 	}
 	return r, nil
+}
+
+// dropPrior returns the drops before drop id whose winners wait behind
+// the rest (none without the cooldown rule). They are fixed when the drop
+// is created, so each replica reads them once per drop.
+func (s *Store) dropPrior(ctx context.Context, c *Community, id string) ([]string, error) {
+	key := s.keys(c).drop(id)
+	if v, ok := s.priorDrops.Load(key); ok {
+		return v.([]string), nil
+	}
+	v, err := s.rdb.HMGet(ctx, key, dfID, dfPrior).Result()
+	if err != nil {
+		return nil, wrapErr("drop "+id, err)
+	}
+	if v[0] == nil {
+		return nil, nil // no such drop (yet): the claim step says so; nothing cached
+	}
+	str, _ := v[1].(string)
+	var prior []string
+	if str != "" {
+		prior = strings.Split(str, ",")
+	}
+	s.priorDrops.Store(key, prior)
+	return prior, nil
 }
 
 // dropPeopleKeys are the keys of the claim and release scripts.
@@ -518,7 +591,8 @@ func (s *Store) CloseDrop(ctx context.Context, c *Community, id string) (bool, e
 // closeDrop runs closeDropScript; early is "1" to close before the deadline.
 func (s *Store) closeDrop(ctx context.Context, c *Community, id, early string) (bool, error) {
 	k := s.keys(c)
-	n, err := closeDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropDue(), k.dropAnnounce()}, unixMS(s.now()), early, id).Int()
+	n, err := closeDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropDue(), k.dropAnnounce(),
+		k.dropClaims(id), k.dropWait(id), k.dropNotify(id), k.seats(), k.people()}, unixMS(s.now()), early, id).Int()
 	if err != nil {
 		return false, fmt.Errorf("engagement: close drop %s: %w", id, err)
 	}

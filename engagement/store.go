@@ -49,6 +49,9 @@ type Store struct {
 	weeks map[*Community]*weekKeys // keys of the week each community last wrote
 
 	protos protoState // prototype card index and feedback hook (feedback.go)
+	// priorDrops caches each drop's earlier drops under the cooldown rule
+	// (drop.go): d:<id> -> []string, fixed at the drop's creation.
+	priorDrops sync.Map
 	salts  salts      // each community's pseudonym salt (privacy.go)
 
 	staleMember atomic.Int64 // member events ignored as older than what was known (members.go)

@@ -244,6 +244,7 @@ type communityFile struct {
 		WelcomeIn    string   `yaml:"welcome_in"`  // channel (default) or dm
 		NudgeAfter   string   `yaml:"nudge_after"` // e.g. 72h (default)
 		PromptAt     string   `yaml:"prompt_at"`   // e.g. "Wed 12:00", or off (default)
+		DropCooldown int      `yaml:"drop_cooldown"` // winners of the last K drops wait behind the rest; 0 off (default)
 	} `yaml:"communities"`
 }
 
@@ -288,7 +289,8 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 			}
 		}
 		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff, StaffGroup: fc.StaffGroup,
-			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge, PromptAt: fc.PromptAt}
+			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge, PromptAt: fc.PromptAt,
+			DropCooldown: fc.DropCooldown}
 		c.Defaults()
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d]: %w", path, i, err)

@@ -113,6 +113,9 @@ func answer(d string, r engagement.ClaimResult) string {
 		return fmt.Sprintf("You already have one of %s; the next steps are in your DMs.", d)
 	case engagement.ClaimWaiting, engagement.ClaimAlreadyWaiting:
 		return fmt.Sprintf("All of %s are claimed. You are number %d in line: if a unit is given back, it goes to the next in line, and I will DM you.", d, r.Place)
+	case engagement.ClaimCooling:
+		return fmt.Sprintf("You won one of the last drops, so for %s you wait behind members who did not: you are number %d in line. "+
+			"Units given back, or still left when claims close, go to the line in order, and I will DM you.", d, r.Place)
 	case engagement.ClaimClosed:
 		return fmt.Sprintf("Claims for %s are closed.", d)
 	case engagement.ClaimStaff:
@@ -128,7 +131,7 @@ func outcome(r engagement.ClaimResult) string {
 	switch r.Outcome {
 	case engagement.ClaimWon:
 		return outcomeWon
-	case engagement.ClaimWaiting:
+	case engagement.ClaimWaiting, engagement.ClaimCooling:
 		return outcomeWaitlisted
 	}
 	return outcomeRefused

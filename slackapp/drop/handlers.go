@@ -182,7 +182,7 @@ func (b *Board) Claim(ctx context.Context, cb *slack.InteractionCallback) (any, 
 	}
 	b.Metrics.claims.WithLabelValues(c.ID, outcome(r)).Inc()
 	b.Notify.TellUser(ch, cb.User.ID, answer(id, r))
-	if r.Outcome == engagement.ClaimWon || r.Outcome == engagement.ClaimWaiting {
+	if r.Outcome == engagement.ClaimWon || r.Outcome == engagement.ClaimWaiting || r.Outcome == engagement.ClaimCooling {
 		b.cardSoon(c, id)
 	}
 	if r.Outcome == engagement.ClaimWon {
