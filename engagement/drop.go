@@ -20,9 +20,6 @@ import (
 // own first-come waiting line. A claim released by staff goes to the next
 // in line. Keys are in keys.go.
 
-// ErrNoDrop is returned for a drop ID that is not known.
-var ErrNoDrop = errors.New("no such drop")
-
 // Drop limits.
 const (
 	MaxDropQuantity = 10_000
@@ -559,7 +556,7 @@ type ReleaseResult struct {
 }
 
 // ReleaseDrop takes user's unit back and gives it to the next in line, or
-// takes user off the line. It fails with ErrInvalid if user has neither.
+// takes user off the line. It fails with ErrNotClaimant if user has neither.
 func (s *Store) ReleaseDrop(ctx context.Context, c *Community, id, user string) (ReleaseResult, error) {
 	k := s.keys(c)
 	id = strings.ToUpper(id)
@@ -579,7 +576,7 @@ func (s *Store) ReleaseDrop(ctx context.Context, c *Community, id, user string) 
 	case -1:
 		return ReleaseResult{}, fmt.Errorf("engagement: drop %s: %w", id, ErrNoDrop)
 	}
-	return ReleaseResult{}, fmt.Errorf("engagement: drop %s: %w: <@%s> neither holds a unit nor waits for one", id, ErrInvalid, user)
+	return ReleaseResult{}, fmt.Errorf("engagement: drop %s, user %s: %w", id, user, ErrNotClaimant)
 }
 
 // CloseDrop closes an open drop now (staff). It reports whether this call

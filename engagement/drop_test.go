@@ -210,8 +210,8 @@ func TestDropReleaseGoesToTheNextInLine(t *testing.T) {
 	if rel, err := f.s.ReleaseDrop(ctx, f.c, d.ID, member(4)); err != nil || !rel.Unqueued {
 		t.Errorf("release of a waiting member = %+v, %v; want taken off the line", rel, err)
 	}
-	if _, err := f.s.ReleaseDrop(ctx, f.c, d.ID, member(4)); !errors.Is(err, engagement.ErrInvalid) {
-		t.Errorf("release of someone with nothing: %v, want ErrInvalid", err)
+	if _, err := f.s.ReleaseDrop(ctx, f.c, d.ID, member(4)); !errors.Is(err, engagement.ErrNotClaimant) {
+		t.Errorf("release of someone with nothing: %v, want ErrNotClaimant", err)
 	}
 	if rel, err := f.s.ReleaseDrop(ctx, f.c, d.ID, member(1)); err != nil || !rel.Released || rel.Next != "" {
 		t.Errorf("release with nobody waiting = %+v, %v", rel, err)

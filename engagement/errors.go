@@ -24,6 +24,14 @@ var ErrNoPrototype = errors.New("no such prototype")
 // prototype.
 var ErrPrototypeClosed = errors.New("prototype is closed")
 
+// ErrNoDrop is matched by the error for a drop ID that is not known.
+var ErrNoDrop error = &sentinel{err: "no such drop", text: "There is no such drop; `closeknit drops` lists them."}
+
+// ErrNotClaimant is matched by the error for a release of someone who
+// neither holds a unit of the drop nor waits for one.
+var ErrNotClaimant error = &sentinel{err: "neither holds a unit nor waits for one",
+	text: "That member neither holds a unit of this drop nor waits for one."}
+
 // ErrNotWaiting is returned for a waitlist change of someone not on it.
 var ErrNotWaiting = errors.New("not on the waitlist")
 

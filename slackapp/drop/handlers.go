@@ -62,6 +62,9 @@ func (b *Board) release(ctx context.Context, c *engagement.Community, id, user s
 		return nil, feature.Say(usage)
 	}
 	r, err := b.Store.ReleaseDrop(ctx, c, id, user)
+	if errors.Is(err, engagement.ErrNotClaimant) {
+		return nil, feature.Sayf("<@%s> neither holds a unit of %s nor waits for one.", user, strings.ToUpper(id))
+	}
 	if err != nil {
 		return nil, sayErr(err, id)
 	}
