@@ -47,3 +47,29 @@ func TestIdeaHomes(t *testing.T) {
 		t.Errorf("bob's Home shows alice's idea as his own")
 	}
 }
+
+// After an author's forget, the card of their idea shows neither the text
+// nor the name; a card of another author keeps its text.
+func TestIdeaCardAfterAuthorForget(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ta := MustRunApp(t, srv, withProtoConfig)
+	seatMembers(t, ta, protoMembers...)
+	alice, bob := protoMembers[0], protoMembers[1]
+	mine := postIdea(t, srv, ta, alice, "V0FORGET01", "Glass bottles")
+	theirs := postIdea(t, srv, ta, bob, "V0FORGET02", "Bigger sizes")
+	env, r := sendCommand(t, srv, channel, alice, "forget")
+	if !strings.Contains(r.Text, "…") {
+		t.Fatalf("forget: ack %q, want a working note", r.Text)
+	}
+	if got := laterReply(t, srv, env); !strings.Contains(got, "Done") {
+		t.Fatalf("forget: %q", got)
+	}
+	eventually(t, "the forgotten author's card lost its text and name", func() bool {
+		c := cardText(srv, mine.TS)
+		return strings.Contains(c, "(deleted by its author)") && !strings.Contains(c, "Glass bottles") && !strings.Contains(c, alice)
+	})
+	if c := cardText(srv, theirs.TS); !strings.Contains(c, "Bigger sizes") {
+		t.Errorf("another author's card changed: %s", c)
+	}
+}

@@ -96,7 +96,7 @@ func (a *App) promptDeps() prompt.Deps {
 func (a *App) subcommandRoutes(proto *prototype.Feature, ideas idea.Deps) map[string]feature.Command {
 	m := a.members
 	p := privacy.New(privacy.Deps{Store: a.store, Log: a.log, Staff: staffCheck{a}, Notify: a.notify, Run: a.run,
-		Communities: a.cfg.Communities, ByChannel: a.byChannel})
+		Communities: a.cfg.Communities, ByChannel: a.byChannel, Forgetting: ideas.Forgetting})
 	return map[string]feature.Command{
 		"help": func(context.Context, *slack.SlashCommand, []string) (*slack.Msg, error) {
 			return helpMessage(), nil

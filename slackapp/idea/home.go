@@ -97,3 +97,25 @@ func ideaLine(i *engagement.Idea, withNote bool) string {
 func section(s string) *slack.SectionBlock {
 	return slack.NewSectionBlock(feature.Mrkdwn(feature.Truncate(s, feature.MaxSectionText)), nil, nil)
 }
+
+// Forgetting is called before user is forgotten in community c (privacy's
+// /closeknit forget): it notes the user's posted ideas, and the function it
+// returns, called once the store forgot them, re-renders those cards, which
+// then show neither the text nor the name.
+func (d Deps) Forgetting(ctx context.Context, c *engagement.Community, user string) (func(), error) {
+	all, err := d.Store.Ideas(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, i := range all {
+		if i.Author == user && i.Posted() {
+			ids = append(ids, i.ID)
+		}
+	}
+	return func() {
+		for _, id := range ids {
+			d.refreshSoon(c, id)
+		}
+	}, nil
+}

@@ -32,6 +32,10 @@ type Deps struct {
 	// its channel (a command run there is about that community).
 	Communities []*engagement.Community
 	ByChannel   map[string]*engagement.Community
+	// Forgetting, if set, is called before a person is forgotten in a
+	// community; the function it returns is called after (the idea board
+	// re-renders the cards of the person's ideas, which lose their text).
+	Forgetting func(ctx context.Context, c *engagement.Community, user string) (func(), error)
 }
 
 // Feature is the privacy commands and their pool.
@@ -244,10 +248,17 @@ func (f *Feature) Forget(_ context.Context, cmd *slack.SlashCommand, args []stri
 		}
 		n := 0
 		for _, p := range ps {
+			done := func() {}
+			if f.Forgetting != nil {
+				if done, err = f.Forgetting(ctx, p.c, sc.user); err != nil {
+					return "", err
+				}
+			}
 			m, err := f.Store.Forget(ctx, p.c, sc.user)
 			if err != nil {
 				return "", err
 			}
+			done()
 			n += m
 		}
 		return fmt.Sprintf("Done: I deleted all %d records about <@%s> in %s: activity counters, seat and waitlist place, introduction, reactions, opt-out. "+
