@@ -52,7 +52,7 @@ type Store struct {
 	// priorDrops caches each drop's earlier drops under the cooldown rule
 	// (drop.go): d:<id> -> []string, fixed at the drop's creation.
 	priorDrops sync.Map
-	salts  salts      // each community's pseudonym salt (privacy.go)
+	salts      salts // each community's pseudonym salt (privacy.go)
 
 	staleMember atomic.Int64 // member events ignored as older than what was known (members.go)
 }
