@@ -13,6 +13,13 @@ package engagement
 // trip more; the script reads and writes both fields at once (HMGET, HSET),
 // for staff replies only.
 //
+// A post's first thread reply by anyone but its author is kept too, with
+// who wrote it ("r:<post ts>" and "h:<post ts>"): the helpers the digest
+// offers for the spotlight (thanks.go). The reply's script already reads
+// and writes the answers hash, so this costs one field more in the same
+// HMGET and HSET, no command more, except when the first reply comes after
+// a reaction answered the post (one HSET, once per post).
+//
 // Both hashes belong to the post's week and expire with it. Only timestamps
 // and user IDs are stored, never text; the author is a hash value, so a
 // generic forget finds and deletes it. Recording is idempotent without a

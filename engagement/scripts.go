@@ -92,21 +92,27 @@ end
 -- earliest answer by staff too, in field "s:<post>" of the same hash (no
 -- key more to declare). When the event does not name the author, the
 -- stored post does. An answer may arrive before its post, so it is stored
--- even when the post is unknown.
-local function answer(posts, answers, post, user, author, micros, expire_at, staff)
+-- even when the post is unknown. A thread reply names its writer in
+-- helper ("-" if opted out; nil for a reaction): the earliest reply and its
+-- writer go in fields "r:<post>" and "h:<post>" (the helpers, thanks.go),
+-- read and written in the same HMGET and HSET.
+local function answer(posts, answers, post, user, author, micros, expire_at, staff, helper)
   if author == '' then author = redis.call('HGET', posts, post) or '' end
   if author == user then return end
   local at = tonumber(micros)
-  local cur, staffCur
-  if staff then
-    local v = redis.call('HMGET', answers, post, 's:' .. post)
-    cur, staffCur = v[1], v[2]
-  else
-    cur = redis.call('HGET', answers, post)
-  end
+  local want = {post}
+  if staff then want[#want + 1] = 's:' .. post end
+  if helper then want[#want + 1] = 'r:' .. post end
+  local v = redis.call('HMGET', answers, unpack(want))
+  local cur, staffCur, replyCur = v[1], nil, v[#want]
+  if staff then staffCur = v[2] end
   local set = {}
   if not cur or tonumber(cur) > at then set[#set + 1] = post set[#set + 1] = micros end
   if staff and (not staffCur or tonumber(staffCur) > at) then set[#set + 1] = 's:' .. post set[#set + 1] = micros end
+  if helper and (not replyCur or tonumber(replyCur) > at) then
+    set[#set + 1] = 'r:' .. post set[#set + 1] = micros
+    set[#set + 1] = 'h:' .. post set[#set + 1] = helper
+  end
   if #set == 0 then return end
   redis.call('HSET', answers, unpack(set))
   expiries[answers] = expire_at
@@ -155,7 +161,11 @@ if ARGV[4] ~= '1' and ARGV[8] ~= '' then
   if not per then author = '-' end
   if redis.call('HSETNX', KEYS[8], ARGV[8], author) == 1 then expiries[KEYS[8]] = exp end
 end
-if ARGV[12] ~= '0' then answer(KEYS[9], KEYS[10], ARGV[7], user, ARGV[9], ARGV[10], ARGV[11], ARGV[12] == 's') end
+if ARGV[12] ~= '0' then
+  local helper = user
+  if not per then helper = '-' end
+  answer(KEYS[9], KEYS[10], ARGV[7], user, ARGV[9], ARGV[10], ARGV[11], ARGV[12] == 's', helper)
+end
 local seated = introSince(KEYS[5], user)
 if seated then
   local at, since = tonumber(ARGV[6]), tonumber(seated)

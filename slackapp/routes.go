@@ -13,6 +13,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp/privacy"
 	"github.com/closeknit/closeknit/slackapp/prompt"
 	"github.com/closeknit/closeknit/slackapp/prototype"
+	"github.com/closeknit/closeknit/slackapp/thanks"
 	"github.com/slack-go/slack"
 )
 
@@ -35,9 +36,11 @@ func (a *App) routes() {
 	a.members = membership.New(membership.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notify: a.notify,
 		Communities: a.cfg.Communities, ByChannel: a.byChannel, RefreshStaff: a.refreshStaff,
 		BotUser: func() string { return a.botUserID }}, a.reg)
+	shoutouts := thanks.New(thanks.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify,
+		Community: a.communityOf, ByID: a.communityByID, Ours: a.postedByUs}, a.reg, a.cfg.Communities)
 	a.digest = digest.New(digest.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notifier: a.notify,
 		Communities: a.cfg.Communities, DigestAt: a.cfg.DigestAt, LapsingWeeks: a.cfg.LapsingWeeks,
-		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
+		Workspace: a.workspace, Ours: a.postedByUs, HomeExtra: shoutouts.HomeBlocks}, a.reg)
 	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
 		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
 	ideas := idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
@@ -46,6 +49,7 @@ func (a *App) routes() {
 		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
 		Metrics: drop.NewMetrics(a.reg)})
 	a.subcommands = a.subcommandRoutes(proto, ideas)
+	a.subcommands["thanks"] = shoutouts.Command
 	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
 	a.schedule("nudges", 15*time.Minute, a.members.Nudges)
 	// Interactions: block_actions by action_id, view_submission by the
@@ -65,6 +69,7 @@ func (a *App) routes() {
 	a.interactions.views[idea.ViewNew] = idea.Submission(ideas)
 	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
 	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
+	a.interactions.actions[thanks.ActionSpotlight] = shoutouts.Spotlight
 	a.interactions.views[drop.ViewNew] = a.drops.Submission
 	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
@@ -170,4 +175,5 @@ var subcommands = []struct{ name, usage, help string }{
 	{"ideas", "ideas", "the top ideas by votes, with their status"},
 	{"drop", "drop [release ID @user | close ID]", "post an early-access drop (opens a form), give a unit back, or close it; brand team only"},
 	{"prompt", "prompt [add TEXT|list|drop N|move N M]", "queue the weekly conversation prompts; brand team only"},
+	{"thanks", "thanks @member [why]", "thank a member: a short thank-you in the channel (or a DM); one a day per person counts"},
 }
