@@ -191,7 +191,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		httpClient: &hc,
 		byChannel:  map[string]*engagement.Community{},
 		queue:      make(chan []item, cfg.QueueSize),
-		run:        newPool(32),
+		run:        newPool(32, 4096),
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()

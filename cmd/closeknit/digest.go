@@ -77,7 +77,7 @@ func digest(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		all = append(all, k)
 		if *chartFile != "" {
-			png, err := chart.PNG(c.ID, k.History)
+			png, err := chart.PNG(ctx, c.ID, k.History)
 			if err != nil {
 				return err
 			}

@@ -158,7 +158,7 @@ func (d *Digest) uploadChart(ctx context.Context, c *engagement.Community, w eng
 			return err
 		}
 	}
-	png, err := chart.PNG(c.ID, k.History)
+	png, err := chart.PNG(ctx, c.ID, k.History)
 	if err != nil {
 		return err
 	}
