@@ -20,6 +20,17 @@ func (a *App) SendDigest(ctx context.Context, c *engagement.Community, w engagem
 	return a.digest.Send(ctx, c, w)
 }
 
+// ResendRefusedDigest posts week w's digest of c although Slack refused
+// it for good before, once the cause is fixed (closeknit digest --post
+// --again). A week that was not refused is sent as SendDigest would:
+// at most once.
+func (a *App) ResendRefusedDigest(ctx context.Context, c *engagement.Community, w engagement.Week) (string, error) {
+	if _, err := a.store.ReopenRefusedDigest(ctx, c, w); err != nil {
+		return "", err
+	}
+	return a.digest.Send(ctx, c, w)
+}
+
 // KPIs computes week w's KPIs of community c with the app's settings, with
 // links into the workspace.
 func (a *App) KPIs(ctx context.Context, c *engagement.Community, w engagement.Week) (*engagement.KPIs, error) {

@@ -147,6 +147,11 @@ func (a *App) publishHome(ctx context.Context, userID string) error {
 				return err
 			}
 			blocks = append(blocks, seat...)
+			door, err := a.requests.HomeBlocks(ctx, c, userID) // Request a seat, for someone not in it
+			if err != nil {
+				return err
+			}
+			blocks = append(blocks, door...)
 			r.Members = nil // members see channel totals, never each other's counts
 		}
 		blocks = append(blocks, digest.ReportBlocks(r).BlockSet...)

@@ -13,6 +13,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp/privacy"
 	"github.com/closeknit/closeknit/slackapp/prompt"
 	"github.com/closeknit/closeknit/slackapp/prototype"
+	"github.com/closeknit/closeknit/slackapp/request"
 	"github.com/closeknit/closeknit/slackapp/thanks"
 	"github.com/slack-go/slack"
 )
@@ -48,6 +49,8 @@ func (a *App) routes() {
 	a.drops = drop.New(drop.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
 		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
 		Metrics: drop.NewMetrics(a.reg)})
+	a.requests = request.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: a.communityOf, ByID: a.communityByID, RefreshHome: a.publishHome, Metrics: request.NewMetrics(a.reg, a.cfg.Communities)}
 	a.subcommands = a.subcommandRoutes(proto, ideas)
 	a.subcommands["thanks"] = shoutouts.Command
 	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
@@ -71,10 +74,15 @@ func (a *App) routes() {
 	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
 	a.interactions.actions[thanks.ActionSpotlight] = shoutouts.Spotlight
 	a.interactions.views[drop.ViewNew] = a.drops.Submission
+	a.interactions.actions[request.ActionAsk] = request.Ask(a.requests)
+	a.interactions.actions[request.ActionApprove] = request.Approve(a.requests)
+	a.interactions.actions[request.ActionDecline] = request.Decline(a.requests)
+	a.interactions.views[request.ViewAsk] = request.Submission(a.requests)
 	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
 	a.schedule("drops", 0, a.drops.Job)                     // every tick: closing is due-time driven, failed DMs are retried
 	a.schedule("ideas", time.Minute, idea.Job(ideas))       // the ideas-by-status gauge
+	a.schedule("requests", 0, request.Job(a.requests))      // every tick: request cards not posted yet, notices a decision owes
 	// The weekly prompt, at each community's prompt_at: off by default, and
 	// then not scheduled at all (no lease taken every tick for nothing).
 	if prompt.On(a.cfg.Communities) {
@@ -116,6 +124,8 @@ func (a *App) subcommandRoutes(proto *prototype.Feature, ideas idea.Deps) map[st
 		"ideas":      idea.List(ideas),
 		"drop":       a.drops.Command,
 		"prompt":     prompt.Command(a.promptDeps()),
+		"nominate":   request.Nominate(a.requests),
+		"requests":   request.List(a.requests),
 	}
 }
 
@@ -175,5 +185,7 @@ var subcommands = []struct{ name, usage, help string }{
 	{"ideas", "ideas", "the top ideas by votes, with their status"},
 	{"drop", "drop [release ID @user | close ID]", "post an early-access drop (opens a form), give a unit back, or close it; brand team only"},
 	{"prompt", "prompt [add TEXT|list|drop N|move N M]", "queue the weekly conversation prompts; brand team only"},
+	{"nominate", "nominate @person [why]", "put someone forward for a seat; the brand team decides"},
+	{"requests", "requests", "seat requests waiting for a decision, with Approve and Decline; brand team only"},
 	{"thanks", "thanks @member [why]", "thank a member: a short thank-you in the channel (or a DM); one a day per person counts"},
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 )
 
-const staffUser2 = "U0STAFF0002"
 
 var triggerSeq atomic.Int64
 
