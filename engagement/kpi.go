@@ -57,13 +57,14 @@ type KPIs struct {
 	// Spotlight candidates (thanks.go): thanks counted during the week,
 	// the most thanked members, and the helpers (first to reply to others'
 	// posts of the week).
-	Thanks      int64              `json:"thanks"`
-	MostThanked []Candidate        `json:"most_thanked"`
-	Helpers     []Candidate        `json:"helpers"`
-	NewMembers  []NewMember        `json:"new_members"`
-	Prototypes  []PrototypeSummary `json:"prototypes"`       // open during the week, newest first
-	Prompt      *PromptSummary     `json:"prompt,omitempty"` // the week's prompt with its tallies, if one was posted
-	History     []WeekPoint        `json:"history"`          // the 12 weeks ending with this one, oldest first
+	Thanks       int64              `json:"thanks"`
+	MostThanked  []Candidate        `json:"most_thanked"`
+	Helpers      []Candidate        `json:"helpers"`
+	NewMembers   []NewMember        `json:"new_members"`
+	Prototypes   []PrototypeSummary `json:"prototypes"`              // open during the week, newest first
+	Prompt       *PromptSummary     `json:"prompt,omitempty"`        // the week's prompt with its tallies, if one was posted
+	SeatRequests *SeatRequestWeek   `json:"seat_requests,omitempty"` // requests and nominations opened or decided during the week, if any
+	History      []WeekPoint        `json:"history"`                 // the 12 weeks ending with this one, oldest first
 }
 
 // Unanswered is a customer's top-level post with no reply or reaction from
@@ -201,6 +202,9 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		return nil, err
 	}
 	if out.Prompt, err = s.PromptOfWeek(ctx, c, w); err != nil {
+		return nil, err
+	}
+	if out.SeatRequests, err = s.seatRequestWeek(ctx, c, out.Start, out.End); err != nil {
 		return nil, err
 	}
 	customerKPIs(out, c, r, posters)

@@ -518,9 +518,31 @@ type RequestStats struct {
 	Opened       int           // requests and nominations opened in the period
 	Approved     int           // approvals decided in the period
 	Declined     int           // declines decided in the period
-	Open         int           // still open at the end of the period (of those listed)
+	Open         int           // of those opened in the period, still open at its end
 	MedianWait   time.Duration // median time from opening to the decision, of the period's decisions
 	DecidedCount int
+}
+
+// SeatRequestWeek is the week's seat requests in the digest (KPIs): how
+// many were opened, approved and declined, how many of the week's are
+// still open, and the median time to a decision.
+type SeatRequestWeek struct {
+	Opened                int     `json:"opened"`
+	Approved              int     `json:"approved"`
+	Declined              int     `json:"declined"`
+	Open                  int     `json:"open"`
+	DecisionMedianSeconds float64 `json:"decision_median_seconds"` // of the week's decisions; 0 without one
+}
+
+// seatRequestWeek is the digest's view of [from, to): nil for a week
+// without any request opened or decided.
+func (s *Store) seatRequestWeek(ctx context.Context, c *Community, from, to time.Time) (*SeatRequestWeek, error) {
+	st, err := s.RequestStatsBetween(ctx, c, from, to)
+	if err != nil || st.Opened+st.DecidedCount == 0 {
+		return nil, err
+	}
+	return &SeatRequestWeek{Opened: st.Opened, Approved: st.Approved, Declined: st.Declined, Open: st.Open,
+		DecisionMedianSeconds: st.MedianWait.Seconds()}, nil
 }
 
 // RequestStatsBetween counts c's requests in [from, to).
@@ -539,9 +561,7 @@ func requestStats(list []*SeatRequest, from, to time.Time) RequestStats {
 	for _, r := range list {
 		if in(r.Created) {
 			st.Opened++
-		}
-		if r.Decided.IsZero() || !r.Decided.Before(to) {
-			if !r.Created.After(to) {
+			if r.Decided.IsZero() || !r.Decided.Before(to) {
 				st.Open++
 			}
 		}

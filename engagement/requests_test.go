@@ -179,6 +179,14 @@ func TestSeatRequestStats(t *testing.T) {
 	if st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
+	// The digest's KPIs carry the same, for the week.
+	k, err := f.s.KPIs(ctx, f.c, engagement.WeekOf(start, f.c.Location), engagement.KPIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := k.SeatRequests, (engagement.SeatRequestWeek{Opened: 4, Approved: 2, Declined: 1, Open: 1, DecisionMedianSeconds: 3 * 3600}); got == nil || *got != want {
+		t.Errorf("KPIs.SeatRequests = %+v, want %+v", got, want)
+	}
 	// The week before saw nothing.
 	if st, _ := f.s.RequestStatsBetween(ctx, f.c, start.Add(-7*24*time.Hour), start); st.Opened != 0 || st.DecidedCount != 0 {
 		t.Errorf("previous week: %+v", st)

@@ -69,6 +69,7 @@ var commands = map[string]command{
 	"prototypes":  prototypes,
 	"ideas":       ideas,
 	"drops":       drops,
+	"requests":    requests,
 	"drop":        drop,
 	"healthcheck": healthcheck,
 	"loadtest":    loadtest.Run,
@@ -95,6 +96,7 @@ Usage:
   closeknit ideas [--json]    the idea board: ideas by votes, with status and author
   closeknit drops [--json]    early-access drops, their claimants and waiting lines;
                               "drops export ID --csv": claimants for fulfilment
+  closeknit requests [--json] seat requests and nominations: who, by whom, status, who decided when
   closeknit drop post --name N --quantity Q --closes 24h   post a drop's card in the channel
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
