@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,7 +17,7 @@ type countingCall struct {
 	community *Community
 	events    int
 	keys      []any
-	argv      []any // argv[0] is the event count, set when queued
+	argv      []any // argv[0] is the event count, set when queued; argv[1] the dedupe markers' expiry
 	cmd       *redis.Cmd
 }
 
@@ -52,7 +53,7 @@ func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events 
 			c.calls = append(c.calls, &countingCall{
 				community: e.Community,
 				keys:      make([]any, 0, 10*len(pending)),
-				argv:      make([]any, 1, 1+16*len(pending)),
+				argv:      make([]any, 2, 2+16*len(pending)),
 			})
 		}
 		call := c.calls[n]
@@ -60,8 +61,10 @@ func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events 
 		call.events++
 		s.appendCounting(call, e, markers[i])
 	}
+	// Redis's clock, not the store's (tests set that one in the past).
+	dedupeExpiry := strconv.FormatInt(time.Now().Add(s.dedupeFor).Unix(), 10)
 	for _, call := range c.calls {
-		call.argv[0] = strconv.Itoa(call.events)
+		call.argv[0], call.argv[1] = strconv.Itoa(call.events), dedupeExpiry
 		args := make([]any, 0, 3+len(call.keys)+len(call.argv))
 		args = append(args, "evalsha", countingScriptSHA, len(call.keys))
 		args = append(append(args, call.keys...), call.argv...)
@@ -108,18 +111,18 @@ func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
 			}
 		}
 		call.keys = append(call.keys,
-			k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
+			k.dedupeHour(e.At), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
 			pk.postsArg, pk.answersArg)
 		call.argv = append(call.argv, smallArgs[callMessage], smallArgs[10], smallArgs[13],
-			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS),
+			e.ID, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS),
 			threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer, s.cachedPseudonym(e.Community, e.User))
 	case KindReactionAdded:
 		pk, may := s.answerKeys(e, wk, e.ItemTS, e.ItemUser)
 		me := s.cachedPseudonym(e.Community, e.User)
 		call.keys = append(call.keys,
-			k.dedupe(e.ID), wk.hashArg, wk.activeArg, k.reaction(me, e.ItemTS, e.Reaction), wk.optoutArg, pk.postsArg, pk.answersArg, wk.peopleArg)
+			k.dedupeHour(e.At), wk.hashArg, wk.activeArg, k.reaction(me, e.ItemTS, e.Reaction), wk.optoutArg, pk.postsArg, pk.answersArg, wk.peopleArg)
 		call.argv = append(call.argv, smallArgs[callReactionAdded], smallArgs[8], smallArgs[11],
-			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS, me)
+			e.ID, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS, me)
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the body does not touch it then.
@@ -128,15 +131,15 @@ func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
 			week, _, _ := strings.Cut(marker, "|") // "|p": counted per person too
 			weekHash = k.weekNamed(week)
 		}
-		call.keys = append(call.keys, k.dedupe(e.ID), k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash)
+		call.keys = append(call.keys, k.dedupeHour(e.At), k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash)
 		call.argv = append(call.argv, smallArgs[callReactionRemoved], smallArgs[3], smallArgs[5],
-			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
+			e.ID, e.User, marker, unixMicros(e.At), s.rxTTL)
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins
 		if e.Kind == KindMemberLeft {
 			field = fieldLeaves
 		}
-		call.keys = append(call.keys, k.dedupe(e.ID), wk.hashArg, wk.peopleArg)
-		call.argv = append(call.argv, smallArgs[callTally], smallArgs[3], smallArgs[4], s.dedupeTTL, wk.expireAtArg, field, e.User)
+		call.keys = append(call.keys, k.dedupeHour(e.At), wk.hashArg, wk.peopleArg)
+		call.argv = append(call.argv, smallArgs[callTally], smallArgs[3], smallArgs[4], e.ID, wk.expireAtArg, field, e.User)
 	}
 }
