@@ -82,6 +82,32 @@ func (s *Store) MarkDigestRefused(ctx context.Context, c *Community, w Week, cod
 	return s.setDigest(ctx, c, w, "state", DigestRefused, "error", code)
 }
 
+// reopenDigestScript deletes a week's marker if, and only if, it says
+// refused: a digest sent or being sent is never reopened.
+//
+//	KEYS[1] marker
+//	Returns 1 reopened, 0 not refused.
+var reopenDigestScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'refused' then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
+// ReopenRefusedDigest lets week w's digest of c be tried again after Slack
+// refused it for good and someone fixed the cause (invited the app to the
+// brand channel, granted a scope). It reports whether the week was
+// refused; any other state is left as it is, so a digest that went out
+// cannot go out twice this way.
+func (s *Store) ReopenRefusedDigest(ctx context.Context, c *Community, w Week) (bool, error) {
+	start := time.Now()
+	n, err := reopenDigestScript.Run(ctx, s.rdb, []string{s.keys(c).digest(w)}).Int()
+	s.observe("digest", time.Since(start), err)
+	if err != nil {
+		return false, fmt.Errorf("engagement: reopen digest %s %s: %w", c.ID, w, err)
+	}
+	return n == 1, nil
+}
+
 // MarkDigestChart records what became of the digest's chart ("tried"
 // before uploading, then "ok" or "failed"): it is uploaded at most once.
 func (s *Store) MarkDigestChart(ctx context.Context, c *Community, w Week, outcome string) error {

@@ -217,6 +217,29 @@ func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" 
 func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
 func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
 
+// Seat requests and nominations (requests.go). A request's free text
+// (the person's line about themselves, or the nominator's why) lives in a
+// key named after the person who would take the seat, so that their Forget
+// deletes it; the indexes name people as hash fields or in hash values, so
+// Forget takes those too. All kept.
+//
+//	rq:seq                    string  last request number (IDs are R1, R2, …)
+//	rq:all                    zset    request ID -> created (unix ms)
+//	rq:open                   hash    user -> ID of their open request (one at a time)
+//	rq:declined               hash    user -> when their last request was declined (unix ms): a new one waits RequestRepeatAfter
+//	rq:cards                  zset    open request ID whose card is not in the brand channel yet -> next attempt (unix ms)
+//	rq:notify                 zset    decided request ID whose card update or DMs are still to do -> next attempt (unix ms)
+//	rq:<id>                   hash    the request (see the rf* fields)
+//	rq:<id>:text:<user>       hash    about: the free text
+func (k keys) requestSeq() string                 { return k.prefix + "rq:seq" }
+func (k keys) requestAll() string                 { return k.prefix + "rq:all" }
+func (k keys) requestOpen() string                { return k.prefix + "rq:open" }
+func (k keys) requestDeclined() string            { return k.prefix + "rq:declined" }
+func (k keys) requestCards() string               { return k.prefix + "rq:cards" }
+func (k keys) requestNotify() string              { return k.prefix + "rq:notify" }
+func (k keys) request(id string) string           { return k.prefix + "rq:" + id }
+func (k keys) requestText(id, user string) string { return k.request(id) + ":text:" + user }
+
 // The weekly digest and the staff's App Home (digest.go, staff.go,
 // outbox.go).
 //

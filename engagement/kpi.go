@@ -55,9 +55,10 @@ type KPIs struct {
 	Lapsing         []Lapsing          `json:"lapsing"`
 	TopContributors []Contributor      `json:"top_contributors"`
 	NewMembers      []NewMember        `json:"new_members"`
-	Prototypes      []PrototypeSummary `json:"prototypes"`       // open during the week, newest first
-	Prompt          *PromptSummary     `json:"prompt,omitempty"` // the week's prompt with its tallies, if one was posted
-	History         []WeekPoint        `json:"history"`          // the 12 weeks ending with this one, oldest first
+	Prototypes      []PrototypeSummary `json:"prototypes"`              // open during the week, newest first
+	Prompt          *PromptSummary     `json:"prompt,omitempty"`        // the week's prompt with its tallies, if one was posted
+	SeatRequests    *SeatRequestWeek   `json:"seat_requests,omitempty"` // requests and nominations opened or decided during the week, if any
+	History         []WeekPoint        `json:"history"`                 // the 12 weeks ending with this one, oldest first
 }
 
 // Unanswered is a customer's top-level post with no reply or reaction from
@@ -195,6 +196,9 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 		return nil, err
 	}
 	if out.Prompt, err = s.PromptOfWeek(ctx, c, w); err != nil {
+		return nil, err
+	}
+	if out.SeatRequests, err = s.seatRequestWeek(ctx, c, out.Start, out.End); err != nil {
 		return nil, err
 	}
 	customerKPIs(out, c, r, posters)

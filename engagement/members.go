@@ -63,6 +63,26 @@ local function welcome(member, pending, outbox, welcomed, user, now)
   redis.call('ZADD', pending, now, user)
   redis.call('XADD', outbox, '*', 'type', 'welcome', 'user', user)
 end
+-- invite gives user a seat when one is free and nobody waits for it
+-- (unless queue), else a place at the end of the waitlist: a staff invite
+-- and an approved seat request (requests.go) both come here.
+-- Returns {code, position}: 1 invited, 2 already seated, 3 waitlisted.
+local function invite(seats, waitlist, waitsince, capkey, defcap, outbox, invites, user, now, queue)
+  if redis.call('ZSCORE', seats, user) then return {2, 0} end
+  local pos = enqueue(waitlist, waitsince, user, now)
+  if not queue then
+    local cap = tonumber(redis.call('GET', capkey) or defcap)
+    if pos == 1 and redis.call('ZCARD', seats) < cap then
+      redis.call('ZREM', waitlist, user)
+      redis.call('HDEL', waitsince, user)
+      reserve(seats, outbox, invites, user, now)
+      return {1, 0}
+    end
+  end
+  promote(seats, waitlist, waitsince, capkey, defcap, outbox, invites, now)
+  if redis.call('ZSCORE', seats, user) then return {1, 0} end
+  return {3, redis.call('ZRANK', waitlist, user) + 1}
+end
 -- newer reports whether a member event at ts (µs) is newer than the
 -- latest one applied for user, and records it if so. Slack delivers
 -- member events in any order: an older one must not undo a newer one.
@@ -193,29 +213,13 @@ redis.call('HSET', KEYS[3], ARGV[1], ARGV[3] .. ':' .. ARGV[4])
 return 1
 `)
 
-// inviteScript is a staff invite: a free seat is reserved and the outbox
-// invites them; otherwise they join the waitlist.
+// inviteScript is a staff invite (luaPromote's invite).
 //
 //	KEYS: 1 seats 2 waitlist 3 waitlist:since 4 cap 5 outbox 6 invites
 //	ARGV: 1 user 2 now (ms) 3 default cap 4 "1" to waitlist even if a seat is free
 //	Returns {code, position}: code 1 invited, 2 already seated, 3 waitlisted (position).
 var inviteScript = redis.NewScript(luaPromote + `
-local user, now = ARGV[1], ARGV[2]
-if redis.call('ZSCORE', KEYS[1], user) then return {2, 0} end
-local pos = enqueue(KEYS[2], KEYS[3], user, now)
-if ARGV[4] ~= '1' then
-  -- a staff invite goes ahead of the queue only when nobody waits for the seat
-  local cap = tonumber(redis.call('GET', KEYS[4]) or ARGV[3])
-  if pos == 1 and redis.call('ZCARD', KEYS[1]) < cap then
-    redis.call('ZREM', KEYS[2], user)
-    redis.call('HDEL', KEYS[3], user)
-    reserve(KEYS[1], KEYS[5], KEYS[6], user, now)
-    return {1, 0}
-  end
-end
-promote(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], KEYS[5], KEYS[6], now)
-if redis.call('ZSCORE', KEYS[1], user) then return {1, 0} end
-return {3, redis.call('ZRANK', KEYS[2], user) + 1}
+return invite(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], KEYS[5], KEYS[6], ARGV[1], ARGV[2], ARGV[4] == '1')
 `)
 
 // moveScript moves a waiting user to a 1-based position (clamped), or drops

@@ -3,12 +3,13 @@ package engagement_test
 import (
 	"context"
 	"fmt"
-	"github.com/closeknit/closeknit/engagement/redistest"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/closeknit/closeknit/engagement/redistest"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/google/go-cmp/cmp"

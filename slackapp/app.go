@@ -23,6 +23,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp/drop"
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/closeknit/closeknit/slackapp/membership"
+	"github.com/closeknit/closeknit/slackapp/request"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
@@ -96,7 +97,8 @@ type App struct {
 
 	interactions interactionRoutes // interactive.go
 	digest       *digest.Digest
-	drops        *drop.Board // routes.go
+	drops        *drop.Board  // routes.go
+	requests     request.Deps // routes.go; its blocks are on a non-member's Home
 
 	queue     chan []item // batches of events_api envelopes for the workers
 	pending   []item      // envelopes read since the last hand-over; read goroutine only
@@ -191,7 +193,7 @@ func New(cfg Config, store *engagement.Store, logger *slog.Logger, reg prometheu
 		httpClient: &hc,
 		byChannel:  map[string]*engagement.Community{},
 		queue:      make(chan []item, cfg.QueueSize),
-		run:        newPool(32),
+		run:        newPool(32, 4096),
 	}
 	for _, c := range cfg.Communities {
 		c.Defaults()

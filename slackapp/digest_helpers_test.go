@@ -118,7 +118,10 @@ func waitTaskRuns(tb testing.TB, task string, n float64, rs ...*replica) {
 	for i, r := range rs {
 		start[i] = runs(r)
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	// Patient: under -race on a loaded machine a run (a chart drawn, a
+	// Slack call retried) can take seconds; the wait ends as soon as the
+	// runs are in.
+	deadline := time.Now().Add(45 * time.Second)
 	for i, r := range rs {
 		for runs(r) < start[i]+n {
 			if time.Now().After(deadline) {

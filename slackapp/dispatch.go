@@ -127,28 +127,66 @@ func (p *perPerson) release(person string) {
 	}
 }
 
-// pool runs slow work after the ack on goroutines of their own, at most
-// cap(sem) at once; Go reports false, without running fn, when that many
-// are busy. drain waits for them all. It is the feature.Runner that
-// feature packages receive.
+// pool runs slow work after the ack: at most cap(sem) tasks at once, and
+// up to cap(queue) more waiting their turn, so that a burst (hundreds of
+// people pressing Claim at once; interactions are never redelivered) is
+// worked through rather than dropped. Go reports false, without running
+// fn, only when the queue is full too. Wait waits for every task, running
+// or queued. It is the feature.Runner that feature packages receive.
 type pool struct {
-	sem chan struct{}
-	wg  sync.WaitGroup
+	sem   chan struct{}
+	queue chan func()
+	wg    sync.WaitGroup
 }
 
-func newPool(n int) *pool { return &pool{sem: make(chan struct{}, n)} }
+func newPool(workers, queued int) *pool {
+	return &pool{sem: make(chan struct{}, workers), queue: make(chan func(), queued)}
+}
 
 func (p *pool) Go(fn func()) bool {
+	p.wg.Add(1)
 	select {
-	case p.sem <- struct{}{}:
+	case p.queue <- fn:
 	default:
+		p.wg.Done()
 		return false
 	}
-	p.wg.Go(func() {
-		defer func() { <-p.sem }()
-		fn()
-	})
+	select {
+	case p.sem <- struct{}{}:
+		go p.work()
+	default: // every worker is busy; one of them takes fn when done
+	}
 	return true
+}
+
+// work runs queued tasks until the queue is empty. After giving up its
+// slot it looks once more: a task queued while every slot was taken must
+// not be left behind by the last worker to leave.
+func (p *pool) work() {
+	for {
+		for drained := false; !drained; {
+			select {
+			case fn := <-p.queue:
+				p.run(fn)
+			default:
+				drained = true
+			}
+		}
+		<-p.sem
+		if len(p.queue) == 0 {
+			return
+		}
+		select {
+		case p.sem <- struct{}{}:
+		default:
+			return // another worker is on it
+		}
+	}
+}
+
+func (p *pool) run(fn func()) {
+	defer p.wg.Done()
+	fn()
 }
 
 // Track runs fn on a goroutine of its own outside the bound (its caller

@@ -2,7 +2,6 @@ package slackapp
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
@@ -148,6 +147,11 @@ func (a *App) publishHome(ctx context.Context, userID string) error {
 				return err
 			}
 			blocks = append(blocks, seat...)
+			door, err := a.requests.HomeBlocks(ctx, c, userID) // Request a seat, for someone not in it
+			if err != nil {
+				return err
+			}
+			blocks = append(blocks, door...)
 			r.Members = nil // members see channel totals, never each other's counts
 		}
 		blocks = append(blocks, digest.ReportBlocks(r).BlockSet...)
@@ -206,10 +210,6 @@ func (a *App) handleInteractive(env socketmode.Envelope, received time.Time) {
 // error that carries a sentence for the person (feature.Text) is shown as
 // is; anything else is logged and shown as a short apology.
 func (a *App) userError(err error, logArgs ...any) *slack.Msg {
-	if errors.Is(err, engagement.ErrStaffUnknown) {
-		return &slack.Msg{Text: "Sorry, I cannot check right now who is on the brand team (the staff user group could not be read from Slack), " +
-			"so staff commands are off. Please try again in a minute; if it persists, check the app's `usergroups:read` scope and the group ID."}
-	}
 	text, said := feature.Text(err)
 	if !said {
 		a.log.Error("command failed", append(logArgs, "err", err)...)

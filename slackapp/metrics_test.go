@@ -2,7 +2,10 @@ package slackapp_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +102,89 @@ func series(tb testing.TB, reg *prometheus.Registry, name string, labels ...stri
 		}
 	}
 	return 0, false
+}
+
+// recordingRegisterer notes the name of every metric registered through it.
+type recordingRegisterer struct {
+	prometheus.Registerer
+	names map[string]bool
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+func (r *recordingRegisterer) Register(c prometheus.Collector) error {
+	ch := make(chan *prometheus.Desc, 16)
+	go func() { c.Describe(ch); close(ch) }()
+	for d := range ch {
+		if m := fqName.FindStringSubmatch(d.String()); m != nil {
+			r.names[m[1]] = true
+		}
+	}
+	return r.Registerer.Register(c)
+}
+
+func (r *recordingRegisterer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// documentedMetrics reads the metric names of the table in
+// docs/operations.md: full names in backticks, and `_suffix` cells that
+// continue the last name's prefix (`closeknit_kpi_messages`, `_active_posters`).
+func documentedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(doc), "## Metrics")
+	if !ok {
+		t.Fatal("docs/operations.md has no Metrics section")
+	}
+	names := map[string]bool{}
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "| `") || len(cells) < 3 {
+			continue
+		}
+		prefix := ""
+		for _, m := range regexp.MustCompile("`([a-z_0-9]+)`").FindAllStringSubmatch(cells[1], -1) {
+			name := m[1]
+			if strings.HasPrefix(name, "_") {
+				name = prefix + name
+			} else if i := strings.LastIndex(name, "_"); i > 0 && prefix == "" {
+				prefix = name[:strings.Index(name[len("closeknit_"):], "_")+len("closeknit_")]
+			}
+			names[name] = true
+		}
+	}
+	return names
+}
+
+// Every metric the app registers is in the metrics table operators read,
+// and the table names no metric the app does not have.
+func TestMetricsTableMatchesTheApp(t *testing.T) {
+	srv := slacktest.NewServer(t)
+	rdb := redistest.Client(t, redistest.URL())
+	t.Cleanup(func() { rdb.Close() })
+	reg := &recordingRegisterer{Registerer: prometheus.NewRegistry(), names: map[string]bool{}}
+	store := engagement.NewStore(rdb, engagement.Options{Namespace: fmt.Sprintf("cktest-metricsdoc-%d", os.Getpid())})
+	if _, err := slackapp.New(slackapp.Config{AppToken: srv.AppToken, BotToken: srv.BotToken, APIURL: srv.APIURL(),
+		Communities: []*engagement.Community{{ID: "acme", Channel: channel, Location: time.UTC, Cap: 100}}}, store, nil, reg); err != nil {
+		t.Fatal(err)
+	}
+	documented := documentedMetrics(t)
+	for _, name := range slices.Sorted(maps.Keys(reg.names)) {
+		if !documented[name] {
+			t.Errorf("the app registers %s, but the metrics table of docs/operations.md does not list it", name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(documented)) {
+		if !reg.names[name] {
+			t.Errorf("docs/operations.md lists %s, which the app does not register", name)
+		}
+	}
 }

@@ -93,8 +93,29 @@ func TestDigestRefusalIsFinal(t *testing.T) {
 				t.Errorf("App Home warnings %q (%v), want the brand channel's problem", ws, err)
 			}
 			// The explicit command says why rather than posting.
-			if _, err := r2.SendDigest(context.Background(), c, w); err == nil || !strings.Contains(err.Error(), code) {
-				t.Errorf("SendDigest of a refused week: %v, want the refusal", err)
+			if _, err := r2.SendDigest(context.Background(), c, w); err == nil || !strings.Contains(err.Error(), code) || !strings.Contains(err.Error(), "--again") {
+				t.Errorf("SendDigest of a refused week: %v, want the refusal and how to send it again", err)
+			}
+			// Once the cause is fixed, the operator sends it again: once,
+			// however often they ask, and the App Home warning goes.
+			if code == "not_in_channel" {
+				srv.SetChannel(slacktest.Channel{ID: brandChannel, Name: "brand"})
+			} else {
+				srv.Configure(func(s *slacktest.Server) { s.MethodError = nil })
+			}
+			for range 2 {
+				if ts, err := r2.ResendRefusedDigest(context.Background(), c, w); err != nil || ts == "" {
+					t.Errorf("ResendRefusedDigest after the fix: %q, %v", ts, err)
+				}
+			}
+			if n := postsTo(srv, brandChannel, "closeknit_digest"); n != 2 {
+				t.Errorf("digest posts: %d, want 2 (the refused one, then one after the fix however often asked)", n)
+			}
+			if st, _ := env.store().DigestStatus(context.Background(), c, w); st.State != engagement.DigestSent {
+				t.Errorf("marker after sending again: %+v, want sent", st)
+			}
+			if ws, err := env.store().Warnings(context.Background(), c); err != nil || len(ws) != 0 {
+				t.Errorf("App Home warnings after the fix: %q (%v), want none", ws, err)
 			}
 		})
 	}

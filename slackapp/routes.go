@@ -13,6 +13,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp/privacy"
 	"github.com/closeknit/closeknit/slackapp/prompt"
 	"github.com/closeknit/closeknit/slackapp/prototype"
+	"github.com/closeknit/closeknit/slackapp/request"
 	"github.com/slack-go/slack"
 )
 
@@ -45,6 +46,8 @@ func (a *App) routes() {
 	a.drops = drop.New(drop.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
 		Community: func(ch string) *engagement.Community { return a.byChannel[ch] }, ByID: a.communityByID,
 		Metrics: drop.NewMetrics(a.reg)})
+	a.requests = request.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
+		Community: a.communityOf, ByID: a.communityByID, RefreshHome: a.publishHome, Metrics: request.NewMetrics(a.reg, a.cfg.Communities)}
 	a.subcommands = a.subcommandRoutes(proto, ideas)
 	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
 	a.schedule("nudges", 15*time.Minute, a.members.Nudges)
@@ -66,10 +69,15 @@ func (a *App) routes() {
 	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
 	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
 	a.interactions.views[drop.ViewNew] = a.drops.Submission
+	a.interactions.actions[request.ActionAsk] = request.Ask(a.requests)
+	a.interactions.actions[request.ActionApprove] = request.Approve(a.requests)
+	a.interactions.actions[request.ActionDecline] = request.Decline(a.requests)
+	a.interactions.views[request.ViewAsk] = request.Submission(a.requests)
 	a.schedule("prototypes", 0, proto.CloseDue)             // every scheduler tick: closing is due-time driven
 	a.schedule("digest", a.cfg.SchedulerTick, a.digest.Job) // due check every tick, sent once per week
 	a.schedule("drops", 0, a.drops.Job)                     // every tick: closing is due-time driven, failed DMs are retried
 	a.schedule("ideas", time.Minute, idea.Job(ideas))       // the ideas-by-status gauge
+	a.schedule("requests", 0, request.Job(a.requests))      // every tick: request cards not posted yet, notices a decision owes
 	// The weekly prompt, at each community's prompt_at: off by default, and
 	// then not scheduled at all (no lease taken every tick for nothing).
 	if prompt.On(a.cfg.Communities) {
@@ -111,6 +119,8 @@ func (a *App) subcommandRoutes(proto *prototype.Feature, ideas idea.Deps) map[st
 		"ideas":      idea.List(ideas),
 		"drop":       a.drops.Command,
 		"prompt":     prompt.Command(a.promptDeps()),
+		"nominate":   request.Nominate(a.requests),
+		"requests":   request.List(a.requests),
 	}
 }
 
@@ -170,4 +180,6 @@ var subcommands = []struct{ name, usage, help string }{
 	{"ideas", "ideas", "the top ideas by votes, with their status"},
 	{"drop", "drop [release ID @user | close ID]", "post an early-access drop (opens a form), give a unit back, or close it; brand team only"},
 	{"prompt", "prompt [add TEXT|list|drop N|move N M]", "queue the weekly conversation prompts; brand team only"},
+	{"nominate", "nominate @person [why]", "put someone forward for a seat; the brand team decides"},
+	{"requests", "requests", "seat requests waiting for a decision, with Approve and Decline; brand team only"},
 }

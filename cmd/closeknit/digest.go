@@ -23,12 +23,16 @@ func digest(ctx context.Context, args []string, getenv func(string) string, stdo
 	format := fs.String("format", "text", "text, markdown or json")
 	chartFile := fs.String("chart", "", "also write the 12-week chart to this PNG `file`")
 	post := fs.Bool("post", false, "post the digest to the brand channel (once per week: a digest already sent is not posted again)")
+	again := fs.Bool("again", false, "with --post: post a week whose digest Slack refused before (after inviting the app to the brand channel, say)")
 	only := fs.String("only", "", "with several communities, only this community `id`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *format != "text" && *format != "markdown" && *format != "json" {
 		return fmt.Errorf("--format: %q is not text, markdown or json", *format)
+	}
+	if *again && !*post {
+		return fmt.Errorf("--again goes with --post")
 	}
 	cfg, err := s.load(*post)
 	if err != nil {
@@ -77,7 +81,7 @@ func digest(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		all = append(all, k)
 		if *chartFile != "" {
-			png, err := chart.PNG(c.ID, k.History)
+			png, err := chart.PNG(ctx, c.ID, k.History)
 			if err != nil {
 				return err
 			}
@@ -86,7 +90,11 @@ func digest(ctx context.Context, args []string, getenv func(string) string, stdo
 			}
 		}
 		if app != nil {
-			ts, err := app.SendDigest(ctx, c, w)
+			send := app.SendDigest
+			if *again {
+				send = app.ResendRefusedDigest
+			}
+			ts, err := send(ctx, c, w)
 			if err != nil {
 				return err
 			}

@@ -3,18 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
-	"github.com/closeknit/closeknit/engagement"
-	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestDropCommands posts a drop from the command line (its card lands in
@@ -24,16 +18,9 @@ func TestDropCommands(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
 	srv.AddChannels("C05R8T2KLMN")
-	ns := fmt.Sprintf("cktest-cmddrops-%d", os.Getpid())
-	env := map[string]string{
-		"SLACK_APP_TOKEN": srv.AppToken, "SLACK_BOT_TOKEN": srv.BotToken, "SLACK_API_URL": srv.APIURL(),
-		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
-		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "UTC", "CLOSEKNIT_STAFF": "U0STAFF0001",
-	}
-	getenv := func(k string) string { return env[k] }
-	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { child.CleanNamespace(rdb, ns); rdb.Close() })
-	ctx := ctxT(t)
+	cs := newCLIStore(t, "drops")
+	cs.env["SLACK_APP_TOKEN"], cs.env["SLACK_BOT_TOKEN"], cs.env["SLACK_API_URL"] = srv.AppToken, srv.BotToken, srv.APIURL()
+	ctx, c, store, getenv := ctxT(t), cs.c, cs.store, cs.getenv
 
 	var out, errOut bytes.Buffer
 	if err := run(ctx, []string{"drop", "post", "--name", "=HYPERLINK(\"x\")", "--quantity", "1", "--closes", "24h", "--message", "Form: https://example.com/f"},
@@ -53,10 +40,8 @@ func TestDropCommands(t *testing.T) {
 		t.Fatalf("%d drop cards in the channel, want 1", len(card))
 	}
 
-	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100}
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})
+	cs.seat(ctx, t, "UALICE0001", "UBOB000001")
 	for _, u := range []string{"UALICE0001", "UBOB000001"} {
-		rdb.ZAdd(ctx, ns+":{acme}:seats", redis.Z{Score: 1, Member: u})
 		if _, err := store.ClaimDrop(ctx, c, "D1", u); err != nil {
 			t.Fatal(err)
 		}

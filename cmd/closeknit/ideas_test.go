@@ -3,36 +3,20 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
 	"github.com/closeknit/closeknit/engagement"
-	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestIdeasCommand records ideas and votes in a real Redis and reads them
 // back with `ideas --json`: most votes first, an opted-out author empty.
 func TestIdeasCommand(t *testing.T) {
 	t.Parallel()
-	ns := fmt.Sprintf("cktest-cmdideas-%d", os.Getpid())
-	env := map[string]string{
-		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
-		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "UTC", "CLOSEKNIT_STAFF": "U0STAFF0001",
-	}
-	getenv := func(k string) string { return env[k] }
-	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { child.CleanNamespace(rdb, ns); rdb.Close() })
-	ctx := ctxT(t)
-	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100, Staff: []string{"U0STAFF0001"}}
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})
-	for _, u := range []string{"UALICE0001", "UBOB000001"} {
-		rdb.ZAdd(ctx, ns+":{acme}:seats", redis.Z{Score: 1, Member: u})
-	}
+	cs := newCLIStore(t, "ideas")
+	ctx, c, store, getenv := ctxT(t), cs.c, cs.store, cs.getenv
+	cs.seat(ctx, t, "UALICE0001", "UBOB000001")
 	a, err := store.CreateIdea(ctx, c, engagement.IdeaSpec{Title: "Refills", Author: "UALICE0001"}, "V1")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +32,7 @@ func TestIdeasCommand(t *testing.T) {
 		}
 	}
 	b, _ = store.Idea(ctx, c, b.ID)
-	rdb.SAdd(ctx, ns+":{acme}:optout", "UALICE0001")
+	cs.optOut(ctx, t, "UALICE0001")
 
 	var out bytes.Buffer
 	if err := run(ctx, []string{"ideas", "--json"}, getenv, &out, &bytes.Buffer{}); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 )
 
-// listByCommunity is `closeknit ideas` and `closeknit drops`: the store's
+// listByCommunity is `closeknit ideas`, `drops` and `requests`: the store's
 // settings and --json/--only flags, then, per community, one JSON object
 // or a table from each.
 func listByCommunity(ctx context.Context, name string, args []string, getenv func(string) string, stdout, stderr io.Writer,

@@ -69,6 +69,7 @@ var commands = map[string]command{
 	"prototypes":  prototypes,
 	"ideas":       ideas,
 	"drops":       drops,
+	"requests":    requests,
 	"drop":        drop,
 	"healthcheck": healthcheck,
 	"loadtest":    loadtest.Run,
@@ -95,6 +96,7 @@ Usage:
   closeknit ideas [--json]    the idea board: ideas by votes, with status and author
   closeknit drops [--json]    early-access drops, their claimants and waiting lines;
                               "drops export ID --csv": claimants for fulfilment
+  closeknit requests [--json] seat requests and nominations: who, by whom, status, who decided when
   closeknit drop post --name N --quantity Q --closes 24h   post a drop's card in the channel
   closeknit loadtest [flags]  measure the ingest path: events/s, CPU per event, ack latency
   closeknit healthcheck       exit 0 if the local serve answers /healthz (--ready: /readyz)
@@ -103,29 +105,7 @@ Usage:
 
 Run "closeknit COMMAND -h" for a command's flags.
 
-Configuration (environment; flags override):
-  SLACK_APP_TOKEN        app-level token, xapp-… (connections:write); or SLACK_APP_TOKEN_FILE
-  SLACK_BOT_TOKEN        bot token, xoxb-…; or SLACK_BOT_TOKEN_FILE
-  SLACK_API_URL          Web API base (default https://slack.com/api/; GovSlack: https://slack-gov.com/api/)
-  REDIS_URL              redis://host:6379/0 or rediss://…; Sentinel: add ?master_name=NAME&addr=HOST:PORT…;
-                         Cluster: redis://HOST:PORT?addr=HOST:PORT&addr=HOST:PORT
-  CLOSEKNIT_NAMESPACE    Redis key prefix (default closeknit)
-  CLOSEKNIT_COMMUNITY    the community's short id, used in keys (default community)
-  CLOSEKNIT_CHANNEL      the community channel ID, e.g. C05R8T2KLMN
-  CLOSEKNIT_TIMEZONE     IANA time zone; weeks are ISO weeks there (default UTC)
-  CLOSEKNIT_CAP          customer seats (default 100)
-  CLOSEKNIT_BRAND_CHANNEL  the brand team's channel ID
-  CLOSEKNIT_STAFF        brand team user IDs, comma-separated
-  CLOSEKNIT_DIGEST_AT    when the weekly digest goes out, in each community's zone (default "Mon 09:00"; off)
-  CLOSEKNIT_LAPSING_WEEKS  regulars: posted in this many of the last 12 weeks (default 4)
-  CLOSEKNIT_STAFF_GROUP  a Slack user group ID (S…) whose members are staff too
-  CLOSEKNIT_FULL_POLICY  a join while the channel is full: remove (default: kick, waitlist, DM
-                         their position) or warn (they stay over the cap; the brand channel is told)
-  CLOSEKNIT_WELCOME      welcome text, {user} becomes a mention (default: purpose, guidelines, how to say hello)
-  CLOSEKNIT_WELCOME_IN   channel (default: a post in the channel; a reply in its thread is an intro) or dm
-  CLOSEKNIT_NUDGE_AFTER  one friendly DM to members without an intro after this long (default 72h)
-  CLOSEKNIT_CONFIG       YAML file declaring several communities (instead of the settings above)
-  CLOSEKNIT_LOG_LEVEL    debug, info (default), warn, error
-  CLOSEKNIT_SCHEDULER_TICK  how often scheduled jobs check whether they are due (default 30s)
-  HTTP_ADDR              metrics and health address (default :9090)
+Configuration: environment variables (flags override them) or a YAML file of
+communities (CLOSEKNIT_CONFIG). "closeknit serve -h" lists every setting;
+docs/operations.md explains each.
 `

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -279,6 +280,26 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 		t.Error("unknown command: no error")
+	}
+}
+
+// Every subcommand is in the usage text a newcomer reads first, and the
+// usage names no command that does not exist.
+func TestUsageListsEveryCommand(t *testing.T) {
+	t.Parallel()
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  closeknit ([a-z]+)`).FindAllStringSubmatch(usage, -1) {
+		listed[m[1]] = true
+	}
+	for name := range commands {
+		if !listed[name] {
+			t.Errorf("closeknit %s is not in the usage text (main.go)", name)
+		}
+	}
+	for name := range listed {
+		if _, ok := commands[name]; !ok && name != "help" && name != "version" {
+			t.Errorf("the usage text lists closeknit %s, which is no command", name)
+		}
 	}
 }
 

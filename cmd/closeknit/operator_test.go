@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
+	"github.com/closeknit/closeknit/engagement/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestPprofOnlyOnLoopback (issue 11 B5): with CLOSEKNIT_PPROF=1 the
@@ -43,9 +44,15 @@ func TestPprofOnlyOnLoopback(t *testing.T) {
 // TestSandboxKeepRunningHidesRedisPassword (issue 11 B5): the banner of
 // `sandbox --keep-running` names the Redis it uses, never its password.
 func TestSandboxKeepRunningHidesRedisPassword(t *testing.T) {
-	mr := miniredis.RunT(t)
+	// A real redis-server of the test's own, with a password.
+	rs := redistest.StartServer(t)
 	const password = "s3cret-do-not-print"
-	mr.RequireAuth(password)
+	addr := "127.0.0.1:" + rs.Port
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	if err := rdb.ConfigSet(context.Background(), "requirepass", password).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out syncBuffer
@@ -54,7 +61,7 @@ func TestSandboxKeepRunningHidesRedisPassword(t *testing.T) {
 		done <- run(ctx, []string{"sandbox", "--members", "12", "--messages", "30", "--weeks", "1", "--keep-running", "--out", t.TempDir()},
 			func(k string) string {
 				if k == "REDIS_URL" {
-					return "redis://:" + password + "@" + mr.Addr() + "/0"
+					return "redis://:" + password + "@" + addr + "/0"
 				}
 				return ""
 			}, &out, &bytes.Buffer{})
@@ -73,7 +80,7 @@ func TestSandboxKeepRunningHidesRedisPassword(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("sandbox: %v", err)
 	}
-	if s := out.String(); strings.Contains(s, password) || !strings.Contains(s, mr.Addr()) {
+	if s := out.String(); strings.Contains(s, password) || !strings.Contains(s, addr) {
 		t.Errorf("banner shows the password, or not the Redis address:\n%s", s)
 	}
 }

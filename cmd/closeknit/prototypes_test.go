@@ -3,18 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/closeknit/closeknit/cmd/closeknit/internal/child"
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/engagement/redistest"
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestPrototypesCommand records a prototype and its feedback in a real
@@ -22,20 +18,8 @@ import (
 // export ID --csv`.
 func TestPrototypesCommand(t *testing.T) {
 	t.Parallel()
-	ns := fmt.Sprintf("cktest-cmdproto-%d", os.Getpid())
-	env := map[string]string{
-		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
-		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "UTC", "CLOSEKNIT_STAFF": "U0STAFF0001",
-	}
-	getenv := func(k string) string { return env[k] }
-	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { child.CleanNamespace(rdb, ns); rdb.Close() })
-	ctx := ctxT(t)
-	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100}
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})
-	if err := store.LoadScripts(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cs := newCLIStore(t, "proto")
+	ctx, c, store, getenv := ctxT(t), cs.c, cs.store, cs.getenv
 	now := time.Now()
 	cardTS := engagement.FormatTS(now)
 	spec := engagement.PrototypeSpec{Name: "Cloud Paint 2.0", Question: "Would you use it?",
@@ -44,10 +28,8 @@ func TestPrototypesCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb.SAdd(ctx, ns+":{acme}:optout", "UOPTOUT001")
-	for _, u := range []string{"UALICE0001", "UBOB000001", "UOPTOUT001"} { // only seated members' feedback counts
-		rdb.ZAdd(ctx, ns+":{acme}:seats", redis.Z{Score: float64(now.UnixMilli()), Member: u})
-	}
+	cs.optOut(ctx, t, "UOPTOUT001")
+	cs.seat(ctx, t, "UALICE0001", "UBOB000001", "UOPTOUT001") // only seated members' feedback counts
 	react := func(id, user, emoji string) engagement.Event {
 		return engagement.Event{ID: id, Community: c, Kind: engagement.KindReactionAdded, User: user, At: now, ItemTS: cardTS, Reaction: emoji}
 	}
@@ -126,20 +108,8 @@ func TestSpreadsheetSafe(t *testing.T) {
 // is refused and changes nothing; every key of the namespace is compared.
 func TestForgetTakesOnlyAUserID(t *testing.T) {
 	t.Parallel()
-	ns := fmt.Sprintf("cktest-cmdforget-%d", os.Getpid())
-	env := map[string]string{
-		"REDIS_URL": redistest.URL(), "CLOSEKNIT_NAMESPACE": ns, "CLOSEKNIT_COMMUNITY": "acme",
-		"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_TIMEZONE": "UTC",
-	}
-	getenv := func(k string) string { return env[k] }
-	rdb := redis.NewClient(mustParseRedis(t))
-	t.Cleanup(func() { child.CleanNamespace(rdb, ns); rdb.Close() })
-	ctx := ctxT(t)
-	c := &engagement.Community{ID: "acme", Channel: "C05R8T2KLMN", Location: time.UTC, Cap: 100}
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: ns})
-	if err := store.LoadScripts(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cs := newCLIStore(t, "forget")
+	ctx, c, store, getenv, rdb, ns := ctxT(t), cs.c, cs.store, cs.getenv, cs.rdb, cs.ns
 	now := time.Now()
 	if _, err := store.Record(ctx, []engagement.Event{
 		{ID: "Ev1", Community: c, Kind: engagement.KindMessage, User: "UALICE0001", At: now},

@@ -54,4 +54,7 @@ func TestSandboxPlaysAWeekAndExits(t *testing.T) {
 	if !strings.Contains(out.String(), "The prototype tallies match what was played") || !strings.Contains(out.String(), "Results of Next colourway (P2)") {
 		t.Errorf("sandbox output lacks the prototypes' results:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "people taking part, first reply") {
+		t.Errorf("sandbox output lacks the weekly prompt's tallies:\n%s", out.String())
+	}
 }

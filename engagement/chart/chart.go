@@ -13,6 +13,7 @@ package chart
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image/color"
 	"strings"
@@ -50,9 +51,15 @@ var (
 const rightAxis = vg.Length(46)
 
 // PNG renders the weeks, oldest first, titled with the community's name.
-func PNG(community string, weeks []engagement.WeekPoint) ([]byte, error) {
+// Drawing takes a noticeable time (much longer under the race detector),
+// so it gives up between steps once ctx is done: an app shutting down does
+// not wait for a picture nobody will upload.
+func PNG(ctx context.Context, community string, weeks []engagement.WeekPoint) ([]byte, error) {
 	if len(weeks) == 0 {
 		return nil, fmt.Errorf("chart: no weeks to draw")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
 	}
 	top, err := messagesPanel(community, weeks)
 	if err != nil {
@@ -61,6 +68,9 @@ func PNG(community string, weeks []engagement.WeekPoint) ([]byte, error) {
 	bottom, rateMax, err := membersPanel(weeks)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
 	}
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(Width)*vg.Inch/dpi, vg.Length(Height)*vg.Inch/dpi), vgimg.UseDPI(dpi))
 	dc := draw.New(c)
@@ -85,6 +95,9 @@ func PNG(community string, weeks []engagement.WeekPoint) ([]byte, error) {
 	top.Draw(topC)
 	bottom.Draw(bottomC)
 	drawRateAxis(bottom.DataCanvas(bottomC), rateMax)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("chart: png: %w", err)

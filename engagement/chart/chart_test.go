@@ -2,6 +2,8 @@ package chart_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -27,7 +29,7 @@ func TestPNGDecodesAtExpectedSize(t *testing.T) {
 		name string
 		w    []engagement.WeekPoint
 	}{{"12 weeks", weeks(12)}, {"all zero", make([]engagement.WeekPoint, 12)}, {"one week", weeks(1)}} {
-		b, err := chart.PNG("acme", tc.w)
+		b, err := chart.PNG(context.Background(), "acme", tc.w)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -47,8 +49,20 @@ func TestPNGDecodesAtExpectedSize(t *testing.T) {
 			}
 		}
 	}
-	if _, err := chart.PNG("acme", nil); err == nil {
+	if _, err := chart.PNG(context.Background(), "acme", nil); err == nil {
 		t.Errorf("no weeks: want an error")
+	}
+}
+
+// A shutting-down app does not wait for a picture: a done context stops
+// the drawing with the context's error.
+func TestPNGStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, err := chart.PNG(ctx, "acme", weeks(12))
+	if !errors.Is(err, context.Canceled) || b != nil {
+		t.Errorf("PNG with a cancelled context: %d bytes, %v; want context.Canceled", len(b), err)
 	}
 }
 
@@ -90,7 +104,7 @@ var markColor = color.RGBA{R: 0x7b, G: 0x2c, B: 0xbf, A: 0xff} // the prototype 
 
 func decode(t *testing.T, w []engagement.WeekPoint) image.Image {
 	t.Helper()
-	b, err := chart.PNG("acme", w)
+	b, err := chart.PNG(context.Background(), "acme", w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func BenchmarkDigest52Weeks(b *testing.B) {
 				b.Fatal(err)
 			}
 			_ = messageBlocks(k)
-			if _, err := chart.PNG(c.ID, k.History); err != nil {
+			if _, err := chart.PNG(ctx, c.ID, k.History); err != nil {
 				b.Fatal(err)
 			}
 		}

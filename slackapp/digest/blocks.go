@@ -42,6 +42,9 @@ func messageBlocks(k *engagement.KPIs) slack.Blocks {
 	if k.Quiet() {
 		blocks = append(blocks, slack.NewSectionBlock(feature.Mrkdwn(fmt.Sprintf(
 			":zzz: *A quiet week.* No messages or reactions in <#%s>. %s", k.Channel, seatsLine(k))), nil, nil))
+		if line := requestsLine(k); line != "" {
+			blocks = append(blocks, section("*Seat requests*\n"+line))
+		}
 		return slack.Blocks{BlockSet: blocks}
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, headlineFields(k), nil))
@@ -60,6 +63,9 @@ func messageBlocks(k *engagement.KPIs) slack.Blocks {
 			feature.Truncate(feature.Escape(p.Text), 300), p.Participants, p.Replies, p.Reactions, first)))
 	}
 	blocks = append(blocks, section("*Seats*\n"+seatsLine(k)))
+	if line := requestsLine(k); line != "" {
+		blocks = append(blocks, section("*Seat requests*\n"+line))
+	}
 	if len(k.Unanswered) > 0 {
 		blocks = append(blocks, section(unansweredText(k)))
 	}
@@ -253,4 +259,22 @@ func duration(sec float64) string {
 		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// requestsLine sums up the week's seat requests and nominations: how many
+// were asked, approved and declined, how many wait, and how fast staff
+// decided; "" for a week without any.
+func requestsLine(k *engagement.KPIs) string {
+	r := k.SeatRequests
+	if r == nil {
+		return ""
+	}
+	line := fmt.Sprintf("%d asked · %d approved · %d declined", r.Opened, r.Approved, r.Declined)
+	if r.Open > 0 {
+		line += fmt.Sprintf(" · %d waiting for a decision", r.Open)
+	}
+	if r.Approved+r.Declined > 0 {
+		line += " · median " + duration(r.DecisionMedianSeconds) + " to a decision"
+	}
+	return line
 }

@@ -24,6 +24,9 @@ func Markdown(k *engagement.KPIs, plainText bool) string {
 	fmt.Fprintf(&b, "%s – %s (%s)\n\n", k.Start.Format("Mon 2 Jan"), k.End.Add(-time.Second).Format("Mon 2 Jan 2006"), k.Timezone)
 	if k.Quiet() {
 		fmt.Fprintf(&b, "A quiet week: no messages or reactions. %s\n", seatsLine(k))
+		if line := requestsLine(k); line != "" {
+			fmt.Fprintf(&b, "\nSeat requests: %s\n", line)
+		}
 		return b.String()
 	}
 	h(2, "Headlines")
@@ -81,6 +84,9 @@ func Markdown(k *engagement.KPIs, plainText bool) string {
 	bullet("Prototypes", len(k.Prototypes), func(i int) string { return prototypeLine(k, &k.Prototypes[i], false) })
 	h(2, "Seats")
 	b.WriteString(seatsLine(k) + "\n\n")
+	if line := requestsLine(k); line != "" {
+		b.WriteString("Seat requests: " + line + "\n\n")
+	}
 	bullet("Waiting for an answer (over 24 h)", len(k.Unanswered), func(i int) string {
 		u := k.Unanswered[i]
 		who := u.User

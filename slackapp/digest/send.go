@@ -68,7 +68,8 @@ func (d *Digest) Send(ctx context.Context, c *engagement.Community, w engagement
 	case engagement.DigestSent:
 		return st.TS, d.chart(ctx, c, w, st, nil)
 	case engagement.DigestRefused:
-		return "", fmt.Errorf("digest %s %s: %w (%s)", c.ID, w, ErrRefused, st.Error)
+		return "", fmt.Errorf("digest %s %s: %w (%s); once the cause is fixed, `closeknit digest --post --again --week %s` sends it",
+			c.ID, w, ErrRefused, st.Error, w)
 	}
 	if !st.Fresh {
 		// An earlier attempt claimed the week and stopped: it may have posted.
@@ -158,7 +159,7 @@ func (d *Digest) uploadChart(ctx context.Context, c *engagement.Community, w eng
 			return err
 		}
 	}
-	png, err := chart.PNG(c.ID, k.History)
+	png, err := chart.PNG(ctx, c.ID, k.History)
 	if err != nil {
 		return err
 	}

@@ -37,8 +37,9 @@ type Interaction func(ctx context.Context, cb *slack.InteractionCallback) (any, 
 type Job func(ctx context.Context, c *engagement.Community) error
 
 // Runner runs slow work after the ack, on a goroutine of its own, with a
-// bound on how many run at once: Go reports false, without running fn,
-// when the app is that busy. The app waits for them when it stops.
+// bound on how many run at once and a queue for the rest: Go reports
+// false, without running fn, only when the queue is full too. The app
+// waits for them when it stops.
 type Runner interface {
 	Go(fn func()) bool
 }

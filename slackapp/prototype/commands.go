@@ -2,7 +2,6 @@ package prototype
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,7 +32,7 @@ func (f *Feature) Command(ctx context.Context, cmd *slack.SlashCommand, args []s
 		}
 		p, closed, err := f.d.Store.ClosePrototype(ctx, c, args[1])
 		if err != nil {
-			return nil, storeError(err, args[1])
+			return nil, err // the store's refusals carry their sentence
 		}
 		if !closed {
 			return &slack.Msg{Text: fmt.Sprintf("%s (%s) was already closed.", p.ID, feature.Escape(p.Name))}, nil
@@ -56,27 +55,12 @@ func (f *Feature) Command(ctx context.Context, cmd *slack.SlashCommand, args []s
 		}
 		p, err := f.d.Store.ExtendPrototype(ctx, c, args[1], time.Duration(days)*24*time.Hour)
 		if err != nil {
-			return nil, storeError(err, args[1])
+			return nil, err // the store's refusals carry their sentence
 		}
 		f.d.Run.Go(func() { f.refreshCard(c, p) })
 		return &slack.Msg{Text: fmt.Sprintf("Extended %s (%s): feedback now closes %s.", p.ID, feature.Escape(p.Name), feature.Date(p.ClosesAt))}, nil
 	}
 	return nil, feature.Say(usage)
-}
-
-// storeError gives the store's refusals of a staff command on prototype
-// id the sentence staff read; anything else stays ours to log.
-func storeError(err error, id string) error {
-	switch {
-	case errors.Is(err, engagement.ErrNoPrototype):
-		return feature.Sayf("There is no prototype %q. /closeknit prototypes lists them.", id)
-	case errors.Is(err, engagement.ErrPrototypeClosed):
-		return feature.Sayf("%s is closed already.", strings.ToUpper(id))
-	case errors.Is(err, engagement.ErrInvalid):
-		_, msg, _ := strings.Cut(err.Error(), "invalid: ")
-		return feature.Say("Sorry, that cannot be done: " + msg)
-	}
-	return err
 }
 
 // List is /closeknit prototypes: open and recent ones.

@@ -76,7 +76,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer mr.Close()
 		redisURL, namespace = "redis://"+mr.Addr(), "closeknit"
 	}
-	community := &engagement.Community{ID: "sandbox", Channel: "C05R8T2KLMN", Location: loc, Cap: *members, BrandChannel: "C07BRAND001", Staff: []string{sim.Staff}}
+	community := &engagement.Community{ID: "sandbox", Channel: "C05R8T2KLMN", Location: loc, Cap: *members, BrandChannel: "C07BRAND001", Staff: []string{sim.Staff},
+		PromptAt: sim.PromptAt(time.Now(), loc)} // due at once: the prompt goes out when the app starts
 	cfg := App{
 		AppToken: slack.AppToken, BotToken: slack.BotToken, APIURL: slack.APIURL(),
 		RedisURL: redisURL, Namespace: namespace, HTTPAddr: *httpAddr,
@@ -84,6 +85,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		DigestAt:    "off", // posted at the simulated time instead (digest.go)
 	}
 	sim.SeedMembership(slack, community, *members)
+	rdb, err := redisconn.Open(ctx, redisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store := engagement.NewStore(rdb, engagement.Options{Namespace: namespace})
+	prompt := &sim.PromptStory{Srv: slack, Store: store, C: community, Out: stdout}
+	if err := prompt.Queue(ctx); err != nil { // queued before the app's first prompt job
+		return err
+	}
 	logw := io.Discard
 	if *logs {
 		logw = stderr
@@ -106,12 +117,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("sandbox: app did not connect to the emulator: %w", err)
 	}
 
-	rdb, err := redisconn.Open(ctx, redisURL)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	store := engagement.NewStore(rdb, engagement.Options{Namespace: namespace})
 	story := &sim.MembershipStory{Srv: slack, Store: store, C: community, Out: stdout}
 	if err := story.Prepare(ctx, *members, 6); err != nil {
 		return err
@@ -162,6 +167,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if err := played.Prototypes.Play(ctx, slack, community, engagement.NewStore(rdb, engagement.Options{Namespace: namespace}), stdout); err != nil {
+		return err
+	}
+	if err := prompt.Play(ctx, rand.New(rand.NewPCG(*seed, 7))); err != nil {
 		return err
 	}
 	if err := postDigest(ctx, digestFlags, cfg, slack, community, week, stdout); err != nil {
