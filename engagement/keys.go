@@ -29,10 +29,17 @@ func newKeys(namespace, community string) keys {
 }
 
 // Events. A dedupe marker makes an event count once however often Slack
-// delivers it (scripts.go).
+// delivers it (scripts.go). The counting script's markers are fields of a
+// hash per hour of the event's own time (a redelivery carries the same
+// time, so it finds the same hash): one field is a fraction of a key with
+// an expiry, which is what the hot path paid per event.
 //
-//	ev:<event_id>             string  "1": the event was counted (or answered, ClaimEvent); expires after the dedupe TTL (ClaimEvent: 1 h)
+//	ev:h:<unix hour>          hash    event_id -> "1": the event was counted; expires the dedupe TTL after its last marker was written
+//	ev:<event_id>             string  "1": the event was answered (ClaimEvent: a direct message, never counted); expires after 1 h
 //	ev:<event_id>:<feature>   string  "1": the named feature recorded the event (feature.go); expires after the dedupe TTL
+func (k keys) dedupeHour(t time.Time) string {
+	return k.prefix + "ev:h:" + strconv.FormatInt(t.Unix()/3600, 10)
+}
 func (k keys) dedupe(eventID string) string { return k.prefix + "ev:" + eventID }
 func (k keys) featureDedupe(eventID, feature string) string {
 	return k.prefix + "ev:" + eventID + ":" + feature

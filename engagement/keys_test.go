@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // catalogue is every key of one sample community, by the keys method that
@@ -21,6 +22,7 @@ func catalogue() map[string]string {
 	const ts, user, ev = "1767225600.000100", "U1", "Ev1"
 	return map[string]string{
 		"dedupe":             k.dedupe(ev),
+		"dedupeHour":         k.dedupeHour(time.Unix(1767225600, 0)),
 		"featureDedupe":      k.featureDedupe(ev, "seats"),
 		"week":               k.week(w),
 		"weekNamed":          k.weekNamed("2026-W09"),
@@ -110,6 +112,7 @@ func catalogue() map[string]string {
 func TestKeyCatalogue(t *testing.T) {
 	want := map[string]string{
 		"dedupe":             "ck:{acme}:ev:Ev1",
+		"dedupeHour":         "ck:{acme}:ev:h:490896",
 		"featureDedupe":      "ck:{acme}:ev:Ev1:seats",
 		"week":               "ck:{acme}:w:2026-W09",
 		"weekNamed":          "ck:{acme}:w:2026-W09",

@@ -15,10 +15,9 @@ package engagement
 //
 // A post's first thread reply by anyone but its author is kept too, with
 // who wrote it ("r:<post ts>" and "h:<post ts>"): the helpers the digest
-// offers for the spotlight (thanks.go). The reply's script already reads
-// and writes the answers hash, so this costs one field more in the same
-// HMGET and HSET, no command more, except when the first reply comes after
-// a reaction answered the post (one HSET, once per post).
+// offers for the spotlight (thanks.go). The counting call already reads the
+// answers hash in one HMGET and writes it in one HSET, so this costs two
+// fields more in those, no command more.
 //
 // Both hashes belong to the post's week and expire with it. Only timestamps
 // and user IDs are stored, never text; the author is a hash value, so a
