@@ -4,16 +4,19 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // countingCall is one countingScript call: the counting work of the events
-// of one community in a pass (scripts.go). Its arguments are built in place,
-// keys apart from the rest, so the hot path allocates per batch rather than
-// per event.
+// of one community, week and hour in a pass (scripts.go). Its arguments are
+// built in place, keys apart from the rest, so the hot path allocates per
+// batch rather than per event.
 type countingCall struct {
 	community *Community
+	week      Week
+	hour      int64 // unix hours: the dedupe hash
 	events    int
 	keys      []any
 	argv      []any // argv[0] is the event count, set when queued
@@ -38,27 +41,35 @@ func (c *countingCodes) code(j int) (int64, error) {
 	return code, nil
 }
 
-// queueCounting queues one countingScript call per community present in
-// events[pending] (a batch usually holds one).
+// queueCounting queues one countingScript call per community, week and
+// hour present in events[pending] (a batch usually holds one).
 func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events []Event, pending []int, markers map[int]string) *countingCodes {
 	c := &countingCodes{call: make([]int, len(pending)), pos: make([]int, len(pending))}
+	// Redis's clock, not the store's (tests set that one in the past).
+	dedupeExpiry := strconv.FormatInt(time.Now().Add(s.dedupeFor).Unix(), 10)
 	for j, i := range pending {
 		e := &events[i]
+		wk := s.weekKeys(e.Community, e.At)
+		hour := e.At.Unix() / 3600
 		n := 0
-		for n < len(c.calls) && c.calls[n].community != e.Community {
+		for n < len(c.calls) && (c.calls[n].community != e.Community || c.calls[n].week != wk.week || c.calls[n].hour != hour) {
 			n++
 		}
 		if n == len(c.calls) {
-			c.calls = append(c.calls, &countingCall{
-				community: e.Community,
-				keys:      make([]any, 0, 10*len(pending)),
-				argv:      make([]any, 1, 1+16*len(pending)),
-			})
+			call := &countingCall{
+				community: e.Community, week: wk.week, hour: hour,
+				keys: make([]any, 0, 9+2*len(pending)),
+				argv: make([]any, 0, 5+12*len(pending)),
+			}
+			call.keys = append(call.keys, wk.keys.dedupeHour(e.At), wk.hashArg, wk.postersArg, wk.activeArg,
+				wk.introPendingArg, wk.optoutArg, wk.postsArg, wk.answersArg, wk.peopleArg)
+			call.argv = append(call.argv, nil, dedupeExpiry, wk.expireAtArg, wk.weekArg, s.rxTTL)
+			c.calls = append(c.calls, call)
 		}
 		call := c.calls[n]
 		c.call[j], c.pos[j] = n, call.events
 		call.events++
-		s.appendCounting(call, e, markers[i])
+		s.appendCounting(call, wk, e, markers[i])
 	}
 	for _, call := range c.calls {
 		call.argv[0] = strconv.Itoa(call.events)
@@ -72,9 +83,8 @@ func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events 
 	return c
 }
 
-// smallArgs are the boxed strings "0".."31": the kinds and the key and
-// argument counts of countingScript's per-event headers.
-var smallArgs = func() (a [32]any) {
+// kindArgs are the boxed kinds of countingScript's events.
+var kindArgs = func() (a [8]any) {
 	for i := range a {
 		a[i] = strconv.Itoa(i)
 	}
@@ -88,11 +98,10 @@ var (
 	staffArg any = "s"
 )
 
-// appendCounting adds e's counting body to call: its keys, and its header
-// (kind, key count, argument count) and arguments. Keys and arguments are
-// those the body documents (scripts.go).
-func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
-	wk := s.weekKeys(e.Community, e.At)
+// appendCounting adds e's part to call: its kind, keys and arguments, those
+// its body documents (scripts.go). wk holds the keys of e's week, the
+// call's.
+func (s *Store) appendCounting(call *countingCall, wk *weekKeys, e *Event, marker string) {
 	k := wk.keys
 	switch e.Kind {
 	case KindMessage:
@@ -107,19 +116,30 @@ func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
 				answer = staffArg // a staff reply: the staff response times too
 			}
 		}
-		call.keys = append(call.keys,
-			k.dedupe(e.ID), wk.hashArg, wk.postersArg, wk.activeArg, wk.introPendingArg, k.member(e.User), wk.optoutArg, wk.postsArg,
-			pk.postsArg, pk.answersArg)
-		call.argv = append(call.argv, smallArgs[callMessage], smallArgs[10], smallArgs[13],
-			s.dedupeTTL, wk.expireAtArg, e.User, reply, cell, strconv.FormatInt(e.At.UnixMilli(), 10), threadArg(e.ThreadTS), threadArg(e.TS),
-			threadArg(e.ParentUser), unixMicros(e.At), pk.expireAtArg, answer, s.cachedPseudonym(e.Community, e.User))
+		kind := kindArgs[callMessage]
+		call.keys = append(call.keys, k.member(e.User))
+		if pk != wk {
+			kind = kindArgs[callMessageOther]
+			call.keys = append(call.keys, pk.postsArg, pk.answersArg)
+		}
+		call.argv = append(call.argv, kind, e.ID, e.User, reply, cell, threadArg(e.ThreadTS), threadArg(e.TS),
+			threadArg(e.ParentUser), unixMicros(e.At), answer, s.cachedPseudonym(e.Community, e.User))
+		if pk != wk {
+			call.argv = append(call.argv, pk.expireAtArg)
+		}
 	case KindReactionAdded:
 		pk, may := s.answerKeys(e, wk, e.ItemTS, e.ItemUser)
 		me := s.cachedPseudonym(e.Community, e.User)
-		call.keys = append(call.keys,
-			k.dedupe(e.ID), wk.hashArg, wk.activeArg, k.reaction(me, e.ItemTS, e.Reaction), wk.optoutArg, pk.postsArg, pk.answersArg, wk.peopleArg)
-		call.argv = append(call.argv, smallArgs[callReactionAdded], smallArgs[8], smallArgs[11],
-			s.dedupeTTL, wk.expireAtArg, e.User, wk.weekArg, s.rxTTL, unixMicros(e.At), threadArg(e.ItemUser), pk.expireAtArg, may, e.ItemTS, me)
+		kind := kindArgs[callReactionAdded]
+		call.keys = append(call.keys, k.reaction(me, e.ItemTS, e.Reaction))
+		if pk != wk {
+			kind = kindArgs[callReactionOther]
+			call.keys = append(call.keys, pk.postsArg, pk.answersArg)
+		}
+		call.argv = append(call.argv, kind, e.ID, e.User, unixMicros(e.At), threadArg(e.ItemUser), may, e.ItemTS, me)
+		if pk != wk {
+			call.argv = append(call.argv, pk.expireAtArg)
+		}
 	case KindReactionRemoved:
 		// The week key must be declared even when there is no marker; any
 		// key of the community will do, the body does not touch it then.
@@ -128,15 +148,13 @@ func (s *Store) appendCounting(call *countingCall, e *Event, marker string) {
 			week, _, _ := strings.Cut(marker, "|") // "|p": counted per person too
 			weekHash = k.weekNamed(week)
 		}
-		call.keys = append(call.keys, k.dedupe(e.ID), k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash)
-		call.argv = append(call.argv, smallArgs[callReactionRemoved], smallArgs[3], smallArgs[5],
-			s.dedupeTTL, e.User, marker, unixMicros(e.At), s.rxTTL)
+		call.keys = append(call.keys, k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash)
+		call.argv = append(call.argv, kindArgs[callReactionRemoved], e.ID, e.User, marker, unixMicros(e.At))
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins
 		if e.Kind == KindMemberLeft {
 			field = fieldLeaves
 		}
-		call.keys = append(call.keys, k.dedupe(e.ID), wk.hashArg, wk.peopleArg)
-		call.argv = append(call.argv, smallArgs[callTally], smallArgs[3], smallArgs[4], s.dedupeTTL, wk.expireAtArg, field, e.User)
+		call.argv = append(call.argv, kindArgs[callTally], e.ID, field, e.User)
 	}
 }

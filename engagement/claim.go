@@ -12,9 +12,9 @@ const eventClaimTTL = time.Hour
 // ClaimEvent marks an event as handled and reports whether this call was
 // the first to do so. It is for events that are answered rather than
 // counted (a direct message to the app): a redelivery, on any replica, is
-// then not answered twice. It shares the dedupe marker of Record, so an
-// event is either counted or answered, never both. c is the community whose
-// keys hold the marker (any one, as long as it is always the same).
+// then not answered twice. Such an event is never counted (Record keeps
+// its markers in hourly hashes, keys.go). c is the community whose keys
+// hold the marker (any one, as long as it is always the same).
 func (s *Store) ClaimEvent(ctx context.Context, c *Community, eventID string) (bool, error) {
 	start := time.Now()
 	first, err := s.rdb.SetNX(ctx, s.keys(c).dedupe(eventID), "1", eventClaimTTL).Result()

@@ -29,10 +29,17 @@ func newKeys(namespace, community string) keys {
 }
 
 // Events. A dedupe marker makes an event count once however often Slack
-// delivers it (scripts.go).
+// delivers it (scripts.go). The counting script's markers are fields of a
+// hash per hour of the event's own time (a redelivery carries the same
+// time, so it finds the same hash): one field is a fraction of a key with
+// an expiry, which is what the hot path paid per event.
 //
-//	ev:<event_id>             string  "1": the event was counted (or answered, ClaimEvent); expires after the dedupe TTL (ClaimEvent: 1 h)
+//	ev:h:<unix hour>          hash    event_id -> "1": the event was counted; expires the dedupe TTL after its last marker was written
+//	ev:<event_id>             string  "1": the event was answered (ClaimEvent: a direct message, never counted); expires after 1 h
 //	ev:<event_id>:<feature>   string  "1": the named feature recorded the event (feature.go); expires after the dedupe TTL
+func (k keys) dedupeHour(t time.Time) string {
+	return k.prefix + "ev:h:" + strconv.FormatInt(t.Unix()/3600, 10)
+}
 func (k keys) dedupe(eventID string) string { return k.prefix + "ev:" + eventID }
 func (k keys) featureDedupe(eventID, feature string) string {
 	return k.prefix + "ev:" + eventID + ":" + feature
@@ -46,7 +53,9 @@ func (k keys) featureDedupe(eventID, feature string) string {
 //	w:<YYYY-Www>:active       set     users who posted or reacted that week (likewise)
 //	w:<YYYY-Www>:posts        hash    top-level post ts -> author ("-" if opted out): response times (response.go)
 //	w:<YYYY-Www>:answers      hash    post ts -> unix µs of its first reply or reaction by someone else;
-//	                                  "s:<post ts>" -> unix µs of its first thread reply by staff
+//	                                  "s:<post ts>" -> unix µs of its first thread reply by staff;
+//	                                  "r:<post ts>" -> unix µs of its first thread reply by someone else, and
+//	                                  "h:<post ts>" -> who wrote that reply ("-" if opted out): the helpers (thanks.go)
 //	rx:<pseudonym>:<item_ts>:<emoji>  string  "<YYYY-Www>" the week a reaction was counted in, "|p" appended if per person too,
 //	                                          or "x:<µs>" after its removal (a tombstone); expires after retention plus a week
 func (k keys) week(w Week) string           { return k.weekNamed(w.String()) }
@@ -211,6 +220,21 @@ func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" 
 func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
 func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
 func (k keys) ideaCard(id string) string         { return k.idea(id) + ":card" }
+
+// Thanks and the monthly spotlight (thanks.go). Who gave thanks is never
+// stored by ID: the once-a-day marker names both people by pseudonym and
+// is gone in two days; the weekly tally holds the receivers' IDs (so that
+// Forget takes them), "-" for those who opted out.
+//
+//	thanks:<YYYY-Www>         zset    receiver -> thanks counted that week; expires at the week's end plus retention
+//	thanks:day:<YYYY-MM-DD>:<giver pseudonym>:<receiver pseudonym>
+//	                          string  one thanks per giver, receiver and day (the community's zone); expires after 2 days
+//	spotlight:<YYYY-MM>       hash    state (sending|sent), user, by, claimed_at, until (unix ms), ts: the month's spotlight; expires after retention
+func (k keys) thanks(w Week) string { return k.prefix + "thanks:" + w.String() }
+func (k keys) thanksDay(day, giver, receiver string) string {
+	return k.prefix + "thanks:day:" + day + ":" + giver + ":" + receiver
+}
+func (k keys) spotlight(month string) string { return k.prefix + "spotlight:" + month }
 
 // Seat requests and nominations (requests.go). A request's free text
 // (the person's line about themselves, or the nominator's why) lives in a

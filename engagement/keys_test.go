@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // catalogue is every key of one sample community, by the keys method that
@@ -21,6 +22,7 @@ func catalogue() map[string]string {
 	const ts, user, ev = "1767225600.000100", "U1", "Ev1"
 	return map[string]string{
 		"dedupe":             k.dedupe(ev),
+		"dedupeHour":         k.dedupeHour(time.Unix(1767225600, 0)),
 		"featureDedupe":      k.featureDedupe(ev, "seats"),
 		"week":               k.week(w),
 		"weekNamed":          k.weekNamed("2026-W09"),
@@ -101,6 +103,9 @@ func catalogue() map[string]string {
 		"staffGroup":         k.staffGroup(),
 		"warnings":           k.warnings(),
 		"lease":              k.lease("job:digest"),
+		"thanks":             k.thanks(w),
+		"thanksDay":          k.thanksDay("2026-03-02", "~0a1b", "~2c3d"),
+		"spotlight":          k.spotlight("2026-03"),
 	}
 }
 
@@ -108,6 +113,7 @@ func catalogue() map[string]string {
 func TestKeyCatalogue(t *testing.T) {
 	want := map[string]string{
 		"dedupe":             "ck:{acme}:ev:Ev1",
+		"dedupeHour":         "ck:{acme}:ev:h:490896",
 		"featureDedupe":      "ck:{acme}:ev:Ev1:seats",
 		"week":               "ck:{acme}:w:2026-W09",
 		"weekNamed":          "ck:{acme}:w:2026-W09",
@@ -188,6 +194,9 @@ func TestKeyCatalogue(t *testing.T) {
 		"staffGroup":         "ck:{acme}:staffgroup",
 		"warnings":           "ck:{acme}:warnings",
 		"lease":              "ck:{acme}:lease:job:digest",
+		"thanks":             "ck:{acme}:thanks:2026-W09",
+		"thanksDay":          "ck:{acme}:thanks:day:2026-03-02:~0a1b:~2c3d",
+		"spotlight":          "ck:{acme}:spotlight:2026-03",
 	}
 	got := catalogue()
 	for name, key := range want {

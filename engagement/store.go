@@ -41,6 +41,7 @@ type Store struct {
 	// Script arguments that never change, boxed once: converting a string
 	// to an interface allocates, and this runs for every event.
 	dedupeTTL any
+	dedupeFor time.Duration // the same, for the counting script's hourly dedupe hashes (keys.go)
 	rxTTL     any
 	now       func() time.Time
 	observe   func(string, time.Duration, error)
@@ -53,6 +54,8 @@ type Store struct {
 	// (drop.go): d:<id> -> []string, fixed at the drop's creation.
 	priorDrops sync.Map
 	salts      salts // each community's pseudonym salt (privacy.go)
+
+	thanksSeen func(community, via string) // told of each thanks counted (thanks.go)
 
 	staleMember atomic.Int64 // member events ignored as older than what was known (members.go)
 }
@@ -80,6 +83,7 @@ func NewStore(rdb redis.UniversalClient, o Options) *Store {
 		ns:        o.Namespace,
 		retention: o.Retention,
 		dedupeTTL: any(strconv.Itoa(int(o.DedupeTTL / time.Second))),
+		dedupeFor: o.DedupeTTL,
 		// A reaction marker must outlive the week it points to, or a late
 		// removal could not find the week to take the reaction off.
 		rxTTL:   any(strconv.Itoa(int((o.Retention + 7*24*time.Hour) / time.Second))),

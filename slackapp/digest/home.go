@@ -18,8 +18,8 @@ import (
 // PublishStaffHome publishes the staff App Home of userID.
 func (d *Digest) PublishStaffHome(ctx context.Context, userID string) error {
 	var boards []*engagement.KPIs
-	var extra [][]slack.Block  // other features' sections, per board
 	var problems []slack.Block // setup problems first: they stop the app doing its job
+	var extra []slack.Block    // other features' sections, last
 	for _, c := range d.communities {
 		if !c.IsStaff(userID) {
 			continue
@@ -43,25 +43,25 @@ func (d *Digest) PublishStaffHome(ctx context.Context, userID string) error {
 		}
 		k.Unanswered = append(prev.Unanswered, k.Unanswered...)
 		boards = append(boards, k)
-		var more []slack.Block
-		if d.staffHome != nil {
-			if more, err = d.staffHome(ctx, c); err != nil {
+		if d.homeExtra != nil {
+			more, err := d.homeExtra(ctx, c, userID)
+			if err != nil {
 				return err
 			}
+			extra = append(extra, more...)
 		}
-		extra = append(extra, more)
 	}
-	view := staffHomeView(boards, d.store.Now(), extra...)
+	view := staffHomeView(boards, d.store.Now())
 	view.Blocks.BlockSet = append(problems, view.Blocks.BlockSet...)
+	view.Blocks.BlockSet = append(view.Blocks.BlockSet, extra[:min(len(extra), max(0, maxHomeBlocks-len(view.Blocks.BlockSet)))]...)
 	_, err := d.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
 	return err
 }
 
-// staffHomeView lays out the dashboards, within the Home tab's 100 blocks;
-// extra[i] are other features' sections for boards[i] (at most 2 fit).
-func staffHomeView(boards []*engagement.KPIs, now time.Time, extra ...[]slack.Block) slack.HomeTabViewRequest {
+// staffHomeView lays out the dashboards, within the Home tab's 100 blocks.
+func staffHomeView(boards []*engagement.KPIs, now time.Time) slack.HomeTabViewRequest {
 	var blocks []slack.Block
-	for n, k := range boards {
+	for _, k := range boards {
 		blocks = append(blocks,
 			slack.NewHeaderBlock(feature.Plain(fmt.Sprintf("%s · this week (%s)", k.Community, k.Week))),
 			slack.NewContextBlock("", feature.Mrkdwn(fmt.Sprintf("So far, as of %s (%s). Open the tab again to refresh.",
@@ -74,11 +74,8 @@ func staffHomeView(boards []*engagement.KPIs, now time.Time, extra ...[]slack.Bl
 		} else {
 			blocks = append(blocks, section("*Prototypes*\nNone open."))
 		}
-		if n < len(extra) {
-			blocks = append(blocks, extra[n][:min(len(extra[n]), 2)]...)
-		}
 		if len(k.Unanswered) > 0 {
-			blocks = append(blocks, unansweredSections(k, max(1, maxHomeBlocks-len(blocks)-10*len(boards)-10))...)
+			blocks = append(blocks, unansweredSections(k, max(1, maxHomeBlocks-len(blocks)-8*len(boards)-10))...)
 		} else {
 			blocks = append(blocks, section("*Waiting for an answer*\nNothing: every post older than 24 h has an answer. :tada:"))
 		}
@@ -86,8 +83,8 @@ func staffHomeView(boards []*engagement.KPIs, now time.Time, extra ...[]slack.Bl
 			blocks = append(blocks, section(s))
 		}
 		blocks = append(blocks, slack.NewDividerBlock())
-		if len(blocks) > maxHomeBlocks-10 {
-			break // 10 blocks per community at most: the rest would not fit
+		if len(blocks) > maxHomeBlocks-8 {
+			break // 8 blocks per community at most: the rest would not fit
 		}
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
