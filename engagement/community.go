@@ -31,6 +31,14 @@ type Community struct {
 	// "Wed 12:00" in the community's zone; "" or "off": never.
 	PromptAt string
 
+	// Thanks is where /closeknit thanks says thank you: ThanksChannel
+	// (default: a short post in the channel) or ThanksDM (a DM to the
+	// person thanked only). ThanksReaction is the emoji whose reaction on a
+	// member's post counts as thanks too (thanks.go); default
+	// DefaultThanksReaction.
+	Thanks         string
+	ThanksReaction string
+
 	groupStaff atomic.Pointer[[]string] // StaffGroup's members, as last read from Slack
 }
 
@@ -40,7 +48,12 @@ const (
 	PolicyWarn     = "warn"   // let them stay (over the cap), tell the brand channel
 	WelcomeChannel = "channel"
 	WelcomeDM      = "dm"
+	ThanksChannel  = "channel"
+	ThanksDM       = "dm"
 )
+
+// DefaultThanksReaction is the reaction that counts as thanks: 🙌.
+const DefaultThanksReaction = "raised_hands"
 
 // DefaultWelcome greets a new member. {user} becomes a mention.
 const DefaultWelcome = "Welcome {user}! :wave: This is a small, invitation-only community of our favourite customers: " +
@@ -65,6 +78,12 @@ func (c *Community) Defaults() {
 	}
 	if c.NudgeAfter == 0 {
 		c.NudgeAfter = 3 * 24 * time.Hour
+	}
+	if c.Thanks == "" {
+		c.Thanks = ThanksChannel
+	}
+	if c.ThanksReaction == "" {
+		c.ThanksReaction = DefaultThanksReaction
 	}
 }
 
@@ -91,6 +110,10 @@ func (c *Community) Validate() error {
 		return fmt.Errorf("community %s: welcome in %q: %w: want channel or dm", c.ID, c.WelcomeIn, ErrInvalid)
 	case c.NudgeAfter < 0 || c.NudgeAfter >= IntroWindow:
 		return fmt.Errorf("community %s: nudge after %s: %w: must be under 7 days", c.ID, c.NudgeAfter, ErrInvalid)
+	case c.Thanks != "" && c.Thanks != ThanksChannel && c.Thanks != ThanksDM:
+		return fmt.Errorf("community %s: thanks %q: %w: want channel or dm", c.ID, c.Thanks, ErrInvalid)
+	case c.ThanksReaction != "" && !emojiName.MatchString(c.ThanksReaction):
+		return fmt.Errorf("community %s: thanks reaction %q: %w: want an emoji name such as raised_hands, without colons", c.ID, c.ThanksReaction, ErrInvalid)
 	}
 	if _, _, err := c.PromptSchedule(); err != nil {
 		return fmt.Errorf("community %s: prompt at: %w", c.ID, err)

@@ -41,4 +41,5 @@ var features = []feature{
 	seatsFeature,
 	feedbackFeature,
 	promptFeature, // after feedbackFeature: it reads the card index that one's prepare refreshes
+	thanksFeature, // the thanks reaction only; decided in Go, nothing queued for anything else
 }

@@ -13,7 +13,7 @@ func TestFeatureOrder(t *testing.T) {
 	for _, f := range features {
 		names = append(names, f.name)
 	}
-	if want := []string{"seats", "proto", "prompt"}; !slices.Equal(names, want) {
+	if want := []string{"seats", "proto", "prompt", "thanks"}; !slices.Equal(names, want) {
 		t.Errorf("features = %v, want %v", names, want)
 	}
 }

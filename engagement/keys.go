@@ -53,7 +53,9 @@ func (k keys) featureDedupe(eventID, feature string) string {
 //	w:<YYYY-Www>:active       set     users who posted or reacted that week (likewise)
 //	w:<YYYY-Www>:posts        hash    top-level post ts -> author ("-" if opted out): response times (response.go)
 //	w:<YYYY-Www>:answers      hash    post ts -> unix µs of its first reply or reaction by someone else;
-//	                                  "s:<post ts>" -> unix µs of its first thread reply by staff
+//	                                  "s:<post ts>" -> unix µs of its first thread reply by staff;
+//	                                  "r:<post ts>" -> unix µs of its first thread reply by someone else, and
+//	                                  "h:<post ts>" -> who wrote that reply ("-" if opted out): the helpers (thanks.go)
 //	rx:<pseudonym>:<item_ts>:<emoji>  string  "<YYYY-Www>" the week a reaction was counted in, "|p" appended if per person too,
 //	                                          or "x:<µs>" after its removal (a tombstone); expires after retention plus a week
 func (k keys) week(w Week) string           { return k.weekNamed(w.String()) }
@@ -216,6 +218,21 @@ func (k keys) idea(id string) string             { return k.prefix + "i:" + id }
 func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" + author }
 func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
 func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
+
+// Thanks and the monthly spotlight (thanks.go). Who gave thanks is never
+// stored by ID: the once-a-day marker names both people by pseudonym and
+// is gone in two days; the weekly tally holds the receivers' IDs (so that
+// Forget takes them), "-" for those who opted out.
+//
+//	thanks:<YYYY-Www>         zset    receiver -> thanks counted that week; expires at the week's end plus retention
+//	thanks:day:<YYYY-MM-DD>:<giver pseudonym>:<receiver pseudonym>
+//	                          string  one thanks per giver, receiver and day (the community's zone); expires after 2 days
+//	spotlight:<YYYY-MM>       hash    state (sending|sent), user, by, claimed_at, until (unix ms), ts: the month's spotlight; expires after retention
+func (k keys) thanks(w Week) string { return k.prefix + "thanks:" + w.String() }
+func (k keys) thanksDay(day, giver, receiver string) string {
+	return k.prefix + "thanks:day:" + day + ":" + giver + ":" + receiver
+}
+func (k keys) spotlight(month string) string { return k.prefix + "spotlight:" + month }
 
 // Seat requests and nominations (requests.go). A request's free text
 // (the person's line about themselves, or the nominator's why) lives in a

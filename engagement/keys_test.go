@@ -102,6 +102,9 @@ func catalogue() map[string]string {
 		"staffGroup":         k.staffGroup(),
 		"warnings":           k.warnings(),
 		"lease":              k.lease("job:digest"),
+		"thanks":             k.thanks(w),
+		"thanksDay":          k.thanksDay("2026-03-02", "~0a1b", "~2c3d"),
+		"spotlight":          k.spotlight("2026-03"),
 	}
 }
 
@@ -189,6 +192,9 @@ func TestKeyCatalogue(t *testing.T) {
 		"staffGroup":         "ck:{acme}:staffgroup",
 		"warnings":           "ck:{acme}:warnings",
 		"lease":              "ck:{acme}:lease:job:digest",
+		"thanks":             "ck:{acme}:thanks:2026-W09",
+		"thanksDay":          "ck:{acme}:thanks:day:2026-03-02:~0a1b:~2c3d",
+		"spotlight":          "ck:{acme}:spotlight:2026-03",
 	}
 	got := catalogue()
 	for name, key := range want {

@@ -51,14 +51,20 @@ type KPIs struct {
 	StaffResponseRate24h           float64      `json:"staff_response_rate_24h"`            // of posts at least 24 h old, the share staff replied to within 24 h
 	Unanswered                     []Unanswered `json:"unanswered"`                         // still without any answer after 24 h, oldest first
 
-	Retention       float64            `json:"retention"` // of last week's customer posters, the share who posted again
-	Lapsing         []Lapsing          `json:"lapsing"`
-	TopContributors []Contributor      `json:"top_contributors"`
-	NewMembers      []NewMember        `json:"new_members"`
-	Prototypes      []PrototypeSummary `json:"prototypes"`              // open during the week, newest first
-	Prompt          *PromptSummary     `json:"prompt,omitempty"`        // the week's prompt with its tallies, if one was posted
-	SeatRequests    *SeatRequestWeek   `json:"seat_requests,omitempty"` // requests and nominations opened or decided during the week, if any
-	History         []WeekPoint        `json:"history"`                 // the 12 weeks ending with this one, oldest first
+	Retention       float64       `json:"retention"` // of last week's customer posters, the share who posted again
+	Lapsing         []Lapsing     `json:"lapsing"`
+	TopContributors []Contributor `json:"top_contributors"`
+	// Spotlight candidates (thanks.go): thanks counted during the week,
+	// the most thanked members, and the helpers (first to reply to others'
+	// posts of the week).
+	Thanks       int64              `json:"thanks"`
+	MostThanked  []Candidate        `json:"most_thanked"`
+	Helpers      []Candidate        `json:"helpers"`
+	NewMembers   []NewMember        `json:"new_members"`
+	Prototypes   []PrototypeSummary `json:"prototypes"`              // open during the week, newest first
+	Prompt       *PromptSummary     `json:"prompt,omitempty"`        // the week's prompt with its tallies, if one was posted
+	SeatRequests *SeatRequestWeek   `json:"seat_requests,omitempty"` // requests and nominations opened or decided during the week, if any
+	History      []WeekPoint        `json:"history"`                 // the 12 weeks ending with this one, oldest first
 }
 
 // Unanswered is a customer's top-level post with no reply or reaction from
@@ -214,6 +220,11 @@ func (s *Store) KPIs(ctx context.Context, c *Community, w Week, o KPIOptions) (*
 			out.TopContributors = append(out.TopContributors, Contributor{User: m.User, Messages: m.Messages})
 		}
 	}
+	ap, err := s.Appreciation(ctx, c, []Week{w}, o.TopContributors)
+	if err != nil {
+		return nil, err
+	}
+	out.Thanks, out.MostThanked, out.Helpers = ap.Thanks, ap.MostThanked, ap.Helpers
 	return out, nil
 }
 

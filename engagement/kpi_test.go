@@ -155,6 +155,8 @@ func TestKPIsHandComputed(t *testing.T) {
 		Lapsing: []engagement.Lapsing{{User: "ULAPSE001", LastActiveWeek: "2026-W45"}, {User: "UEXACT001", LastActiveWeek: "2026-W39"}},
 		// uC before uD: same messages, uC reacted once.
 		TopContributors: []engagement.Contributor{{User: uA, Messages: 4}, {User: uB, Messages: 2}, {User: uC, Messages: 1}, {User: uD, Messages: 1}},
+		// No thanks; uA's reply was the first to uB's p3 (staff's to p2 is staff's).
+		MostThanked: []engagement.Candidate{}, Helpers: []engagement.Candidate{{User: uA, FirstAnswers: 1}},
 		NewMembers: []engagement.NewMember{
 			{User: "UNEW00001", Joined: f.day(47, 1, 8, 0).UTC(), Intro: false},
 			{User: uD, Joined: f.day(47, 6, 10, 0).UTC(), Intro: true},

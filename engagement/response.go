@@ -13,6 +13,12 @@ package engagement
 // trip more; the script reads and writes both fields at once (HMGET, HSET),
 // for staff replies only.
 //
+// A post's first thread reply by anyone but its author is kept too, with
+// who wrote it ("r:<post ts>" and "h:<post ts>"): the helpers the digest
+// offers for the spotlight (thanks.go). The counting call already reads the
+// answers hash in one HMGET and writes it in one HSET, so this costs two
+// fields more in those, no command more.
+//
 // Both hashes belong to the post's week and expire with it. Only timestamps
 // and user IDs are stored, never text; the author is a hash value, so a
 // generic forget finds and deletes it. Recording is idempotent without a

@@ -69,7 +69,10 @@ func TestResponseFeatureRecordsFirstAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantAnswers := map[string]string{tsAt(p1): micros(p1.Add(5 * time.Minute)), tsAt(p3): micros(p3.Add(time.Hour))}
+	wantAnswers := map[string]string{tsAt(p1): micros(p1.Add(5 * time.Minute)), tsAt(p3): micros(p3.Add(time.Hour)),
+		// the first thread reply and its writer: the helpers (thanks.go)
+		"r:" + tsAt(p1): micros(p1.Add(5 * time.Minute)), "h:" + tsAt(p1): "UCAROL001",
+		"r:" + tsAt(p3): micros(p3.Add(time.Hour)), "h:" + tsAt(p3): "UALICE001"}
 	if diff := cmp.Diff(wantAnswers, answers); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
 	}

@@ -169,8 +169,12 @@ end
 -- earliest answer by staff too, in field "s:<post>" of the same hash (no
 -- key more to declare). When the event does not name the author, the
 -- stored post does. An answer may arrive before its post, so it is stored
--- even when the post is unknown.
-local function answer(posts, answers, post, user, author, micros, expire_at, staff)
+-- even when the post is unknown. A thread reply names its writer in
+-- helper ("-" if opted out; nil for a reaction): the earliest reply and its
+-- writer go in fields "r:<post>" and "h:<post>" (the helpers, thanks.go),
+-- read with the call's prefetch and written with its flush, so they cost
+-- no command more.
+local function answer(posts, answers, post, user, author, micros, expire_at, staff, helper)
   if author == '' then author = hget(posts, post) or '' end
   if author == user then return end
   local at = tonumber(micros)
@@ -180,6 +184,14 @@ local function answer(posts, answers, post, user, author, micros, expire_at, sta
     local sp = 's:' .. post
     local staffCur = hget(answers, sp)
     if not staffCur or tonumber(staffCur) > at then hset(answers, sp, micros, expire_at) end
+  end
+  if helper then
+    local rp = 'r:' .. post
+    local replyCur = hget(answers, rp)
+    if not replyCur or tonumber(replyCur) > at then
+      hset(answers, rp, micros, expire_at)
+      hset(answers, 'h:' .. post, helper, expire_at)
+    end
   end
 end
 `
@@ -259,7 +271,9 @@ local function message(ko, ao, other)
   if may ~= '0' then
     local posts, answers, exp = postsKey, answersKey, weekExp
     if other then posts, answers, exp = KEYS[ko + 2], KEYS[ko + 3], ARGV[ao + 11] end
-    answer(posts, answers, ARGV[ao + 5], user, ARGV[ao + 7], ARGV[ao + 8], exp, may == 's')
+    local helper = user
+    if not per then helper = '-' end
+    answer(posts, answers, ARGV[ao + 5], user, ARGV[ao + 7], ARGV[ao + 8], exp, may == 's', helper)
   end
   local seated = introSince(introKey, user)
   if seated then
@@ -410,6 +424,7 @@ for e = 1, n do
       local answers = answersKey
       if l[4] then answers = KEYS[ko + 3] end
       want(answers, ARGV[ao + 5])
+      want(answers, 'r:' .. ARGV[ao + 5]) -- the first reply: the helpers (thanks.go)
       if may == 's' then want(answers, 's:' .. ARGV[ao + 5]) end
     end
   elseif l[1] == reactionAdded then

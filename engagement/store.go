@@ -52,6 +52,8 @@ type Store struct {
 	protos protoState // prototype card index and feedback hook (feedback.go)
 	salts  salts      // each community's pseudonym salt (privacy.go)
 
+	thanksSeen func(community, via string) // told of each thanks counted (thanks.go)
+
 	staleMember atomic.Int64 // member events ignored as older than what was known (members.go)
 }
 

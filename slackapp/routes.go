@@ -14,6 +14,7 @@ import (
 	"github.com/closeknit/closeknit/slackapp/prompt"
 	"github.com/closeknit/closeknit/slackapp/prototype"
 	"github.com/closeknit/closeknit/slackapp/request"
+	"github.com/closeknit/closeknit/slackapp/thanks"
 	"github.com/slack-go/slack"
 )
 
@@ -36,9 +37,11 @@ func (a *App) routes() {
 	a.members = membership.New(membership.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notify: a.notify,
 		Communities: a.cfg.Communities, ByChannel: a.byChannel, RefreshStaff: a.refreshStaff,
 		BotUser: func() string { return a.botUserID }}, a.reg)
+	shoutouts := thanks.New(thanks.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify,
+		Community: a.communityOf, ByID: a.communityByID, Ours: a.postedByUs}, a.reg, a.cfg.Communities)
 	a.digest = digest.New(digest.Deps{API: a.api, Store: a.store, Log: a.log, Staff: staffCheck{a}, Notifier: a.notify,
 		Communities: a.cfg.Communities, DigestAt: a.cfg.DigestAt, LapsingWeeks: a.cfg.LapsingWeeks,
-		Workspace: a.workspace, Ours: a.postedByUs}, a.reg)
+		Workspace: a.workspace, Ours: a.postedByUs, HomeExtra: shoutouts.HomeBlocks}, a.reg)
 	proto := prototype.New(prototype.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Staff: staffCheck{a},
 		Notify: a.notify, Communities: a.cfg.Communities}, a.reg)
 	ideas := idea.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
@@ -49,6 +52,7 @@ func (a *App) routes() {
 	a.requests = request.Deps{API: a.api, Store: a.store, Log: a.log, Run: a.run, Notify: a.notify, Staff: staffCheck{a},
 		Community: a.communityOf, ByID: a.communityByID, RefreshHome: a.publishHome, Metrics: request.NewMetrics(a.reg, a.cfg.Communities)}
 	a.subcommands = a.subcommandRoutes(proto, ideas)
+	a.subcommands["thanks"] = shoutouts.Command
 	a.scheduleAtStart("roster", 10*time.Minute, a.members.Roster)
 	a.schedule("nudges", 15*time.Minute, a.members.Nudges)
 	// Interactions: block_actions by action_id, view_submission by the
@@ -68,6 +72,7 @@ func (a *App) routes() {
 	a.interactions.views[idea.ViewNew] = idea.Submission(ideas)
 	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(ideas)
 	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
+	a.interactions.actions[thanks.ActionSpotlight] = shoutouts.Spotlight
 	a.interactions.views[drop.ViewNew] = a.drops.Submission
 	a.interactions.actions[request.ActionAsk] = request.Ask(a.requests)
 	a.interactions.actions[request.ActionApprove] = request.Approve(a.requests)
@@ -182,4 +187,5 @@ var subcommands = []struct{ name, usage, help string }{
 	{"prompt", "prompt [add TEXT|list|drop N|move N M]", "queue the weekly conversation prompts; brand team only"},
 	{"nominate", "nominate @person [why]", "put someone forward for a seat; the brand team decides"},
 	{"requests", "requests", "seat requests waiting for a decision, with Approve and Decline; brand team only"},
+	{"thanks", "thanks @member [why]", "thank a member: a short thank-you in the channel (or a DM); one a day per person counts"},
 }

@@ -52,6 +52,7 @@ type settings struct {
 	staffGroup                                     string
 	digestAt, lapsingWeeks                         string
 	schedulerTick                                  string
+	thanksIn, thanksReaction                       string
 	pprof                                          bool
 	proxy                                          httpproxy.Config
 }
@@ -86,6 +87,8 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.welcome, "welcome", getenv("CLOSEKNIT_WELCOME"), "welcome `text`; {user} is replaced by a mention (CLOSEKNIT_WELCOME)")
 	fs.StringVar(&s.welcomeIn, "welcome-in", env("CLOSEKNIT_WELCOME_IN", engagement.WelcomeChannel), "post welcomes in the channel or by dm (CLOSEKNIT_WELCOME_IN)")
 	fs.StringVar(&s.nudgeAfter, "nudge-after", env("CLOSEKNIT_NUDGE_AFTER", "72h"), "one intro reminder after this `duration` (CLOSEKNIT_NUDGE_AFTER)")
+	fs.StringVar(&s.thanksIn, "thanks", env("CLOSEKNIT_THANKS", engagement.ThanksChannel), "/closeknit thanks posts in the channel or by dm to the person thanked (CLOSEKNIT_THANKS)")
+	fs.StringVar(&s.thanksReaction, "thanks-reaction", env("CLOSEKNIT_THANKS_REACTION", engagement.DefaultThanksReaction), "the reaction `emoji` that counts as thanks, without colons (CLOSEKNIT_THANKS_REACTION)")
 	fs.StringVar(&s.configFile, "config", getenv("CLOSEKNIT_CONFIG"), "YAML `file` declaring communities (CLOSEKNIT_CONFIG)")
 	fs.StringVar(&s.digestAt, "digest-at", env("CLOSEKNIT_DIGEST_AT", "Mon 09:00"), "when the weekly digest goes out, in each community's zone: `\"Mon 09:00\"` or off (CLOSEKNIT_DIGEST_AT)")
 	fs.StringVar(&s.lapsingWeeks, "lapsing-weeks", env("CLOSEKNIT_LAPSING_WEEKS", "4"), "a member who posted in this many of the last 12 weeks but not the last 2 is lapsing (CLOSEKNIT_LAPSING_WEEKS)")
@@ -158,7 +161,7 @@ func (s *settings) load(needTokens bool) (*config, error) {
 		return nil, fmt.Errorf("CLOSEKNIT_NUDGE_AFTER: %q is not a duration such as 72h", s.nudgeAfter)
 	}
 	com := &engagement.Community{ID: s.community, Channel: s.channel, Location: loc, Cap: seats, BrandChannel: s.brand, Staff: splitList(s.staff), StaffGroup: s.staffGroup,
-		FullPolicy: s.policy, Welcome: s.welcome, WelcomeIn: s.welcomeIn, NudgeAfter: nudge}
+		FullPolicy: s.policy, Welcome: s.welcome, WelcomeIn: s.welcomeIn, NudgeAfter: nudge, Thanks: s.thanksIn, ThanksReaction: s.thanksReaction}
 	com.Defaults()
 	if err := com.Validate(); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_*: %w", err)
@@ -232,18 +235,20 @@ func splitList(s string) []string {
 // communityFile is the YAML shape of CLOSEKNIT_CONFIG.
 type communityFile struct {
 	Communities []struct {
-		ID           string   `yaml:"id"`
-		Channel      string   `yaml:"channel"`
-		Timezone     string   `yaml:"timezone"`
-		Cap          int      `yaml:"cap"`
-		BrandChannel string   `yaml:"brand_channel"`
-		Staff        []string `yaml:"staff"`
-		StaffGroup   string   `yaml:"staff_group"`
-		FullPolicy   string   `yaml:"full_policy"` // remove (default) or warn
-		Welcome      string   `yaml:"welcome"`     // {user} becomes a mention
-		WelcomeIn    string   `yaml:"welcome_in"`  // channel (default) or dm
-		NudgeAfter   string   `yaml:"nudge_after"` // e.g. 72h (default)
-		PromptAt     string   `yaml:"prompt_at"`   // e.g. "Wed 12:00", or off (default)
+		ID             string   `yaml:"id"`
+		Channel        string   `yaml:"channel"`
+		Timezone       string   `yaml:"timezone"`
+		Cap            int      `yaml:"cap"`
+		BrandChannel   string   `yaml:"brand_channel"`
+		Staff          []string `yaml:"staff"`
+		StaffGroup     string   `yaml:"staff_group"`
+		FullPolicy     string   `yaml:"full_policy"`     // remove (default) or warn
+		Welcome        string   `yaml:"welcome"`         // {user} becomes a mention
+		WelcomeIn      string   `yaml:"welcome_in"`      // channel (default) or dm
+		NudgeAfter     string   `yaml:"nudge_after"`     // e.g. 72h (default)
+		PromptAt       string   `yaml:"prompt_at"`       // e.g. "Wed 12:00", or off (default)
+		Thanks         string   `yaml:"thanks"`          // channel (default) or dm
+		ThanksReaction string   `yaml:"thanks_reaction"` // default raised_hands
 	} `yaml:"communities"`
 }
 
@@ -288,7 +293,8 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 			}
 		}
 		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff, StaffGroup: fc.StaffGroup,
-			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge, PromptAt: fc.PromptAt}
+			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge, PromptAt: fc.PromptAt,
+			Thanks: fc.Thanks, ThanksReaction: fc.ThanksReaction}
 		c.Defaults()
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d]: %w", path, i, err)

@@ -107,6 +107,21 @@ func peopleText(k *engagement.KPIs) string {
 			fmt.Fprintf(&b, "%d. <@%s>: %d messages\n", i+1, c.User, c.Messages)
 		}
 	}
+	if len(k.MostThanked) > 0 || len(k.Helpers) > 0 {
+		b.WriteString("*Spotlight candidates*\n")
+		if len(k.MostThanked) > 0 {
+			b.WriteString("_Most thanked_\n")
+			list(&b, len(k.MostThanked), func(i int) string {
+				return fmt.Sprintf("<@%s> (%s)", k.MostThanked[i].User, plural(k.MostThanked[i].Thanks, "thanks", "thanks"))
+			})
+		}
+		if len(k.Helpers) > 0 {
+			b.WriteString("_Best helpers_ (first to answer others' posts)\n")
+			list(&b, len(k.Helpers), func(i int) string {
+				return fmt.Sprintf("<@%s> (%s)", k.Helpers[i].User, plural(k.Helpers[i].FirstAnswers, "post", "posts"))
+			})
+		}
+	}
 	if len(k.NewMembers) > 0 {
 		b.WriteString("*New members*\n")
 		list(&b, len(k.NewMembers), func(i int) string {

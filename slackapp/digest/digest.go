@@ -44,6 +44,10 @@ type Deps struct {
 	Workspace func(context.Context) string
 	// Ours reports whether a message was posted by this app's bot.
 	Ours func(slack.Msg) bool
+	// HomeExtra, if set, adds blocks of other features to a staff
+	// member's Home, after the dashboards (the spotlight's candidates):
+	// within the Home's block limit, cut short if need be.
+	HomeExtra func(ctx context.Context, c *engagement.Community, user string) ([]slack.Block, error)
 }
 
 // Digest is the digest feature of a running app.
@@ -59,6 +63,7 @@ type Digest struct {
 	lapsingWeeks int
 	workspace    func(context.Context) string
 	ours         func(slack.Msg) bool
+	homeExtra    func(context.Context, *engagement.Community, string) ([]slack.Block, error)
 	m            *metrics
 }
 
@@ -67,7 +72,8 @@ type Digest struct {
 func New(deps Deps, reg prometheus.Registerer) *Digest {
 	at, on, _ := Schedule(deps.DigestAt) // checked by the core
 	d := &Digest{api: deps.API, store: deps.Store, log: deps.Log, staff: deps.Staff, notify: deps.Notifier,
-		communities: deps.Communities, at: at, on: on, lapsingWeeks: deps.LapsingWeeks, workspace: deps.Workspace, ours: deps.Ours}
+		communities: deps.Communities, at: at, on: on, lapsingWeeks: deps.LapsingWeeks, workspace: deps.Workspace, ours: deps.Ours,
+		homeExtra: deps.HomeExtra}
 	d.m = newMetrics(reg, d)
 	return d
 }

@@ -19,6 +19,7 @@ import (
 func (d *Digest) PublishStaffHome(ctx context.Context, userID string) error {
 	var boards []*engagement.KPIs
 	var problems []slack.Block // setup problems first: they stop the app doing its job
+	var extra []slack.Block    // other features' sections, last
 	for _, c := range d.communities {
 		if !c.IsStaff(userID) {
 			continue
@@ -42,9 +43,17 @@ func (d *Digest) PublishStaffHome(ctx context.Context, userID string) error {
 		}
 		k.Unanswered = append(prev.Unanswered, k.Unanswered...)
 		boards = append(boards, k)
+		if d.homeExtra != nil {
+			more, err := d.homeExtra(ctx, c, userID)
+			if err != nil {
+				return err
+			}
+			extra = append(extra, more...)
+		}
 	}
 	view := staffHomeView(boards, d.store.Now())
 	view.Blocks.BlockSet = append(problems, view.Blocks.BlockSet...)
+	view.Blocks.BlockSet = append(view.Blocks.BlockSet, extra[:min(len(extra), max(0, maxHomeBlocks-len(view.Blocks.BlockSet)))]...)
 	_, err := d.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: view})
 	return err
 }

@@ -71,6 +71,12 @@ func Markdown(k *engagement.KPIs, plainText bool) string {
 	bullet("Top contributors", len(k.TopContributors), func(i int) string {
 		return fmt.Sprintf("%s: %d messages", k.TopContributors[i].User, k.TopContributors[i].Messages)
 	})
+	bullet("Most thanked (spotlight candidates)", len(k.MostThanked), func(i int) string {
+		return fmt.Sprintf("%s: %s", k.MostThanked[i].User, plural(k.MostThanked[i].Thanks, "thanks", "thanks"))
+	})
+	bullet("Best helpers, first to answer (spotlight candidates)", len(k.Helpers), func(i int) string {
+		return fmt.Sprintf("%s: first to answer %s", k.Helpers[i].User, plural(k.Helpers[i].FirstAnswers, "post", "posts"))
+	})
 	bullet("New members", len(k.NewMembers), func(i int) string {
 		intro := "no intro yet"
 		if k.NewMembers[i].Intro {
