@@ -50,7 +50,6 @@ const (
 	rfOutcome, rfPosition, rfChannel, rfTS     = "outcome", "position", "channel", "ts"
 	rfDoneCard, rfDoneUser, rfDoneBy           = "done_card", "done_user", "done_by" // notices done after the decision
 	rtAbout                                    = "about"                             // the text hash
-	requestRetry                               = 10 * time.Minute                    // a card or notice that failed is tried again after this
 	requestHold                                = 2 * time.Minute                     // a card or notice being done is held this long by one replica
 	requestMaxSeqRetries                       = 20
 	requestMaxListed, requestMaxTaken          = 1000, 50
@@ -353,19 +352,28 @@ func (s *Store) takeRequests(ctx context.Context, key string) ([]string, error) 
 	return ids, wrapErr("requests due", err)
 }
 
-// RetryRequestCard puts request id's card back to be tried again later.
-func (s *Store) RetryRequestCard(ctx context.Context, c *Community, id string) error {
-	return s.retryRequest(ctx, s.keys(c).requestCards(), id)
+// RetryRequestCard puts request id's card back to be tried again after
+// a while: RequestRetrySoon after Slack did not answer or was busy,
+// RequestRetryLater after it refused (staff were told; the cause takes a
+// person to fix).
+func (s *Store) RetryRequestCard(ctx context.Context, c *Community, id string, after time.Duration) error {
+	return s.retryRequest(ctx, s.keys(c).requestCards(), id, after)
 }
 
 // RetryRequestNotices puts request id's notices back to be tried again
-// later (those marked done are not done again).
-func (s *Store) RetryRequestNotices(ctx context.Context, c *Community, id string) error {
-	return s.retryRequest(ctx, s.keys(c).requestNotify(), id)
+// after a while (those marked done are not done again).
+func (s *Store) RetryRequestNotices(ctx context.Context, c *Community, id string, after time.Duration) error {
+	return s.retryRequest(ctx, s.keys(c).requestNotify(), id, after)
 }
 
-func (s *Store) retryRequest(ctx context.Context, key, id string) error {
-	return wrapErr("retry request", s.rdb.ZAdd(ctx, key, redis.Z{Score: float64(s.now().Add(requestRetry).UnixMilli()), Member: id}).Err())
+// How long a request's card or notices wait before they are tried again.
+const (
+	RequestRetrySoon  = 30 * time.Second
+	RequestRetryLater = 10 * time.Minute
+)
+
+func (s *Store) retryRequest(ctx context.Context, key, id string, after time.Duration) error {
+	return wrapErr("retry request", s.rdb.ZAdd(ctx, key, redis.Z{Score: float64(s.now().Add(after).UnixMilli()), Member: id}).Err())
 }
 
 // Notices after a decision, each done once (RequestNoticeDone).

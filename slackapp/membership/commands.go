@@ -43,7 +43,7 @@ func statusText(r *engagement.Roster, c *engagement.Community, user string) stri
 				w.Position, c.Channel, w.Since.In(c.Location).Format("2 Jan 2006"))
 		}
 	}
-	return fmt.Sprintf("You are not in <#%s> or on its waitlist yet. The community is kept small: ask the brand team for an invitation.", c.Channel)
+	return fmt.Sprintf("You are not in <#%s> or on its waitlist yet. The community is kept small: you can ask for a seat from the app's Home tab.", c.Channel)
 }
 
 // Members is /closeknit members (staff only).

@@ -100,15 +100,17 @@ func (d Deps) postCard(ctx context.Context, c *engagement.Community, id string) 
 		ch, ts, err = d.API.PostMessageContext(ctx, c.BrandChannel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	}
 	if err != nil {
+		after := engagement.RequestRetrySoon
 		if code := feature.Code(err); feature.Final(code) {
 			d.Notify.BrandRefused(ctx, c, stepCard, code, whatCard, err)
+			after = engagement.RequestRetryLater
 		} else {
-			d.Log.Warn("request card not posted; tried again later", "community", c.ID, "request", id, "err", err)
+			d.Log.Warn("request card not posted; tried again soon", "community", c.ID, "request", id, "err", err)
 		}
 		if rerr := d.Store.ReleaseRequestCard(ctx, c, id); rerr != nil {
 			d.Log.Warn("request card claim not released", "request", id, "err", rerr)
 		}
-		if rerr := d.Store.RetryRequestCard(ctx, c, id); rerr != nil {
+		if rerr := d.Store.RetryRequestCard(ctx, c, id, after); rerr != nil {
 			d.Log.Warn("request card not rescheduled", "request", id, "err", rerr)
 		}
 		return

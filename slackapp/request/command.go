@@ -66,7 +66,7 @@ func (d Deps) isBot(ctx context.Context, c *engagement.Community, user string) (
 	if err != nil {
 		return false, err
 	}
-	if kinds[0] != "" {
+	if kinds[0] == "bot" || kinds[0] == "human" {
 		return kinds[0] == "bot", nil
 	}
 	u, err := d.API.GetUserInfoContext(ctx, user)
@@ -76,8 +76,11 @@ func (d Deps) isBot(ctx context.Context, c *engagement.Community, user string) (
 		return false, err
 	}
 	kind := "human"
-	if u.IsBot || u.ID == "USLACKBOT" {
+	switch {
+	case u.IsBot || u.ID == "USLACKBOT":
 		kind = "bot"
+	case u.Deleted:
+		return false, feature.Sayf("<@%s> is no longer in this workspace.", user) // not stored: they may come back
 	}
 	if err := d.Store.SetKind(ctx, c, user, kind); err != nil {
 		d.Log.Warn("user kind not stored", "user_id", user, "err", err)

@@ -29,8 +29,18 @@ func (d Deps) decide(approve bool) feature.Interaction {
 		if !ok || c == nil {
 			return nil, nil
 		}
-		presser := feature.Notice{User: cb.User.ID, ResponseURL: cb.ResponseURL}
-		tell := func(text string) { d.Run.Go(func() { d.Notify.Tell(presser, text) }) }
+		// The presser is answered where they pressed, seen by them only: in
+		// the brand channel beside the card, else (the buttons of
+		// /closeknit requests, which may run where the app is not) by DM.
+		// Never through the response_url, whose answer may replace the card.
+		tell := func(text string) {
+			if ch := cb.Container.ChannelID; ch != "" && !cb.Container.IsEphemeral {
+				d.Notify.TellUser(ch, cb.User.ID, text)
+				return
+			}
+			user := cb.User.ID
+			d.Run.Go(func() { d.Notify.Tell(feature.Notice{User: user}, text) })
+		}
 		if !c.IsStaff(cb.User.ID) {
 			tell("Thank you, but seat requests are decided by the brand team, so nothing changed.")
 			return nil, nil
@@ -126,7 +136,7 @@ func (d Deps) sendNotices(ctx context.Context, c *engagement.Community, id strin
 		return err
 	})
 	if retry {
-		if err := d.Store.RetryRequestNotices(ctx, c, id); err != nil {
+		if err := d.Store.RetryRequestNotices(ctx, c, id, engagement.RequestRetrySoon); err != nil {
 			d.Log.Warn("request notices not rescheduled", "request", id, "err", err)
 		}
 	}
