@@ -176,6 +176,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := shoutouts.Play(ctx, rand.New(rand.NewPCG(*seed, 8))); err != nil {
 		return err
 	}
+	requests := &sim.RequestStory{Srv: slack, Store: store, C: community, Out: stdout}
+	if err := requests.Play(ctx); err != nil {
+		return err
+	}
 	if err := postDigest(ctx, digestFlags, cfg, slack, community, week, stdout); err != nil {
 		return err
 	}
