@@ -13,7 +13,6 @@ import (
 	"github.com/closeknit/closeknit/slackapp/slacktest"
 )
 
-
 var triggerSeq atomic.Int64
 
 // thanksCommand is /closeknit TEXT as user with a trigger_id of its own, as
