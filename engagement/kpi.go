@@ -432,7 +432,7 @@ func (s *Store) responseKPIs(ctx context.Context, out *KPIs, c *Community, posts
 			}
 			var vals []any
 			vals, err = s.rdb.HMGet(ctx, answersKey, fields...).Result()
-			for i, ts := range fields[:n] {
+			for i, ts := range fields[:min(n, len(vals))] { // none when HMGET failed (a scrape's deadline)
 				ans, _ := vals[i].(string)
 				if responsePost(out, c, ts, kv[2*i+1], ans, hidden, &all) {
 					staffAns, _ := vals[n+i].(string)

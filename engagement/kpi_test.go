@@ -375,3 +375,23 @@ func TestStaffResponseKPIs(t *testing.T) {
 		t.Errorf("response figures (-want +got):\n%s", diff)
 	}
 }
+
+// TestKPIsAnswersUnreadable: when the answers of the week's posts cannot be
+// read (here the key holds the wrong type; in production, a scrape's
+// deadline running out between the two reads), KPIs returns the error
+// instead of panicking, which took the whole /metrics page down with it.
+func TestKPIsAnswersUnreadable(t *testing.T) {
+	t.Parallel()
+	s, rdb := MustOpenStore(t, engagement.Options{})
+	c := testCommunity(t, "UTC")
+	post := msg(c, "Ev1", "UALICE001", at, false)
+	post.TS = engagement.FormatTS(at)
+	mustRecord(t, s, post)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, rdb.ns+":{acme}:w:2026-W47:answers", "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.KPIs(ctx, c, engagement.Week{Year: 2026, Num: 47}, engagement.KPIOptions{}); err == nil {
+		t.Error("KPIs = nil error with unreadable answers, want the error")
+	}
+}

@@ -5,15 +5,10 @@ import (
 )
 
 // Each body does the event_id dedupe and every counter update of one event
-// atomically: either all of it happens once, or none of it does. Every
-// weekly key expires at a fixed time, a retention after its week ends.
-//
-// Return codes shared by the scripts:
-//
-//	1  counted
-//	0  duplicate event_id: nothing changed
-//	2  new event, but no counter changes (see each script)
-//	-1 the reaction marker moved since it was read: read it again and retry
+// atomically (the script runs whole, nothing else in between): either all
+// of it happens once, or none of it does. Every weekly key expires at a
+// fixed time, a retention after its week ends. countingScript lists the
+// return codes.
 const luaHelpers = `
 -- countingScript (below) runs the events of a batch in one call, in three
 -- steps: it reads at once what the events will read (dedupe markers,

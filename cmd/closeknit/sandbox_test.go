@@ -57,4 +57,7 @@ func TestSandboxPlaysAWeekAndExits(t *testing.T) {
 	if !strings.Contains(out.String(), "people taking part, first reply") {
 		t.Errorf("sandbox output lacks the weekly prompt's tallies:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "2 thanks counted, 1 thank-you posted") || !strings.Contains(out.String(), "1 spotlight posted") {
+		t.Errorf("sandbox output lacks the shout-outs and the spotlight:\n%s", out.String())
+	}
 }

@@ -189,6 +189,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := prompt.Play(ctx, rand.New(rand.NewPCG(*seed, 7))); err != nil {
 		return err
 	}
+	shoutouts := &sim.ThanksStory{Srv: slack, Store: store, C: community, Out: stdout}
+	if err := shoutouts.Play(ctx, rand.New(rand.NewPCG(*seed, 8))); err != nil {
+		return err
+	}
 	requests := &sim.RequestStory{Srv: slack, Store: store, C: community, Out: stdout}
 	if err := requests.Play(ctx); err != nil {
 		return err
