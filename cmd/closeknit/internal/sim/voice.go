@@ -71,8 +71,8 @@ func (v *Voice) command(ctx context.Context, text string) error {
 	return err
 }
 
-// waitFor polls cond until it holds or ctx ends.
-func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {
+// waitVoice polls cond until it holds or ctx ends.
+func waitVoice(ctx context.Context, what string, cond func() (bool, error)) error {
 	for {
 		ok, err := cond()
 		if err != nil || ok {
@@ -102,7 +102,7 @@ func (v *Voice) playIdeas(ctx context.Context, seated []string) error {
 		}
 	}
 	var ideas []*engagement.Idea
-	if err := waitFor(ctx, "idea cards posted", func() (bool, error) {
+	if err := waitVoice(ctx, "idea cards posted", func() (bool, error) {
 		list, err := v.Store.Ideas(ctx, v.C)
 		posted := 0
 		for _, i := range list {
@@ -188,7 +188,7 @@ func (v *Voice) playDrop(ctx context.Context, seated []string) error {
 		return err
 	}
 	var d *engagement.Drop
-	if err := waitFor(ctx, "drop card posted", func() (bool, error) {
+	if err := waitVoice(ctx, "drop card posted", func() (bool, error) {
 		all, err := v.Store.Drops(ctx, v.C)
 		if err != nil || len(all) == 0 {
 			return false, err
@@ -233,7 +233,7 @@ func (v *Voice) playDrop(ctx context.Context, seated []string) error {
 		return err
 	}
 	var summary string
-	if err := waitFor(ctx, "claimants posted to the brand channel", func() (bool, error) {
+	if err := waitVoice(ctx, "claimants posted to the brand channel", func() (bool, error) {
 		for _, m := range v.Srv.Messages(v.C.BrandChannel) {
 			if strings.HasPrefix(m.Text, "Drop "+d.ID+" ") {
 				summary = m.Text
