@@ -226,7 +226,7 @@ func (b *Board) sendNotices(ctx context.Context, c *engagement.Community, id str
 		} else if err != nil {
 			b.Notify.Refused(c, "drop.dm", code) // for good (the person left, blocked DMs): not tried again
 		}
-		if err := b.Store.DropNoticeSent(ctx, c, id, u); err != nil {
+		if _, err := b.Store.DropNoticeSent(ctx, c, id, u); err != nil {
 			b.Log.Warn("drop DM not marked sent", "drop", id, "user_id", u, "err", err)
 		}
 	}
