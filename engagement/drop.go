@@ -54,7 +54,7 @@ type DropSpec struct {
 	// to press Confirm; a unit not confirmed by then goes to the next in
 	// line (dropconfirm.go). Zero: winners keep their unit.
 	ConfirmWithin time.Duration
-	Author   string        // the staff member posting it
+	Author        string // the staff member posting it
 }
 
 // Validate reports the first field that is wrong, as a sentence for the
@@ -219,7 +219,8 @@ return {1, pass_on(user, now)}
 // luaPassOn defines pass_on(user, now), shared by the scripts that take a
 // unit back (a staff release, a confirmation missed): user loses their
 // unit for good, and it goes to the first in line who still holds a seat
-// (those who lost theirs leave the line). Returns who got it, or ''.
+// (those who lost theirs leave the line). Returns who got it, or an empty
+// string.
 // The scripts share its KEYS:
 //
 //	KEYS[1] d:<id>  KEYS[2] claims  KEYS[3] wait  KEYS[4] released  KEYS[5] notify
