@@ -223,3 +223,121 @@ func TestDropBurstTwoReplicas(t *testing.T) {
 		t.Errorf("won claims counted %v, want 20", got)
 	}
 }
+
+// dmButton is a press of a button in the DM whose blocks hold actionID,
+// the last such DM user got, as Slack sends it (the DM's channel, its ts
+// and text). It fails the test if there is none.
+func dmButton(t *testing.T, srv *slacktest.Server, user, actionID string) slacktest.Envelope {
+	t.Helper()
+	var dm *slacktest.Message
+	for _, m := range srv.Messages(user) {
+		if strings.Contains(string(m.Blocks), `"action_id":"`+actionID+`"`) {
+			dm = &m
+		}
+	}
+	if dm == nil {
+		t.Fatalf("%s has no DM with a %s button", user, actionID)
+	}
+	var blocks struct {
+		Blocks []struct {
+			Elements []struct {
+				ActionID string `json:"action_id"`
+				Value    string `json:"value"`
+			} `json:"elements"`
+		}
+	}
+	if err := json.Unmarshal([]byte(`{"blocks":`+string(dm.Blocks)+`}`), &blocks); err != nil {
+		t.Fatal(err)
+	}
+	value := ""
+	for _, b := range blocks.Blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				value = e.Value
+			}
+		}
+	}
+	return srv.Interaction(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": user}, "api_app_id": srv.AppID, "trigger_id": "1.2.3",
+		"team":      map[string]any{"id": srv.TeamID},
+		"container": map[string]any{"type": "message", "message_ts": dm.TS, "channel_id": user, "is_ephemeral": false},
+		"channel":   map[string]any{"id": user},
+		"message":   map[string]any{"type": "message", "ts": dm.TS, "user": srv.BotUserID, "text": dm.Text},
+		"actions":   []any{map[string]any{"action_id": actionID, "block_id": "drop_confirm_actions", "type": "button", "value": value, "action_ts": "1.1"}},
+	})
+}
+
+// TestDropConfirmDeadline: a drop asking winners to confirm within a day.
+// Alice confirms (twice: once counted); Bob lets the day pass, so his unit
+// goes to Carol, next in line, who is DMed with her own day, and Bob is
+// told; Bob's late Confirm changes nothing; Carol passes hers on with
+// nobody left in line. All against the hostile emulator.
+func TestDropConfirmDeadline(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ta := MustRunApp(t, srv, withProtoConfig)
+	seatMembers(t, ta, protoMembers...)
+	alice, bob, carol := protoMembers[0], protoMembers[1], protoMembers[2]
+
+	values := dropValues("2")
+	values["confirm_hours"] = "0"
+	var resp struct {
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal(send(t, srv, dropSubmission(srv, staffUser, "V0DROPC000", values)), &resp); err != nil || resp.Errors["confirm_hours"] == "" {
+		t.Errorf("confirm within 0 hours: %+v, %v; want the field refused", resp, err)
+	}
+	values["confirm_hours"] = "24"
+	if p := send(t, srv, dropSubmission(srv, staffUser, "V0DROPC001", values)); len(p) != 0 && string(p) != "null" {
+		t.Fatalf("valid drop acked with %s", p)
+	}
+	var d *engagement.Drop
+	eventually(t, "the drop card is posted", func() bool {
+		all, err := ta.store.Drops(ctxT(t), ta.community)
+		if err != nil || len(all) == 0 || !all[0].Posted() {
+			return false
+		}
+		d = all[0]
+		return true
+	})
+	if d.ConfirmWithin != 24*time.Hour || !strings.Contains(cardText(srv, d.TS), "Winners confirm within 24 hours") {
+		t.Errorf("confirm within %v; card %s", d.ConfirmWithin, cardText(srv, d.TS))
+	}
+	for _, u := range []string{alice, bob, carol} {
+		send(t, srv, press(srv, u, "drop_claim", d.TS, d.ID, false))
+	}
+	waitTold(t, srv, alice, "within 24 hours")
+	waitTold(t, srv, bob, "within 24 hours")
+	eventually(t, "the winners' clocks start", func() bool {
+		cs, _, err := ta.store.DropPeople(ctxT(t), ta.community, d.ID)
+		return err == nil && len(cs) == 2 && !cs[0].ConfirmBy.IsZero() && !cs[1].ConfirmBy.IsZero()
+	})
+
+	press := dmButton(t, srv, alice, "drop_confirm")
+	send(t, srv, press)
+	send(t, srv, press) // a double click
+	waitTold(t, srv, alice, "it is yours") // "Confirmed: …", or "You confirmed already: …" after the second press
+	eventually(t, "the card counts the confirmation", func() bool { return strings.Contains(cardText(srv, d.TS), "(1 confirmed)") })
+
+	// A day and a minute later, the job passes Bob's unit to Carol.
+	ta.later(24*time.Hour + time.Minute)
+	waitTold(t, srv, bob, "The time to confirm your *Serum sample kit*")
+	waitTold(t, srv, carol, "within 24 hours")
+	send(t, srv, dmButton(t, srv, bob, "drop_confirm"))
+	waitTold(t, srv, bob, "no longer yours")
+
+	send(t, srv, dmButton(t, srv, carol, "drop_pass_on"))
+	waitTold(t, srv, carol, "nobody was in line")
+	cs, waiting, err := ta.store.DropPeople(ctxT(t), ta.community, d.ID)
+	if err != nil || len(cs) != 1 || cs[0].User != alice || !cs[0].Confirmed || len(waiting) != 0 {
+		t.Errorf("winners %+v waiting %+v (%v); want alice alone, confirmed", cs, waiting, err)
+	}
+	for outcome, want := range map[string]float64{"confirmed": 1, "expired": 1, "passed_on": 1} {
+		if got := metricValue(t, ta, "closeknit_drop_confirmations_total", "outcome="+outcome); got != want {
+			t.Errorf("confirmations %s = %v, want %v", outcome, got, want)
+		}
+	}
+	if n := dmsWith(srv, carol, "You have one of"); n != 1 {
+		t.Errorf("carol got %d winner DMs, want 1", n)
+	}
+}
