@@ -315,7 +315,7 @@ func TestDropConfirmDeadline(t *testing.T) {
 
 	press := dmButton(t, srv, alice, "drop_confirm")
 	send(t, srv, press)
-	send(t, srv, press) // a double click
+	send(t, srv, press)                    // a double click
 	waitTold(t, srv, alice, "it is yours") // "Confirmed: …", or "You confirmed already: …" after the second press
 	eventually(t, "the card counts the confirmation", func() bool { return strings.Contains(cardText(srv, d.TS), "(1 confirmed)") })
 
