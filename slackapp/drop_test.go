@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func dropValues(qty string) map[string]string {
 }
 
 // postDrop posts a drop through the form and waits for its card.
-func postDrop(t *testing.T, srv *slacktest.Server, ta *testApp, viewID, qty string) *engagement.Drop {
+func postDrop(t testing.TB, srv *slacktest.Server, ta *testApp, viewID, qty string) *engagement.Drop {
 	t.Helper()
 	if p := send(t, srv, dropSubmission(srv, staffUser, viewID, dropValues(qty))); len(p) != 0 && string(p) != "null" {
 		t.Fatalf("valid drop acked with %s, want a bare ack", p)
@@ -144,47 +145,19 @@ func TestDropFormCardAndClaims(t *testing.T) {
 // is updated at most about once a second and ends showing the truth.
 func TestDropBurstTwoReplicas(t *testing.T) {
 	t.Parallel()
-	srv := slacktest.NewServer(t)
-	ns := fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1))
-	r1 := MustRunAppNS(t, srv, redistest.URL(), ns, withProtoConfig)
-	r2 := MustRunAppNS(t, srv, redistest.URL(), ns, withProtoConfig)
-	if err := srv.WaitConnections(ctxT(t), 2); err != nil {
-		t.Fatal(err)
+	b := dropBurst(t, 200, 100, 20)
+	if b.res.Acked != 500 {
+		t.Fatalf("burst: %d of 500 acked", b.res.Acked)
 	}
-	var members []string
-	for i := range 200 {
-		members = append(members, fmt.Sprintf("UBURST%04d", i))
-	}
-	seatMembers(t, r1, members...)
-	d := postDrop(t, srv, r1, "V0BURST001", "20")
-
-	var frames [][]byte
-	var ids []string
-	add := func(user string) {
-		env := press(srv, user, "drop_claim", d.TS, d.ID, false)
-		frames, ids = append(frames, env.Frame), append(ids, env.ID)
-	}
-	for _, u := range members {
-		add(u)
-	}
-	for _, u := range members { // the second click of each
-		add(u)
-	}
-	for i := range 100 {
-		add(fmt.Sprintf("UNOSEAT%03d", i))
-	}
-	res, err := srv.Burst(ctxT(t), frames, ids, 16)
-	if err != nil || res.Acked != 500 {
-		t.Fatalf("burst: %d of 500 acked, %v", res.Acked, err)
-	}
-	got, err := r2.store.Drop(ctxT(t), r2.community, d.ID)
+	got, err := b.r2.store.Drop(ctxT(t), b.r2.community, b.d.ID)
 	if err != nil || got.Claimed != 20 || got.Waiting != 180 {
 		t.Fatalf("after the burst: %+v, %v; want 20 claimed, 180 waiting", got, err)
 	}
-	claims, _, err := r1.store.DropPeople(ctxT(t), r1.community, d.ID)
+	claims, _, err := b.r1.store.DropPeople(ctxT(t), b.r1.community, b.d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := b.srv
 	eventually(t, "each winner DMed", func() bool {
 		for _, c := range claims {
 			if dmsWith(srv, c.User, "https://example.com/ship") == 0 {
@@ -193,7 +166,7 @@ func TestDropBurstTwoReplicas(t *testing.T) {
 		}
 		return true
 	})
-	eventually(t, "the card shows the last state", func() bool { return strings.Contains(cardText(srv, d.TS), "180 waiting") })
+	eventually(t, "the card shows the last state", func() bool { return strings.Contains(cardText(srv, b.d.TS), "180 waiting") })
 	time.Sleep(2 * time.Second) // let any DM or update still in flight land before counting
 	for _, c := range claims {
 		if n := dmsWith(srv, c.User, "https://example.com/ship"); n != 1 {
@@ -201,27 +174,109 @@ func TestDropBurstTwoReplicas(t *testing.T) {
 		}
 	}
 	dmed := 0
-	for _, u := range members {
+	for _, u := range b.members {
 		dmed += dmsWith(srv, u, "https://example.com/ship")
 	}
 	if dmed != 20 {
 		t.Errorf("%d winner DMs in all, want 20", dmed)
 	}
-	updates := 0
-	for _, m := range srv.Messages(channel) {
-		if m.TS == d.TS {
-			updates = m.Updates
-		}
-	}
+	updates := b.updates()
 	// One turn a second across replicas, plus the one trailing update.
-	if limit := int(res.Elapsed/time.Second) + 3; updates > limit {
-		t.Errorf("card updated %d times during a %s burst, want at most %d", updates, res.Elapsed, limit)
+	if limit := int(b.res.Elapsed/time.Second) + 3; updates > limit {
+		t.Errorf("card updated %d times during a %s burst, want at most %d", updates, b.res.Elapsed, limit)
 	}
 	t.Logf("500 presses acked in %s (%.0f presses/s through Slack and two replicas); card updated %d times",
-		res.Elapsed, 500/res.Elapsed.Seconds(), updates)
-	if got := metricValue(t, r1, "closeknit_drop_claims_total", "outcome=won") + metricValue(t, r2, "closeknit_drop_claims_total", "outcome=won"); got != 20 {
+		b.res.Elapsed, 500/b.res.Elapsed.Seconds(), updates)
+	if got := metricValue(t, b.r1, "closeknit_drop_claims_total", "outcome=won") + metricValue(t, b.r2, "closeknit_drop_claims_total", "outcome=won"); got != 20 {
 		t.Errorf("won claims counted %v, want 20", got)
 	}
+}
+
+// burst is a drop pressed by many at once through two replicas.
+type burst struct {
+	srv     *slacktest.Server
+	r1, r2  *testApp
+	d       *engagement.Drop
+	members []string
+	res     slacktest.BurstResult
+}
+
+// dropBurst posts a drop of qty units and delivers, as fast as Slack would
+// (at most 16 un-acked), two presses of Claim from each of seated members
+// and one from each of unseated people without a seat, to two replicas.
+func dropBurst(tb testing.TB, seated, unseated, qty int) *burst {
+	tb.Helper()
+	b := &burst{srv: slacktest.NewServer(tb)}
+	ns := fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1))
+	b.r1 = MustRunAppNS(tb, b.srv, redistest.URL(), ns, withProtoConfig)
+	b.r2 = MustRunAppNS(tb, b.srv, redistest.URL(), ns, withProtoConfig)
+	if err := b.srv.WaitConnections(ctxT(tb), 2); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range seated {
+		b.members = append(b.members, fmt.Sprintf("UBURST%05d", i))
+	}
+	seatMembers(tb, b.r1, b.members...)
+	b.d = postDrop(tb, b.srv, b.r1, "V0BURST001", strconv.Itoa(qty))
+
+	var frames [][]byte
+	var ids []string
+	add := func(user string) {
+		env := press(b.srv, user, "drop_claim", b.d.TS, b.d.ID, false)
+		frames, ids = append(frames, env.Frame), append(ids, env.ID)
+	}
+	for range 2 { // each member clicks twice
+		for _, u := range b.members {
+			add(u)
+		}
+	}
+	for i := range unseated {
+		add(fmt.Sprintf("UNOSEAT%04d", i))
+	}
+	res, err := b.srv.Burst(ctxT(tb), frames, ids, 16)
+	if err != nil {
+		tb.Fatalf("burst: %v", err)
+	}
+	b.res = res
+	return b
+}
+
+// updates is how many times the drop's card was updated.
+func (b *burst) updates() int {
+	for _, m := range b.srv.Messages(channel) {
+		if m.TS == b.d.TS {
+			return m.Updates
+		}
+	}
+	return 0
+}
+
+// BenchmarkDropBurstCardUpdates delivers 10,000 presses of Claim (5,000
+// seated members, each twice) on a 1,000-unit drop to two replicas, and
+// reports presses/s through Slack and the app, and the card's updates per
+// second of burst (Slack's limit is about one; the last state always
+// lands). Run:
+//
+//	go test ./slackapp -run XXX -bench DropBurstCardUpdates -benchtime 3x
+func BenchmarkDropBurstCardUpdates(b *testing.B) {
+	var presses, updates, secs float64
+	for range b.N {
+		bu := dropBurst(b, 5000, 0, 1000)
+		if bu.res.Acked != 10000 {
+			b.Fatalf("%d of 10000 acked", bu.res.Acked)
+		}
+		got, err := bu.r1.store.Drop(ctxT(b), bu.r1.community, bu.d.ID)
+		if err != nil || got.Claimed != 1000 || got.Waiting != 4000 {
+			b.Fatalf("after the burst: %+v, %v; want 1000 claimed, 4000 waiting", got, err)
+		}
+		eventually(b, "the card shows the last state", func() bool { return strings.Contains(cardText(bu.srv, bu.d.TS), "4000 waiting") })
+		presses += float64(bu.res.Acked)
+		updates += float64(bu.updates())
+		secs += bu.res.Elapsed.Seconds()
+	}
+	b.ReportMetric(presses/secs, "presses/s")
+	b.ReportMetric(updates/secs, "card_updates/s")
+	b.ReportMetric(0, "ns/op")
 }
 
 // dmButton is a press of a button in the DM whose blocks hold actionID,
