@@ -285,32 +285,14 @@ func BenchmarkDropBurstCardUpdates(b *testing.B) {
 func dmButton(t *testing.T, srv *slacktest.Server, user, actionID string) slacktest.Envelope {
 	t.Helper()
 	var dm *slacktest.Message
+	var value string
 	for _, m := range srv.Messages(user) {
-		if strings.Contains(string(m.Blocks), `"action_id":"`+actionID+`"`) {
-			dm = &m
+		if v, ok := m.Button(actionID); ok {
+			dm, value = &m, v
 		}
 	}
 	if dm == nil {
 		t.Fatalf("%s has no DM with a %s button", user, actionID)
-	}
-	var blocks struct {
-		Blocks []struct {
-			Elements []struct {
-				ActionID string `json:"action_id"`
-				Value    string `json:"value"`
-			} `json:"elements"`
-		}
-	}
-	if err := json.Unmarshal([]byte(`{"blocks":`+string(dm.Blocks)+`}`), &blocks); err != nil {
-		t.Fatal(err)
-	}
-	value := ""
-	for _, b := range blocks.Blocks {
-		for _, e := range b.Elements {
-			if e.ActionID == actionID {
-				value = e.Value
-			}
-		}
 	}
 	return srv.Interaction(map[string]any{
 		"type": "block_actions", "user": map[string]any{"id": user}, "api_app_id": srv.AppID, "trigger_id": "1.2.3",
