@@ -17,6 +17,7 @@ type countingCall struct {
 	community *Community
 	week      Week
 	hour      int64 // unix hours: the dedupe hash
+	cell      any   // the hour-of-week field of the hour in the community's zone
 	events    int
 	keys      []any
 	argv      []any // argv[0] is the event count, set when queued
@@ -41,8 +42,10 @@ func (c *countingCodes) code(j int) (int64, error) {
 	return code, nil
 }
 
-// queueCounting queues one countingScript call per community, week and
-// hour present in events[pending] (a batch usually holds one).
+// queueCounting queues one countingScript call per community, week, hour
+// and hour of the week present in events[pending] (a batch usually holds
+// one; the hour of the week differs within one UTC hour only in a zone
+// with a half-hour offset).
 func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events []Event, pending []int, markers map[int]string) *countingCodes {
 	c := &countingCodes{call: make([]int, len(pending)), pos: make([]int, len(pending))}
 	// Redis's clock, not the store's (tests set that one in the past).
@@ -51,19 +54,22 @@ func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events 
 		e := &events[i]
 		wk := s.weekKeys(e.Community, e.At)
 		hour := e.At.Unix() / 3600
+		local := e.At.In(e.Community.Location)
+		cell := hourFieldArgs[(int(local.Weekday())+6)%7][local.Hour()]
 		n := 0
-		for n < len(c.calls) && (c.calls[n].community != e.Community || c.calls[n].week != wk.week || c.calls[n].hour != hour) {
+		for n < len(c.calls) && (c.calls[n].community != e.Community || c.calls[n].week != wk.week ||
+			c.calls[n].hour != hour || c.calls[n].cell != cell) {
 			n++
 		}
 		if n == len(c.calls) {
 			call := &countingCall{
-				community: e.Community, week: wk.week, hour: hour,
+				community: e.Community, week: wk.week, hour: hour, cell: cell,
 				keys: make([]any, 0, 9+2*len(pending)),
-				argv: make([]any, 0, 5+12*len(pending)),
+				argv: make([]any, 0, 6+8*len(pending)),
 			}
 			call.keys = append(call.keys, wk.keys.dedupeHour(e.At), wk.hashArg, wk.postersArg, wk.activeArg,
 				wk.introPendingArg, wk.optoutArg, wk.postsArg, wk.answersArg, wk.peopleArg)
-			call.argv = append(call.argv, nil, dedupeExpiry, wk.expireAtArg, wk.weekArg, s.rxTTL)
+			call.argv = append(call.argv, nil, dedupeExpiry, wk.expireAtArg, wk.weekArg, s.rxTTL, cell)
 			c.calls = append(c.calls, call)
 		}
 		call := c.calls[n]
@@ -105,25 +111,24 @@ func (s *Store) appendCounting(call *countingCall, wk *weekKeys, e *Event, marke
 	k := wk.keys
 	switch e.Kind {
 	case KindMessage:
-		local := e.At.In(e.Community.Location)
-		cell := hourFieldArgs[(int(local.Weekday())+6)%7][local.Hour()]
-		reply := zeroArg
-		pk, answer := wk, zeroArg
-		if e.Reply {
-			reply = oneArg
-			pk, answer = s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
-			if answer == oneArg && e.Community.IsStaff(e.User) {
-				answer = staffArg // a staff reply: the staff response times too
-			}
+		if !e.Reply {
+			call.keys = append(call.keys, k.member(e.User))
+			call.argv = append(call.argv, kindArgs[callMessage], e.ID, e.User, threadArg(e.TS), unixMicros(e.At),
+				s.cachedPseudonym(e.Community, e.User))
+			return
 		}
-		kind := kindArgs[callMessage]
+		pk, answer := s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
+		if answer == oneArg && e.Community.IsStaff(e.User) {
+			answer = staffArg // a staff reply: the staff response times too
+		}
+		kind := kindArgs[callReply]
 		call.keys = append(call.keys, k.member(e.User))
 		if pk != wk {
-			kind = kindArgs[callMessageOther]
+			kind = kindArgs[callReplyOther]
 			call.keys = append(call.keys, pk.postsArg, pk.answersArg)
 		}
-		call.argv = append(call.argv, kind, e.ID, e.User, reply, cell, threadArg(e.ThreadTS), threadArg(e.TS),
-			threadArg(e.ParentUser), unixMicros(e.At), answer, s.cachedPseudonym(e.Community, e.User))
+		call.argv = append(call.argv, kind, e.ID, e.User, threadArg(e.ThreadTS), unixMicros(e.At),
+			s.cachedPseudonym(e.Community, e.User), threadArg(e.ParentUser), answer)
 		if pk != wk {
 			call.argv = append(call.argv, pk.expireAtArg)
 		}

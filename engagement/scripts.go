@@ -210,10 +210,11 @@ end
 //	top-level post ts -> author, "-" if opted out)   KEYS[8] the week's answers hash   KEYS[9] people
 //	ARGV[1] number of events   ARGV[2] the dedupe markers' expiry (unix s: now plus the dedupe TTL)
 //	ARGV[3] week expiry (unix s)   ARGV[4] week ("YYYY-Www")   ARGV[5] reaction marker TTL (s)
+//	ARGV[6] the messages' hour-of-week field (the hour's, in the community's time zone)
 //
 // then each event's kind (call*) and its own keys and arguments, as listed
 // by each body below (K[n] and A[n] are the event's n-th key and argument).
-// The kinds callMessageOther and callReactionOther are the same bodies for
+// The kinds callReplyOther and callReactionOther are the same bodies for
 // a post of another week than the event's: K[2], K[3] are that week's posts
 // and answers hashes and the last argument its expiry.
 // Returns each event's code, in order:
@@ -226,7 +227,7 @@ end
 const countingScript = luaHelpers + `
 local dedupeKey, weekKey, postersKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local introKey, optoutKey, postsKey, answersKey, peopleKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local dedupeExp, weekExp, weekName, rxTTL = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local dedupeExp, weekExp, weekName, rxTTL, cellField = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 ` + messageBody + reactionAddedBody + reactionRemovedBody + tallyBody + countingMain
 
 // messageBody records a human message (top-level or thread reply). A
@@ -235,57 +236,80 @@ local dedupeExp, weekExp, weekName, rxTTL = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 // seated member's first top-level post, or reply in their welcome thread,
 // within IntroWindow is their introduction.
 //
+// A top-level post (callMessage) and a thread reply (callReply,
+// callReplyOther) pass only what they use: each argument costs Redis about
+// a thousand instructions (docs/performance.md). Both:
+//
 //	K[1] member:<user>
-//	A[1] event_id  A[2] user  A[3] "1" if a thread reply  A[4] hour-of-week field
-//	A[5] thread_ts ("" if top-level)  A[6] the message's ts  A[7] the parent's author ("" if unknown)
-//	A[8] the message's time (unix µs)
-//	A[9] "1" if this reply may answer its parent (someone else's post),
-//	"s" if it may and is by staff (the staff response times), else "0"
-//	A[10] the user's pseudonym: what the distinct-member sets hold for a
+//	A[1] event_id  A[2] user  A[3] the message's ts (top-level) or thread_ts (reply)
+//	A[4] the message's time (unix µs)
+//	A[5] the user's pseudonym: what the distinct-member sets hold for a
 //	member who opted out (privacy.go), so that nothing new names them
-//	Returns 1 counted, 3 counted and it was the member's intro, 0 duplicate.
+//
+// and a reply:
+//
+//	A[6] the parent's author ("" if unknown)
+//	A[7] "1" if this reply may answer its parent (someone else's post),
+//	"s" if it may and is by staff (the staff response times), else "0"
+//
+// Its hour-of-week cell is the call's (ARGV[6]).
+// Returns 1 counted, 3 counted and it was the member's intro, 0 duplicate.
 const messageBody = `
-local function message(ko, ao, other)
+-- The call's messages, thread replies and posters: counted here and added
+-- to the week's keys once per call (countMessages), a few table writes per
+-- message instead of six helper calls.
+local nmsg, nreply, posted = 0, 0, {}
+local function message(ko, ao, other, reply)
   if not firstTime(dedupeKey, ARGV[ao + 1], dedupeExp) then return 0 end
-  local user, reply = ARGV[ao + 2], ARGV[ao + 3] == '1'
+  local user = ARGV[ao + 2]
   local per = not optedOut(optoutKey, user)
-  hincr(weekKey, 'messages', 1, weekExp)
-  hadd(weekKey, ARGV[ao + 4], 1)
+  if nmsg == 0 and not incrs[weekKey] then incrs[weekKey] = {} end -- exists() sees the week at once
+  nmsg = nmsg + 1
   if per then hadd(weekKey, 'm:' .. user .. ':messages', 1) end
   if reply then
-    hadd(weekKey, 'thread_replies', 1)
+    nreply = nreply + 1
     if per then hadd(weekKey, 'm:' .. user .. ':thread_replies', 1) end
   end
   local who = user
-  if not per then who = ARGV[ao + 10] end
-  sadd(postersKey, who, weekExp)
-  sadd(activeKey, who, weekExp)
-  local ts = ARGV[ao + 6]
+  if not per then who = ARGV[ao + 5] end
+  posted[who] = true
+  local ts = ARGV[ao + 3]
   if not reply and ts ~= '' then
     -- remembered for response times (response.go)
     local author = user
     if not per then author = '-' end
     if not hget(postsKey, ts) then hset(postsKey, ts, author, weekExp) end
   end
-  local may = ARGV[ao + 9]
-  if may ~= '0' then
+  if reply and ARGV[ao + 7] ~= '0' then
     local posts, answers, exp = postsKey, answersKey, weekExp
-    if other then posts, answers, exp = KEYS[ko + 2], KEYS[ko + 3], ARGV[ao + 11] end
+    if other then posts, answers, exp = KEYS[ko + 2], KEYS[ko + 3], ARGV[ao + 8] end
     local helper = user
     if not per then helper = '-' end
-    answer(posts, answers, ARGV[ao + 5], user, ARGV[ao + 7], ARGV[ao + 8], exp, may == 's', helper)
+    answer(posts, answers, ARGV[ao + 3], user, ARGV[ao + 6], ARGV[ao + 4], exp, ARGV[ao + 7] == 's', helper)
   end
   local seated = introSince(introKey, user)
   if seated then
-    local at, since = math.floor(tonumber(ARGV[ao + 8]) / 1000), tonumber(seated)
+    local at, since = math.floor(tonumber(ARGV[ao + 4]) / 1000), tonumber(seated)
     if at >= since and at - since <= ` + introWindowMs + ` and
-       (not reply or redis.call('HGET', KEYS[ko + 1], 'welcome_ts') == ARGV[ao + 5]) then
+       (not reply or redis.call('HGET', KEYS[ko + 1], 'welcome_ts') == ARGV[ao + 3]) then
       redis.call('HSET', KEYS[ko + 1], 'intro_at', string.format('%d', at))
       forgetIntro(introKey, user)
       return 3
     end
   end
   return 1
+end
+local function countMessages()
+  if nmsg == 0 then return end
+  hadd(weekKey, 'messages', nmsg)
+  hadd(weekKey, 'events', nmsg)
+  hadd(weekKey, cellField, nmsg)
+  if nreply > 0 then hadd(weekKey, 'thread_replies', nreply) end
+  expiries[weekKey] = weekExp
+  for who in pairs(posted) do
+    sadd(postersKey, who, weekExp)
+    sadd(activeKey, who, weekExp)
+  end
 end
 `
 
@@ -389,25 +413,27 @@ const introWindowMs = "604800000" // IntroWindow
 // The kinds of countingScript's events, and how many keys and arguments
 // each has after its kind (see the bodies).
 const (
-	callMessage         = 1
+	callMessage         = 1 // a top-level post
 	callReactionAdded   = 2
 	callReactionRemoved = 3
 	callTally           = 4
-	callMessageOther    = 5 // a reply to a post of another week
+	callReplyOther      = 5 // a reply to a post of another week
 	callReactionOther   = 6 // a reaction to a post of another week
+	callReply           = 7 // a thread reply
 )
 
 // countingMain reads what the call's events will read (see luaHelpers),
 // runs their bodies in order, and writes what they changed.
 const countingMain = `
-local layout = { -- kind: body, keys, arguments, other week
-  {message, 1, 10, false}, {reactionAdded, 1, 7, false}, {reactionRemoved, 2, 4, false},
-  {tally, 0, 3, false}, {message, 3, 11, true}, {reactionAdded, 3, 8, true},
+local layout = { -- kind: body, keys, arguments, other week, a reply
+  {message, 1, 5, false, false}, {reactionAdded, 1, 7, false}, {reactionRemoved, 2, 4, false},
+  {tally, 0, 3, false}, {message, 3, 8, true, true}, {reactionAdded, 3, 8, true},
+  {message, 1, 7, false, true},
 }
 local n = tonumber(ARGV[1])
 local kinds, kos, aos = {}, {}, {}
 local users, introUsers, seenUser, seenIntro = {}, {}, {}, {}
-local ki, ai = 9, 5
+local ki, ai = 9, 6
 for e = 1, n do
   local kind = tonumber(ARGV[ai + 1])
   local l = layout[kind]
@@ -418,14 +444,14 @@ for e = 1, n do
     local user = ARGV[ao + 2]
     if not seenUser[user] then seenUser[user] = true users[#users + 1] = user end
     if not seenIntro[user] then seenIntro[user] = true introUsers[#introUsers + 1] = user end
-    if ARGV[ao + 3] ~= '1' and ARGV[ao + 6] ~= '' then want(postsKey, ARGV[ao + 6]) end
-    local may = ARGV[ao + 9]
-    if may ~= '0' then
+    if not l[5] then
+      if ARGV[ao + 3] ~= '' then want(postsKey, ARGV[ao + 3]) end
+    elseif ARGV[ao + 7] ~= '0' then
       local answers = answersKey
       if l[4] then answers = KEYS[ko + 3] end
-      want(answers, ARGV[ao + 5])
-      want(answers, 'r:' .. ARGV[ao + 5]) -- the first reply: the helpers (thanks.go)
-      if may == 's' then want(answers, 's:' .. ARGV[ao + 5]) end
+      want(answers, ARGV[ao + 3])
+      want(answers, 'r:' .. ARGV[ao + 3]) -- the first reply: the helpers (thanks.go)
+      if ARGV[ao + 7] == 's' then want(answers, 's:' .. ARGV[ao + 3]) end
     end
   elseif l[1] == reactionAdded then
     local user = ARGV[ao + 2]
@@ -447,8 +473,9 @@ if #introUsers > 0 then readMembers(introKey, introUsers, intros, 'ZMSCORE') end
 local out = {}
 for e = 1, n do
   local l = layout[kinds[e]]
-  out[e] = l[1](kos[e], aos[e], l[4])
+  out[e] = l[1](kos[e], aos[e], l[4], l[5])
 end
+countMessages()
 flush()
 return out
 `
