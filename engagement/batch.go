@@ -64,11 +64,11 @@ func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events 
 		if n == len(c.calls) {
 			call := &countingCall{
 				community: e.Community, week: wk.week, hour: hour, cell: cell,
-				keys: make([]any, 0, 9+2*len(pending)),
+				keys: make([]any, 0, 10+2*len(pending)),
 				argv: make([]any, 0, 6+8*len(pending)),
 			}
 			call.keys = append(call.keys, wk.keys.dedupeHour(e.At), wk.hashArg, wk.postersArg, wk.activeArg,
-				wk.introPendingArg, wk.optoutArg, wk.postsArg, wk.answersArg, wk.peopleArg)
+				wk.introPendingArg, wk.optoutArg, wk.postsArg, wk.answersArg, wk.peopleArg, wk.membersArg)
 			call.argv = append(call.argv, nil, dedupeExpiry, wk.expireAtArg, wk.weekArg, s.rxTTL, cell)
 			c.calls = append(c.calls, call)
 		}
@@ -146,14 +146,15 @@ func (s *Store) appendCounting(call *countingCall, wk *weekKeys, e *Event, marke
 			call.argv = append(call.argv, pk.expireAtArg)
 		}
 	case KindReactionRemoved:
-		// The week key must be declared even when there is no marker; any
-		// key of the community will do, the body does not touch it then.
-		weekHash := k.noWeek()
+		// The week's keys must be declared even when there is no marker; any
+		// key of the community will do, the body does not touch them then.
+		weekHash, membersHash := k.noWeek(), k.noWeek()
 		if marker != "" && !strings.HasPrefix(marker, "x:") { // not a tombstone
 			week, _, _ := strings.Cut(marker, "|") // "|p": counted per person too
-			weekHash = k.weekNamed(week)
+			weekHash, membersHash = k.weekNamed(week), k.membersNamed(week)
 		}
-		call.keys = append(call.keys, k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction), weekHash)
+		call.keys = append(call.keys, k.reaction(s.cachedPseudonym(e.Community, e.User), e.ItemTS, e.Reaction),
+			weekHash, membersHash)
 		call.argv = append(call.argv, kindArgs[callReactionRemoved], e.ID, e.User, marker, unixMicros(e.At))
 	default: // KindMemberJoined, KindMemberLeft
 		field := fieldJoins

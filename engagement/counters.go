@@ -2,9 +2,11 @@ package engagement
 
 import "fmt"
 
-// Fields of the weekly counter hash (ns:{c}:w:<week>). Per-member fields are
-// built in the Lua scripts as "m:<user>:<counter>" so the hot path does not
-// allocate them in Go.
+// Fields of the weekly counter hash (ns:{c}:w:<week>). Per-member counters
+// are fields "<user>:<counter>" of the week's members hash
+// (ns:{c}:w:<week>:members), built in the Lua scripts so the hot path does
+// not allocate them in Go; releases before it kept them in the week hash as
+// "m:<user>:<counter>" (memberPrefix), which Report still reads.
 const (
 	fieldEvents        = "events" // every recorded event; its first increment sets the key's expiry
 	fieldMessages      = "messages"

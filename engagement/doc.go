@@ -16,9 +16,9 @@
 //
 // All data lives in Redis under "<namespace>:{<community>}:…"; keys.go lists
 // them. The braces make the community a Redis Cluster hash tag, so each
-// script's keys share one slot. A week's counters are one hash (totals,
-// per-member fields "m:<user>:<counter>", and one cell per hour of the week)
-// plus two sets (distinct posters, distinct participants). No message text
+// script's keys share one slot. A week's counters are one hash (totals and
+// one cell per hour of the week), one of per-member fields
+// "<user>:<counter>", and two sets (distinct posters, distinct participants). No message text
 // is ever stored.
 //
 // # Guarantees

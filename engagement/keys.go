@@ -48,7 +48,10 @@ func (k keys) featureDedupe(eventID, feature string) string {
 // Weekly counters, per ISO week of the community's time zone. All expire at
 // the week's end plus retention, set when the key is created.
 //
-//	w:<YYYY-Www>              hash    the week's counters: totals, "m:<user>:<counter>" per member, "h:<weekday>:<hour>" cells (counters.go)
+//	w:<YYYY-Www>              hash    the week's counters: totals and "h:<weekday>:<hour>" cells (counters.go); "m:<user>:<counter>"
+//	                                  per member as stored by releases before w:<YYYY-Www>:members (read with it)
+//	w:<YYYY-Www>:members      hash    "<user>:<counter>" -> the member's counters that week (counters.go), and field "encoding"
+//	                                  whose long value keeps the hash out of Redis's listpack encoding (scripts.go)
 //	w:<YYYY-Www>:posters      set     users who posted that week (pseudonyms for opted-out members)
 //	w:<YYYY-Www>:active       set     users who posted or reacted that week (likewise)
 //	w:<YYYY-Www>:posts        hash    top-level post ts -> author ("-" if opted out): response times (response.go)
@@ -58,12 +61,14 @@ func (k keys) featureDedupe(eventID, feature string) string {
 //	                                  "h:<post ts>" -> who wrote that reply ("-" if opted out): the helpers (thanks.go)
 //	rx:<pseudonym>:<item_ts>:<emoji>  string  "<YYYY-Www>" the week a reaction was counted in, "|p" appended if per person too,
 //	                                          or "x:<µs>" after its removal (a tombstone); expires after retention plus a week
-func (k keys) week(w Week) string           { return k.weekNamed(w.String()) }
-func (k keys) weekNamed(week string) string { return k.prefix + "w:" + week }
-func (k keys) posters(w Week) string        { return k.week(w) + ":posters" }
-func (k keys) active(w Week) string         { return k.week(w) + ":active" }
-func (k keys) posts(w Week) string          { return k.week(w) + ":posts" }
-func (k keys) answers(w Week) string        { return k.week(w) + ":answers" }
+func (k keys) week(w Week) string              { return k.weekNamed(w.String()) }
+func (k keys) weekNamed(week string) string    { return k.prefix + "w:" + week }
+func (k keys) members(w Week) string           { return k.membersNamed(w.String()) }
+func (k keys) membersNamed(week string) string { return k.weekNamed(week) + ":members" }
+func (k keys) posters(w Week) string           { return k.week(w) + ":posters" }
+func (k keys) active(w Week) string            { return k.week(w) + ":active" }
+func (k keys) posts(w Week) string             { return k.week(w) + ":posts" }
+func (k keys) answers(w Week) string           { return k.week(w) + ":answers" }
 func (k keys) reaction(pseudonym, itemTS, emoji string) string {
 	return k.prefix + "rx:" + pseudonym + ":" + itemTS + ":" + emoji
 }
@@ -293,8 +298,8 @@ type weekKeys struct {
 	optoutArg            any
 	peopleArg            any // the people hash: bots never count (privacy.go)
 	// The message script's keys, boxed once (see queueMessage).
-	hashArg, postersArg, activeArg, introPendingArg any
-	expireAtArg, weekArg                            any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
+	hashArg, membersArg, postersArg, activeArg, introPendingArg any
+	expireAtArg, weekArg                                        any // script arguments, boxed once: unix seconds of the week's end plus retention; "YYYY-Www"
 }
 
 func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *weekKeys {
@@ -309,6 +314,7 @@ func newWeekKeys(k keys, w Week, loc *time.Location, retention time.Duration) *w
 		optoutArg:       any(k.optout()),
 		peopleArg:       any(k.people()),
 		hashArg:         any(k.week(w)),
+		membersArg:      any(k.members(w)),
 		postersArg:      any(k.posters(w)),
 		activeArg:       any(k.active(w)),
 		introPendingArg: any(k.introPending()),

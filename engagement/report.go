@@ -47,6 +47,7 @@ func (s *Store) Report(ctx context.Context, c *Community, w Week) (*Report, erro
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	all := pipe.HGetAll(ctx, k.week(w))
+	perMember := pipe.HGetAll(ctx, k.members(w))
 	posters := pipe.SCard(ctx, k.posters(w))
 	active := pipe.SCard(ctx, k.active(w))
 	_, err := pipe.Exec(ctx)
@@ -65,6 +66,35 @@ func (s *Store) Report(ctx context.Context, c *Community, w Week) (*Report, erro
 		Members:            []MemberCounts{},
 	}
 	members := map[string]*MemberCounts{}
+	// count adds n to counter of user: a week counted across an upgrade
+	// has some of its member counters in the members hash and some in the
+	// week hash ("m:<user>:<counter>", earlier releases).
+	count := func(user, counter string, n int64) {
+		m := members[user]
+		if m == nil {
+			m = &MemberCounts{User: user}
+			members[user] = m
+		}
+		switch counter {
+		case fieldMessages:
+			m.Messages += n
+		case fieldThreadReplies:
+			m.ThreadReplies += n
+		case fieldReactions:
+			m.Reactions += n
+		}
+	}
+	for f, v := range perMember.Val() {
+		user, counter, ok := strings.Cut(f, ":")
+		if !ok {
+			continue // the encoding field (scripts.go)
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("engagement: report %s %s: member field %s: %w", c.ID, w, f, err)
+		}
+		count(user, counter, n)
+	}
 	for f, v := range all.Val() {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -88,22 +118,8 @@ func (s *Store) Report(ctx context.Context, c *Community, w Week) (*Report, erro
 				r.ByHour[h] += n
 			}
 		case strings.HasPrefix(f, memberPrefix):
-			user, counter, ok := strings.Cut(f[len(memberPrefix):], ":")
-			if !ok {
-				continue
-			}
-			m := members[user]
-			if m == nil {
-				m = &MemberCounts{User: user}
-				members[user] = m
-			}
-			switch counter {
-			case fieldMessages:
-				m.Messages = n
-			case fieldThreadReplies:
-				m.ThreadReplies = n
-			case fieldReactions:
-				m.Reactions = n
+			if user, counter, ok := strings.Cut(f[len(memberPrefix):], ":"); ok {
+				count(user, counter, n)
 			}
 		}
 	}

@@ -19,7 +19,7 @@ const luaHelpers = `
 -- commands: on this path Redis's cost is per command and per argument far
 -- more than per field. Each body still decides and dedupes on its own, in
 -- order, and sees what the events before it in the call wrote.
-local incrs, adds, expiries = {}, {}, {}
+local incrs, adds, expiries, wide = {}, {}, {}, {}
 -- hadd adds n to field f of hash k.
 local function hadd(k, f, n)
   local h = incrs[k]
@@ -82,6 +82,21 @@ local function prefetch()
     end)
   end
 end
+-- A hash of wide[k] gets field wideField with a value longer than
+-- hash-max-listpack-value (64 bytes by default) with its increments: Redis
+-- then keeps it as a hash table for good. As a listpack (the encoding of a
+-- hash of fewer than 128 short fields) every field read or written scans
+-- the whole hash, and a week's member counters are read and written by
+-- the dozen per call.
+local wideField = 'encoding'
+local wideValue = 'hashtable: a value longer than hash-max-listpack-value, so never scanned'
+-- mincr counts n into member counter f ("<user>:<counter>") of the week's
+-- members hash k.
+local function mincr(k, f, n, expire_at)
+  hadd(k, f, n)
+  wide[k] = true
+  expiries[k] = expire_at
+end
 -- The dedupe markers of the call: fields of an hourly hash (keys.go),
 -- written first at the end of the call.
 local marked = {}
@@ -114,6 +129,7 @@ local function flush()
     chunks(fs, 500, function(part)
       local cur = redis.call('HMGET', k, unpack(part))
       local set = {}
+      if wide[k] then set[1], set[2] = wideField, wideValue end
       for j, f in ipairs(part) do
         set[#set + 1] = f
         set[#set + 1] = string.format('%d', (tonumber(cur[j]) or 0) + h[f])
@@ -208,6 +224,7 @@ end
 //	KEYS[1] dedupe hash (the hour's)   KEYS[2] week hash   KEYS[3] posters set   KEYS[4] active set
 //	KEYS[5] intro:pending   KEYS[6] optout set   KEYS[7] the week's posts hash (response.go:
 //	top-level post ts -> author, "-" if opted out)   KEYS[8] the week's answers hash   KEYS[9] people
+//	KEYS[10] the week's members hash (member counters)
 //	ARGV[1] number of events   ARGV[2] the dedupe markers' expiry (unix s: now plus the dedupe TTL)
 //	ARGV[3] week expiry (unix s)   ARGV[4] week ("YYYY-Www")   ARGV[5] reaction marker TTL (s)
 //	ARGV[6] the messages' hour-of-week field (the hour's, in the community's time zone)
@@ -227,6 +244,7 @@ end
 const countingScript = luaHelpers + `
 local dedupeKey, weekKey, postersKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local introKey, optoutKey, postsKey, answersKey, peopleKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local membersKey = KEYS[10]
 local dedupeExp, weekExp, weekName, rxTTL, cellField = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 ` + messageBody + reactionAddedBody + reactionRemovedBody + tallyBody + countingMain
 
@@ -265,10 +283,10 @@ local function message(ko, ao, other, reply)
   local per = not optedOut(optoutKey, user)
   if nmsg == 0 and not incrs[weekKey] then incrs[weekKey] = {} end -- exists() sees the week at once
   nmsg = nmsg + 1
-  if per then hadd(weekKey, 'm:' .. user .. ':messages', 1) end
+  if per then mincr(membersKey, user .. ':messages', 1, weekExp) end
   if reply then
     nreply = nreply + 1
-    if per then hadd(weekKey, 'm:' .. user .. ':thread_replies', 1) end
+    if per then mincr(membersKey, user .. ':thread_replies', 1, weekExp) end
   end
   local who = user
   if not per then who = ARGV[ao + 5] end
@@ -353,7 +371,7 @@ local function reactionAdded(ko, ao, other)
   if per then mark, who = mark .. '|p', user end
   redis.call('SET', marker, mark, 'EX', rxTTL)
   hincr(weekKey, 'reactions', 1, weekExp)
-  if per then hadd(weekKey, 'm:' .. user .. ':reactions', 1) end
+  if per then mincr(membersKey, user .. ':reactions', 1, weekExp) end
   sadd(activeKey, who, weekExp)
   return 1
 end
@@ -365,7 +383,7 @@ end
 // between, nothing happens and the caller retries. A removal that finds no
 // counted reaction leaves a tombstone (see reactionAddedBody).
 //
-//	K[1] reaction marker   K[2] hash of the marker's week
+//	K[1] reaction marker   K[2] hash of the marker's week   K[3] members hash of that week
 //	A[1] event_id  A[2] user  A[3] the marker as read ("" if none)  A[4] the removal's event_ts (µs)
 //	Returns 1 counted, 0 duplicate, 2 nothing to remove, -1 marker moved (retry).
 const reactionRemovedBody = `
@@ -381,14 +399,21 @@ local function reactionRemoved(ko, ao)
     return 2
   end
   redis.call('DEL', marker)
-  local wh = KEYS[ko + 2]
+  local wh, mh = KEYS[ko + 2], KEYS[ko + 3]
   if not exists(wh) then return 2 end
   hadd(wh, 'reactions', -1)
   -- the member's own counter only if the add bumped it ("|p"), and only if
-  -- it is still there: Forget deletes it, and it must not come back at -1
-  local f = 'm:' .. ARGV[ao + 2] .. ':reactions'
-  if string.sub(cur, -2) == '|p' and (redis.call('HEXISTS', wh, f) == 1 or (incrs[wh] or {})[f]) then
-    hadd(wh, f, -1)
+  -- it is still there: Forget deletes it, and it must not come back at -1.
+  -- An add counted by a release before the members hash bumped field
+  -- "m:<user>:reactions" of the week hash instead: that one is taken off.
+  if string.sub(cur, -2) == '|p' then
+    local f = ARGV[ao + 2] .. ':reactions'
+    if (incrs[mh] or {})[f] or redis.call('HEXISTS', mh, f) == 1 then
+      hadd(mh, f, -1)
+    else
+      local old = 'm:' .. f
+      if (incrs[wh] or {})[old] or redis.call('HEXISTS', wh, old) == 1 then hadd(wh, old, -1) end
+    end
   end
   return 1
 end
@@ -426,14 +451,14 @@ const (
 // runs their bodies in order, and writes what they changed.
 const countingMain = `
 local layout = { -- kind: body, keys, arguments, other week, a reply
-  {message, 1, 5, false, false}, {reactionAdded, 1, 7, false}, {reactionRemoved, 2, 4, false},
+  {message, 1, 5, false, false}, {reactionAdded, 1, 7, false}, {reactionRemoved, 3, 4, false},
   {tally, 0, 3, false}, {message, 3, 8, true, true}, {reactionAdded, 3, 8, true},
   {message, 1, 7, false, true},
 }
 local n = tonumber(ARGV[1])
 local kinds, kos, aos = {}, {}, {}
 local users, introUsers, seenUser, seenIntro = {}, {}, {}, {}
-local ki, ai = 9, 6
+local ki, ai = 10, 6
 for e = 1, n do
   local kind = tonumber(ARGV[ai + 1])
   local l = layout[kind]
