@@ -217,6 +217,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"api url without slash", map[string]string{"SLACK_API_URL": "https://slack.com/api"}, "SLACK_API_URL"},
 		{"bad staff id", map[string]string{"CLOSEKNIT_STAFF": "alice"}, "staff \"alice\""},
 		{"bad scheduler tick", map[string]string{"CLOSEKNIT_SCHEDULER_TICK": "often"}, "CLOSEKNIT_SCHEDULER_TICK"},
+		{"bad ideas place", map[string]string{"CLOSEKNIT_IDEAS": "threads"}, `ideas "threads": invalid: want channel or thread`},
 		// issue 11 B2: a glob in the namespace or community ID would reach other keys
 		{"glob namespace", map[string]string{"CLOSEKNIT_NAMESPACE": "closeknit*"}, "CLOSEKNIT_NAMESPACE"},
 		{"glob namespace class", map[string]string{"CLOSEKNIT_NAMESPACE": "ck[a-z]"}, "CLOSEKNIT_NAMESPACE"},
@@ -262,6 +263,15 @@ func TestConfigFileDeclaresCommunities(t *testing.T) {
 	os.WriteFile(path, []byte("communities:\n  - id: acme\n    chanel: C05R8T2KLMN\n"), 0o644)
 	if _, err := s.load(false); err == nil || !strings.Contains(err.Error(), "chanel") {
 		t.Errorf("misspelt field: err = %v, want it named", err)
+	}
+	// ideas: thread is taken per community; a typo is refused, naming it.
+	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n    ideas: thread\n  - id: beta\n    channel: C0BETA00001\n"), 0o644)
+	if cfg, err := s.load(false); err != nil || cfg.Communities[0].Ideas != engagement.IdeasThread || cfg.Communities[1].Ideas != engagement.IdeasChannel {
+		t.Errorf("ideas: %v, %v; want thread for acme, the default channel for beta", cfg, err)
+	}
+	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n    ideas: pinned\n"), 0o644)
+	if _, err := s.load(false); err == nil || !strings.Contains(err.Error(), `communities[0]: community acme: ideas "pinned"`) {
+		t.Errorf("a bad ideas place: err = %v, want it named", err)
 	}
 	// issue 11 B2: two communities with one ID would share every key
 	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n  - id: acme\n    channel: C0BETA00001\n"), 0o644)
