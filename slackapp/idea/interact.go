@@ -111,7 +111,7 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 		if thread != "" {
 			opts = append(opts, slack.MsgOptionTS(thread))
 		}
-		ch, ts, err = d.API.PostMessageContext(ctx, c.Channel, opts...)
+		ch, ts, err = d.post(ctx, c.Channel, opts...)
 		if thread == "" || !threadGone[feature.Code(err)] || try == 2 {
 			break
 		}

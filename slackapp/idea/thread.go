@@ -60,7 +60,7 @@ func (d Deps) thread(ctx context.Context, c *engagement.Community) (string, erro
 // the claim is kept until it expires: the post may be up, and a slow Slack
 // should not get one parent per idea.
 func (d Deps) postParent(ctx context.Context, c *engagement.Community, token string) (string, error) {
-	ch, ts, err := d.API.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(parentText, false))
+	ch, ts, err := d.post(ctx, c.Channel, slack.MsgOptionText(parentText, false))
 	if err != nil {
 		if feature.Refused(err) {
 			if rerr := d.Store.ReleaseIdeaParent(ctx, c, token); rerr != nil {
