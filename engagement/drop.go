@@ -17,14 +17,17 @@ import (
 // A drop is early access to a product: the brand offers N units, seated
 // members claim them, exactly N claims succeed however many press at once
 // (one Lua step decides each press), and everyone after joins the drop's
-// own first-come waiting line. A claim released by staff goes to the next
-// in line. Keys are in keys.go.
+// own first-come waiting line. A claim released by staff, or not confirmed
+// in time when the drop asks winners to confirm, goes to the next in line.
+// Keys are in keys.go.
 
 // Drop limits.
 const (
 	MaxDropQuantity = 10_000
 	MaxDropWindow   = 30 * 24 * time.Hour
 	MaxDropCooldown = 20 // Community.DropCooldown: the claim step reads this many earlier drops' winners
+	MinDropConfirm  = 10 * time.Minute
+	MaxDropConfirm  = 14 * 24 * time.Hour
 	maxDropName     = 80
 	maxDropText     = 1_000
 )
@@ -35,7 +38,8 @@ const (
 	dfQuantity, dfStatus, dfChannel, dfTS                 = "quantity", "status", "channel", "ts"
 	dfOpens, dfCloses, dfClosed, dfSoldOut                = "opens", "closes", "closed", "sold_out" // unix ms
 	dfPresses, dfAnnCard, dfAnnSummary, dfShown           = "presses", "ann_card", "ann_summary", "shown"
-	dfPrior                                               = "prior" // the drops before it whose winners wait (DropCooldown), comma-separated
+	dfPrior                                               = "prior"   // the drops before it whose winners wait (DropCooldown), comma-separated
+	dfConfirm                                             = "confirm" // DropSpec.ConfirmWithin in ms; 0 or absent: no confirmation asked
 )
 
 // DropSpec is what staff fill in to post a drop.
@@ -46,7 +50,11 @@ type DropSpec struct {
 	Message  string // DMed to each winner: next steps, e.g. a form link
 	Quantity int
 	Window   time.Duration // claims are open this long
-	Author   string        // the staff member posting it
+	// ConfirmWithin, if not zero, is how long a winner has from their DM
+	// to press Confirm; a unit not confirmed by then goes to the next in
+	// line (dropconfirm.go). Zero: winners keep their unit.
+	ConfirmWithin time.Duration
+	Author        string // the staff member posting it
 }
 
 // Validate reports the first field that is wrong, as a sentence for the
@@ -64,6 +72,8 @@ func (d DropSpec) Validate() error {
 		return bad("the quantity must be 1 to %d", MaxDropQuantity)
 	case d.Window < time.Minute || d.Window > MaxDropWindow:
 		return bad("claims stay open from a minute to %d days", int(MaxDropWindow/(24*time.Hour)))
+	case d.ConfirmWithin != 0 && (d.ConfirmWithin < MinDropConfirm || d.ConfirmWithin > MaxDropConfirm):
+		return bad("winners confirm within %d minutes to %d days, or leave it empty", int(MinDropConfirm/time.Minute), int(MaxDropConfirm/(24*time.Hour)))
 	}
 	if d.ImageURL != "" {
 		if u, err := url.Parse(d.ImageURL); err != nil || u.Scheme != "https" || u.Host == "" {
@@ -80,6 +90,7 @@ type Drop struct {
 	Status    string // "open" or "closed"
 	Claimed   int
 	Waiting   int
+	Confirmed int    // winners who confirmed (drops with ConfirmWithin)
 	Channel   string // where its card is, "" until posted
 	TS        string
 	OpensAt   time.Time
@@ -91,7 +102,9 @@ type Drop struct {
 
 // Version sums up what the drop's card shows: when it is unchanged, so is
 // the card.
-func (d *Drop) Version() string { return fmt.Sprintf("%d/%d/%s", d.Claimed, d.Waiting, d.Status) }
+func (d *Drop) Version() string {
+	return fmt.Sprintf("%d/%d/%d/%s", d.Claimed, d.Waiting, d.Confirmed, d.Status)
+}
 
 // Posted reports whether the drop's card is up.
 func (d *Drop) Posted() bool { return d.TS != "" && d.TS != "-" }
@@ -190,31 +203,46 @@ const cooledScore = "1e12"
 // holds a seat (those who lost theirs leave the line), or takes someone
 // off the line. The released member cannot claim this drop again.
 //
-//	KEYS[1] d:<id>  KEYS[2] claims  KEYS[3] wait  KEYS[4] released  KEYS[5] notify
-//	KEYS[6] seats  KEYS[7] people
-//	ARGV[1] user  ARGV[2] now (unix ms)
+//	KEYS as luaPassOn  ARGV[1] user  ARGV[2] now (unix ms)
 //	Returns {code, next}: 1 released (next: who got the unit, "" if nobody),
 //	2 taken off the line, 0 neither winner nor waiting, -1 no such drop.
-var releaseDropScript = redis.NewScript(luaProtoHelpers + `
+var releaseDropScript = redis.NewScript(luaPassOn + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
 local user, now = ARGV[1], ARGV[2]
 if not redis.call('ZSCORE', KEYS[2], user) then
   if redis.call('ZREM', KEYS[3], user) == 1 then return {2, ''} end
   return {0, ''}
 end
-redis.call('ZREM', KEYS[2], user)
-redis.call('ZREM', KEYS[5], user)
-redis.call('SADD', KEYS[4], user)
-while true do
-  local head = redis.call('ZPOPMIN', KEYS[3])
-  if #head == 0 then return {1, ''} end
-  if seated(KEYS[6], KEYS[7], head[1]) then
-    redis.call('ZADD', KEYS[2], now, head[1])
-    redis.call('ZADD', KEYS[5], now, head[1])
-    return {1, head[1]}
+return {1, pass_on(user, now)}
+`)
+
+// luaPassOn defines pass_on(user, now), shared by the scripts that take a
+// unit back (a staff release, a confirmation missed): user loses their
+// unit for good, and it goes to the first in line who still holds a seat
+// (those who lost theirs leave the line). Returns who got it, or an empty
+// string.
+// The scripts share its KEYS:
+//
+//	KEYS[1] d:<id>  KEYS[2] claims  KEYS[3] wait  KEYS[4] released  KEYS[5] notify
+//	KEYS[6] seats  KEYS[7] people  KEYS[8] pending  KEYS[9] confirmed  KEYS[10] d:confirming
+const luaPassOn = luaProtoHelpers + `
+local function pass_on(user, now)
+  redis.call('ZREM', KEYS[2], user)
+  redis.call('ZREM', KEYS[5], user)
+  redis.call('ZREM', KEYS[8], user)
+  redis.call('SREM', KEYS[9], user)
+  redis.call('SADD', KEYS[4], user)
+  while true do
+    local head = redis.call('ZPOPMIN', KEYS[3])
+    if #head == 0 then return '' end
+    if seated(KEYS[6], KEYS[7], head[1]) then
+      redis.call('ZADD', KEYS[2], now, head[1])
+      redis.call('ZADD', KEYS[5], now, head[1])
+      return head[1]
+    end
   end
 end
-`)
+`
 
 // closeDropScript is the one transition from open to closed: of any number
 // of callers (replicas, staff), exactly one gets 1, and the closing is
@@ -287,7 +315,8 @@ func (s *Store) CreateDrop(ctx context.Context, c *Community, spec DropSpec, tok
 		err = initDropScript.Run(ctx, s.rdb, []string{k.drop(id), k.dropAll(), k.dropDue()},
 			id, unixMS(now), unixMS(now.Add(spec.Window)),
 			dfName, spec.Name, dfDetails, spec.Details, dfImage, spec.ImageURL, dfMessage, spec.Message,
-			dfQuantity, spec.Quantity, dfAuthor, spec.Author, dfPrior, strings.Join(prior, ",")).Err()
+			dfQuantity, spec.Quantity, dfAuthor, spec.Author, dfPrior, strings.Join(prior, ","),
+			dfConfirm, spec.ConfirmWithin.Milliseconds()).Err()
 	}
 	s.observe("drop_create", time.Since(start), err)
 	if err != nil {
@@ -324,13 +353,14 @@ func (s *Store) SetDropShown(ctx context.Context, c *Community, id, version stri
 
 // dropReads are the pipelined reads of one drop.
 type dropReads struct {
-	all           *redis.MapStringStringCmd
-	claims, waits *redis.IntCmd
+	all                      *redis.MapStringStringCmd
+	claims, waits, confirmed *redis.IntCmd
 }
 
 func (s *Store) queueDropReads(ctx context.Context, pipe redis.Pipeliner, c *Community, id string) dropReads {
 	k := s.keys(c)
-	return dropReads{all: pipe.HGetAll(ctx, k.drop(id)), claims: pipe.ZCard(ctx, k.dropClaims(id)), waits: pipe.ZCard(ctx, k.dropWait(id))}
+	return dropReads{all: pipe.HGetAll(ctx, k.drop(id)), claims: pipe.ZCard(ctx, k.dropClaims(id)), waits: pipe.ZCard(ctx, k.dropWait(id)),
+		confirmed: pipe.SCard(ctx, k.dropConfirmed(id))}
 }
 
 func (r dropReads) drop() (*Drop, error) {
@@ -339,11 +369,12 @@ func (r dropReads) drop() (*Drop, error) {
 		return nil, ErrNoDrop
 	}
 	qty, _ := strconv.Atoi(h[dfQuantity])
+	confirm, _ := strconv.ParseInt(h[dfConfirm], 10, 64)
 	d := &Drop{
 		DropSpec: DropSpec{Name: h[dfName], Details: h[dfDetails], ImageURL: h[dfImage], Message: h[dfMessage],
-			Quantity: qty, Author: h[dfAuthor]},
+			Quantity: qty, Author: h[dfAuthor], ConfirmWithin: time.Duration(confirm) * time.Millisecond},
 		ID: h[dfID], Status: h[dfStatus], Channel: h[dfChannel], TS: h[dfTS], Shown: h[dfShown],
-		Claimed: int(r.claims.Val()), Waiting: int(r.waits.Val()),
+		Claimed: int(r.claims.Val()), Waiting: int(r.waits.Val()), Confirmed: int(r.confirmed.Val()),
 	}
 	times := map[string]*time.Time{dfOpens: &d.OpensAt, dfCloses: &d.ClosesAt, dfClosed: &d.ClosedAt, dfSoldOut: &d.SoldOutAt}
 	if err := readTimes(h, times, time.UnixMilli); err != nil {
@@ -421,10 +452,14 @@ func wrapErr(what string, err error) error {
 	return fmt.Errorf("engagement: %s: %w", what, err)
 }
 
-// DropClaim is one winner of a drop.
+// DropClaim is one winner of a drop. Of a drop asking winners to confirm,
+// Confirmed says whether they did, and ConfirmBy is their deadline (zero
+// until their DM is sent, and once confirmed).
 type DropClaim struct {
-	User string
-	At   time.Time
+	User      string
+	At        time.Time
+	Confirmed bool
+	ConfirmBy time.Time
 }
 
 // DropWaiter is one member in a drop's waiting line.
@@ -441,12 +476,20 @@ func (s *Store) DropPeople(ctx context.Context, c *Community, id string) ([]Drop
 	pipe := s.rdb.Pipeline()
 	claims := pipe.ZRangeWithScores(ctx, k.dropClaims(id), 0, -1)
 	waits := pipe.ZRange(ctx, k.dropWait(id), 0, -1)
+	confirmed := pipe.SMembersMap(ctx, k.dropConfirmed(id))
+	pending := pipe.ZRangeWithScores(ctx, k.dropPending(id), 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, nil, wrapErr("drop "+id, err)
 	}
+	by := make(map[string]time.Time, len(pending.Val()))
+	for _, z := range pending.Val() {
+		by[z.Member.(string)] = time.UnixMilli(int64(z.Score)).UTC()
+	}
 	cs := make([]DropClaim, len(claims.Val()))
 	for i, z := range claims.Val() {
-		cs[i] = DropClaim{User: z.Member.(string), At: time.UnixMilli(int64(z.Score)).UTC()}
+		u := z.Member.(string)
+		_, ok := confirmed.Val()[u]
+		cs[i] = DropClaim{User: u, At: time.UnixMilli(int64(z.Score)).UTC(), Confirmed: ok, ConfirmBy: by[u]}
 	}
 	ws := make([]DropWaiter, len(waits.Val()))
 	for i, u := range waits.Val() {
@@ -543,9 +586,15 @@ func (s *Store) dropPrior(ctx context.Context, c *Community, id string) ([]strin
 	return prior, nil
 }
 
-// dropPeopleKeys are the keys of the claim and release scripts.
+// dropPeopleKeys are the keys of the claim script, and the first of
+// luaPassOn's.
 func (s *Store) dropPeopleKeys(k keys, id string) []string {
 	return []string{k.drop(id), k.dropClaims(id), k.dropWait(id), k.dropReleased(id), k.dropNotify(id), k.seats(), k.people()}
+}
+
+// passOnKeys are the keys of the scripts using luaPassOn.
+func (s *Store) passOnKeys(k keys, id string) []string {
+	return append(s.dropPeopleKeys(k, id), k.dropPending(id), k.dropConfirmed(id), k.dropConfirming())
 }
 
 // ReleaseResult is what a release did.
@@ -561,7 +610,7 @@ func (s *Store) ReleaseDrop(ctx context.Context, c *Community, id, user string) 
 	k := s.keys(c)
 	id = strings.ToUpper(id)
 	start := time.Now()
-	res, err := releaseDropScript.Run(ctx, s.rdb, s.dropPeopleKeys(k, id), user, unixMS(s.now())).Slice()
+	res, err := releaseDropScript.Run(ctx, s.rdb, s.passOnKeys(k, id), user, unixMS(s.now())).Slice()
 	s.observe("drop_release", time.Since(start), err)
 	if err != nil {
 		return ReleaseResult{}, fmt.Errorf("engagement: release drop %s: %w", id, err)
@@ -631,11 +680,6 @@ func (s *Store) TakeDropNotices(ctx context.Context, c *Community, id string, tt
 	users, err := takeNoticesScript.Run(ctx, s.rdb, []string{s.keys(c).dropNotify(id)},
 		unixMS(s.now()), ttl.Milliseconds(), limit).StringSlice()
 	return users, wrapErr("drop notices", err)
-}
-
-// DropNoticeSent records that user was DMed about their unit of drop id.
-func (s *Store) DropNoticeSent(ctx context.Context, c *Community, id, user string) error {
-	return wrapErr("drop notice", s.rdb.ZRem(ctx, s.keys(c).dropNotify(id), user).Err())
 }
 
 // DropsWithNotices returns the drops that still have winners to DM.

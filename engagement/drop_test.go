@@ -308,7 +308,7 @@ func TestDropNoticesGoOutOnce(t *testing.T) {
 			t.Errorf("%s taken %d times", u, n)
 		}
 		if u != member(0) {
-			if err := f.s.DropNoticeSent(ctx, f.c, d.ID, u); err != nil {
+			if _, err := f.s.DropNoticeSent(ctx, f.c, d.ID, u); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -336,6 +336,8 @@ func TestDropSpecAndRequestToken(t *testing.T) {
 		{Name: "Serum", Quantity: 10_001, Window: time.Hour},
 		{Name: "Serum", Quantity: 5, Window: 31 * 24 * time.Hour},
 		{Name: "Serum", Quantity: 5, Window: time.Hour, ImageURL: "http://example.com/a.png"},
+		{Name: "Serum", Quantity: 5, Window: time.Hour, ConfirmWithin: time.Minute},
+		{Name: "Serum", Quantity: 5, Window: time.Hour, ConfirmWithin: 15 * 24 * time.Hour},
 	} {
 		if _, err := f.s.CreateDrop(ctx, f.c, bad, "t"); !errors.Is(err, engagement.ErrInvalid) {
 			t.Errorf("CreateDrop(%+v) = %v, want ErrInvalid", bad, err)

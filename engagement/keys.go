@@ -163,24 +163,30 @@ func (k keys) protoAnnounceClaim(ts string) string { return k.proto(ts) + ":ann"
 //	d:all                     zset    drop ID -> opened (unix ms): every drop
 //	d:due                     zset    open drop ID -> closes (unix ms)
 //	d:announce                zset    closed drop ID -> closed (unix ms), until its closing is announced
+//	d:confirming              set     drops with winners still to confirm (the job looks at these only)
 //	d:req:<token>             string  drop ID created for a request (a submission ID), so a resubmission creates none; expires after a day
 //	d:<id>                    hash    the drop (see dropFields)
 //	d:<id>:claims             zset    winner -> claimed at (unix ms)
 //	d:<id>:wait               zset    waiting member -> press number (FIFO)
 //	d:<id>:released           set     members whose claim staff released (they cannot claim again)
 //	d:<id>:notify             zset    winner still to be DMed -> when they may next be tried (unix ms)
+//	d:<id>:pending            zset    winner DMed, to confirm -> deadline (unix ms); only for drops asking winners to confirm
+//	d:<id>:confirmed          set     winners who confirmed
 //	d:<id>:card               string  when the card's next update turn begins (Redis's clock, unix ms; Slack's rate limit); expires after two seconds
 //	d:<id>:ann                string  the holder of the claim to announce its closing; expires with the claim
 func (k keys) dropSeq() string                    { return k.prefix + "d:seq" }
 func (k keys) dropAll() string                    { return k.prefix + "d:all" }
 func (k keys) dropDue() string                    { return k.prefix + "d:due" }
 func (k keys) dropAnnounce() string               { return k.prefix + "d:announce" }
+func (k keys) dropConfirming() string             { return k.prefix + "d:confirming" }
 func (k keys) dropRequest(token string) string    { return k.prefix + "d:req:" + token }
 func (k keys) drop(id string) string              { return k.prefix + "d:" + id }
 func (k keys) dropClaims(id string) string        { return k.drop(id) + ":claims" }
 func (k keys) dropWait(id string) string          { return k.drop(id) + ":wait" }
 func (k keys) dropReleased(id string) string      { return k.drop(id) + ":released" }
 func (k keys) dropNotify(id string) string        { return k.drop(id) + ":notify" }
+func (k keys) dropPending(id string) string       { return k.drop(id) + ":pending" }
+func (k keys) dropConfirmed(id string) string     { return k.drop(id) + ":confirmed" }
 func (k keys) dropCard(id string) string          { return k.drop(id) + ":card" }
 func (k keys) dropAnnounceClaim(id string) string { return k.drop(id) + ":ann" }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func dropValues(qty string) map[string]string {
 }
 
 // postDrop posts a drop through the form and waits for its card.
-func postDrop(t *testing.T, srv *slacktest.Server, ta *testApp, viewID, qty string) *engagement.Drop {
+func postDrop(t testing.TB, srv *slacktest.Server, ta *testApp, viewID, qty string) *engagement.Drop {
 	t.Helper()
 	if p := send(t, srv, dropSubmission(srv, staffUser, viewID, dropValues(qty))); len(p) != 0 && string(p) != "null" {
 		t.Fatalf("valid drop acked with %s, want a bare ack", p)
@@ -144,47 +145,19 @@ func TestDropFormCardAndClaims(t *testing.T) {
 // is updated at most about once a second and ends showing the truth.
 func TestDropBurstTwoReplicas(t *testing.T) {
 	t.Parallel()
-	srv := slacktest.NewServer(t)
-	ns := fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1))
-	r1 := MustRunAppNS(t, srv, redistest.URL(), ns, withProtoConfig)
-	r2 := MustRunAppNS(t, srv, redistest.URL(), ns, withProtoConfig)
-	if err := srv.WaitConnections(ctxT(t), 2); err != nil {
-		t.Fatal(err)
+	b := dropBurst(t, 200, 100, 20)
+	if b.res.Acked != 500 {
+		t.Fatalf("burst: %d of 500 acked", b.res.Acked)
 	}
-	var members []string
-	for i := range 200 {
-		members = append(members, fmt.Sprintf("UBURST%04d", i))
-	}
-	seatMembers(t, r1, members...)
-	d := postDrop(t, srv, r1, "V0BURST001", "20")
-
-	var frames [][]byte
-	var ids []string
-	add := func(user string) {
-		env := press(srv, user, "drop_claim", d.TS, d.ID, false)
-		frames, ids = append(frames, env.Frame), append(ids, env.ID)
-	}
-	for _, u := range members {
-		add(u)
-	}
-	for _, u := range members { // the second click of each
-		add(u)
-	}
-	for i := range 100 {
-		add(fmt.Sprintf("UNOSEAT%03d", i))
-	}
-	res, err := srv.Burst(ctxT(t), frames, ids, 16)
-	if err != nil || res.Acked != 500 {
-		t.Fatalf("burst: %d of 500 acked, %v", res.Acked, err)
-	}
-	got, err := r2.store.Drop(ctxT(t), r2.community, d.ID)
+	got, err := b.r2.store.Drop(ctxT(t), b.r2.community, b.d.ID)
 	if err != nil || got.Claimed != 20 || got.Waiting != 180 {
 		t.Fatalf("after the burst: %+v, %v; want 20 claimed, 180 waiting", got, err)
 	}
-	claims, _, err := r1.store.DropPeople(ctxT(t), r1.community, d.ID)
+	claims, _, err := b.r1.store.DropPeople(ctxT(t), b.r1.community, b.d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := b.srv
 	eventually(t, "each winner DMed", func() bool {
 		for _, c := range claims {
 			if dmsWith(srv, c.User, "https://example.com/ship") == 0 {
@@ -193,7 +166,7 @@ func TestDropBurstTwoReplicas(t *testing.T) {
 		}
 		return true
 	})
-	eventually(t, "the card shows the last state", func() bool { return strings.Contains(cardText(srv, d.TS), "180 waiting") })
+	eventually(t, "the card shows the last state", func() bool { return strings.Contains(cardText(srv, b.d.TS), "180 waiting") })
 	time.Sleep(2 * time.Second) // let any DM or update still in flight land before counting
 	for _, c := range claims {
 		if n := dmsWith(srv, c.User, "https://example.com/ship"); n != 1 {
@@ -201,25 +174,225 @@ func TestDropBurstTwoReplicas(t *testing.T) {
 		}
 	}
 	dmed := 0
-	for _, u := range members {
+	for _, u := range b.members {
 		dmed += dmsWith(srv, u, "https://example.com/ship")
 	}
 	if dmed != 20 {
 		t.Errorf("%d winner DMs in all, want 20", dmed)
 	}
-	updates := 0
-	for _, m := range srv.Messages(channel) {
-		if m.TS == d.TS {
-			updates = m.Updates
-		}
-	}
+	updates := b.updates()
 	// One turn a second across replicas, plus the one trailing update.
-	if limit := int(res.Elapsed/time.Second) + 3; updates > limit {
-		t.Errorf("card updated %d times during a %s burst, want at most %d", updates, res.Elapsed, limit)
+	if limit := int(b.res.Elapsed/time.Second) + 3; updates > limit {
+		t.Errorf("card updated %d times during a %s burst, want at most %d", updates, b.res.Elapsed, limit)
 	}
 	t.Logf("500 presses acked in %s (%.0f presses/s through Slack and two replicas); card updated %d times",
-		res.Elapsed, 500/res.Elapsed.Seconds(), updates)
-	if got := metricValue(t, r1, "closeknit_drop_claims_total", "outcome=won") + metricValue(t, r2, "closeknit_drop_claims_total", "outcome=won"); got != 20 {
+		b.res.Elapsed, 500/b.res.Elapsed.Seconds(), updates)
+	if got := metricValue(t, b.r1, "closeknit_drop_claims_total", "outcome=won") + metricValue(t, b.r2, "closeknit_drop_claims_total", "outcome=won"); got != 20 {
 		t.Errorf("won claims counted %v, want 20", got)
+	}
+}
+
+// burst is a drop pressed by many at once through two replicas.
+type burst struct {
+	srv     *slacktest.Server
+	r1, r2  *testApp
+	d       *engagement.Drop
+	members []string
+	res     slacktest.BurstResult
+}
+
+// dropBurst posts a drop of qty units and delivers, as fast as Slack would
+// (at most 16 un-acked), two presses of Claim from each of seated members
+// and one from each of unseated people without a seat, to two replicas.
+func dropBurst(tb testing.TB, seated, unseated, qty int) *burst {
+	tb.Helper()
+	b := &burst{srv: slacktest.NewServer(tb)}
+	ns := fmt.Sprintf("cktest-app-%d-%d", os.Getpid(), nsSeq.Add(1))
+	b.r1 = MustRunAppNS(tb, b.srv, redistest.URL(), ns, withProtoConfig)
+	b.r2 = MustRunAppNS(tb, b.srv, redistest.URL(), ns, withProtoConfig)
+	if err := b.srv.WaitConnections(ctxT(tb), 2); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range seated {
+		b.members = append(b.members, fmt.Sprintf("UBURST%05d", i))
+	}
+	seatMembers(tb, b.r1, b.members...)
+	b.d = postDrop(tb, b.srv, b.r1, "V0BURST001", strconv.Itoa(qty))
+
+	var frames [][]byte
+	var ids []string
+	add := func(user string) {
+		env := press(b.srv, user, "drop_claim", b.d.TS, b.d.ID, false)
+		frames, ids = append(frames, env.Frame), append(ids, env.ID)
+	}
+	for range 2 { // each member clicks twice
+		for _, u := range b.members {
+			add(u)
+		}
+	}
+	for i := range unseated {
+		add(fmt.Sprintf("UNOSEAT%04d", i))
+	}
+	res, err := b.srv.Burst(ctxT(tb), frames, ids, 16)
+	if err != nil {
+		tb.Fatalf("burst: %v", err)
+	}
+	b.res = res
+	return b
+}
+
+// updates is how many times the drop's card was updated.
+func (b *burst) updates() int {
+	for _, m := range b.srv.Messages(channel) {
+		if m.TS == b.d.TS {
+			return m.Updates
+		}
+	}
+	return 0
+}
+
+// BenchmarkDropBurstCardUpdates delivers 10,000 presses of Claim (5,000
+// seated members, each twice) on a 1,000-unit drop to two replicas, and
+// reports presses/s through Slack and the app, and the card's updates per
+// second of burst (Slack's limit is about one; the last state always
+// lands). Run:
+//
+//	go test ./slackapp -run XXX -bench DropBurstCardUpdates -benchtime 3x
+func BenchmarkDropBurstCardUpdates(b *testing.B) {
+	var presses, updates, secs float64
+	for range b.N {
+		bu := dropBurst(b, 5000, 0, 1000)
+		if bu.res.Acked != 10000 {
+			b.Fatalf("%d of 10000 acked", bu.res.Acked)
+		}
+		got, err := bu.r1.store.Drop(ctxT(b), bu.r1.community, bu.d.ID)
+		if err != nil || got.Claimed != 1000 || got.Waiting != 4000 {
+			b.Fatalf("after the burst: %+v, %v; want 1000 claimed, 4000 waiting", got, err)
+		}
+		eventually(b, "the card shows the last state", func() bool { return strings.Contains(cardText(bu.srv, bu.d.TS), "4000 waiting") })
+		presses += float64(bu.res.Acked)
+		updates += float64(bu.updates())
+		secs += bu.res.Elapsed.Seconds()
+	}
+	b.ReportMetric(presses/secs, "presses/s")
+	b.ReportMetric(updates/secs, "card_updates/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// dmButton is a press of a button in the DM whose blocks hold actionID,
+// the last such DM user got, as Slack sends it (the DM's channel, its ts
+// and text). It fails the test if there is none.
+func dmButton(t *testing.T, srv *slacktest.Server, user, actionID string) slacktest.Envelope {
+	t.Helper()
+	var dm *slacktest.Message
+	for _, m := range srv.Messages(user) {
+		if strings.Contains(string(m.Blocks), `"action_id":"`+actionID+`"`) {
+			dm = &m
+		}
+	}
+	if dm == nil {
+		t.Fatalf("%s has no DM with a %s button", user, actionID)
+	}
+	var blocks struct {
+		Blocks []struct {
+			Elements []struct {
+				ActionID string `json:"action_id"`
+				Value    string `json:"value"`
+			} `json:"elements"`
+		}
+	}
+	if err := json.Unmarshal([]byte(`{"blocks":`+string(dm.Blocks)+`}`), &blocks); err != nil {
+		t.Fatal(err)
+	}
+	value := ""
+	for _, b := range blocks.Blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				value = e.Value
+			}
+		}
+	}
+	return srv.Interaction(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": user}, "api_app_id": srv.AppID, "trigger_id": "1.2.3",
+		"team":      map[string]any{"id": srv.TeamID},
+		"container": map[string]any{"type": "message", "message_ts": dm.TS, "channel_id": user, "is_ephemeral": false},
+		"channel":   map[string]any{"id": user},
+		"message":   map[string]any{"type": "message", "ts": dm.TS, "user": srv.BotUserID, "text": dm.Text},
+		"actions":   []any{map[string]any{"action_id": actionID, "block_id": "drop_confirm_actions", "type": "button", "value": value, "action_ts": "1.1"}},
+	})
+}
+
+// TestDropConfirmDeadline: a drop asking winners to confirm within a day.
+// Alice confirms (twice: once counted); Bob lets the day pass, so his unit
+// goes to Carol, next in line, who is DMed with her own day, and Bob is
+// told; Bob's late Confirm changes nothing; Carol passes hers on with
+// nobody left in line. All against the hostile emulator.
+func TestDropConfirmDeadline(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ta := MustRunApp(t, srv, withProtoConfig)
+	seatMembers(t, ta, protoMembers...)
+	alice, bob, carol := protoMembers[0], protoMembers[1], protoMembers[2]
+
+	values := dropValues("2")
+	values["confirm_hours"] = "0"
+	var resp struct {
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal(send(t, srv, dropSubmission(srv, staffUser, "V0DROPC000", values)), &resp); err != nil || resp.Errors["confirm_hours"] == "" {
+		t.Errorf("confirm within 0 hours: %+v, %v; want the field refused", resp, err)
+	}
+	values["confirm_hours"] = "24"
+	if p := send(t, srv, dropSubmission(srv, staffUser, "V0DROPC001", values)); len(p) != 0 && string(p) != "null" {
+		t.Fatalf("valid drop acked with %s", p)
+	}
+	var d *engagement.Drop
+	eventually(t, "the drop card is posted", func() bool {
+		all, err := ta.store.Drops(ctxT(t), ta.community)
+		if err != nil || len(all) == 0 || !all[0].Posted() {
+			return false
+		}
+		d = all[0]
+		return true
+	})
+	if d.ConfirmWithin != 24*time.Hour || !strings.Contains(cardText(srv, d.TS), "Winners confirm within 24 hours") {
+		t.Errorf("confirm within %v; card %s", d.ConfirmWithin, cardText(srv, d.TS))
+	}
+	for _, u := range []string{alice, bob, carol} {
+		send(t, srv, press(srv, u, "drop_claim", d.TS, d.ID, false))
+	}
+	waitTold(t, srv, alice, "within 24 hours")
+	waitTold(t, srv, bob, "within 24 hours")
+	eventually(t, "the winners' clocks start", func() bool {
+		cs, _, err := ta.store.DropPeople(ctxT(t), ta.community, d.ID)
+		return err == nil && len(cs) == 2 && !cs[0].ConfirmBy.IsZero() && !cs[1].ConfirmBy.IsZero()
+	})
+
+	press := dmButton(t, srv, alice, "drop_confirm")
+	send(t, srv, press)
+	send(t, srv, press)                    // a double click
+	waitTold(t, srv, alice, "it is yours") // "Confirmed: …", or "You confirmed already: …" after the second press
+	eventually(t, "the card counts the confirmation", func() bool { return strings.Contains(cardText(srv, d.TS), "(1 confirmed)") })
+
+	// A day and a minute later, the job passes Bob's unit to Carol.
+	ta.later(24*time.Hour + time.Minute)
+	waitTold(t, srv, bob, "The time to confirm your *Serum sample kit*")
+	waitTold(t, srv, carol, "within 24 hours")
+	send(t, srv, dmButton(t, srv, bob, "drop_confirm"))
+	waitTold(t, srv, bob, "no longer yours")
+
+	send(t, srv, dmButton(t, srv, carol, "drop_pass_on"))
+	waitTold(t, srv, carol, "nobody was in line")
+	cs, waiting, err := ta.store.DropPeople(ctxT(t), ta.community, d.ID)
+	if err != nil || len(cs) != 1 || cs[0].User != alice || !cs[0].Confirmed || len(waiting) != 0 {
+		t.Errorf("winners %+v waiting %+v (%v); want alice alone, confirmed", cs, waiting, err)
+	}
+	for outcome, want := range map[string]float64{"confirmed": 1, "expired": 1, "passed_on": 1} {
+		if got := metricValue(t, ta, "closeknit_drop_confirmations_total", "outcome="+outcome); got != want {
+			t.Errorf("confirmations %s = %v, want %v", outcome, got, want)
+		}
+	}
+	if n := dmsWith(srv, carol, "You have one of"); n != 1 {
+		t.Errorf("carol got %d winner DMs, want 1", n)
 	}
 }

@@ -33,7 +33,7 @@ func withProtoConfig(cfg *slackapp.Config) {
 }
 
 // eventually waits (up to 10 s) until cond holds.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -45,7 +45,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // send sends env, waits for its ack and returns the ack's payload.
-func send(t *testing.T, srv *slacktest.Server, env slacktest.Envelope) json.RawMessage {
+func send(t testing.TB, srv *slacktest.Server, env slacktest.Envelope) json.RawMessage {
 	t.Helper()
 	if err := srv.SendEnvelope(env); err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ var protoMembers = []string{"UALICE0001", "UBOB000001", "UCAROL0001", "UDAVE0000
 // seatMembers gives users a seat, as the seat scripts would, without the
 // Slack side of an invitation. Seated now: the roster check leaves a fresh
 // seat alone for its grace period.
-func seatMembers(t *testing.T, ta *testApp, users ...string) {
+func seatMembers(t testing.TB, ta *testApp, users ...string) {
 	t.Helper()
 	for _, u := range users {
 		if err := ta.rdb.ZAdd(context.Background(), ta.ns+":{"+ta.community.ID+"}:seats", redis.Z{Score: float64(time.Now().UnixMilli()), Member: u}).Err(); err != nil {

@@ -82,6 +82,8 @@ func (a *App) routes() {
 	a.interactions.views[idea.ViewNew] = idea.Submission(a.ideas)
 	a.interactions.shortcuts[idea.ShortcutMake] = idea.Shortcut(a.ideas)
 	a.interactions.actions[drop.ActionClaim] = a.drops.Claim
+	a.interactions.actions[drop.ActionConfirm] = a.drops.Confirm
+	a.interactions.actions[drop.ActionPassOn] = a.drops.PassOn
 	a.interactions.actions[thanks.ActionSpotlight] = shoutouts.Spotlight
 	a.interactions.views[drop.ViewNew] = a.drops.Submission
 	a.interactions.actions[request.ActionAsk] = request.Ask(a.requests)

@@ -27,9 +27,25 @@ type dropJSON struct {
 	Waiting  []dropWaiterJSON `json:"waiting"`
 }
 
+// dropClaimJSON is a winner. Of a drop asking winners to confirm,
+// confirmed says whether they did and confirm_by is their deadline (absent
+// once confirmed, and until their DM is sent); both are absent otherwise.
 type dropClaimJSON struct {
-	User string    `json:"user"`
-	At   time.Time `json:"at"`
+	User      string     `json:"user"`
+	At        time.Time  `json:"at"`
+	Confirmed *bool      `json:"confirmed,omitempty"`
+	ConfirmBy *time.Time `json:"confirm_by,omitempty"`
+}
+
+func claimJSON(d *engagement.Drop, cl engagement.DropClaim) dropClaimJSON {
+	j := dropClaimJSON{User: cl.User, At: cl.At}
+	if d.ConfirmWithin > 0 {
+		j.Confirmed = &cl.Confirmed
+		if !cl.ConfirmBy.IsZero() {
+			j.ConfirmBy = &cl.ConfirmBy
+		}
+	}
+	return j
 }
 
 type dropWaiterJSON struct {
@@ -59,7 +75,7 @@ func drops(ctx context.Context, args []string, getenv func(string) string, stdou
 			j := dropJSON{ID: d.ID, Name: d.Name, Quantity: d.Quantity, Claimed: d.Claimed, Status: d.Status,
 				Opens: d.OpensAt, Closes: d.ClosesAt, Claims: []dropClaimJSON{}, Waiting: []dropWaiterJSON{}}
 			for _, cl := range claims {
-				j.Claims = append(j.Claims, dropClaimJSON(cl))
+				j.Claims = append(j.Claims, claimJSON(d, cl))
 			}
 			for _, w := range waiting {
 				j.Waiting = append(j.Waiting, dropWaiterJSON(w))
@@ -89,7 +105,9 @@ func exportDrop(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	defer closeFn()
 	w := csv.NewWriter(stdout)
-	w.Write([]string{"community", "drop", "name", "user", "claimed_at"})
+	// confirmed is yes or no for a drop asking winners to confirm (ship
+	// the yeses; a no is still within their time), empty otherwise.
+	w.Write([]string{"community", "drop", "name", "user", "claimed_at", "confirmed"})
 	found := false
 	for _, c := range communities {
 		d, err := store.Drop(ctx, c, id)
@@ -105,7 +123,11 @@ func exportDrop(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		found = true
 		for _, cl := range claims {
-			w.Write([]string{c.ID, d.ID, spreadsheetSafe(d.Name), cl.User, cl.At.UTC().Format(time.RFC3339)})
+			confirmed := ""
+			if d.ConfirmWithin > 0 {
+				confirmed = map[bool]string{true: "yes", false: "no"}[cl.Confirmed]
+			}
+			w.Write([]string{c.ID, d.ID, spreadsheetSafe(d.Name), cl.User, cl.At.UTC().Format(time.RFC3339), confirmed})
 		}
 	}
 	if !found {
@@ -116,12 +138,12 @@ func exportDrop(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 // drop is `closeknit drop post --name N --quantity Q --closes DURATION
-// [--details T] [--message M] [--image URL] [--community C]`: the drop is
+// [--confirm DURATION] [--details T] [--message M] [--image URL] [--community C]`: the drop is
 // recorded and its card posted in the community channel. --community is
 // the settings' own flag (one community); --only picks one of several.
 func drop(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "post" {
-		return errors.New("usage: closeknit drop post --name N --quantity Q --closes DURATION [--details T] [--message M] [--image URL] [--community C]")
+		return errors.New("usage: closeknit drop post --name N --quantity Q --closes DURATION [--confirm DURATION] [--details T] [--message M] [--image URL] [--community C]")
 	}
 	fs := flag.NewFlagSet("drop post", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -130,6 +152,7 @@ func drop(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.StringVar(&spec.Name, "name", "", "the product's `name`")
 	fs.IntVar(&spec.Quantity, "quantity", 0, "how many units (1 to 10000)")
 	fs.DurationVar(&spec.Window, "closes", 0, "how long claims stay open, e.g. 24h")
+	fs.DurationVar(&spec.ConfirmWithin, "confirm", 0, "winners confirm within this long of their DM, e.g. 48h, or their unit goes to the next in line (default: no confirmation)")
 	fs.StringVar(&spec.Details, "details", "", "what it is, what you would like back")
 	fs.StringVar(&spec.Message, "message", "", "DMed to each winner: next steps, e.g. a form link")
 	fs.StringVar(&spec.ImageURL, "image", "", "an https image `URL`")

@@ -19,6 +19,7 @@ const (
 	fieldQuantity = "quantity"
 	fieldHours    = "hours"
 	fieldMessage  = "message"
+	fieldConfirm  = "confirm_hours"
 )
 
 func input(id, label, placeholder string, optional, multiline bool) *slack.InputBlock {
@@ -41,6 +42,7 @@ func newModal(c *engagement.Community) slack.ModalViewRequest {
 			input(fieldQuantity, "How many", "20", false, false),
 			input(fieldHours, "Claims open for (hours)", "24", false, false),
 			input(fieldMessage, "Message to each winner (DM)", "Next steps, e.g. a form link for the shipping address", false, true),
+			input(fieldConfirm, "Winners confirm within (hours)", "Empty: no need to confirm. E.g. 48: a unit not confirmed goes to the next in line", true, false),
 		}},
 	}
 }
@@ -57,8 +59,12 @@ func specFrom(values map[string]map[string]slack.BlockAction, author string) (en
 	if err != nil || hours <= 0 {
 		errs[fieldHours] = "A number of hours, such as 24 or 0.5."
 	}
+	confirm, ok := confirmHours(v(fieldConfirm))
+	if !ok {
+		errs[fieldConfirm] = "Empty, or a number of hours, such as 48."
+	}
 	spec := engagement.DropSpec{Name: v(fieldName), Details: v(fieldDetails), ImageURL: v(fieldImage), Message: v(fieldMessage),
-		Quantity: qty, Window: time.Duration(hours * float64(time.Hour)), Author: author}
+		Quantity: qty, Window: time.Duration(hours * float64(time.Hour)), ConfirmWithin: confirm, Author: author}
 	if len(errs) > 0 {
 		return spec, errs
 	}
@@ -67,6 +73,8 @@ func specFrom(values map[string]map[string]slack.BlockAction, author string) (en
 		switch {
 		case strings.Contains(msg, "image"):
 			field = fieldImage
+		case strings.Contains(msg, "confirm"):
+			field = fieldConfirm
 		case strings.Contains(msg, "open"):
 			field = fieldHours
 		case strings.Contains(msg, "details"):
@@ -95,6 +103,7 @@ func card(d *engagement.Drop) (string, []slack.Block) {
 	default:
 		state = fmt.Sprintf("*%d of %d left.* One per member; closes %s.", d.Left(), d.Quantity, feature.Date(d.ClosesAt))
 	}
+	state += confirmNote(d)
 	blocks := []slack.Block{head, slack.NewContextBlock("", feature.Mrkdwn(state))}
 	if d.Status == engagement.DropOpen {
 		claim := slack.NewButtonBlockElement(ActionClaim, d.ID, feature.Plain("Claim"))

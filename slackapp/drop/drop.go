@@ -5,7 +5,9 @@
 // press in one step; this package answers the presser, DMs the winners,
 // keeps the card's count up to date (at most once a second, Slack's rate
 // limit for chat.update) and, when the window closes, shows the final
-// count and lists the claimants in the brand channel, once.
+// count and lists the claimants in the brand channel, once. A drop can ask
+// winners to confirm within a deadline (confirm.go); a unit not confirmed
+// in time goes to the next in line.
 package drop
 
 import (
@@ -22,8 +24,10 @@ import (
 
 // Routes (routes.go wires them).
 const (
-	ActionClaim = "drop_claim"
-	ViewNew     = "drop_new"
+	ActionClaim   = "drop_claim"
+	ActionConfirm = "drop_confirm" // in a winner's DM
+	ActionPassOn  = "drop_pass_on" // in a winner's DM: they give the unit to the next in line
+	ViewNew       = "drop_new"
 )
 
 // Deps is everything drops depend on: the Web API calls of a card (the
@@ -54,8 +58,9 @@ func New(d Deps) *Board { return &Board{Deps: d, pending: map[string]bool{}} }
 
 // Metrics are the drops' metrics.
 type Metrics struct {
-	claims *prometheus.CounterVec
-	open   *prometheus.GaugeVec
+	claims   *prometheus.CounterVec
+	confirms *prometheus.CounterVec
+	open     *prometheus.GaugeVec
 }
 
 // Claim outcomes as counted.
@@ -70,6 +75,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		claims: f.NewCounterVec(prometheus.CounterOpts{Name: "closeknit_drop_claims_total",
 			Help: "Presses of a drop's Claim button by outcome: won (a unit), waitlisted (in line), refused (no seat, staff, closed, a repeat)."},
 			[]string{"community", "outcome"}),
+		confirms: f.NewCounterVec(prometheus.CounterOpts{Name: "closeknit_drop_confirmations_total",
+			Help: "Winners of drops asking for confirmation, by outcome: confirmed, expired (the deadline passed; the unit went on), passed_on (the winner gave it back)."},
+			[]string{"community", "outcome"}),
 		open: f.NewGaugeVec(prometheus.GaugeOpts{Name: "closeknit_drops_open", Help: "Drops whose claim window is open."},
 			[]string{"community"}),
 	}
@@ -83,13 +91,17 @@ const (
 )
 
 // Job is the scheduled job, every tick, for one community: close the drops
-// whose window passed, announce closings, DM winners whose DM failed
-// before, and refresh the open-drops gauge.
+// whose window passed, announce closings, pass on the units not confirmed
+// in time, DM winners (those whose DM failed before, and those who just
+// got a unit passed on), and refresh the open-drops gauge.
 func (b *Board) Job(ctx context.Context, c *engagement.Community) error {
 	if _, err := b.Store.CloseDueDrops(ctx, c); err != nil {
 		return err
 	}
 	if err := b.announce(ctx, c); err != nil {
+		return err
+	}
+	if err := b.expire(ctx, c); err != nil {
 		return err
 	}
 	ids, err := b.Store.DropsWithNotices(ctx, c)

@@ -214,19 +214,16 @@ func (b *Board) sendNotices(ctx context.Context, c *engagement.Community, id str
 		b.Log.Warn("drop not read", "drop", id, "err", err)
 		return
 	}
-	text := fmt.Sprintf(":tada: You have one of *%s* (%s, early access).", feature.Escape(d.Name), d.ID)
-	if d.Message != "" {
-		text += "\n\n" + feature.Escape(d.Message)
-	}
+	text, blocks := winnerDM(c, d)
 	for _, u := range users {
-		_, _, err := b.API.PostMessageContext(ctx, u, slack.MsgOptionText(text, false))
+		_, _, err := b.API.PostMessageContext(ctx, u, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		if code := feature.Code(err); err != nil && !feature.Final(code) {
 			b.Log.Warn("drop winner not DMed; tried again later", "drop", id, "user_id", u, "err", err)
 			continue
 		} else if err != nil {
 			b.Notify.Refused(c, "drop.dm", code) // for good (the person left, blocked DMs): not tried again
 		}
-		if err := b.Store.DropNoticeSent(ctx, c, id, u); err != nil {
+		if _, err := b.Store.DropNoticeSent(ctx, c, id, u); err != nil { // starts the clock to confirm, if any
 			b.Log.Warn("drop DM not marked sent", "drop", id, "user_id", u, "err", err)
 		}
 	}

@@ -2,6 +2,8 @@ package feature
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -50,3 +52,20 @@ var linkEscaper = strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C")
 
 // EscapeURL keeps a URL from ending Slack's <url|text> markup early.
 func EscapeURL(u string) string { return linkEscaper.Replace(u) }
+
+// Duration says d in words: "30 minutes", "1 hour", "36 hours", "3 days".
+func Duration(d time.Duration) string {
+	unit := func(n float64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatFloat(n, 'f', -1, 64) + " " + one + "s"
+	}
+	switch {
+	case d < time.Hour || (d < 2*time.Hour && d%time.Hour != 0):
+		return unit(d.Round(time.Minute).Minutes(), "minute")
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return unit(d.Hours()/24, "day")
+	}
+	return unit(math.Round(d.Hours()*10)/10, "hour")
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/closeknit/closeknit/slackapp/feature"
 	"github.com/slack-go/slack"
@@ -62,4 +63,17 @@ func TestUsers(t *testing.T) {
 			t.Errorf("Users(%q): %q, %v; want the usage", args, text, said)
 		}
 	}
+}
+
+func ExampleDuration() {
+	for _, d := range []time.Duration{10 * time.Minute, 90 * time.Minute, time.Hour, 36 * time.Hour, 48 * time.Hour, 3 * 24 * time.Hour} {
+		fmt.Println(feature.Duration(d))
+	}
+	// Output:
+	// 10 minutes
+	// 90 minutes
+	// 1 hour
+	// 36 hours
+	// 2 days
+	// 3 days
 }
