@@ -27,6 +27,7 @@ var exported = []string{
 	"closeknit_cap_removals_total", "closeknit_intros_total", "closeknit_stale_member_events_total",
 	// Ideas, drops, thanks and seat requests.
 	"closeknit_ideas", "closeknit_idea_votes_total", "closeknit_drops_open", "closeknit_drop_claims_total",
+	"closeknit_drop_confirmations_total",
 	"closeknit_thanks_total", "closeknit_seat_requests_total",
 	// Prototypes.
 	"closeknit_prototypes_open", "closeknit_prototype_feedback_total",
