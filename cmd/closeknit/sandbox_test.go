@@ -57,6 +57,9 @@ func TestSandboxPlaysAWeekAndExits(t *testing.T) {
 	if !strings.Contains(out.String(), "people taking part, first reply") {
 		t.Errorf("sandbox output lacks the weekly prompt's tallies:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "all 20 holders confirmed") {
+		t.Errorf("sandbox output lacks the drop winners' confirmations:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "2 thanks counted, 1 thank-you posted") || !strings.Contains(out.String(), "1 spotlight posted") {
 		t.Errorf("sandbox output lacks the shout-outs and the spotlight:\n%s", out.String())
 	}

@@ -55,6 +55,28 @@ type Message struct {
 	PostedBy, PostedByBot string
 }
 
+// Button returns the value of m's button whose action_id is actionID, in
+// any actions block, and whether m has one: what a press of it sends.
+func (m Message) Button(actionID string) (string, bool) {
+	var blocks []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if json.Unmarshal(m.Blocks, &blocks) != nil {
+		return "", false
+	}
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				return e.Value, true
+			}
+		}
+	}
+	return "", false
+}
+
 // User is a workspace user as users.info reports it.
 type User struct {
 	ID       string

@@ -174,7 +174,7 @@ func (v *Voice) playDrop(ctx context.Context, seated []string) error {
 	units := min(DropUnits, len(pressers))
 	fmt.Fprintf(v.Out, "\nDrop: the team offers %d units; %d members press Claim.\n", units, len(pressers))
 	values := map[string]string{"name": "Night cream, travel size", "details": "(simulated)", "image_url": "", "quantity": fmt.Sprint(units),
-		"hours": "1", "message": "Tell us where to ship it: https://example.com/ship"}
+		"hours": "1", "message": "Tell us where to ship it: https://example.com/ship", "confirm_hours": "48"}
 	state := map[string]any{}
 	for field, val := range values {
 		state[field] = map[string]any{field: map[string]any{"type": "plain_text_input", "value": val}}
@@ -229,6 +229,10 @@ func (v *Voice) playDrop(ctx context.Context, seated []string) error {
 	if !slices.Equal(winners, first) || !slices.Equal(line, pressers[units:]) {
 		return fmt.Errorf("sandbox: drop %s: %d winners and %d in line, not the first %d pressers and the rest in press order", d.ID, len(winners), len(line), units)
 	}
+	confirmed, passer, next, err := v.playConfirm(ctx, d, winners, line)
+	if err != nil {
+		return err
+	}
 	if err := v.command(ctx, "drop close "+d.ID); err != nil {
 		return err
 	}
@@ -247,6 +251,86 @@ func (v *Voice) playDrop(ctx context.Context, seated []string) error {
 	head, _, _ := strings.Cut(summary, "\n")
 	fmt.Fprintf(v.Out, "  %d presses in %v: exactly %d winners (the first %d to press), %d in line in press order\n",
 		len(pressers), took.Round(time.Millisecond), len(winners), units, len(line))
+	fmt.Fprintf(v.Out, "  winners confirm within 48 hours: %s passed theirs on, so %s, first in line, got it by DM; all %d holders confirmed\n",
+		passer, next, confirmed)
 	fmt.Fprintf(v.Out, "  closed; posted to the brand channel: %s\n", head)
 	return nil
+}
+
+// playConfirm has every winner but one press Confirm in their DM, and that
+// one press Pass it on; it checks that the unit went to the first in line,
+// who is DMed in turn. It returns how many confirmed, who passed on, and
+// who got the unit.
+func (v *Voice) playConfirm(ctx context.Context, d *engagement.Drop, winners, line []string) (int, string, string, error) {
+	if len(winners) == 0 || len(line) == 0 {
+		return 0, "", "", nil
+	}
+	passer, next := winners[0], line[0]
+	for _, u := range winners {
+		action := "drop_confirm"
+		if u == passer {
+			action = "drop_pass_on"
+		}
+		if err := v.pressInDM(ctx, u, action); err != nil {
+			return 0, "", "", err
+		}
+	}
+	if err := v.pressInDM(ctx, next, "drop_confirm"); err != nil { // the DM of the unit passed on
+		return 0, "", "", err
+	}
+	claims, _, err := v.Store.DropPeople(ctx, v.C, d.ID)
+	if err != nil {
+		return 0, "", "", err
+	}
+	n := 0
+	for _, cl := range claims {
+		if cl.User == passer {
+			return 0, "", "", fmt.Errorf("sandbox: drop %s: %s passed their unit on but still holds it", d.ID, passer)
+		}
+		if cl.Confirmed {
+			n++
+		}
+	}
+	if n != len(winners) {
+		return 0, "", "", fmt.Errorf("sandbox: drop %s: %d of %d winners confirmed", d.ID, n, len(winners))
+	}
+	return n, passer, next, nil
+}
+
+// pressInDM waits for user's DM with an actionID button and presses it,
+// as Slack sends it from a DM.
+func (v *Voice) pressInDM(ctx context.Context, user, actionID string) error {
+	var dm slacktest.Message
+	var value string
+	if err := waitVoice(ctx, user+"'s DM with "+actionID, func() (bool, error) {
+		for _, m := range v.Srv.Messages(user) {
+			if val, ok := m.Button(actionID); ok {
+				dm, value = m, val
+				return true, nil
+			}
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	_, err := v.send(ctx, v.Srv.Interaction(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": user}, "team": map[string]any{"id": v.Srv.TeamID},
+		"container": map[string]any{"type": "message", "message_ts": dm.TS, "channel_id": user},
+		"channel":   map[string]any{"id": user},
+		"message":   map[string]any{"type": "message", "ts": dm.TS, "text": dm.Text},
+		"actions":   []any{map[string]any{"action_id": actionID, "block_id": "drop_confirm_actions", "type": "button", "value": value, "action_ts": "1.1"}},
+	}))
+	if err != nil {
+		return err
+	}
+	// The DM's buttons give way to the outcome once handled.
+	return waitVoice(ctx, user+"'s "+actionID+" handled", func() (bool, error) {
+		for _, m := range v.Srv.Messages(user) {
+			if m.TS == dm.TS {
+				_, pending := m.Button(actionID)
+				return !pending, nil
+			}
+		}
+		return false, nil
+	})
 }
