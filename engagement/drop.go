@@ -107,7 +107,7 @@ func (d *Drop) Version() string {
 }
 
 // Posted reports whether the drop's card is up.
-func (d *Drop) Posted() bool { return d.TS != "" && d.TS != "-" }
+func (d *Drop) Posted() bool { return cardPosted(d.TS) }
 
 // Left is how many units can still be claimed.
 func (d *Drop) Left() int { return max(d.Quantity-d.Claimed, 0) }

@@ -98,9 +98,9 @@ func (i *Idea) ShownAuthor() string {
 	return i.Author
 }
 
-// Posted reports whether the idea's card is up (TS is "-" while it is
-// being posted).
-func (i *Idea) Posted() bool { return i.TS != "" && i.TS != "-" }
+// Posted reports whether the idea's card is up (TS is "-…" while it is
+// being posted: claimCard).
+func (i *Idea) Posted() bool { return cardPosted(i.TS) }
 
 // Open reports whether the idea is still waiting or in the works.
 func (i *Idea) Open() bool {
@@ -222,13 +222,36 @@ func (s *Store) ReleaseIdeaCard(ctx context.Context, c *Community, id string) er
 	return s.releaseCard(ctx, s.keys(c).idea(id))
 }
 
-// claimCard marks the record in hash key as having its card posted ("ts"
-// is "-" until the card's ts is known), unless it has; releaseCard undoes
-// that. Ideas and drops use them.
+// claimCard marks the record in hash key as having its card posted, unless
+// it has; releaseCard undoes that. Ideas, drops and seat requests use them.
+// Until the card's ts is known, "ts" holds "-<unix ms>", when it was
+// claimed: a claim older than cardClaimStale is taken to be of a replica
+// that died between claiming and recording the card, and can be claimed
+// again by whatever retries the card (the seat requests' job). A bare "-"
+// (an earlier release's claim) is held for good, as it was then.
 func (s *Store) claimCard(ctx context.Context, key string) (bool, error) {
-	ok, err := s.rdb.HSetNX(ctx, key, "ts", "-").Result()
-	return ok, wrapErr("claim card", err)
+	ok, err := claimCardScript.Run(ctx, s.rdb, []string{key}, unixMS(s.now()), cardClaimStale.Milliseconds()).Int()
+	return ok == 1, wrapErr("claim card", err)
 }
+
+// cardClaimStale is far longer than posting a card may take (feature.Post
+// bounds it at 30 s), so that a slow poster is never taken for a dead one.
+const cardClaimStale = 5 * time.Minute
+
+// claimCardScript  KEYS[1] the record's hash  ARGV[1] now (unix ms)  ARGV[2] stale after (ms)
+var claimCardScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'ts')
+if v then
+  local at = string.sub(v, 1, 1) == '-' and tonumber(string.sub(v, 2))
+  if not at or at > tonumber(ARGV[1]) - tonumber(ARGV[2]) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'ts', '-' .. ARGV[1])
+return 1
+`)
+
+// cardPosted reports whether a record's "ts" names its posted card: not
+// empty, and not a claim ("-…").
+func cardPosted(ts string) bool { return ts != "" && !strings.HasPrefix(ts, "-") }
 
 func (s *Store) releaseCard(ctx context.Context, key string) error {
 	return wrapErr("release card", s.rdb.HDel(ctx, key, "ts").Err())
