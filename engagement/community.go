@@ -46,7 +46,7 @@ type Community struct {
 
 	// Ideas is where idea cards are posted: IdeasChannel (default: each
 	// card in the channel) or IdeasThread (each card a reply in the thread
-	// of one pinned "Ideas" post, idea_thread.go), which keeps a busy board
+	// of one pinned "Ideas" post, idea.go), which keeps a busy board
 	// out of the conversation.
 	Ideas string
 

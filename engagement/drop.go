@@ -52,7 +52,7 @@ type DropSpec struct {
 	Window   time.Duration // claims are open this long
 	// ConfirmWithin, if not zero, is how long a winner has from their DM
 	// to press Confirm; a unit not confirmed by then goes to the next in
-	// line (dropconfirm.go). Zero: winners keep their unit.
+	// line (confirmation.go). Zero: winners keep their unit.
 	ConfirmWithin time.Duration
 	Author        string // the staff member posting it
 }

@@ -14,7 +14,7 @@ import (
 // in the thread of one pinned "Ideas" post, so that a busy board does not
 // push the conversation up the channel. The first idea posts and pins it;
 // the store lets one caller post it, across replicas and redeliveries
-// (engagement/idea_thread.go), and the others wait for its ts.
+// (engagement/idea.go), and the others wait for its ts.
 
 // parentPoll is how often a card waiting for another caller's parent post
 // asks whether it is up.
