@@ -801,3 +801,31 @@ func (s *Store) FinishDropAnnouncement(ctx context.Context, c *Community, id str
 	_, err := pipe.Exec(ctx)
 	return wrapErr("drop announcement", err)
 }
+
+// UnpostedDrops returns the open drops of c whose card was claimed for
+// posting but never recorded (the replica posting it died): the drops job
+// posts them once the claim has gone stale (claimCard). A drop whose card
+// Slack refused is not among them: its poster was told, and the job would
+// only be refused again.
+func (s *Store) UnpostedDrops(ctx context.Context, c *Community) ([]string, error) {
+	k := s.keys(c)
+	ids, err := s.rdb.ZRange(ctx, k.dropDue(), 0, -1).Result()
+	if err != nil || len(ids) == 0 {
+		return nil, wrapErr("open drops", err)
+	}
+	pipe := s.rdb.Pipeline()
+	ts := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		ts[i] = pipe.HGet(ctx, k.drop(id), dfTS)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, wrapErr("open drops", err)
+	}
+	var out []string
+	for i, id := range ids {
+		if v := ts[i].Val(); strings.HasPrefix(v, "-") {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

@@ -374,3 +374,34 @@ func TestDropConfirmDeadline(t *testing.T) {
 		t.Errorf("carol got %d winner DMs, want 1", n)
 	}
 }
+
+// TestDropCardAfterACrash: a replica claimed a drop's card and died before
+// posting it. The job leaves the claim alone while it is fresh (the poster
+// may be slow), and posts the card, once, when it is stale.
+func TestDropCardAfterACrash(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ta := MustRunApp(t, srv, withProtoConfig)
+	ctx := ctxT(t)
+	d, err := ta.store.CreateDrop(ctx, ta.community, engagement.DropSpec{Name: "Lip balm", Quantity: 5, Window: 24 * time.Hour,
+		Author: staffUser}, "crashed-submission")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := ta.store.ClaimDropCard(ctx, ta.community, d.ID); err != nil || !ok {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	time.Sleep(300 * time.Millisecond) // many job ticks
+	if n := len(cards(srv)); n != 0 {
+		t.Fatalf("%d cards posted under a fresh claim, want 0", n)
+	}
+	ta.later(6 * time.Minute)
+	eventually(t, "the job posts the card", func() bool {
+		got, err := ta.store.Drop(ctx, ta.community, d.ID)
+		return err == nil && got.Posted()
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := len(cards(srv)); n != 1 {
+		t.Errorf("%d cards, want 1", n)
+	}
+}
