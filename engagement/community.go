@@ -44,6 +44,12 @@ type Community struct {
 	Thanks         string
 	ThanksReaction string
 
+	// Ideas is where idea cards are posted: IdeasChannel (default: each
+	// card in the channel) or IdeasThread (each card a reply in the thread
+	// of one pinned "Ideas" post, idea.go), which keeps a busy board
+	// out of the conversation.
+	Ideas string
+
 	groupStaff atomic.Pointer[[]string] // StaffGroup's members, as last read from Slack
 }
 
@@ -55,6 +61,8 @@ const (
 	WelcomeDM      = "dm"
 	ThanksChannel  = "channel"
 	ThanksDM       = "dm"
+	IdeasChannel   = "channel"
+	IdeasThread    = "thread"
 )
 
 // DefaultThanksReaction is the reaction that counts as thanks: 🙌.
@@ -90,6 +98,9 @@ func (c *Community) Defaults() {
 	if c.ThanksReaction == "" {
 		c.ThanksReaction = DefaultThanksReaction
 	}
+	if c.Ideas == "" {
+		c.Ideas = IdeasChannel
+	}
 }
 
 var communityID = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
@@ -121,6 +132,8 @@ func (c *Community) Validate() error {
 		return fmt.Errorf("community %s: thanks %q: %w: want channel or dm", c.ID, c.Thanks, ErrInvalid)
 	case c.ThanksReaction != "" && !emojiName.MatchString(c.ThanksReaction):
 		return fmt.Errorf("community %s: thanks reaction %q: %w: want an emoji name such as raised_hands, without colons", c.ID, c.ThanksReaction, ErrInvalid)
+	case c.Ideas != "" && c.Ideas != IdeasChannel && c.Ideas != IdeasThread:
+		return fmt.Errorf("community %s: ideas %q: %w: want channel or thread", c.ID, c.Ideas, ErrInvalid)
 	}
 	if _, _, err := c.PromptSchedule(); err != nil {
 		return fmt.Errorf("community %s: prompt at: %w", c.ID, err)

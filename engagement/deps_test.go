@@ -201,3 +201,24 @@ func TestDepsCheckCanFail(t *testing.T) {
 		t.Errorf("violations did not report the direct import %q; got %q", want, got)
 	}
 }
+
+// TestFilesNamedAfterNouns keeps the layout a newcomer reads: in the core
+// slackapp package and in engagement, a non-test file is named after what it holds
+// (drop.go, scheduler.go), never with a feature prefix
+// (prototype_handlers.go); a feature's Slack side is a package of its own
+// under slackapp/.
+func TestFilesNamedAfterNouns(t *testing.T) {
+	root := moduleRoot(t)
+	for _, dir := range []string{"engagement", "slackapp"} {
+		files, err := filepath.Glob(filepath.Join(root, dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no Go files in %s: %v", dir, err)
+		}
+		for _, f := range files {
+			name := filepath.Base(f)
+			if !strings.HasSuffix(name, "_test.go") && strings.Contains(name, "_") {
+				t.Errorf("%s/%s: name it after what it holds, without a feature prefix", dir, filepath.Base(f))
+			}
+		}
+	}
+}

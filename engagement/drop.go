@@ -52,7 +52,7 @@ type DropSpec struct {
 	Window   time.Duration // claims are open this long
 	// ConfirmWithin, if not zero, is how long a winner has from their DM
 	// to press Confirm; a unit not confirmed by then goes to the next in
-	// line (dropconfirm.go). Zero: winners keep their unit.
+	// line (confirmation.go). Zero: winners keep their unit.
 	ConfirmWithin time.Duration
 	Author        string // the staff member posting it
 }
@@ -107,7 +107,7 @@ func (d *Drop) Version() string {
 }
 
 // Posted reports whether the drop's card is up.
-func (d *Drop) Posted() bool { return d.TS != "" && d.TS != "-" }
+func (d *Drop) Posted() bool { return cardPosted(d.TS) }
 
 // Left is how many units can still be claimed.
 func (d *Drop) Left() int { return max(d.Quantity-d.Claimed, 0) }
@@ -800,4 +800,32 @@ func (s *Store) FinishDropAnnouncement(ctx context.Context, c *Community, id str
 	pipe.Del(ctx, k.dropAnnounceClaim(id))
 	_, err := pipe.Exec(ctx)
 	return wrapErr("drop announcement", err)
+}
+
+// UnpostedDrops returns the open drops of c whose card was claimed for
+// posting but never recorded (the replica posting it died): the drops job
+// posts them once the claim has gone stale (claimCard). A drop whose card
+// Slack refused is not among them: its poster was told, and the job would
+// only be refused again.
+func (s *Store) UnpostedDrops(ctx context.Context, c *Community) ([]string, error) {
+	k := s.keys(c)
+	ids, err := s.rdb.ZRange(ctx, k.dropDue(), 0, -1).Result()
+	if err != nil || len(ids) == 0 {
+		return nil, wrapErr("open drops", err)
+	}
+	pipe := s.rdb.Pipeline()
+	ts := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		ts[i] = pipe.HGet(ctx, k.drop(id), dfTS)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, wrapErr("open drops", err)
+	}
+	var out []string
+	for i, id := range ids {
+		if v := ts[i].Val(); strings.HasPrefix(v, "-") {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }

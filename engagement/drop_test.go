@@ -401,3 +401,45 @@ func BenchmarkDropClaims(b *testing.B) {
 		b.Fatalf("%d claimed and %d waiting of %d presses on %d units: not exact", got.Claimed, got.Waiting, b.N, d.Quantity)
 	}
 }
+
+// TestCardClaimGoesStale: a card claimed and never recorded (the replica
+// died between claiming and posting) can be claimed again once the claim
+// is five minutes old, not before; a posted card never again.
+func TestCardClaimGoesStale(t *testing.T) {
+	t.Parallel()
+	f := newDropFixture(t, 0)
+	ctx := context.Background()
+	d := f.create(t, 1)
+	claim := func(s *engagement.Store) bool {
+		t.Helper()
+		ok, err := s.ClaimDropCard(ctx, f.c, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !claim(f.s) || claim(f.s2) {
+		t.Fatal("a fresh card claimed by no one, or by both replicas")
+	}
+	if got, _ := f.s.Drop(ctx, f.c, d.ID); got.Posted() {
+		t.Errorf("a claimed card counts as posted (ts %q)", got.TS)
+	}
+	f.clk.Add(4 * time.Minute)
+	if claim(f.s2) {
+		t.Error("a four-minute-old claim was taken over")
+	}
+	f.clk.Add(2 * time.Minute)
+	if !claim(f.s2) || claim(f.s) {
+		t.Error("a six-minute-old claim was not taken over exactly once")
+	}
+	if err := f.s2.SetDropCard(ctx, f.c, d.ID, "C1", "1700000000.000100"); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Add(time.Hour)
+	if claim(f.s) {
+		t.Error("a posted card was claimed again")
+	}
+	if got, _ := f.s.Drop(ctx, f.c, d.ID); !got.Posted() {
+		t.Errorf("the posted card does not count as posted (ts %q)", got.TS)
+	}
+}

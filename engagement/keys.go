@@ -223,6 +223,10 @@ func (k keys) promptWho(ts string) string { return k.prompt(ts) + ":who" }
 //	i:<id>:votes              set     seated members voting for it
 //	i:<id>:staff              set     staff voting for it (shown apart)
 //	i:<id>:card               string  when the card's next update turn begins, as d:<id>:card; expires after two seconds
+//	i:parent                  hash    channel, ts: the pinned "Ideas" post whose thread holds the cards (ideas: thread); kept,
+//	                                  deleted when Slack says the post is gone, so that the next idea makes a new one
+//	i:parent:claim            string  the token of the caller posting the parent, so that one is posted across replicas
+//	                                  and redeliveries; expires after IdeaParentClaimTTL (a caller that died frees it)
 func (k keys) ideaSeq() string                   { return k.prefix + "i:seq" }
 func (k keys) ideaAll() string                   { return k.prefix + "i:all" }
 func (k keys) ideaRequest(token string) string   { return k.prefix + "i:req:" + token }
@@ -231,6 +235,8 @@ func (k keys) ideaText(id, author string) string { return k.idea(id) + ":text:" 
 func (k keys) ideaVotes(id string) string        { return k.idea(id) + ":votes" }
 func (k keys) ideaStaffVotes(id string) string   { return k.idea(id) + ":staff" }
 func (k keys) ideaCard(id string) string         { return k.idea(id) + ":card" }
+func (k keys) ideaParent() string                { return k.prefix + "i:parent" }
+func (k keys) ideaParentClaim() string           { return k.ideaParent() + ":claim" }
 
 // Thanks and the monthly spotlight (thanks.go). Who gave thanks is never
 // stored by ID: the once-a-day marker names both people by pseudonym and

@@ -64,7 +64,7 @@ type KPIs struct {
 	Prototypes   []PrototypeSummary `json:"prototypes"`              // open during the week, newest first
 	Prompt       *PromptSummary     `json:"prompt,omitempty"`        // the week's prompt with its tallies, if one was posted
 	SeatRequests *SeatRequestWeek   `json:"seat_requests,omitempty"` // requests and nominations opened or decided during the week, if any
-	// The members' voice (voice_digest.go): ideas posted in the week (most
+	// The members' voice (digest.go): ideas posted in the week (most
 	// votes first), ideas whose status changed, drops open in the week.
 	IdeasNew           []NewIdea          `json:"ideas_new"`
 	IdeasStatusChanged []IdeaStatusChange `json:"ideas_status_changed"`

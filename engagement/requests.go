@@ -72,13 +72,13 @@ type SeatRequest struct {
 	Decided     time.Time // zero while open
 	Outcome     string    // for an approval: RequestSeat, RequestWaitlist or RequestSeated
 	Position    int       // the waitlist place an approval gave
-	Channel, TS string    // the card in the brand channel ("" until posted; TS "-" while being posted)
+	Channel, TS string    // the card in the brand channel ("" until posted; TS "-…" while being posted: claimCard)
 	token       string
 	done        map[string]bool
 }
 
 // Posted reports whether the request's card is up.
-func (r *SeatRequest) Posted() bool { return r.TS != "" && r.TS != "-" }
+func (r *SeatRequest) Posted() bool { return cardPosted(r.TS) }
 
 // Wait is how long the request waited for its decision (0 while open).
 func (r *SeatRequest) Wait() time.Duration {

@@ -18,6 +18,7 @@ type slackEvent struct {
 	Channel         string
 	ChannelType     string // message events: channel, group, im, mpim
 	TS, ThreadTS    string
+	DeletedTS       string // message_deleted: the deleted message's ts
 	ParentUser      string // thread replies: author of the thread's parent
 	EventTS         string
 	Reaction        string
@@ -55,6 +56,8 @@ func parseEvent(payload gjson.Result) slackEvent {
 					ev.TS = v.Str
 				case "thread_ts":
 					ev.ThreadTS = v.Str
+				case "deleted_ts":
+					ev.DeletedTS = v.Str
 				case "parent_user_id":
 					ev.ParentUser = v.Str
 				case "event_ts":

@@ -36,7 +36,13 @@ func dropValues(qty string) map[string]string {
 // postDrop posts a drop through the form and waits for its card.
 func postDrop(t testing.TB, srv *slacktest.Server, ta *testApp, viewID, qty string) *engagement.Drop {
 	t.Helper()
-	if p := send(t, srv, dropSubmission(srv, staffUser, viewID, dropValues(qty))); len(p) != 0 && string(p) != "null" {
+	return postDropWith(t, srv, ta, viewID, dropValues(qty))
+}
+
+// postDropWith is postDrop with the form's values.
+func postDropWith(t testing.TB, srv *slacktest.Server, ta *testApp, viewID string, values map[string]string) *engagement.Drop {
+	t.Helper()
+	if p := send(t, srv, dropSubmission(srv, staffUser, viewID, values)); len(p) != 0 && string(p) != "null" {
 		t.Fatalf("valid drop acked with %s, want a bare ack", p)
 	}
 	var d *engagement.Drop
@@ -146,13 +152,7 @@ func TestDropFormCardAndClaims(t *testing.T) {
 func TestDropBurstTwoReplicas(t *testing.T) {
 	t.Parallel()
 	b := dropBurst(t, 200, 100, 20)
-	if b.res.Acked != 500 {
-		t.Fatalf("burst: %d of 500 acked", b.res.Acked)
-	}
-	got, err := b.r2.store.Drop(ctxT(t), b.r2.community, b.d.ID)
-	if err != nil || got.Claimed != 20 || got.Waiting != 180 {
-		t.Fatalf("after the burst: %+v, %v; want 20 claimed, 180 waiting", got, err)
-	}
+	b.check(t, 500, 20, 180)
 	claims, _, err := b.r1.store.DropPeople(ctxT(t), b.r1.community, b.d.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -241,6 +241,19 @@ func dropBurst(tb testing.TB, seated, unseated, qty int) *burst {
 	return b
 }
 
+// check fails tb unless every press was acked and the drop, read through
+// the second replica, has exactly the winners and line wanted.
+func (b *burst) check(tb testing.TB, acked, claimed, waiting int) {
+	tb.Helper()
+	if b.res.Acked != acked {
+		tb.Fatalf("burst: %d of %d acked", b.res.Acked, acked)
+	}
+	got, err := b.r2.store.Drop(ctxT(tb), b.r2.community, b.d.ID)
+	if err != nil || got.Claimed != claimed || got.Waiting != waiting {
+		tb.Fatalf("after the burst: %+v, %v; want %d claimed, %d waiting", got, err, claimed, waiting)
+	}
+}
+
 // updates is how many times the drop's card was updated.
 func (b *burst) updates() int {
 	for _, m := range b.srv.Messages(channel) {
@@ -262,13 +275,7 @@ func BenchmarkDropBurstCardUpdates(b *testing.B) {
 	var presses, updates, secs float64
 	for range b.N {
 		bu := dropBurst(b, 5000, 0, 1000)
-		if bu.res.Acked != 10000 {
-			b.Fatalf("%d of 10000 acked", bu.res.Acked)
-		}
-		got, err := bu.r1.store.Drop(ctxT(b), bu.r1.community, bu.d.ID)
-		if err != nil || got.Claimed != 1000 || got.Waiting != 4000 {
-			b.Fatalf("after the burst: %+v, %v; want 1000 claimed, 4000 waiting", got, err)
-		}
+		bu.check(b, 10000, 1000, 4000)
 		eventually(b, "the card shows the last state", func() bool { return strings.Contains(cardText(bu.srv, bu.d.TS), "4000 waiting") })
 		presses += float64(bu.res.Acked)
 		updates += float64(bu.updates())
@@ -325,18 +332,7 @@ func TestDropConfirmDeadline(t *testing.T) {
 		t.Errorf("confirm within 0 hours: %+v, %v; want the field refused", resp, err)
 	}
 	values["confirm_hours"] = "24"
-	if p := send(t, srv, dropSubmission(srv, staffUser, "V0DROPC001", values)); len(p) != 0 && string(p) != "null" {
-		t.Fatalf("valid drop acked with %s", p)
-	}
-	var d *engagement.Drop
-	eventually(t, "the drop card is posted", func() bool {
-		all, err := ta.store.Drops(ctxT(t), ta.community)
-		if err != nil || len(all) == 0 || !all[0].Posted() {
-			return false
-		}
-		d = all[0]
-		return true
-	})
+	d := postDropWith(t, srv, ta, "V0DROPC001", values)
 	if d.ConfirmWithin != 24*time.Hour || !strings.Contains(cardText(srv, d.TS), "Winners confirm within 24 hours") {
 		t.Errorf("confirm within %v; card %s", d.ConfirmWithin, cardText(srv, d.TS))
 	}
@@ -376,5 +372,36 @@ func TestDropConfirmDeadline(t *testing.T) {
 	}
 	if n := dmsWith(srv, carol, "You have one of"); n != 1 {
 		t.Errorf("carol got %d winner DMs, want 1", n)
+	}
+}
+
+// TestDropCardAfterACrash: a replica claimed a drop's card and died before
+// posting it. The job leaves the claim alone while it is fresh (the poster
+// may be slow), and posts the card, once, when it is stale.
+func TestDropCardAfterACrash(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	ta := MustRunApp(t, srv, withProtoConfig)
+	ctx := ctxT(t)
+	d, err := ta.store.CreateDrop(ctx, ta.community, engagement.DropSpec{Name: "Lip balm", Quantity: 5, Window: 24 * time.Hour,
+		Author: staffUser}, "crashed-submission")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := ta.store.ClaimDropCard(ctx, ta.community, d.ID); err != nil || !ok {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	time.Sleep(300 * time.Millisecond) // many job ticks
+	if n := len(cards(srv)); n != 0 {
+		t.Fatalf("%d cards posted under a fresh claim, want 0", n)
+	}
+	ta.later(6 * time.Minute)
+	eventually(t, "the job posts the card", func() bool {
+		got, err := ta.store.Drop(ctx, ta.community, d.ID)
+		return err == nil && got.Posted()
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := len(cards(srv)); n != 1 {
+		t.Errorf("%d cards, want 1", n)
 	}
 }

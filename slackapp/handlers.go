@@ -28,6 +28,14 @@ func countMessage(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 		return answerDM(a, ev)
 	}
 	c := a.byChannel[ev.Channel]
+	if c != nil && ev.Subtype == "message_deleted" && c.Ideas == engagement.IdeasThread && ev.DeletedTS != "" {
+		// Perhaps the idea thread's parent: then the next idea starts a
+		// new thread (a reply to a deleted parent would be lost to view).
+		if a.ideas.ParentDeleted(c, ev.DeletedTS) {
+			return engagement.Event{}, outHandled, nil
+		}
+		return engagement.Event{}, outIgnored, nil
+	}
 	if c == nil || !humanSubtypes[ev.Subtype] || ev.BotID != "" || ev.User == "" || ev.User == a.botUserID {
 		return engagement.Event{}, outIgnored, nil
 	}

@@ -100,6 +100,11 @@ func TestIdeaBoardVotes(t *testing.T) {
 
 	i := postIdea(t, srv, ta, alice, "V0IDEA0001", "A travel size")
 	waitTold(t, srv, alice, "Posted your idea "+i.ID)
+	// By default (ideas: channel) the card is a post in the channel: no
+	// Ideas post, no thread, nothing pinned, a plain link.
+	if all := cards(srv); len(all) != 1 || all[0].ThreadTS != "" || len(srv.Pins(channel)) != 0 || strings.Contains(i.Link, "thread_ts") {
+		t.Errorf("default ideas place: messages %+v, pins %v, link %q; want one top-level card", all, srv.Pins(channel), i.Link)
+	}
 	// The same view submitted again (a retry, another replica) posts nothing more.
 	send(t, srv, ideaSubmission(srv, alice, "V0IDEA0001", "A travel size", "", "acme||"))
 	if n := len(cards(srv)); n != 1 {

@@ -126,6 +126,7 @@ var apiScopes = map[string][]string{
 	"PostEphemeralContext":   {"chat:write"},      // chat.postEphemeral
 	"UpdateMessageContext":   {"chat:write"},      // chat.update
 	"AddReactionContext":     {"reactions:write"}, // reactions.add
+	"AddPinContext":          {"pins:write"},      // pins.add: the idea thread's parent post
 	"OpenViewContext":        {},                  // views.open: no scope, needs a trigger_id
 	// conversations.invite / kick: channels:manage for public channels,
 	// groups:write for private ones.
@@ -158,6 +159,7 @@ var allowedBotScopes = map[string]string{
 	"channels:manage":  "conversations.invite / kick: seats in public community channels",
 	"groups:write":     "conversations.invite / kick: seats in private community channels",
 	"users:read":       "users.info: bots take no seat",
+	"pins:write":       "pins.add: pinning the idea thread's parent post (ideas: thread)",
 	"usergroups:read":  "usergroups.users.list: staff given as a Slack user group",
 	"chat:write":       "chat.postMessage into the community channel",
 	"reactions:write":  "reactions.add: seeding a prototype card's reaction set",

@@ -53,6 +53,8 @@ type settings struct {
 	digestAt, lapsingWeeks                         string
 	schedulerTick                                  string
 	thanksIn, thanksReaction                       string
+	ideasIn                                        string
+	promptAt, dropCooldown                         string
 	pprof                                          bool
 	proxy                                          httpproxy.Config
 }
@@ -89,6 +91,9 @@ func bindSettings(fs *flag.FlagSet, getenv func(string) string) *settings {
 	fs.StringVar(&s.nudgeAfter, "nudge-after", env("CLOSEKNIT_NUDGE_AFTER", "72h"), "one intro reminder after this `duration` (CLOSEKNIT_NUDGE_AFTER)")
 	fs.StringVar(&s.thanksIn, "thanks", env("CLOSEKNIT_THANKS", engagement.ThanksChannel), "/closeknit thanks posts in the channel or by dm to the person thanked (CLOSEKNIT_THANKS)")
 	fs.StringVar(&s.thanksReaction, "thanks-reaction", env("CLOSEKNIT_THANKS_REACTION", engagement.DefaultThanksReaction), "the reaction `emoji` that counts as thanks, without colons (CLOSEKNIT_THANKS_REACTION)")
+	fs.StringVar(&s.promptAt, "prompt-at", env("CLOSEKNIT_PROMPT_AT", "off"), "when the weekly prompt (/closeknit prompt) goes out, in the community's zone: `\"Wed 12:00\"` or off (CLOSEKNIT_PROMPT_AT)")
+	fs.StringVar(&s.dropCooldown, "drop-cooldown", env("CLOSEKNIT_DROP_COOLDOWN", "0"), "winners of the last K drops wait behind the rest; 0 is off (CLOSEKNIT_DROP_COOLDOWN)")
+	fs.StringVar(&s.ideasIn, "ideas", env("CLOSEKNIT_IDEAS", engagement.IdeasChannel), "post idea cards in the channel, or in the thread of a pinned Ideas post: channel or thread (CLOSEKNIT_IDEAS)")
 	fs.StringVar(&s.configFile, "config", getenv("CLOSEKNIT_CONFIG"), "YAML `file` declaring communities (CLOSEKNIT_CONFIG)")
 	fs.StringVar(&s.digestAt, "digest-at", env("CLOSEKNIT_DIGEST_AT", "Mon 09:00"), "when the weekly digest goes out, in each community's zone: `\"Mon 09:00\"` or off (CLOSEKNIT_DIGEST_AT)")
 	fs.StringVar(&s.lapsingWeeks, "lapsing-weeks", env("CLOSEKNIT_LAPSING_WEEKS", "4"), "a member who posted in this many of the last 12 weeks but not the last 2 is lapsing (CLOSEKNIT_LAPSING_WEEKS)")
@@ -160,8 +165,13 @@ func (s *settings) load(needTokens bool) (*config, error) {
 	if err != nil || nudge <= 0 {
 		return nil, fmt.Errorf("CLOSEKNIT_NUDGE_AFTER: %q is not a duration such as 72h", s.nudgeAfter)
 	}
+	cooldown, err := strconv.Atoi(s.dropCooldown)
+	if err != nil {
+		return nil, fmt.Errorf("CLOSEKNIT_DROP_COOLDOWN: %q is not a whole number of drops, 0 (off) to %d", s.dropCooldown, engagement.MaxDropCooldown)
+	}
 	com := &engagement.Community{ID: s.community, Channel: s.channel, Location: loc, Cap: seats, BrandChannel: s.brand, Staff: splitList(s.staff), StaffGroup: s.staffGroup,
-		FullPolicy: s.policy, Welcome: s.welcome, WelcomeIn: s.welcomeIn, NudgeAfter: nudge, Thanks: s.thanksIn, ThanksReaction: s.thanksReaction}
+		FullPolicy: s.policy, Welcome: s.welcome, WelcomeIn: s.welcomeIn, NudgeAfter: nudge, Thanks: s.thanksIn, ThanksReaction: s.thanksReaction,
+		Ideas: s.ideasIn, PromptAt: s.promptAt, DropCooldown: cooldown}
 	com.Defaults()
 	if err := com.Validate(); err != nil {
 		return nil, fmt.Errorf("CLOSEKNIT_*: %w", err)
@@ -250,6 +260,7 @@ type communityFile struct {
 		Thanks         string   `yaml:"thanks"`          // channel (default) or dm
 		ThanksReaction string   `yaml:"thanks_reaction"` // default raised_hands
 		DropCooldown   int      `yaml:"drop_cooldown"`   // winners of the last K drops wait behind the rest; 0 off (default)
+		Ideas          string   `yaml:"ideas"`           // channel (default) or thread: the cards in a pinned Ideas post's thread
 	} `yaml:"communities"`
 }
 
@@ -295,7 +306,7 @@ func loadCommunities(path string) ([]*engagement.Community, error) {
 		}
 		c := &engagement.Community{ID: fc.ID, Channel: fc.Channel, Location: loc, Cap: seats, BrandChannel: fc.BrandChannel, Staff: fc.Staff, StaffGroup: fc.StaffGroup,
 			FullPolicy: fc.FullPolicy, Welcome: fc.Welcome, WelcomeIn: fc.WelcomeIn, NudgeAfter: nudge, PromptAt: fc.PromptAt,
-			Thanks: fc.Thanks, ThanksReaction: fc.ThanksReaction, DropCooldown: fc.DropCooldown}
+			Thanks: fc.Thanks, ThanksReaction: fc.ThanksReaction, DropCooldown: fc.DropCooldown, Ideas: fc.Ideas}
 		c.Defaults()
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("CLOSEKNIT_CONFIG %s: communities[%d]: %w", path, i, err)

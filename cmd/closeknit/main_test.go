@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -217,6 +218,10 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"api url without slash", map[string]string{"SLACK_API_URL": "https://slack.com/api"}, "SLACK_API_URL"},
 		{"bad staff id", map[string]string{"CLOSEKNIT_STAFF": "alice"}, "staff \"alice\""},
 		{"bad scheduler tick", map[string]string{"CLOSEKNIT_SCHEDULER_TICK": "often"}, "CLOSEKNIT_SCHEDULER_TICK"},
+		{"bad ideas place", map[string]string{"CLOSEKNIT_IDEAS": "threads"}, `ideas "threads": invalid: want channel or thread`},
+		{"bad prompt time", map[string]string{"CLOSEKNIT_PROMPT_AT": "Wednesday noon"}, "prompt"},
+		{"bad drop cooldown", map[string]string{"CLOSEKNIT_DROP_COOLDOWN": "two"}, "CLOSEKNIT_DROP_COOLDOWN"},
+		{"drop cooldown too long", map[string]string{"CLOSEKNIT_DROP_COOLDOWN": "21"}, "drop cooldown 21"},
 		// issue 11 B2: a glob in the namespace or community ID would reach other keys
 		{"glob namespace", map[string]string{"CLOSEKNIT_NAMESPACE": "closeknit*"}, "CLOSEKNIT_NAMESPACE"},
 		{"glob namespace class", map[string]string{"CLOSEKNIT_NAMESPACE": "ck[a-z]"}, "CLOSEKNIT_NAMESPACE"},
@@ -262,6 +267,15 @@ func TestConfigFileDeclaresCommunities(t *testing.T) {
 	os.WriteFile(path, []byte("communities:\n  - id: acme\n    chanel: C05R8T2KLMN\n"), 0o644)
 	if _, err := s.load(false); err == nil || !strings.Contains(err.Error(), "chanel") {
 		t.Errorf("misspelt field: err = %v, want it named", err)
+	}
+	// ideas: thread is taken per community; a typo is refused, naming it.
+	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n    ideas: thread\n  - id: beta\n    channel: C0BETA00001\n"), 0o644)
+	if cfg, err := s.load(false); err != nil || cfg.Communities[0].Ideas != engagement.IdeasThread || cfg.Communities[1].Ideas != engagement.IdeasChannel {
+		t.Errorf("ideas: %v, %v; want thread for acme, the default channel for beta", cfg, err)
+	}
+	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n    ideas: pinned\n"), 0o644)
+	if _, err := s.load(false); err == nil || !strings.Contains(err.Error(), `communities[0]: community acme: ideas "pinned"`) {
+		t.Errorf("a bad ideas place: err = %v, want it named", err)
 	}
 	// issue 11 B2: two communities with one ID would share every key
 	os.WriteFile(path, []byte("communities:\n  - id: acme\n    channel: C05R8T2KLMN\n  - id: acme\n    channel: C0BETA00001\n"), 0o644)
@@ -351,5 +365,30 @@ func waitHTTP(t *testing.T, url string, status int) {
 			t.Fatalf("%s never answered %d (last: %v)", url, status, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestEnvCommunitySettings: the single community of the environment takes
+// the weekly prompt's time and the drops' cooldown, as a community file's
+// prompt_at and drop_cooldown do.
+func TestEnvCommunitySettings(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"CLOSEKNIT_CHANNEL": "C05R8T2KLMN", "CLOSEKNIT_PROMPT_AT": "Wed 12:00", "CLOSEKNIT_DROP_COOLDOWN": "2"}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	s := bindSettings(fs, func(k string) string { return env[k] })
+	cfg, err := s.load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Communities[0]
+	if at, on, err := c.PromptSchedule(); err != nil || !on || at.String() != "Wed 12:00" || c.DropCooldown != 2 {
+		t.Errorf("prompt at %v (on %v, %v), drop cooldown %d; want Wed 12:00 and 2", at, on, err, c.DropCooldown)
+	}
+	// Neither set: prompts off, no cooldown.
+	s = bindSettings(flag.NewFlagSet("serve", flag.ContinueOnError), func(k string) string { return map[string]string{"CLOSEKNIT_CHANNEL": "C05R8T2KLMN"}[k] })
+	if cfg, err := s.load(false); err != nil || cfg.Communities[0].DropCooldown != 0 {
+		t.Fatalf("defaults: %v", err)
+	} else if _, on, _ := cfg.Communities[0].PromptSchedule(); on {
+		t.Error("prompts on by default")
 	}
 }

@@ -21,10 +21,14 @@ var exported = []string{
 	"closeknit_socket_ack_latency_seconds", "closeknit_socket_seconds_since_last_envelope",
 	"closeknit_redis_duration_seconds", "closeknit_redis_errors_total", "closeknit_slack_api_calls_total",
 	"closeknit_job_runs_total", "closeknit_job_last_success_timestamp_seconds", "closeknit_job_duration_seconds",
-	"closeknit_job_interval_seconds",
+	"closeknit_job_interval_seconds", "closeknit_socket_large_frames_total", "closeknit_slack_refusals_total",
 	// Membership.
 	"closeknit_seats_used", "closeknit_seats_cap", "closeknit_waitlist_length", "closeknit_promotions_total",
-	"closeknit_cap_removals_total", "closeknit_intros_total",
+	"closeknit_cap_removals_total", "closeknit_intros_total", "closeknit_stale_member_events_total",
+	// Ideas, drops, thanks and seat requests.
+	"closeknit_ideas", "closeknit_idea_votes_total", "closeknit_drops_open", "closeknit_drop_claims_total",
+	"closeknit_drop_confirmations_total",
+	"closeknit_thanks_total", "closeknit_seat_requests_total",
 	// Prototypes.
 	"closeknit_prototypes_open", "closeknit_prototype_feedback_total",
 	// Digest and KPIs.

@@ -92,7 +92,7 @@ const (
 
 // Job is the scheduled job, every tick, for one community: close the drops
 // whose window passed, announce closings, pass on the units not confirmed
-// in time, DM winners (those whose DM failed before, and those who just
+// in time, post cards a dead replica left unposted, DM winners (those whose DM failed before, and those who just
 // got a unit passed on), and refresh the open-drops gauge.
 func (b *Board) Job(ctx context.Context, c *engagement.Community) error {
 	if _, err := b.Store.CloseDueDrops(ctx, c); err != nil {
@@ -103,6 +103,17 @@ func (b *Board) Job(ctx context.Context, c *engagement.Community) error {
 	}
 	if err := b.expire(ctx, c); err != nil {
 		return err
+	}
+	// A card whose poster died between claiming and posting it: posted
+	// once the claim is stale (PostCard claims again, or returns at once).
+	unposted, err := b.Store.UnpostedDrops(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, id := range unposted {
+		if err := b.PostCard(c, id); err != nil {
+			b.Log.Warn("drop card not posted by the job", "drop", id, "err", err)
+		}
 	}
 	ids, err := b.Store.DropsWithNotices(ctx, c)
 	if err != nil {

@@ -13,3 +13,14 @@ func Permalink(workspaceURL, channel, ts string) string {
 	}
 	return strings.TrimSuffix(workspaceURL, "/") + "/archives/" + channel + "/p" + strings.Replace(ts, ".", "", 1)
 }
+
+// ReplyPermalink is Permalink for a reply in the thread of threadTS, in
+// the form chat.getPermalink returns for one: without the thread, Slack
+// clients open the channel and do not find the reply.
+func ReplyPermalink(workspaceURL, channel, ts, threadTS string) string {
+	link := Permalink(workspaceURL, channel, ts)
+	if link == "" || threadTS == "" || threadTS == ts {
+		return link
+	}
+	return link + "?thread_ts=" + threadTS + "&cid=" + channel
+}

@@ -20,3 +20,20 @@ func TestPermalink(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyPermalink: a reply's link names its thread, as
+// chat.getPermalink's does; a top-level message's does not.
+func TestReplyPermalink(t *testing.T) {
+	t.Parallel()
+	const ws = "https://knit-test.slack.com/"
+	if got, want := feature.ReplyPermalink(ws, "C05R8T2KLMN", "1763593200.000200", "1763593200.000100"),
+		"https://knit-test.slack.com/archives/C05R8T2KLMN/p1763593200000200?thread_ts=1763593200.000100&cid=C05R8T2KLMN"; got != want {
+		t.Errorf("reply: %q, want %q", got, want)
+	}
+	if got, want := feature.ReplyPermalink(ws, "C05R8T2KLMN", "1763593200.000100", ""), feature.Permalink(ws, "C05R8T2KLMN", "1763593200.000100"); got != want {
+		t.Errorf("top-level: %q, want %q", got, want)
+	}
+	if got := feature.ReplyPermalink("", "C05R8T2KLMN", "1763593200.000200", "1763593200.000100"); got != "" {
+		t.Errorf("no workspace: %q", got)
+	}
+}

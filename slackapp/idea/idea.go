@@ -30,11 +30,13 @@ const (
 	metadataFields = 3   // a modal's private_metadata: "<community>|<source channel>|<source ts>"
 )
 
-// API is the part of Slack's Web API the idea board calls: a card's, and
-// chat.postEphemeral for the answer to a vote (it carries a button).
+// API is the part of Slack's Web API the idea board calls: a card's,
+// chat.postEphemeral for the answer to a vote (it carries a button), and
+// pins.add for the idea thread's parent post (thread.go).
 type API interface {
 	feature.CardAPI
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+	AddPinContext(ctx context.Context, channel string, item slack.ItemRef) error
 }
 
 // Deps is everything the idea board depends on.

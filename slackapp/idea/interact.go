@@ -79,7 +79,10 @@ func Submission(d Deps) feature.Interaction {
 // postCard posts a recorded idea's card, once (ClaimIdeaCard), and tells
 // the author. If Slack refused it, the claim is released so that the same
 // form submitted again posts it; if Slack did not answer, it may be up, and
-// the claim is kept rather than risk a second card.
+// the claim is kept rather than risk a second card. With ideas: thread
+// the card is a reply to the idea thread's parent post (thread.go); a
+// parent that cannot be posted leaves no card, so the claim is released
+// then too, and a parent Slack no longer finds is replaced once.
 func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author feature.Notice) {
 	ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
 	defer cancel()
@@ -92,7 +95,32 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 		return
 	}
 	text, blocks := card(i)
-	ch, ts, err := d.API.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	var ch, ts, thread string
+	for try := 1; ; try++ {
+		if thread, err = d.thread(ctx, c); err != nil {
+			// No card was posted, so the claim is released whatever Slack
+			// said: the same form submitted again posts the card, once.
+			d.Log.Error("idea card not posted: no idea thread", "idea", i.ID, "err", err)
+			if rerr := d.Store.ReleaseIdeaCard(ctx, c, i.ID); rerr != nil {
+				d.Log.Warn("idea card claim not released", "idea", i.ID, "err", rerr)
+			}
+			d.Notify.Tell(author, fmt.Sprintf("Sorry, the card for your idea %s could not be posted in <#%s>; please submit it again in a minute.", i.ID, c.Channel))
+			return
+		}
+		opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
+		if thread != "" {
+			opts = append(opts, slack.MsgOptionTS(thread))
+		}
+		ch, ts, err = d.post(ctx, c.Channel, opts...)
+		if thread == "" || !threadGone[feature.Code(err)] || try == 2 {
+			break
+		}
+		// The parent post was deleted: forget it, and post the card under
+		// a new one.
+		if _, derr := d.Store.DropIdeaParent(ctx, c, thread); derr != nil {
+			break
+		}
+	}
 	if err != nil {
 		d.Log.Error("idea card not posted", "idea", i.ID, "err", err)
 		if feature.Refused(err) {
@@ -107,12 +135,16 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 	}
 	link := ""
 	if ws := d.Workspace(ctx); ws != "" {
-		link = feature.Permalink(ws, ch, ts)
+		link = feature.ReplyPermalink(ws, ch, ts, thread)
 	}
 	if err := d.Store.SetIdeaCard(ctx, c, i.ID, ch, ts, link); err != nil {
 		d.Log.Error("idea card posted but not recorded", "idea", i.ID, "ts", ts, "err", err)
 	}
-	d.Notify.Tell(author, fmt.Sprintf("Posted your idea %s in <#%s>. Members can upvote it; the team will give it a status.", i.ID, c.Channel))
+	where := fmt.Sprintf("<#%s>", c.Channel)
+	if thread != "" {
+		where = "the pinned Ideas thread in " + where
+	}
+	d.Notify.Tell(author, fmt.Sprintf("Posted your idea %s in %s. Members can upvote it; the team will give it a status.", i.ID, where))
 }
 
 // pressed is the community, idea ID and user of a button press.

@@ -114,6 +114,20 @@ func (d Deps) refreshCard(c *engagement.Community, id string) {
 	}
 }
 
+// post is chat.postMessage, sent again after Slack's Retry-After when it
+// is rate limited (a 429 posted nothing): the idea thread posts its parent
+// and the first card back to back, and Slack allows about one post a
+// second per channel.
+func (d Deps) post(ctx context.Context, channel string, opts ...slack.MsgOption) (ch, ts string, err error) {
+	for try := 1; ; try++ {
+		ch, ts, err = d.API.PostMessageContext(ctx, channel, opts...)
+		var rl *slack.RateLimitedError
+		if !errors.As(err, &rl) || try == rateLimitTries || !sleep(ctx, rl.RetryAfter) {
+			return ch, ts, err
+		}
+	}
+}
+
 // takeTurn waits for the card's turn (at most about a second). Waiting
 // here rather than on a timer keeps the wait inside the runner, which the
 // app waits for when it stops.

@@ -44,6 +44,7 @@ var RateLimits = map[string]RateLimit{
 	"conversations.members":        tier4,
 	"files.completeUploadExternal": tier4,
 	"files.getUploadURLExternal":   tier4,
+	"pins.add":                     tier2,
 	"reactions.add":                tier3,
 	"usergroups.users.list":        tier2,
 	"users.info":                   tier4,

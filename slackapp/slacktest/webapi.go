@@ -126,9 +126,10 @@ type webState struct {
 	users     map[string]User
 	files     map[string]*File
 	fileOrder []string
-	reactions map[string]bool  // channel/ts/name reacted by the bot
-	lastTS    int64            // microseconds of the last ts handed out
-	followUps []map[string]any // events to send once the current call has answered
+	reactions map[string]bool     // channel/ts/name reacted by the bot
+	pins      map[string][]string // channel -> pinned message ts, in pinning order
+	lastTS    int64               // microseconds of the last ts handed out
+	followUps []map[string]any    // events to send once the current call has answered
 	groups    map[string][]string
 }
 
@@ -138,6 +139,7 @@ func (st *webState) init() {
 	st.users = make(map[string]User)
 	st.files = make(map[string]*File)
 	st.reactions = make(map[string]bool)
+	st.pins = make(map[string][]string)
 }
 
 // apiRequest is a decoded Web API call handed to a method handler.
@@ -175,6 +177,7 @@ var methods = map[string]method{
 	"conversations.members":        {handle: (*Server).conversationsMembers},
 	"files.completeUploadExternal": {handle: (*Server).filesCompleteUploadExternal},
 	"files.getUploadURLExternal":   {handle: (*Server).filesGetUploadURLExternal},
+	"pins.add":                     {handle: (*Server).pinsAdd},
 	"reactions.add":                {handle: (*Server).reactionsAdd},
 	"usergroups.users.list":        {handle: (*Server).usergroupsUsersList},
 	"users.info":                   {handle: (*Server).usersInfo},
@@ -795,6 +798,34 @@ func (s *Server) reactionsAdd(req *apiRequest) result {
 	s.reactions[key] = true
 	s.echoReactionLocked(a.Get("channel"), a.Get("timestamp"), a.Get("name"))
 	return result{}
+}
+
+// pinsAdd pins a message as Slack does: only in a channel the bot is in
+// (not_in_channel), only a message there (message_not_found), once
+// (already_pinned).
+func (s *Server) pinsAdd(req *apiRequest) result {
+	ch, ts := req.args.Get("channel"), req.args.Get("timestamp")
+	if ts == "" {
+		return apiError("no_item_specified")
+	}
+	if code := s.channelRefusalLocked(ch, true); code != "" {
+		return apiError(code)
+	}
+	if !slices.ContainsFunc(s.messages, func(m *Message) bool { return !m.Ephemeral && m.Channel == ch && m.TS == ts }) {
+		return apiError("message_not_found")
+	}
+	if slices.Contains(s.pins[ch], ts) {
+		return apiError("already_pinned")
+	}
+	s.pins[ch] = append(s.pins[ch], ts)
+	return result{}
+}
+
+// Pins returns the ts of the messages pinned in channel, in pinning order.
+func (s *Server) Pins(channel string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.pins[channel])
 }
 
 // filesGetUploadURLExternal returns an upload URL on the emulator's own

@@ -219,6 +219,29 @@ func TestWebAPI(t *testing.T) {
 				t.Errorf("second reaction: %v, want already_reacted", err)
 			}
 		}},
+		{"pins.add", func(t *testing.T, srv *Server, api *slack.Client) {
+			_, ts, err := api.PostMessageContext(t.Context(), channel, slack.MsgOptionText("Ideas", false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := slack.NewRefToMessage(channel, ts)
+			if err := api.AddPinContext(t.Context(), channel, ref); err != nil {
+				t.Fatal(err)
+			}
+			if err := api.AddPinContext(t.Context(), channel, ref); !isSlackError(err, "already_pinned") {
+				t.Errorf("second pin: %v, want already_pinned", err)
+			}
+			if err := api.AddPinContext(t.Context(), channel, slack.NewRefToMessage(channel, "1767269010.013600")); !isSlackError(err, "message_not_found") {
+				t.Errorf("pin of no message: %v, want message_not_found", err)
+			}
+			if diff := cmp.Diff([]string{ts}, srv.Pins(channel)); diff != "" {
+				t.Errorf("Pins (-want +got):\n%s", diff)
+			}
+			srv.SetChannel(Channel{ID: "C0OUTSIDE01", Name: "outside", BotNotMember: true})
+			if err := api.AddPinContext(t.Context(), "C0OUTSIDE01", slack.NewRefToMessage("C0OUTSIDE01", ts)); !isSlackError(err, "not_in_channel") {
+				t.Errorf("pin where the bot is not: %v, want not_in_channel", err)
+			}
+		}},
 		{"file upload v2", func(t *testing.T, srv *Server, api *slack.Client) {
 			content := "week,messages\n2026-W01,42\n"
 			sum, err := api.UploadFileContext(t.Context(), slack.UploadFileParameters{
