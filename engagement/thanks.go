@@ -278,7 +278,10 @@ func (s *Store) firstAnswers(ctx context.Context, c *Community, w Week, hidden f
 			}
 			var authors []any
 			authors, err = s.rdb.HMGet(ctx, k.posts(w), posts...).Result()
-			for i := range posts {
+			if err == nil && len(authors) != len(posts) {
+				err = fmt.Errorf("%d authors read for %d posts", len(authors), len(posts))
+			}
+			for i := range authors { // none after an error (a deadline, a reply cut short): reported below
 				author, _ := authors[i].(string)
 				helper := kv[2*i+1]
 				if author == "" || c.IsStaff(author) || helper == author || helper == "-" || hidden(helper) {

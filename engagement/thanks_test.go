@@ -279,3 +279,23 @@ func TestSpotlightOncePerMonth(t *testing.T) {
 		t.Errorf("after a release: %+v", sp)
 	}
 }
+
+// TestHelpersUnreadable: when the posts' authors cannot be read (here the
+// posts key is not a hash; in production, the metrics scrape's deadline
+// passing mid-read), Appreciation and the KPIs fail with the error instead
+// of panicking, which made /metrics answer 500 in a soak.
+func TestHelpersUnreadable(t *testing.T) {
+	t.Parallel()
+	s, rdb := MustOpenStore(t, engagement.Options{})
+	c := thanksCommunity(t, "UTC")
+	ctx := context.Background()
+	rdb.seat(t, c, alice, bob)
+	mustRecord(t, s, post(c, "Ev1", alice, at))
+	mustRecord(t, s, reply(c, "Ev2", bob, at.Add(time.Minute), at, alice))
+	if err := rdb.Set(ctx, rdb.ns+":{acme}:w:2026-W47:posts", "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Appreciation(ctx, c, []engagement.Week{w47}, 5); err == nil {
+		t.Error("Appreciation = nil error with unreadable posts, want the error")
+	}
+}
