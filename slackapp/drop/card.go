@@ -55,16 +55,16 @@ func specFrom(values map[string]map[string]slack.BlockAction, author string) (en
 	if err != nil || qty < 1 || qty > engagement.MaxDropQuantity {
 		errs[fieldQuantity] = fmt.Sprintf("A whole number from 1 to %d.", engagement.MaxDropQuantity)
 	}
-	hours, err := strconv.ParseFloat(v(fieldHours), 64)
-	if err != nil || hours <= 0 {
+	window, ok := hours(v(fieldHours))
+	if !ok || window == 0 {
 		errs[fieldHours] = "A number of hours, such as 24 or 0.5."
 	}
-	confirm, ok := confirmHours(v(fieldConfirm))
+	confirm, ok := hours(v(fieldConfirm)) // optional: empty is no confirmation
 	if !ok {
 		errs[fieldConfirm] = "Empty, or a number of hours, such as 48."
 	}
 	spec := engagement.DropSpec{Name: v(fieldName), Details: v(fieldDetails), ImageURL: v(fieldImage), Message: v(fieldMessage),
-		Quantity: qty, Window: time.Duration(hours * float64(time.Hour)), ConfirmWithin: confirm, Author: author}
+		Quantity: qty, Window: window, ConfirmWithin: confirm, Author: author}
 	if len(errs) > 0 {
 		return spec, errs
 	}
@@ -83,6 +83,19 @@ func specFrom(values map[string]map[string]slack.BlockAction, author string) (en
 		return spec, map[string]string{field: msg}
 	}
 	return spec, nil
+}
+
+// hours reads a form's number of hours ("24", "0.5"); empty is zero, and
+// false means it is not a positive number.
+func hours(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, true
+	}
+	h, err := strconv.ParseFloat(v, 64)
+	if err != nil || h <= 0 {
+		return 0, false
+	}
+	return time.Duration(h * float64(time.Hour)), true
 }
 
 // card renders a drop as its card shows it now.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
@@ -83,7 +82,7 @@ func (b *Board) Confirm(ctx context.Context, cb *slack.InteractionCallback) (any
 	default:
 		text = "This one is no longer yours: it was given back or passed on."
 	}
-	b.settleDM(c, cb, text)
+	b.settleDM(cb, text)
 	return nil, nil
 }
 
@@ -110,7 +109,7 @@ func (b *Board) PassOn(ctx context.Context, cb *slack.InteractionCallback) (any,
 			text = "Thank you: nobody was in line, so it can be claimed again."
 		}
 	}
-	b.settleDM(c, cb, text)
+	b.settleDM(cb, text)
 	return nil, nil
 }
 
@@ -119,19 +118,14 @@ func (b *Board) PassOn(ctx context.Context, cb *slack.InteractionCallback) (any,
 func (b *Board) passedOn(c *engagement.Community, id, outcome, next string) {
 	b.Metrics.confirms.WithLabelValues(c.ID, outcome).Inc()
 	b.cardSoon(c, id)
-	if next == "" {
-		return
+	if next != "" {
+		b.noticesSoon(c, id)
 	}
-	b.Run.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
-		defer cancel()
-		b.sendNotices(ctx, c, id)
-	})
 }
 
 // settleDM replaces the buttons of the DM pressed with the outcome, after
 // the ack. If Slack will not update it, the outcome is told privately.
-func (b *Board) settleDM(c *engagement.Community, cb *slack.InteractionCallback, outcome string) {
+func (b *Board) settleDM(cb *slack.InteractionCallback, outcome string) {
 	ch, ts := cb.Container.ChannelID, cb.Container.MessageTs
 	if ch == "" {
 		ch, ts = cb.Channel.ID, cb.Message.Timestamp
@@ -155,13 +149,17 @@ func (b *Board) settleDM(c *engagement.Community, cb *slack.InteractionCallback,
 // new winners are DMed by the job's next step.
 func (b *Board) expire(ctx context.Context, c *engagement.Community) error {
 	gone, err := b.Store.ExpireDropConfirms(ctx, c)
+	names := map[string]string{} // drop ID -> how the DM names it, read once per drop
 	for _, e := range gone {
 		b.Metrics.confirms.WithLabelValues(c.ID, confirmExpired).Inc()
 		b.cardSoon(c, e.Drop)
-		d, derr := b.Store.Drop(ctx, c, e.Drop)
-		name := e.Drop
-		if derr == nil {
-			name = fmt.Sprintf("*%s* (%s)", feature.Escape(d.Name), d.ID)
+		name, ok := names[e.Drop]
+		if !ok {
+			name = e.Drop
+			if d, derr := b.Store.Drop(ctx, c, e.Drop); derr == nil {
+				name = fmt.Sprintf("*%s* (%s)", feature.Escape(d.Name), d.ID)
+			}
+			names[e.Drop] = name
 		}
 		// One try: the unit has gone on either way, and this only explains.
 		_, _, perr := b.API.PostMessageContext(ctx, e.User, slack.MsgOptionText(
@@ -179,16 +177,4 @@ func confirmNote(d *engagement.Drop) string {
 		return ""
 	}
 	return fmt.Sprintf(" Winners confirm within %s (%d confirmed).", feature.Duration(d.ConfirmWithin), d.Confirmed)
-}
-
-// confirmHours reads the form's optional "confirm within (hours)".
-func confirmHours(v string) (time.Duration, bool) {
-	if v == "" {
-		return 0, true
-	}
-	var h float64
-	if _, err := fmt.Sscan(v, &h); err != nil || h <= 0 {
-		return 0, false
-	}
-	return time.Duration(h * float64(time.Hour)), true
 }

@@ -76,11 +76,7 @@ func (b *Board) release(ctx context.Context, c *engagement.Community, id, user s
 	case r.Next == "":
 		return &slack.Msg{Text: fmt.Sprintf("Released <@%s>'s unit of %s; nobody was in line, so it can be claimed again.", user, id)}, nil
 	}
-	b.Run.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
-		defer cancel()
-		b.sendNotices(ctx, c, id)
-	})
+	b.noticesSoon(c, id)
 	return &slack.Msg{Text: fmt.Sprintf("Released <@%s>'s unit of %s: it went to <@%s>, the next in line, who is being DMed.", user, id, r.Next)}, nil
 }
 
@@ -189,13 +185,18 @@ func (b *Board) Claim(ctx context.Context, cb *slack.InteractionCallback) (any, 
 		b.cardSoon(c, id)
 	}
 	if r.Outcome == engagement.ClaimWon {
-		b.Run.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
-			defer cancel()
-			b.sendNotices(ctx, c, id)
-		})
+		b.noticesSoon(c, id)
 	}
 	return nil, nil
+}
+
+// noticesSoon DMs the winners of drop id not DMed yet, after the ack.
+func (b *Board) noticesSoon(c *engagement.Community, id string) {
+	b.Run.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
+		defer cancel()
+		b.sendNotices(ctx, c, id)
+	})
 }
 
 // sendNotices DMs the winners of drop id not DMed yet. Each is taken from
