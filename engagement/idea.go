@@ -227,7 +227,7 @@ func (s *Store) ReleaseIdeaCard(ctx context.Context, c *Community, id string) er
 // Until the card's ts is known, "ts" holds "-<unix ms>", when it was
 // claimed: a claim older than cardClaimStale is taken to be of a replica
 // that died between claiming and recording the card, and can be claimed
-// again by whatever retries the card (the seat requests' job). A bare "-"
+// again by whatever retries the card (the seat requests' and drops jobs). A bare "-"
 // (an earlier release's claim) is held for good, as it was then.
 func (s *Store) claimCard(ctx context.Context, key string) (bool, error) {
 	ok, err := claimCardScript.Run(ctx, s.rdb, []string{key}, unixMS(s.now()), cardClaimStale.Milliseconds()).Int()
