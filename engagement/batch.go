@@ -18,17 +18,38 @@ type countingCall struct {
 	week      Week
 	hour      int64 // unix hours: the dedupe hash
 	cell      any   // the hour-of-week field of the hour in the community's zone
-	events    int
+	events    int   // the other events, after the lean messages
 	keys      []any
-	argv      []any // argv[0] is the event count, set when queued
+	argv      []any // the call's arguments, then the other events'; argv[0], [6], [7] set when queued
+	top, rep  leanColumns
 	cmd       *redis.Cmd
 }
+
+// leanColumns are the columns of countingScript's lean messages (leanBody):
+// the IDs, users and ts of every lean message, and for the replies their
+// times, parents' authors and answer flags.
+type leanColumns struct {
+	ids, users, ts, micros, parents, flags []any
+}
+
+// maxLean caps a call's lean messages, which the script unpacks onto Lua's
+// stack (8,000 slots); a batch beyond it sends the rest as other events.
+const maxLean = 2000
+
+// Sections of a call's result: the lean posts', the lean replies', then
+// the other events' codes.
+const (
+	secTop = iota
+	secRep
+	secOther
+)
 
 // countingCodes maps the events of a pass to their calls' results.
 type countingCodes struct {
 	calls []*countingCall
 	call  []int // call[j]: index in calls of pending[j]'s call
-	pos   []int // pos[j]: pending[j]'s place in that call
+	pos   []int // pos[j]: pending[j]'s place in that call's result
+	sec   []int // sec[j]: the section pending[j] is in (secTop…), until queued
 }
 
 // code returns the counting code of pending[j] (see scripts.go), or the
@@ -45,9 +66,10 @@ func (c *countingCodes) code(j int) (int64, error) {
 // queueCounting queues one countingScript call per community, week, hour
 // and hour of the week present in events[pending] (a batch usually holds
 // one; the hour of the week differs within one UTC hour only in a zone
-// with a half-hour offset).
-func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events []Event, pending []int, markers map[int]string) *countingCodes {
-	c := &countingCodes{call: make([]int, len(pending)), pos: make([]int, len(pending))}
+// with a half-hour offset). Messages go in the lean columns unless full
+// names them: the script asked for them in the other events' layout.
+func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events []Event, pending []int, markers map[int]string, full map[int]bool) *countingCodes {
+	c := &countingCodes{call: make([]int, len(pending)), pos: make([]int, len(pending)), sec: make([]int, len(pending))}
 	// Redis's clock, not the store's (tests set that one in the past).
 	dedupeExpiry := strconv.FormatInt(time.Now().Add(s.dedupeFor).Unix(), 10)
 	for j, i := range pending {
@@ -64,29 +86,84 @@ func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events 
 		if n == len(c.calls) {
 			call := &countingCall{
 				community: e.Community, week: wk.week, hour: hour, cell: cell,
-				keys: make([]any, 0, 10+2*len(pending)),
-				argv: make([]any, 0, 6+8*len(pending)),
+				keys: make([]any, 0, 10),
+				argv: make([]any, 0, 8),
 			}
 			call.keys = append(call.keys, wk.keys.dedupeHour(e.At), wk.hashArg, wk.postersArg, wk.activeArg,
 				wk.introPendingArg, wk.optoutArg, wk.postsArg, wk.answersArg, wk.peopleArg, wk.membersArg)
-			call.argv = append(call.argv, nil, dedupeExpiry, wk.expireAtArg, wk.weekArg, s.rxTTL, cell)
+			call.argv = append(call.argv, nil, dedupeExpiry, wk.expireAtArg, wk.weekArg, s.rxTTL, cell, nil, nil)
 			c.calls = append(c.calls, call)
 		}
 		call := c.calls[n]
-		c.call[j], c.pos[j] = n, call.events
+		c.call[j] = n
+		if sec, ok := s.appendLean(call, wk, e, full[i]); ok {
+			c.sec[j] = sec
+			if sec == secTop {
+				c.pos[j] = len(call.top.ids) - 1
+			} else {
+				c.pos[j] = len(call.rep.ids) - 1
+			}
+			continue
+		}
+		c.sec[j], c.pos[j] = secOther, call.events
 		call.events++
 		s.appendCounting(call, wk, e, markers[i])
 	}
+	for j := range pending {
+		call := c.calls[c.call[j]]
+		switch c.sec[j] {
+		case secRep:
+			c.pos[j] += len(call.top.ids)
+		case secOther:
+			c.pos[j] += len(call.top.ids) + len(call.rep.ids)
+		}
+	}
 	for _, call := range c.calls {
-		call.argv[0] = strconv.Itoa(call.events)
-		args := make([]any, 0, 3+len(call.keys)+len(call.argv))
+		call.argv[0], call.argv[6], call.argv[7] = strconv.Itoa(call.events), strconv.Itoa(len(call.top.ids)), strconv.Itoa(len(call.rep.ids))
+		lean := len(call.top.ids) + len(call.rep.ids)
+		args := make([]any, 0, 3+len(call.keys)+8+3*lean+3*len(call.rep.ids)+len(call.argv)-8)
 		args = append(args, "evalsha", countingScriptSHA, len(call.keys))
-		args = append(append(args, call.keys...), call.argv...)
+		args = append(append(args, call.keys...), call.argv[:8]...)
+		args = append(append(args, call.top.ids...), call.rep.ids...)
+		args = append(append(args, call.top.users...), call.rep.users...)
+		args = append(append(args, call.top.ts...), call.rep.ts...)
+		args = append(append(append(args, call.rep.micros...), call.rep.parents...), call.rep.flags...)
+		args = append(args, call.argv[8:]...)
 		call.cmd = redis.NewCmd(ctx, args...)
 		call.cmd.SetFirstKeyPos(3) // so a Cluster client routes it without parsing the key count
 		_ = pipe.Process(ctx, call.cmd)
 	}
 	return c
+}
+
+// appendLean adds e to call's lean columns if it is a message the lean
+// body counts: a top-level post, or a thread reply to a post of the call's
+// week, that full does not send in the other layout. It returns the
+// section it went to.
+func (s *Store) appendLean(call *countingCall, wk *weekKeys, e *Event, full bool) (int, bool) {
+	if e.Kind != KindMessage || full || s.noLean || len(call.top.ids)+len(call.rep.ids) >= maxLean {
+		return 0, false
+	}
+	if !e.Reply {
+		call.top.ids = append(call.top.ids, e.ID)
+		call.top.users = append(call.top.users, e.User)
+		call.top.ts = append(call.top.ts, threadArg(e.TS))
+		return secTop, true
+	}
+	pk, answer := s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
+	if pk != wk {
+		return 0, false
+	}
+	if answer == oneArg && e.Community.IsStaff(e.User) {
+		answer = staffArg // a staff reply: the staff response times too
+	}
+	call.rep.ids = append(call.rep.ids, e.ID)
+	call.rep.users = append(call.rep.users, e.User)
+	call.rep.ts = append(call.rep.ts, threadArg(e.ThreadTS))
+	call.rep.micros = append(call.rep.micros, unixMicros(e.At))
+	call.rep.parents = append(call.rep.parents, threadArg(e.ParentUser))
+	call.rep.flags = append(call.rep.flags, answer)
+	return secRep, true
 }
 
 // kindArgs are the boxed kinds of countingScript's events.

@@ -34,7 +34,8 @@ func newKeys(namespace, community string) keys {
 // time, so it finds the same hash): one field is a fraction of a key with
 // an expiry, which is what the hot path paid per event.
 //
-//	ev:h:<unix hour>          hash    event_id -> "1": the event was counted; expires the dedupe TTL after its last marker was written
+//	ev:h:<unix hour>          hash    event_id -> "1": the event was counted; expires the dedupe TTL after its last marker was written;
+//	                                  and field "encoding", which keeps it a hash table (scripts.go)
 //	ev:<event_id>             string  "1": the event was answered (ClaimEvent: a direct message, never counted); expires after 1 h
 //	ev:<event_id>:<feature>   string  "1": the named feature recorded the event (feature.go); expires after the dedupe TTL
 func (k keys) dedupeHour(t time.Time) string {
@@ -54,7 +55,8 @@ func (k keys) featureDedupe(eventID, feature string) string {
 //	                                  whose long value keeps the hash out of Redis's listpack encoding (scripts.go)
 //	w:<YYYY-Www>:posters      set     users who posted that week (pseudonyms for opted-out members)
 //	w:<YYYY-Www>:active       set     users who posted or reacted that week (likewise)
-//	w:<YYYY-Www>:posts        hash    top-level post ts -> author ("-" if opted out): response times (response.go)
+//	w:<YYYY-Www>:posts        hash    top-level post ts -> author ("-" if opted out): response times (response.go);
+//	                                  it, the answers and the dedupe hashes have field "encoding" too, as the members hash
 //	w:<YYYY-Www>:answers      hash    post ts -> unix µs of its first reply or reaction by someone else;
 //	                                  "s:<post ts>" -> unix µs of its first thread reply by staff;
 //	                                  "r:<post ts>" -> unix µs of its first thread reply by someone else, and

@@ -31,3 +31,26 @@ func TestMemberCountersHash(t *testing.T) {
 		t.Errorf("report %d messages, members %+v; want 3, UALICE001 with 3 messages and 1 reply", r.Messages, r.Members)
 	}
 }
+
+// TestHotHashesAreHashTables: the hashes a counting call reads and writes
+// by the dozen, the week's members, posts and answers and the hour's
+// dedupe markers, are hash tables from their first write: as listpacks
+// (up to 512 short fields by default) each field missing from them, a new
+// marker or post, costs Redis a scan of the whole hash.
+func TestHotHashesAreHashTables(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, rdb := MustOpenStore(t, engagement.Options{})
+	c := testCommunity(t, "UTC")
+	mustRecord(t, s, post(c, "Ev1", "UALICE001", at), reply(c, "Ev2", "UBOB00001", at.Add(time.Minute), at, "UALICE001"))
+	week := rdb.ns + ":{acme}:w:2026-W47"
+	hot := append([]string{week + ":members", week + ":posts", week + ":answers"}, rdb.keys(t, "{acme}:ev:h:*")...)
+	if len(hot) != 4 {
+		t.Fatalf("hashes %v, want the week's three and one dedupe hash", hot)
+	}
+	for _, k := range hot {
+		if enc, err := rdb.ObjectEncoding(ctx, k).Result(); err != nil || enc != "hashtable" {
+			t.Errorf("%s: encoding %q (%v), want hashtable", k, enc, err)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func TestResponseFeatureRecordsFirstAnswer(t *testing.T) {
 		// p3 (opted out): answered by someone else after an hour.
 		reply(c, "Ev10", "UALICE001", p3.Add(time.Hour), p3, ""),
 	)
-	posts, err := rdb.HGetAll(ctx, rdb.ns+":{acme}:w:2026-W47:posts").Result()
+	posts, err := rdb.hash(rdb.ns + ":{acme}:w:2026-W47:posts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestResponseFeatureRecordsFirstAnswer(t *testing.T) {
 	if diff := cmp.Diff(wantPosts, posts); diff != "" {
 		t.Errorf("posts (-want +got):\n%s", diff)
 	}
-	answers, err := rdb.HGetAll(ctx, rdb.ns+":{acme}:w:2026-W47:answers").Result()
+	answers, err := rdb.hash(rdb.ns + ":{acme}:w:2026-W47:answers")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +121,8 @@ func TestResponseFeatureIdempotent(t *testing.T) {
 	}
 	mustRecord(t, s, events...)
 	snapshot := func() (map[string]string, map[string]string) {
-		p, err1 := rdb.HGetAll(ctx, rdb.ns+":{acme}:w:2026-W47:posts").Result()
-		a, err2 := rdb.HGetAll(ctx, rdb.ns+":{acme}:w:2026-W47:answers").Result()
+		p, err1 := rdb.hash(rdb.ns + ":{acme}:w:2026-W47:posts")
+		a, err2 := rdb.hash(rdb.ns + ":{acme}:w:2026-W47:answers")
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -165,7 +165,7 @@ func TestResponseFeatureForgotten(t *testing.T) {
 	if _, err := s.Forget(ctx, c, "UALICE001"); err != nil {
 		t.Fatal(err)
 	}
-	posts, err := rdb.HGetAll(ctx, rdb.ns+":{acme}:w:2026-W47:posts").Result()
+	posts, err := rdb.hash(rdb.ns + ":{acme}:w:2026-W47:posts")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,24 +70,35 @@ local function hset(k, f, v, expire_at)
   expiries[k] = expire_at
 end
 local function chunks(list, size, fn)
+  if #list == 0 then return end
+  if #list <= size then return fn(list) end -- most calls: no copy
   for i = 1, #list, size do fn({unpack(list, i, math.min(i + size - 1, #list))}) end
 end
+-- prefetch reads the wanted fields not read yet, and forgets the wishes:
+-- it runs before the lean messages' answers and again before the other
+-- events' bodies, and must not read over a value a body has set.
 local function prefetch()
   for k, fs in pairs(wanted) do
     local h = vals[k]
     if not h then h = {} vals[k] = h end
-    chunks(fs, 1000, function(part)
+    local todo = {}
+    for _, f in ipairs(fs) do
+      if h[f] == nil then todo[#todo + 1] = f end
+    end
+    chunks(todo, 1000, function(part)
       local v = redis.call('HMGET', k, unpack(part))
       for i, f in ipairs(part) do h[f] = v[i] end
     end)
   end
+  wanted = {}
 end
 -- A hash of wide[k] gets field wideField with a value longer than
--- hash-max-listpack-value (64 bytes by default) with its increments: Redis
+-- hash-max-listpack-value (64 bytes by default) when it is written: Redis
 -- then keeps it as a hash table for good. As a listpack (the encoding of a
--- hash of fewer than 128 short fields) every field read or written scans
--- the whole hash, and a week's member counters are read and written by
--- the dozen per call.
+-- hash of up to 512 short fields, by default) every field read or written
+-- scans the whole hash, a missing one (a new marker or post) all of it,
+-- and a call reads and writes dozens: the members hash, the posts, the
+-- answers and the dedupe markers are wide (TestHotHashesAreHashTables).
 local wideField = 'encoding'
 local wideValue = 'hashtable: a value longer than hash-max-listpack-value, so never scanned'
 -- mincr counts n into member counter f ("<user>:<counter>") of the week's
@@ -104,6 +115,7 @@ local function firstTime(bucket, id, expire_at)
   if hget(bucket, id) then return false end
   hset(bucket, id, '1', expire_at)
   marked[bucket] = true
+  wide[bucket] = true
   return true
 end
 local function hsetAll(k, d)
@@ -112,6 +124,7 @@ local function hsetAll(k, d)
   local h = vals[k]
   chunks(fs, 500, function(part)
     local set = {}
+    if wide[k] then set[1], set[2] = wideField, wideValue end
     for _, f in ipairs(part) do set[#set + 1] = f set[#set + 1] = h[f] end
     redis.call('HSET', k, unpack(set))
   end)
@@ -180,6 +193,14 @@ end
 local function isbot(people, user)
   return user == 'USLACKBOT' or hget(people, user) == 'bot'
 end
+-- later tells whether time a is after time b, both unix µs written in
+-- decimal without leading zeros (as Go writes them): by length, then as
+-- text, which spares tonumber's strtod on the hot path.
+local function later(a, b)
+  local la, lb = #a, #b
+  if la ~= lb then return la > lb end
+  return a > b
+end
 -- answer keeps the earliest answer to a top-level post by someone other
 -- than its author (response times, kpi.go), and with staff true the
 -- earliest answer by staff too, in field "s:<post>" of the same hash (no
@@ -193,18 +214,18 @@ end
 local function answer(posts, answers, post, user, author, micros, expire_at, staff, helper)
   if author == '' then author = hget(posts, post) or '' end
   if author == user then return end
-  local at = tonumber(micros)
+  wide[answers] = true
   local cur = hget(answers, post)
-  if not cur or tonumber(cur) > at then hset(answers, post, micros, expire_at) end
+  if not cur or later(cur, micros) then hset(answers, post, micros, expire_at) end
   if staff then
     local sp = 's:' .. post
     local staffCur = hget(answers, sp)
-    if not staffCur or tonumber(staffCur) > at then hset(answers, sp, micros, expire_at) end
+    if not staffCur or later(staffCur, micros) then hset(answers, sp, micros, expire_at) end
   end
   if helper then
     local rp = 'r:' .. post
     local replyCur = hget(answers, rp)
-    if not replyCur or tonumber(replyCur) > at then
+    if not replyCur or later(replyCur, micros) then
       hset(answers, rp, micros, expire_at)
       hset(answers, 'h:' .. post, helper, expire_at)
     end
@@ -225,12 +246,17 @@ end
 //	KEYS[5] intro:pending   KEYS[6] optout set   KEYS[7] the week's posts hash (response.go:
 //	top-level post ts -> author, "-" if opted out)   KEYS[8] the week's answers hash   KEYS[9] people
 //	KEYS[10] the week's members hash (member counters)
-//	ARGV[1] number of events   ARGV[2] the dedupe markers' expiry (unix s: now plus the dedupe TTL)
+//	ARGV[1] number of other events   ARGV[2] the dedupe markers' expiry (unix s: now plus the dedupe TTL)
 //	ARGV[3] week expiry (unix s)   ARGV[4] week ("YYYY-Www")   ARGV[5] reaction marker TTL (s)
 //	ARGV[6] the messages' hour-of-week field (the hour's, in the community's time zone)
+//	ARGV[7] number of lean top-level posts (t)   ARGV[8] number of lean thread replies (r)
 //
-// then each event's kind (call*) and its own keys and arguments, as listed
-// by each body below (K[n] and A[n] are the event's n-th key and argument).
+// then the lean messages (leanBody) in columns, posts first then replies,
+// n = t + r entries each: event_ids, users, ts (a reply's thread_ts); then
+// r entries each, for the replies: time (unix µs), the parent's author
+// ("" if unknown), and "1", "s" or "0" as A[7] of messageBody. Then each
+// other event's kind (call*) and its own keys and arguments, as listed by
+// each body below (K[n] and A[n] are the event's n-th key and argument).
 // The kinds callReplyOther and callReactionOther are the same bodies for
 // a post of another week than the event's: K[2], K[3] are that week's posts
 // and answers hashes and the last argument its expiry.
@@ -241,12 +267,16 @@ end
 //	2  new event, but no counter changes (see each body)
 //	3  counted, and it was the member's intro (messages)
 //	-1 the reaction marker moved since it was read: read it again and retry
+//	4  a lean message that needs messageBody: nothing changed; send it again
+//	   among the other events
+//
+// The lean messages' codes come first, in column order, then the others'.
 const countingScript = luaHelpers + `
 local dedupeKey, weekKey, postersKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local introKey, optoutKey, postsKey, answersKey, peopleKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local membersKey = KEYS[10]
 local dedupeExp, weekExp, weekName, rxTTL, cellField = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-` + messageBody + reactionAddedBody + reactionRemovedBody + tallyBody + countingMain
+` + messageBody + leanBody + reactionAddedBody + reactionRemovedBody + tallyBody + countingMain
 
 // messageBody records a human message (top-level or thread reply). A
 // member who opted out counts in the totals and the distinct-member sets
@@ -296,7 +326,7 @@ local function message(ko, ao, other, reply)
     -- remembered for response times (response.go)
     local author = user
     if not per then author = '-' end
-    if not hget(postsKey, ts) then hset(postsKey, ts, author, weekExp) end
+    if not hget(postsKey, ts) then hset(postsKey, ts, author, weekExp) wide[postsKey] = true end
   end
   if reply and ARGV[ao + 7] ~= '0' then
     local posts, answers, exp = postsKey, answersKey, weekExp
@@ -328,6 +358,116 @@ local function countMessages()
     sadd(postersKey, who, weekExp)
     sadd(activeKey, who, weekExp)
   end
+end
+`
+
+// leanBody counts the call's lean messages: the top-level posts and the
+// thread replies to posts of the call's week, which is nearly all of the
+// traffic, passed in columns (see countingScript) so that their dedupe
+// markers, opt-outs and intros are read straight from ARGV with one
+// command each, and their markers and posts written with one command each,
+// without the per-field tables of the other events' bodies (callgrind put
+// those tables at a third of the script's instructions; docs/performance.md).
+// A message whose member opted out or has an intro pending needs their
+// pseudonym or member key, which the columns leave out: it gets code 4,
+// changes nothing, and Go sends it again with the others' layout
+// (messageBody), in the same Record.
+//
+// It counts exactly what messageBody counts for the same message. It runs
+// before the other events of the call; Slack orders nothing anyway, and a
+// reaction that follows its post in a batch then finds the post.
+const leanBody = `
+local function leanMessages(nTop, nRep)
+  local n = nTop + nRep
+  local ID = 8
+  local USER, TS, MIC = ID + n, ID + 2 * n, ID + 3 * n
+  local PAR, FLG = MIC + nRep, MIC + 2 * nRep
+  local out = {}
+  local seen = redis.call('HMGET', dedupeKey, unpack(ARGV, ID + 1, ID + n))
+  local opt = redis.call('SMISMEMBER', optoutKey, unpack(ARGV, USER + 1, USER + n))
+  local intro = redis.call('ZMSCORE', introKey, unpack(ARGV, USER + 1, USER + n))
+  local marks, mh = {wideField, wideValue}, incrs[membersKey]
+  if not mh then mh = {} incrs[membersKey] = mh end
+  local counted = 0
+  for i = 1, n do
+    if seen[i] then
+      out[i] = 0
+    elseif opt[i] == 1 or intro[i] then
+      out[i] = 4
+    else
+      out[i] = 1
+      counted = counted + 1
+      marks[#marks + 1] = ARGV[ID + i]
+      marks[#marks + 1] = '1'
+      local user = ARGV[USER + i]
+      local f = user .. ':messages'
+      mh[f] = (mh[f] or 0) + 1
+      if i > nTop then
+        f = user .. ':thread_replies'
+        mh[f] = (mh[f] or 0) + 1
+        local r = i - nTop
+        local flag = ARGV[FLG + r]
+        if flag ~= '0' then
+          local post = ARGV[TS + i]
+          want(answersKey, post)
+          want(answersKey, 'r:' .. post)
+          if flag == 's' then want(answersKey, 's:' .. post) end
+        end
+      end
+    end
+  end
+  if counted == 0 then return out end
+  -- The markers first, as flush writes them first.
+  redis.call('HSET', dedupeKey, unpack(marks))
+  expiries[dedupeKey] = dedupeExp
+  nmsg = nmsg + counted
+  wide[membersKey] = true
+  expiries[membersKey] = weekExp
+  -- The posters: straight from ARGV when every message counted (SADD
+  -- ignores the repeats), else those counted.
+  local who
+  if counted < n then
+    who = {}
+    for i = 1, n do
+      if out[i] == 1 then who[#who + 1] = ARGV[USER + i] end
+    end
+  end
+  for _, k in ipairs({postersKey, activeKey}) do
+    if who then redis.call('SADD', k, unpack(who)) else redis.call('SADD', k, unpack(ARGV, USER + 1, USER + n)) end
+    expiries[k] = weekExp
+  end
+  -- Posts for response times (response.go), each kept as first written:
+  -- pairs in reverse, so that of two events of one ts the first wins.
+  if nTop > 0 then
+    local known = redis.call('HMGET', postsKey, unpack(ARGV, TS + 1, TS + nTop))
+    local set = {wideField, wideValue}
+    for i = nTop, 1, -1 do
+      local ts = ARGV[TS + i]
+      if out[i] == 1 and ts ~= '' and not known[i] then
+        set[#set + 1] = ts
+        set[#set + 1] = ARGV[USER + i]
+      end
+    end
+    if #set > 2 then
+      redis.call('HSET', postsKey, unpack(set))
+      expiries[postsKey] = weekExp
+    end
+  end
+  if nRep > 0 then
+    prefetch()
+    for r = 1, nRep do
+      local i = nTop + r
+      local flag = ARGV[FLG + r]
+      if out[i] == 1 then
+        nreply = nreply + 1
+        if flag ~= '0' then
+          local user = ARGV[USER + i]
+          answer(postsKey, answersKey, ARGV[TS + i], user, ARGV[PAR + r], ARGV[MIC + r], weekExp, flag == 's', user)
+        end
+      end
+    end
+  end
+  return out
 end
 `
 
@@ -455,10 +595,16 @@ local layout = { -- kind: body, keys, arguments, other week, a reply
   {tally, 0, 3, false}, {message, 3, 8, true, true}, {reactionAdded, 3, 8, true},
   {message, 1, 7, false, true},
 }
-local n = tonumber(ARGV[1])
+local n, nTop, nRep = tonumber(ARGV[1]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local out = {}
+if nTop + nRep > 0 then
+  out = leanMessages(nTop, nRep)
+  if nmsg > 0 and not incrs[weekKey] then incrs[weekKey] = {} end -- exists() sees the week at once
+end
+local lean = #out
 local kinds, kos, aos = {}, {}, {}
 local users, introUsers, seenUser, seenIntro = {}, {}, {}, {}
-local ki, ai = 10, 6
+local ki, ai = 10, 8 + 3 * lean + 3 * nRep
 for e = 1, n do
   local kind = tonumber(ARGV[ai + 1])
   local l = layout[kind]
@@ -495,10 +641,9 @@ end
 prefetch()
 if #users > 0 then readMembers(optoutKey, users, optouts, 'SMISMEMBER') end
 if #introUsers > 0 then readMembers(introKey, introUsers, intros, 'ZMSCORE') end
-local out = {}
 for e = 1, n do
   local l = layout[kinds[e]]
-  out[e] = l[1](kos[e], aos[e], l[4], l[5])
+  out[lean + e] = l[1](kos[e], aos[e], l[4], l[5])
 end
 countMessages()
 flush()

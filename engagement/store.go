@@ -58,6 +58,10 @@ type Store struct {
 	thanksSeen func(community, via string) // told of each thanks counted (thanks.go)
 
 	staleMember atomic.Int64 // member events ignored as older than what was known (members.go)
+
+	// noLean sends every message in the full layout (messageBody), as
+	// before the lean columns (scripts.go): TestLeanMatchesFull compares.
+	noLean bool
 }
 
 // NewStore returns a Store on rdb. It does not contact Redis; call Ping or
@@ -151,11 +155,14 @@ func (s *Store) Record(ctx context.Context, events []Event) ([]Result, error) {
 		}
 		pending = append(pending, i)
 	}
-	// Two passes at most: the second after reloading scripts (NOSCRIPT after
-	// a Redis restart) or for removals whose marker moved under them.
+	pending, copies := firstCopies(events, pending)
+	// More passes only after reloading scripts (NOSCRIPT after a Redis
+	// restart), for removals whose marker moved under them, or for lean
+	// messages the script wants in the full layout (code 4, scripts.go).
 	var err error
-	for attempt := 0; attempt < 3 && len(pending) > 0; attempt++ {
-		pending, err = s.record(ctx, events, results, pending)
+	var full map[int]bool
+	for attempt := 0; attempt < 4 && len(pending) > 0; attempt++ {
+		pending, err = s.record(ctx, events, results, pending, &full)
 		if err != nil {
 			break
 		}
@@ -168,12 +175,53 @@ func (s *Store) Record(ctx context.Context, events []Event) ([]Result, error) {
 			results[i].Err = err
 		}
 	}
+	for _, c := range copies {
+		if results[c.first].Err != nil {
+			results[c.copy].Err = results[c.first].Err
+		} else {
+			results[c.copy] = Result{Outcome: Duplicate}
+		}
+	}
 	return results, err
+}
+
+// eventCopy is a later delivery of an event in the same batch.
+type eventCopy struct{ copy, first int }
+
+// firstCopies leaves out of pending the later copies of an event delivered
+// twice in one batch (same community, event_id and hour: the same dedupe
+// marker), which Slack's redeliveries make possible: each gets its first's
+// fate, a duplicate once that is recorded. The lean messages of a script
+// call (scripts.go) read all their markers before writing any, so each
+// event_id may appear there once.
+func firstCopies(events []Event, pending []int) ([]int, []eventCopy) {
+	if len(pending) < 2 {
+		return pending, nil
+	}
+	type marker struct {
+		c    *Community
+		hour int64
+		id   string
+	}
+	first := make(map[marker]int, len(pending))
+	var copies []eventCopy
+	kept := pending[:0]
+	for _, i := range pending {
+		e := &events[i]
+		m := marker{e.Community, e.At.Unix() / 3600, e.ID}
+		if f, ok := first[m]; ok {
+			copies = append(copies, eventCopy{copy: i, first: f})
+			continue
+		}
+		first[m] = i
+		kept = append(kept, i)
+	}
+	return kept, copies
 }
 
 // record runs one pipelined pass over events[pending] and returns the
 // indexes to try again.
-func (s *Store) record(ctx context.Context, events []Event, results []Result, pending []int) ([]int, error) {
+func (s *Store) record(ctx context.Context, events []Event, results []Result, pending []int, full *map[int]bool) ([]int, error) {
 	if err := s.loadSalts(ctx, events, pending); err != nil {
 		return pending, err
 	}
@@ -191,7 +239,7 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 	start := time.Now()
 	pipe := s.rdb.Pipeline()
 	// The counting work: one countingScript call per community (batch.go).
-	codes := s.queueCounting(ctx, pipe, events, pending, markers)
+	codes := s.queueCounting(ctx, pipe, events, pending, markers, *full)
 	// Feature scripts: extra[j*nf+k] is feature k's call for pending[j], or
 	// nil. One allocation per batch, not a map and a slice per event.
 	nf := len(features)
@@ -238,6 +286,12 @@ func (s *Store) record(ctx context.Context, events []Event, results []Result, pe
 			results[i] = Result{Outcome: Duplicate}
 		case code == 2:
 			results[i] = Result{Outcome: NoChange}
+		case code == 4: // a lean message the script wants in the full layout
+			if *full == nil {
+				*full = map[int]bool{}
+			}
+			(*full)[i] = true
+			retry = append(retry, i)
 		default: // -1: a reaction marker moved between the read and the script
 			retry = append(retry, i)
 		}

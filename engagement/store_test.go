@@ -53,6 +53,14 @@ func (r *testRedis) seat(tb testing.TB, c *engagement.Community, users ...string
 	}
 }
 
+// hash reads hash key as HGETALL does, less the field that keeps it out of
+// the listpack encoding (scripts.go, wideField).
+func (r *testRedis) hash(key string) (map[string]string, error) {
+	h, err := r.HGetAll(context.Background(), key).Result()
+	delete(h, "encoding")
+	return h, err
+}
+
 // keys lists the test's keys matching pattern (after the namespace).
 func (r *testRedis) keys(tb testing.TB, pattern string) []string {
 	tb.Helper()
