@@ -384,8 +384,16 @@ local function leanMessages(nTop, nRep)
   local PAR, FLG = MIC + nRep, MIC + 2 * nRep
   local out = {}
   local seen = redis.call('HMGET', dedupeKey, unpack(ARGV, ID + 1, ID + n))
-  local opt = redis.call('SMISMEMBER', optoutKey, unpack(ARGV, USER + 1, USER + n))
-  local intro = redis.call('ZMSCORE', introKey, unpack(ARGV, USER + 1, USER + n))
+  -- Most calls find no one who opted out and no intro pending: one EXISTS
+  -- then spares a reply of n values.
+  local none = {}
+  local opt, intro = none, none
+  if redis.call('EXISTS', optoutKey) == 1 then
+    opt = redis.call('SMISMEMBER', optoutKey, unpack(ARGV, USER + 1, USER + n))
+  end
+  if redis.call('EXISTS', introKey) == 1 then
+    intro = redis.call('ZMSCORE', introKey, unpack(ARGV, USER + 1, USER + n))
+  end
   local marks, mh = {wideField, wideValue}, incrs[membersKey]
   if not mh then mh = {} incrs[membersKey] = mh end
   local counted = 0
