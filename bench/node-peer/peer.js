@@ -112,4 +112,8 @@ async function main() {
   process.on('SIGINT', stop);
 }
 
-main().catch((e) => { console.error('node-peer:', e.message); process.exit(1); });
+if (require.main === module) {
+  main().catch((e) => { console.error('node-peer:', e.message); process.exit(1); });
+}
+
+module.exports = { SCRIPT, plan };
