@@ -11,6 +11,7 @@ import (
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/socketmode"
 	"github.com/slack-go/slack"
+	"github.com/tidwall/gjson"
 )
 
 // item is one events_api envelope on its way to a worker: either an event
@@ -77,7 +78,7 @@ func (a *App) dispatch(env socketmode.Envelope, err error) {
 		// Interactions are not (a modal's ack cannot be a message).
 		person := ""
 		if env.Type == "slash_commands" {
-			person = env.Payload.Get("user_id").String()
+			person = gjson.Get(env.Payload, "user_id").String()
 		}
 		if !a.inFlight.claim(person) {
 			a.ackNow(env.Type, outHandled, socketmode.Ack{EnvelopeID: env.ID, Payload: &slack.Msg{ResponseType: slack.ResponseTypeEphemeral,

@@ -196,7 +196,7 @@ func (a *App) handleInteractive(env socketmode.Envelope, received time.Time) {
 		return
 	}
 	var cmd slack.SlashCommand
-	if err := cmd.UnmarshalJSON([]byte(env.Payload.Raw)); err != nil {
+	if err := cmd.UnmarshalJSON([]byte(env.Payload)); err != nil {
 		a.ackNow(env.Type, outRejected, socketmode.Ack{EnvelopeID: env.ID}, received)
 		a.log.Warn("rejected malformed slash command", "envelope_id", env.ID, "err", err)
 		return

@@ -20,7 +20,7 @@ type interactionRoutes struct {
 // handleInteraction routes an interactive envelope and acks it.
 func (a *App) handleInteraction(ctx context.Context, env socketmode.Envelope, received time.Time) {
 	var cb slack.InteractionCallback
-	if err := json.Unmarshal([]byte(env.Payload.Raw), &cb); err != nil {
+	if err := json.Unmarshal([]byte(env.Payload), &cb); err != nil {
 		a.ackNow(env.Type, outRejected, socketmode.Ack{EnvelopeID: env.ID}, received)
 		a.log.Warn("rejected malformed interaction", "envelope_id", env.ID, "err", err)
 		return

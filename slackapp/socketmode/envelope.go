@@ -5,15 +5,17 @@ import (
 	"errors"
 	"unsafe"
 
-	"github.com/tidwall/gjson"
+	"github.com/closeknit/closeknit/slackapp/internal/jsonwalk"
 )
 
 // The hot path decodes only the envelope header and the handful of event
 // fields closeknit uses. A message envelope is ~1.5 KB, most of it rich_text
 // blocks we never read; a full decode (slackevents) costs ~100 µs of CPU per
-// envelope, this costs about 1-2 µs. gjson skips unread values without
-// building them, and nothing is copied: the strings point into the frame,
-// which is allocated per frame and lives until the envelope is acked.
+// envelope, this costs about 1 µs. The payload is skipped once, to reach
+// the fields after it, and handed over as raw text for the app to walk
+// (jsonwalk: one more pass, descending only where it reads). Nothing is
+// copied: the strings point into the frame, which is allocated per frame
+// and lives until the envelope is acked.
 
 // Envelope is the Socket Mode frame header.
 type Envelope struct {
@@ -22,8 +24,8 @@ type Envelope struct {
 	Reason          string // disconnect reason
 	RetryAttempt    int64
 	AcceptsResponse bool
-	Payload         gjson.Result // raw, decoded only as far as the type needs
-	NumConnections  int64        // hello
+	Payload         string // the payload's JSON text, decoded only as far as the type needs
+	NumConnections  int64  // hello
 	// Large: the frame was over 1 MiB. Strings kept from it beyond the
 	// hand-over are copied, so that the frame can be freed at once.
 	Large bool
@@ -41,27 +43,27 @@ func ParseEnvelope(frame []byte) (Envelope, error) {
 	if len(frame) < 2 || frame[0] != '{' || frame[len(frame)-1] != '}' {
 		return Envelope{}, errMalformed
 	}
-	root := gjson.Parse(bytesToString(frame))
+	c := jsonwalk.New(bytesToString(frame))
+	c.Enter()
 	var e Envelope
-	root.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	for c.Next() {
+		switch c.Key() {
 		case "envelope_id":
-			e.ID = v.Str
+			e.ID = c.Str()
 		case "type":
-			e.Type = v.Str
+			e.Type = c.Str()
 		case "reason":
-			e.Reason = v.Str
+			e.Reason = c.Str()
 		case "retry_attempt":
-			e.RetryAttempt = v.Int()
+			e.RetryAttempt = c.Int()
 		case "accepts_response_payload":
-			e.AcceptsResponse = v.Bool()
+			e.AcceptsResponse = c.Bool()
 		case "payload":
-			e.Payload = v
+			e.Payload = c.Raw()
 		case "num_connections":
-			e.NumConnections = v.Int()
+			e.NumConnections = c.Int()
 		}
-		return true
-	})
+	}
 	return e, nil
 }
 
@@ -69,8 +71,27 @@ func ParseEnvelope(frame []byte) (Envelope, error) {
 // frame too big to keep (Slack sends envelope_id first). What it cannot
 // find stays empty.
 func sniffEnvelope(head []byte) Envelope {
-	r := gjson.GetManyBytes(head, "envelope_id", "type")
-	return Envelope{ID: r[0].Str, Type: r[1].Str}
+	var e Envelope
+	// As gjson.Get did: the first object or array in head, the first
+	// member of each name.
+	i := bytes.IndexAny(head, "{[")
+	if i < 0 {
+		return e
+	}
+	c := jsonwalk.New(bytesToString(head[i:]))
+	if !c.Enter() {
+		return e
+	}
+	var haveID, haveType bool
+	for c.Next() {
+		switch {
+		case c.Key() == "envelope_id" && !haveID:
+			e.ID, haveID = c.Str(), true
+		case c.Key() == "type" && !haveType:
+			e.Type, haveType = c.Str(), true
+		}
+	}
+	return e
 }
 
 func bytesToString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
