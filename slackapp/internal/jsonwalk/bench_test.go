@@ -20,7 +20,7 @@ func BenchmarkSkip(b *testing.B) {
 
 func BenchmarkWalk(b *testing.B) {
 	i := strings.Index(benchFrame, `{"token"`)
-	payload := benchFrame[i : Skip(benchFrame, i)]
+	payload := benchFrame[i:Skip(benchFrame, i)]
 	b.SetBytes(int64(len(payload)))
 	for b.Loop() {
 		c := New(payload)

@@ -32,22 +32,33 @@ import (
 // call Next until it returns false (the object's end) before going on with
 // the outer object.
 type Cursor struct {
-	s       string
-	i       int
-	key     string
-	pending bool // a value starts at or after i and has not been read
-	done    bool // the input ended (or a string never did): nothing more to read
+	s   string
+	i   int // the current value's start, or where reading goes on
+	key string
+	// The current value (the member's, or the document's), until it is
+	// read: its kind ('"' string, '{' object, '[' array, 't' true, 'f'
+	// false, 'n' null, '0' number; 0 once read), and for a string the index
+	// after its closing quote and whether it has escapes.
+	kind byte
+	end  int
+	esc  bool
 }
 
-// New returns a cursor positioned before the document's top value.
-func New(s string) Cursor { return Cursor{s: s, pending: true} }
+// New returns a cursor on the document's top value.
+func New(s string) Cursor {
+	c := Cursor{s: s}
+	c.locate()
+	return c
+}
 
 // Next moves to the next member of the object the cursor is in and reports
 // whether there is one; false at the object's closing brace (which it
-// consumes) or the input's end.
+// consumes) or the input's end. Like gjson's ForEach, it does not report a
+// member whose value is missing or an unterminated string, and it stops
+// there.
 func (c *Cursor) Next() bool {
-	if c.pending {
-		c.skipValue()
+	if c.kind != 0 {
+		c.skip()
 	}
 	s := c.s
 	for i := c.i; i < len(s); i++ {
@@ -55,7 +66,7 @@ func (c *Cursor) Next() bool {
 		case '"':
 			end, esc, ok := stringEnd(s, i+1)
 			if !ok {
-				c.i, c.done = len(s), true
+				c.i = len(s)
 				return false
 			}
 			c.key = s[i+1 : end-1]
@@ -66,14 +77,14 @@ func (c *Cursor) Next() bool {
 			for end < len(s) && (s[end] <= ' ' || s[end] == ',' || s[end] == ':') {
 				end++
 			}
-			c.i, c.pending = end, true
-			return true
+			c.i = end
+			return c.locate()
 		case '}':
 			c.i = i + 1
 			return false
 		}
 	}
-	c.i, c.done = len(s), true
+	c.i = len(s)
 	return false
 }
 
@@ -83,11 +94,11 @@ func (c *Cursor) Key() string { return c.key }
 // Enter descends into the current value if it is an object, and reports
 // whether it did.
 func (c *Cursor) Enter() bool {
-	start, kind := c.valueStart()
-	if kind != '{' {
+	if c.kind != '{' {
 		return false
 	}
-	c.i, c.pending = start+1, false
+	c.i++
+	c.kind = 0
 	return true
 }
 
@@ -170,49 +181,53 @@ func (v value) num() float64 {
 	return f
 }
 
-// valueStart finds where the pending value starts, passing over bytes that
-// cannot start one, and its kind (0 at the input's end).
-func (c *Cursor) valueStart() (int, byte) {
-	if !c.pending || c.done {
-		return c.i, 0
-	}
+// locate finds the value that starts at or after c.i, passing over bytes
+// that cannot start one (as gjson did), and reports whether there is one.
+// A string is scanned to its end here, so that a member whose string does
+// not end is not reported.
+func (c *Cursor) locate() bool {
 	s := c.s
 	for i := c.i; i < len(s); i++ {
-		switch b := s[i]; b {
-		case '{', '[', '"', 't', 'f':
-			return i, b
+		kind := s[i]
+		switch kind {
+		case '{', '[', 't', 'f':
+		case '"':
+			end, esc, ok := stringEnd(s, i+1)
+			if !ok {
+				c.i, c.kind = len(s), 0
+				return false
+			}
+			c.end, c.esc = end, esc
 		case 'n':
 			if i+1 < len(s) && s[i+1] != 'u' {
-				return i, '0' // nan
+				kind = '0' // nan
 			}
-			return i, 'n'
 		case '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'i', 'I', 'N':
-			return i, '0'
+			kind = '0'
+		default:
+			continue
 		}
+		c.i, c.kind = i, kind
+		return true
 	}
-	c.i, c.done, c.pending = len(s), true, false
-	return len(s), 0
+	c.i, c.kind = len(s), 0
+	return false
 }
 
-// value reads the pending value and moves past it.
+// value reads the current value and moves past it.
 func (c *Cursor) value() value {
-	start, kind := c.valueStart()
+	kind := c.kind
 	if kind == 0 {
 		return value{}
 	}
-	c.pending = false
-	s := c.s
+	c.kind = 0
+	s, start := c.s, c.i
 	end := start + 1
-	esc := false
 	switch kind {
 	case '{', '[':
 		end = Skip(s, start)
 	case '"':
-		var ok bool
-		if end, esc, ok = stringEnd(s, start+1); !ok {
-			c.i, c.done = len(s), true
-			return value{}
-		}
+		end = c.end
 	case '0':
 		for end < len(s) && s[end] > ' ' && s[end] != ',' && s[end] != ']' && s[end] != '}' {
 			end++
@@ -223,17 +238,18 @@ func (c *Cursor) value() value {
 		}
 	}
 	c.i = end
-	return value{raw: s[start:end], kind: kind, esc: esc}
+	return value{raw: s[start:end], kind: kind, esc: kind == '"' && c.esc}
 }
 
-func (c *Cursor) skipValue() {
-	if start, kind := c.valueStart(); kind == '{' || kind == '[' {
-		// Most of a frame is skipped here; value would also do, but this
-		// keeps the common case free of the string and number handling.
-		c.i, c.pending = Skip(c.s, start), false
-		return
+func (c *Cursor) skip() {
+	switch c.kind {
+	case '{', '[':
+		c.i, c.kind = Skip(c.s, c.i), 0
+	case '"':
+		c.i, c.kind = c.end, 0
+	default:
+		c.value()
 	}
-	c.value()
 }
 
 // stringEnd finds the end of the string whose contents start at s[i]: the
@@ -387,7 +403,7 @@ func unescape(s string) string {
 			}
 			r := hex4(s[i+1:])
 			i += 4
-			if utf16.IsSurrogate(r) && r < 0xDC00 && i+7 <= len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+			if r >= 0xD800 && r < 0xDC00 && i+7 <= len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
 				if r2 := hex4(s[i+3:]); r2 >= 0xDC00 && r2 < 0xE000 {
 					r = utf16.DecodeRune(r, r2)
 					i += 6
