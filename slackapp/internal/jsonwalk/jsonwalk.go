@@ -77,6 +77,15 @@ func (c *Cursor) Next() bool {
 			for end < len(s) && (s[end] <= ' ' || s[end] == ',' || s[end] == ':') {
 				end++
 			}
+			if end < len(s) && s[end] == '"' { // locate's common case, without the call
+				vend, vesc, ok := stringEnd(s, end+1)
+				if !ok {
+					c.i, c.kind = len(s), 0
+					return false
+				}
+				c.i, c.kind, c.end, c.esc = end, '"', vend, vesc
+				return true
+			}
 			c.i = end
 			return c.locate()
 		case '}':
@@ -105,8 +114,16 @@ func (c *Cursor) Enter() bool {
 // Str reads the current value: the unescaped string, or "" if the value is
 // not a string.
 func (c *Cursor) Str() string {
-	v := c.value()
-	return v.str()
+	if c.kind != '"' {
+		c.skip()
+		return ""
+	}
+	str := c.s[c.i+1 : c.end-1]
+	c.i, c.kind = c.end, 0
+	if c.esc {
+		return unescape(str)
+	}
+	return str
 }
 
 // Int reads the current value as an integer the way gjson's Result.Int did:
