@@ -32,6 +32,15 @@ type leanColumns struct {
 	ids, users, ts, micros, parents, flags []any
 }
 
+// newLeanColumns makes columns for up to n messages in one allocation: a
+// batch is usually one call, and growing nine slices by appends cost more
+// allocations than its events.
+func newLeanColumns(n int) leanColumns {
+	all := make([]any, 0, 6*n)
+	col := func(i int) []any { return all[i*n : i*n : (i+1)*n] }
+	return leanColumns{ids: col(0), users: col(1), ts: col(2), micros: col(3), parents: col(4), flags: col(5)}
+}
+
 // maxLean caps a call's lean messages, which the script unpacks onto Lua's
 // stack (8,000 slots); a batch beyond it sends the rest as other events.
 const maxLean = 2000
@@ -88,6 +97,8 @@ func (s *Store) queueCounting(ctx context.Context, pipe redis.Pipeliner, events 
 				community: e.Community, week: wk.week, hour: hour, cell: cell,
 				keys: make([]any, 0, 10),
 				argv: make([]any, 0, 8),
+				top:  newLeanColumns(len(pending)),
+				rep:  newLeanColumns(len(pending)),
 			}
 			call.keys = append(call.keys, wk.keys.dedupeHour(e.At), wk.hashArg, wk.postersArg, wk.activeArg,
 				wk.introPendingArg, wk.optoutArg, wk.postsArg, wk.answersArg, wk.peopleArg, wk.membersArg)
