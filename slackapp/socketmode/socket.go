@@ -315,6 +315,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 
 	done := make(chan struct{})
 	defer close(done)
+	var scratch []byte // readFrame's, reused from frame to frame
 	// Our own pings: slack-go never sends any, and some networks drop idle
 	// sockets (slack-go#1566).
 	go func() {
@@ -368,7 +369,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 			}
 			return readError{"read_error", err}
 		}
-		frame, size, err := readFrame(r, s.cfg.MaxFrame)
+		frame, size, err := readFrame(r, s.cfg.MaxFrame, &scratch)
 		if err != nil && !errors.Is(err, ErrFrameTooBig) {
 			s.retire(c)
 			return readError{"read_error", err}
@@ -425,14 +426,20 @@ func (s *Socket) idle() {
 }
 
 // readFrame reads one message into a buffer of its own: the decoded
-// Envelope points into it. 2 KB up front holds a typical message envelope
-// in one allocation. A message over max bytes is read to its end but not
-// kept: readFrame returns its first 4 KB (where Slack puts the envelope_id)
-// and ErrFrameTooBig. size is the message's size.
-func readFrame(r io.Reader, max int64) (frame []byte, size int64, err error) {
-	// A loop of its own rather than bytes.Buffer.ReadFrom and
-	// io.LimitReader: two allocations fewer per envelope on the hot path.
-	buf := make([]byte, 0, 2048)
+// Envelope points into it. The message is read into *scratch, kept from
+// frame to frame, and copied out at its size: an envelope of 1 KB then
+// costs a 1 KB allocation where a buffer grown while reading took 2 KB,
+// and the collector runs as often as the bytes allocated ask. A message
+// over max bytes is read to its end but not kept: readFrame returns its
+// first 4 KB (where Slack puts the envelope_id) and ErrFrameTooBig. size
+// is the message's size.
+func readFrame(r io.Reader, max int64, scratch *[]byte) (frame []byte, size int64, err error) {
+	buf := (*scratch)[:0]
+	defer func() {
+		if cap(buf) <= maxScratch { // a rare big frame's buffer is not kept
+			*scratch = buf
+		}
+	}()
 	for int64(len(buf)) <= max {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)] // grow
@@ -448,7 +455,7 @@ func readFrame(r io.Reader, max int64) (frame []byte, size int64, err error) {
 	}
 	size = int64(len(buf))
 	if size <= max {
-		return buf, size, nil
+		return bytes.Clone(buf), size, nil
 	}
 	head := bytes.Clone(buf[:min(4096, len(buf))])
 	rest, err := io.Copy(io.Discard, r)
@@ -457,6 +464,9 @@ func readFrame(r io.Reader, max int64) (frame []byte, size int64, err error) {
 	}
 	return head, size + rest, ErrFrameTooBig
 }
+
+// maxScratch is the largest read buffer a connection keeps between frames.
+const maxScratch = 64 << 10
 
 // pickLocked points acks at the newest open connection that said hello,
 // else the newest open one, and updates readiness. Slack takes an ack on

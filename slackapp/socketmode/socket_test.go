@@ -11,30 +11,46 @@ import (
 
 // TestReadFrame: a message up to max bytes comes back whole, however the
 // reader hands it over; one over max comes back as its first 4 KB with
-// its full size and ErrFrameTooBig; a read error is returned.
+// its full size and ErrFrameTooBig; a read error is returned. Every frame
+// stays as read after later reads through the same scratch buffer: the
+// envelope decoded from a frame points into it.
 func TestReadFrame(t *testing.T) {
 	const max = 5000
-	readers := map[string]func(io.Reader) io.Reader{
-		"whole":    func(r io.Reader) io.Reader { return r },
-		"one byte": iotest.OneByteReader,
-		"halves":   iotest.HalfReader,
+	readers := []func(io.Reader) io.Reader{
+		func(r io.Reader) io.Reader { return r }, iotest.OneByteReader, iotest.HalfReader,
 	}
-	for _, size := range []int{0, 1, 1008, 2048, 2049, max, max + 1, 3 * max} {
-		msg := strings.Repeat("x", size)
-		for name, wrap := range readers {
-			frame, n, err := readFrame(wrap(strings.NewReader(msg)), max)
+	type read struct {
+		frame []byte
+		want  string
+	}
+	var scratch []byte // shared by every read, as by a connection's
+	var reads []read
+	for k, size := range []int{0, 1, 1008, 2048, 2049, max, max + 1, 3 * max} {
+		msg := strings.Repeat(string(rune('a'+k)), size)
+		for j, wrap := range readers {
+			frame, n, err := readFrame(wrap(strings.NewReader(msg)), max, &scratch)
 			switch {
 			case n != int64(size):
-				t.Errorf("%d bytes, %s: size %d", size, name, n)
+				t.Errorf("%d bytes, reader %d: size %d", size, j, n)
 			case size <= max && (err != nil || string(frame) != msg):
-				t.Errorf("%d bytes, %s: %d bytes back, %v; want the message", size, name, len(frame), err)
+				t.Errorf("%d bytes, reader %d: %d bytes back, %v; want the message", size, j, len(frame), err)
 			case size > max && (!errors.Is(err, ErrFrameTooBig) || !bytes.Equal(frame, []byte(msg[:4096]))):
-				t.Errorf("%d bytes, %s: %d bytes back, %v; want its first 4096 and ErrFrameTooBig", size, name, len(frame), err)
+				t.Errorf("%d bytes, reader %d: %d bytes back, %v; want its first 4096 and ErrFrameTooBig", size, j, len(frame), err)
 			}
+			want := msg
+			if size > max {
+				want = msg[:4096]
+			}
+			reads = append(reads, read{frame, want})
+		}
+	}
+	for i, r := range reads {
+		if string(r.frame) != r.want {
+			t.Errorf("frame %d changed after later reads: %d bytes %.20q…, want %d %.20q…", i, len(r.frame), r.frame, len(r.want), r.want)
 		}
 	}
 	boom := errors.New("connection reset")
-	if _, _, err := readFrame(iotest.DataErrReader(iotest.ErrReader(boom)), max); !errors.Is(err, boom) {
+	if _, _, err := readFrame(iotest.DataErrReader(iotest.ErrReader(boom)), max, &scratch); !errors.Is(err, boom) {
 		t.Errorf("a failing read: %v, want %v", err, boom)
 	}
 }
