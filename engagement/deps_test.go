@@ -170,9 +170,10 @@ func TestDeps(t *testing.T) {
 // package (slackapp/membership, slackapp/prototype, …) reaches the Slack
 // core's contract (slackapp/feature) and the domain, never another
 // feature package, so each can be read, and moved, on its own; the
-// contract and the emulator reach no feature package at all. (A feature
-// package cannot import slackapp itself: slackapp wires it, and Go
-// refuses the cycle.)
+// contract and the emulator reach no feature package at all. Packages
+// under slackapp/internal are leaves any of them may use (jsonwalk).
+// (A feature package cannot import slackapp itself: slackapp wires it,
+// and Go refuses the cycle.)
 func TestFeaturePackagesStandApart(t *testing.T) {
 	pkgs := goListDeps(t, moduleRoot(t), "./slackapp/...")
 	base := module + "/slackapp/"
@@ -182,11 +183,30 @@ func TestFeaturePackagesStandApart(t *testing.T) {
 			continue
 		}
 		for _, imp := range lp.Imports {
-			other, ok := strings.CutPrefix(imp, base)
-			if !ok || other == room || other == "feature" && room != "slacktest" {
+			if strings.HasPrefix(room, "internal/") && strings.HasPrefix(imp, module+"/") {
+				t.Errorf("forbidden import: %s -> %s\n\tpackages under slackapp/internal are leaves", p, imp)
 				continue
 			}
-			t.Errorf("forbidden import: %s -> %s\n\tfeature packages reach only slackapp/feature and engagement", p, imp)
+			other, ok := strings.CutPrefix(imp, base)
+			if !ok || other == room || other == "feature" && room != "slacktest" || strings.HasPrefix(other, "internal/") {
+				continue
+			}
+			t.Errorf("forbidden import: %s -> %s\n\tfeature packages reach only slackapp/feature, slackapp/internal and engagement", p, imp)
+		}
+	}
+}
+
+// TestCodeInTheFixedFolders: the repository's top level is fixed (cmd,
+// slackapp, engagement, deploy, docs, bench and the project files), and
+// every Go package lives under cmd/, slackapp/ or engagement/.
+func TestCodeInTheFixedFolders(t *testing.T) {
+	for p := range goListDeps(t, moduleRoot(t), "./...") {
+		rel, ok := strings.CutPrefix(p, module+"/")
+		if !ok {
+			continue // the standard library and modules
+		}
+		if top, _, _ := strings.Cut(rel, "/"); top != "cmd" && top != "slackapp" && top != "engagement" {
+			t.Errorf("package %s: Go code belongs under cmd/, slackapp/ or engagement/", p)
 		}
 	}
 }

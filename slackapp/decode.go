@@ -1,6 +1,6 @@
 package slackapp
 
-import "github.com/closeknit/closeknit/internal/jsonwalk"
+import "github.com/closeknit/closeknit/slackapp/internal/jsonwalk"
 
 // The hot path decodes only the handful of event fields closeknit uses
 // (socketmode decodes the envelope header the same way): one pass over the

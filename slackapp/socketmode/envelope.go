@@ -5,7 +5,7 @@ import (
 	"errors"
 	"unsafe"
 
-	"github.com/closeknit/closeknit/internal/jsonwalk"
+	"github.com/closeknit/closeknit/slackapp/internal/jsonwalk"
 )
 
 // The hot path decodes only the envelope header and the handful of event
