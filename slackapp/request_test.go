@@ -2,6 +2,7 @@ package slackapp_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,39 @@ func TestSeatRequestBrandChannelRefused(t *testing.T) {
 	r, err := ta.store.Request(context.Background(), ta.community, "R1")
 	if err != nil || r.Status != engagement.RequestApproved || r.Posted() {
 		t.Errorf("request: %+v, %v", r, err)
+	}
+}
+
+// TestDecisionWhileTheCardIsPosted: Slack shows a card before it answers
+// the chat.postMessage that posts it, so staff can decide on the card
+// before the app knows its ts. The card still comes to show the decision,
+// at once, not at the job's next try.
+func TestDecisionWhileTheCardIsPosted(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodDelay = func(method string, form url.Values) time.Duration {
+			if method == "chat.postMessage" && strings.Contains(form.Get("text"), "Seat request ") {
+				return time.Second
+			}
+			return 0
+		}
+	})
+	ta := MustRunApp(t, srv, withRequests)
+	alice := protoMembers[0]
+	seatMembers(t, ta, alice)
+	if got := ackText(t, send(t, srv, slash(srv, alice, "nominate <@"+guest+"> helps everyone"))); !strings.Contains(got, "(R1)") {
+		t.Fatalf("nomination: %q", got)
+	}
+	card := brandCard(t, srv, "R1") // up, and its post not answered yet
+	send(t, srv, pressOn(srv, staffUser, "request_decline", brandChannel, card.TS, "acme|R1", false))
+	waitTold(t, srv, alice, "declined your nomination")
+	eventually(t, "the card shows the decline", func() bool {
+		b := brandBlocks(srv, card.TS)
+		return strings.Contains(b, "Declined by") && !strings.Contains(b, "request_decline")
+	})
+	r, err := ta.store.Request(ctxT(t), ta.community, "R1")
+	if err != nil || r.TS != card.TS || !r.NoticeDone(engagement.NoticeCard) {
+		t.Errorf("request after the card's post: ts %q (card %q), card notice done %v, %v", r.TS, card.TS, r.NoticeDone(engagement.NoticeCard), err)
 	}
 }

@@ -117,6 +117,19 @@ func (d Deps) postCard(ctx context.Context, c *engagement.Community, id string) 
 	}
 	if err := d.Store.SetRequestCard(ctx, c, id, ch, ts); err != nil {
 		d.Log.Error("request card posted but not recorded", "request", id, "ts", ts, "err", err)
+		return
 	}
 	d.Notify.ClearSetupProblems(ctx, c, "brand:")
+	// Slack shows the card before it answers the post: a decision taken on
+	// it meanwhile found no ts to update (sendNotices left the card notice
+	// to do). Do it now rather than at the job's next try.
+	if r, err := d.Store.Request(ctx, c, id); err == nil && r.Status != engagement.RequestOpen && !r.NoticeDone(engagement.NoticeCard) {
+		if err := d.Store.RetryRequestNotices(ctx, c, id, 0); err != nil {
+			d.Log.Warn("request notices not rescheduled", "request", id, "err", err)
+			return
+		}
+		if held, err := d.Store.HoldRequestNotices(ctx, c, id); err == nil && held {
+			d.sendNotices(ctx, c, id)
+		}
+	}
 }

@@ -79,6 +79,10 @@ func (d Deps) decide(approve bool) feature.Interaction {
 	}
 }
 
+// errCardUnderWay is the card notice of a request whose card is being
+// posted: not done, and not refused.
+var errCardUnderWay = errors.New("the card is being posted")
+
 // sendNotices does what a decision owes, each once: the card shows it,
 // the person is DMed, and the nominator. What Slack did not answer is
 // tried again by the job; what it refused for good is counted and given
@@ -92,6 +96,14 @@ func (d Deps) sendNotices(ctx context.Context, c *engagement.Community, id strin
 		return
 	}
 	if r.Status == engagement.RequestOpen {
+		return
+	}
+	if r.NoticeDone(engagement.NoticeCard) && r.NoticeDone(engagement.NoticeUser) && r.NoticeDone(engagement.NoticeNominator) {
+		// Put back while the last was being marked (postCard): take it
+		// off the list again.
+		if err := d.Store.RequestNoticeDone(ctx, c, id, engagement.NoticeCard); err != nil {
+			d.Log.Warn("request notices not closed", "request", id, "err", err)
+		}
 		return
 	}
 	retry := false
@@ -114,6 +126,11 @@ func (d Deps) sendNotices(ctx context.Context, c *engagement.Community, id strin
 		}
 	}
 	do(engagement.NoticeCard, stepUpdate, func() error {
+		if !r.Posted() && r.TS != "" {
+			// Its post is under way: Slack may show the card before the
+			// app learns its ts. postCard updates it once it does.
+			return errCardUnderWay
+		}
 		if !r.Posted() {
 			return nil
 		}
