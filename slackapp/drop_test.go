@@ -3,6 +3,7 @@ package slackapp_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -404,4 +405,41 @@ func TestDropCardAfterACrash(t *testing.T) {
 	if n := len(cards(srv)); n != 1 {
 		t.Errorf("%d cards, want 1", n)
 	}
+}
+
+// TestDropClaimWhileTheCardIsPosted: Slack shows a card before it answers
+// the chat.postMessage that posts it, so a member can claim before the app
+// knows the card's ts. The card still comes to show the claim.
+func TestDropClaimWhileTheCardIsPosted(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodDelay = func(method string, form url.Values) time.Duration {
+			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "drop_claim") {
+				return time.Second
+			}
+			return 0
+		}
+	})
+	ta := MustRunApp(t, srv, withProtoConfig)
+	seatMembers(t, ta, protoMembers...)
+	alice := protoMembers[0]
+	send(t, srv, dropSubmission(srv, staffUser, "V0DROP0001", dropValues("1")))
+	var card slacktest.Message
+	eventually(t, "the card is up, its post not answered yet", func() bool {
+		for _, m := range cards(srv) {
+			if strings.Contains(string(m.Blocks), "drop_claim") {
+				card = m
+				return true
+			}
+		}
+		return false
+	})
+	all, err := ta.store.Drops(ctxT(t), ta.community)
+	if err != nil || len(all) != 1 || all[0].Posted() {
+		t.Fatalf("drops while the card is posted: %+v, %v; want one, its card not recorded yet", all, err)
+	}
+	send(t, srv, press(srv, alice, "drop_claim", card.TS, all[0].ID, false))
+	waitTold(t, srv, alice, "https://example.com/ship")
+	eventually(t, "the card shows the claim", func() bool { return strings.Contains(cardText(srv, card.TS), "All 1 claimed") })
 }

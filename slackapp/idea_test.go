@@ -3,8 +3,10 @@ package slackapp_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
@@ -226,4 +228,41 @@ func mustJSON(t *testing.T, payload []byte, v any) {
 	if err := json.Unmarshal(payload, v); err != nil {
 		t.Fatalf("payload %q: %v", payload, err)
 	}
+}
+
+// TestIdeaVoteWhileTheCardIsPosted: Slack shows a card before it answers
+// the chat.postMessage that posts it, so a member can vote before the app
+// knows the card's ts. The card still comes to show the vote.
+func TestIdeaVoteWhileTheCardIsPosted(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodDelay = func(method string, form url.Values) time.Duration {
+			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "idea_upvote") {
+				return time.Second
+			}
+			return 0
+		}
+	})
+	ta := MustRunApp(t, srv, withProtoConfig)
+	seatMembers(t, ta, protoMembers...)
+	alice, bob := protoMembers[0], protoMembers[1]
+	send(t, srv, ideaSubmission(srv, alice, "V0IDEA0001", "A travel size", "", "acme||"))
+	var card slacktest.Message
+	eventually(t, "the card is up, its post not answered yet", func() bool {
+		for _, m := range cards(srv) {
+			if strings.Contains(string(m.Blocks), "idea_upvote") {
+				card = m
+				return true
+			}
+		}
+		return false
+	})
+	all, err := ta.store.Ideas(ctxT(t), ta.community)
+	if err != nil || len(all) != 1 || all[0].Posted() {
+		t.Fatalf("ideas while the card is posted: %+v, %v; want one, its card not recorded yet", all, err)
+	}
+	send(t, srv, press(srv, bob, "idea_upvote", card.TS, all[0].ID, false))
+	waitTold(t, srv, alice, "Posted your idea "+all[0].ID)
+	eventually(t, "the card shows the vote", func() bool { return strings.Contains(cardText(srv, card.TS), "· 1 vote") })
 }

@@ -156,7 +156,15 @@ func (b *Board) PostCard(c *engagement.Community, id string) error {
 	if err := b.Store.SetDropCard(ctx, c, id, ch, ts); err != nil {
 		return fmt.Errorf("the card of drop %s is up but not recorded: %w", id, err)
 	}
-	return b.Store.SetDropShown(ctx, c, id, d.Version())
+	if err := b.Store.SetDropShown(ctx, c, id, d.Version()); err != nil {
+		return err
+	}
+	// Slack shows the card before it answers the post: a claim pressed
+	// meanwhile found no card to update.
+	if now, err := b.Store.Drop(ctx, c, id); err == nil && now.Version() != d.Version() {
+		b.cardSoon(c, id)
+	}
+	return nil
 }
 
 // Claim is the card's Claim button: the store decides the press in one

@@ -139,6 +139,11 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 	}
 	if err := d.Store.SetIdeaCard(ctx, c, i.ID, ch, ts, link); err != nil {
 		d.Log.Error("idea card posted but not recorded", "idea", i.ID, "ts", ts, "err", err)
+	} else if now, err := d.Store.Idea(ctx, c, i.ID); err == nil &&
+		(now.Votes != i.Votes || now.StaffVotes != i.StaffVotes || now.Status != i.Status || now.MergedInto != i.MergedInto) {
+		// Slack shows the card before it answers the post: a vote or a
+		// status given meanwhile found no card to update.
+		d.refreshSoon(c, i.ID)
 	}
 	where := fmt.Sprintf("<#%s>", c.Channel)
 	if thread != "" {
