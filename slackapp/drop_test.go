@@ -3,7 +3,6 @@ package slackapp_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -413,28 +412,12 @@ func TestDropCardAfterACrash(t *testing.T) {
 func TestDropClaimWhileTheCardIsPosted(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	srv.Configure(func(s *slacktest.Server) {
-		s.MethodDelay = func(method string, form url.Values) time.Duration {
-			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "drop_claim") {
-				return time.Second
-			}
-			return 0
-		}
-	})
+	slowPosts(srv, "drop_claim")
 	ta := MustRunApp(t, srv, withProtoConfig)
 	seatMembers(t, ta, protoMembers...)
 	alice := protoMembers[0]
 	send(t, srv, dropSubmission(srv, staffUser, "V0DROP0001", dropValues("1")))
-	var card slacktest.Message
-	eventually(t, "the card is up, its post not answered yet", func() bool {
-		for _, m := range cards(srv) {
-			if strings.Contains(string(m.Blocks), "drop_claim") {
-				card = m
-				return true
-			}
-		}
-		return false
-	})
+	card := cardWith(t, srv, "drop_claim") // up, its post not answered yet
 	all, err := ta.store.Drops(ctxT(t), ta.community)
 	if err != nil || len(all) != 1 || all[0].Posted() {
 		t.Fatalf("drops while the card is posted: %+v, %v; want one, its card not recorded yet", all, err)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -220,4 +222,35 @@ func laterReply(t *testing.T, srv *slacktest.Server, env slacktest.Envelope) str
 		t.Errorf("later reply is %q, want ephemeral", rs[0].ResponseType)
 	}
 	return rs[0].Text
+}
+
+// slowPosts holds back, for a second, Slack's answer to each
+// chat.postMessage whose blocks hold marker, the message being up already:
+// the window in which a card can be pressed before the app knows its ts.
+func slowPosts(srv *slacktest.Server, marker string) {
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodDelay = func(method string, form url.Values) time.Duration {
+			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), marker) {
+				return time.Second
+			}
+			return 0
+		}
+	})
+}
+
+// cardWith waits for the message in the community channel whose blocks
+// hold marker.
+func cardWith(t *testing.T, srv *slacktest.Server, marker string) slacktest.Message {
+	t.Helper()
+	var card slacktest.Message
+	eventually(t, "a card with "+marker+" is up", func() bool {
+		for _, m := range cards(srv) {
+			if strings.Contains(string(m.Blocks), marker) {
+				card = m
+				return true
+			}
+		}
+		return false
+	})
+	return card
 }

@@ -3,10 +3,8 @@ package slackapp_test
 import (
 	"context"
 	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
@@ -236,28 +234,12 @@ func mustJSON(t *testing.T, payload []byte, v any) {
 func TestIdeaVoteWhileTheCardIsPosted(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	srv.Configure(func(s *slacktest.Server) {
-		s.MethodDelay = func(method string, form url.Values) time.Duration {
-			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "idea_upvote") {
-				return time.Second
-			}
-			return 0
-		}
-	})
+	slowPosts(srv, "idea_upvote")
 	ta := MustRunApp(t, srv, withProtoConfig)
 	seatMembers(t, ta, protoMembers...)
 	alice, bob := protoMembers[0], protoMembers[1]
 	send(t, srv, ideaSubmission(srv, alice, "V0IDEA0001", "A travel size", "", "acme||"))
-	var card slacktest.Message
-	eventually(t, "the card is up, its post not answered yet", func() bool {
-		for _, m := range cards(srv) {
-			if strings.Contains(string(m.Blocks), "idea_upvote") {
-				card = m
-				return true
-			}
-		}
-		return false
-	})
+	card := cardWith(t, srv, "idea_upvote") // up, its post not answered yet
 	all, err := ta.store.Ideas(ctxT(t), ta.community)
 	if err != nil || len(all) != 1 || all[0].Posted() {
 		t.Fatalf("ideas while the card is posted: %+v, %v; want one, its card not recorded yet", all, err)

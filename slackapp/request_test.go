@@ -2,7 +2,6 @@ package slackapp_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -303,14 +302,7 @@ func TestSeatRequestBrandChannelRefused(t *testing.T) {
 func TestDecisionWhileTheCardIsPosted(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	srv.Configure(func(s *slacktest.Server) {
-		s.MethodDelay = func(method string, form url.Values) time.Duration {
-			if method == "chat.postMessage" && strings.Contains(form.Get("text"), "Seat request ") {
-				return time.Second
-			}
-			return 0
-		}
-	})
+	slowPosts(srv, "request_decline")
 	ta := MustRunApp(t, srv, withRequests)
 	alice := protoMembers[0]
 	seatMembers(t, ta, alice)
