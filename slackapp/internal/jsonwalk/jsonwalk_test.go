@@ -10,9 +10,9 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// walk lists every member of the object s, descending into objects, as
-// "path=string value" (non-strings as "path:raw").
-func walk(s string) []string {
+// leaves lists leaf(path, cursor) for every member of the object s that
+// is not an object, descending into objects.
+func leaves(s string, leaf func(path string, c Cursor) string) []string {
 	var out []string
 	c := New(s)
 	if !c.Enter() {
@@ -27,15 +27,22 @@ func walk(s string) []string {
 				members(p)
 				continue
 			}
-			if d := c; strings.HasPrefix(d.Raw(), `"`) {
-				out = append(out, p+"="+c.Str())
-			} else {
-				out = append(out, p+":"+c.Raw())
-			}
+			out = append(out, leaf(p, c))
 		}
 	}
 	members("")
 	return out
+}
+
+// walk lists every member of the object s, descending into objects, as
+// "path=string value" (non-strings as "path:raw").
+func walk(s string) []string {
+	return leaves(s, func(p string, c Cursor) string {
+		if d := c; strings.HasPrefix(d.Raw(), `"`) { // reading the value moves the cursor: a copy looks
+			return p + "=" + c.Str()
+		}
+		return p + ":" + c.Raw()
+	})
 }
 
 func TestWalk(t *testing.T) {
@@ -142,55 +149,8 @@ func TestEnterKeepsPlace(t *testing.T) {
 	}
 }
 
-// gjsonWalk is walk done with gjson's ForEach, which jsonwalk replaced.
-func gjsonWalk(s string) []string {
-	var out []string
-	var members func(path string, r gjson.Result)
-	members = func(path string, r gjson.Result) {
-		r.ForEach(func(k, v gjson.Result) bool {
-			p := path + "/" + k.Str
-			switch {
-			case v.IsObject():
-				members(p, v)
-			case v.Type == gjson.String:
-				out = append(out, p+"="+v.Str)
-			default:
-				out = append(out, p+":"+v.Raw)
-			}
-			return true
-		})
-	}
-	if r := gjson.Parse(s); r.IsObject() {
-		members("", r)
-	}
-	return out
-}
-
-// scalars lists Int and Bool of every member, descending into objects.
-func scalars(s string) []string {
-	var out []string
-	c := New(s)
-	if !c.Enter() {
-		return nil
-	}
-	var members func(path string)
-	members = func(path string) {
-		for c.Next() {
-			p := path + "/" + c.Key()
-			if d := c; d.Enter() {
-				c.Enter()
-				members(p)
-				continue
-			}
-			d := c
-			out = append(out, fmt.Sprintf("%s:%d,%v", p, d.Int(), c.Bool()))
-		}
-	}
-	members("")
-	return out
-}
-
-func gjsonScalars(s string) []string {
+// gjsonLeaves is leaves done with gjson's ForEach, which jsonwalk replaced.
+func gjsonLeaves(s string, leaf func(path string, v gjson.Result) string) []string {
 	var out []string
 	var members func(path string, r gjson.Result)
 	members = func(path string, r gjson.Result) {
@@ -199,7 +159,7 @@ func gjsonScalars(s string) []string {
 			if v.IsObject() {
 				members(p, v)
 			} else {
-				out = append(out, fmt.Sprintf("%s:%d,%v", p, v.Int(), v.Bool()))
+				out = append(out, leaf(p, v))
 			}
 			return true
 		})
@@ -208,6 +168,29 @@ func gjsonScalars(s string) []string {
 		members("", r)
 	}
 	return out
+}
+
+// gjsonWalk is walk done with gjson.
+func gjsonWalk(s string) []string {
+	return gjsonLeaves(s, func(p string, v gjson.Result) string {
+		if v.Type == gjson.String {
+			return p + "=" + v.Str
+		}
+		return p + ":" + v.Raw
+	})
+}
+
+// scalars lists Int and Bool of every member, descending into objects.
+func scalars(s string) []string {
+	return leaves(s, func(p string, c Cursor) string {
+		d := c // reading the value moves the cursor: each reads its own copy
+		return fmt.Sprintf("%s:%d,%v", p, d.Int(), c.Bool())
+	})
+}
+
+// gjsonScalars is scalars done with gjson.
+func gjsonScalars(s string) []string {
+	return gjsonLeaves(s, func(p string, v gjson.Result) string { return fmt.Sprintf("%s:%d,%v", p, v.Int(), v.Bool()) })
 }
 
 // FuzzMatchesGJSON: on well-formed JSON the walk reads what gjson read (keys
