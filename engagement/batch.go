@@ -161,12 +161,9 @@ func (s *Store) appendLean(call *countingCall, wk *weekKeys, e *Event, full bool
 		call.top.ts = append(call.top.ts, threadArg(e.TS))
 		return secTop, true
 	}
-	pk, answer := s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
+	pk, answer := s.replyAnswer(e, wk)
 	if pk != wk {
 		return 0, false
-	}
-	if answer == oneArg && e.Community.IsStaff(e.User) {
-		answer = staffArg // a staff reply: the staff response times too
 	}
 	call.rep.ids = append(call.rep.ids, e.ID)
 	call.rep.users = append(call.rep.users, e.User)
@@ -175,6 +172,16 @@ func (s *Store) appendLean(call *countingCall, wk *weekKeys, e *Event, full bool
 	call.rep.parents = append(call.rep.parents, threadArg(e.ParentUser))
 	call.rep.flags = append(call.rep.flags, answer)
 	return secRep, true
+}
+
+// replyAnswer is answerKeys for thread reply e, its flag "s" when staff
+// wrote it: the staff response times count it too.
+func (s *Store) replyAnswer(e *Event, wk *weekKeys) (*weekKeys, any) {
+	pk, answer := s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
+	if answer == oneArg && e.Community.IsStaff(e.User) {
+		answer = staffArg
+	}
+	return pk, answer
 }
 
 // kindArgs are the boxed kinds of countingScript's events.
@@ -205,10 +212,7 @@ func (s *Store) appendCounting(call *countingCall, wk *weekKeys, e *Event, marke
 				s.cachedPseudonym(e.Community, e.User))
 			return
 		}
-		pk, answer := s.answerKeys(e, wk, e.ThreadTS, e.ParentUser)
-		if answer == oneArg && e.Community.IsStaff(e.User) {
-			answer = staffArg // a staff reply: the staff response times too
-		}
+		pk, answer := s.replyAnswer(e, wk)
 		kind := kindArgs[callReply]
 		call.keys = append(call.keys, k.member(e.User))
 		if pk != wk {

@@ -201,6 +201,14 @@ local function later(a, b)
   if la ~= lb then return la > lb end
   return a > b
 end
+-- wantAnswers asks the prefetch for the fields answer reads for a thread
+-- reply to post with flag ("1", "s" by staff, "0" if it answers nothing).
+local function wantAnswers(answers, post, flag)
+  if flag == '0' then return end
+  want(answers, post)
+  want(answers, 'r:' .. post) -- the first reply: the helpers (thanks.go)
+  if flag == 's' then want(answers, 's:' .. post) end
+end
 -- answer keeps the earliest answer to a top-level post by someone other
 -- than its author (response times, kpi.go), and with staff true the
 -- earliest answer by staff too, in field "s:<post>" of the same hash (no
@@ -415,12 +423,7 @@ local function leanMessages(nTop, nRep)
         mh[f] = (mh[f] or 0) + 1
         local r = i - nTop
         local flag = ARGV[FLG + r]
-        if flag ~= '0' then
-          local post = ARGV[TS + i]
-          want(answersKey, post)
-          want(answersKey, 'r:' .. post)
-          if flag == 's' then want(answersKey, 's:' .. post) end
-        end
+        wantAnswers(answersKey, ARGV[TS + i], flag)
       end
     end
   end
@@ -625,12 +628,10 @@ for e = 1, n do
     if not seenIntro[user] then seenIntro[user] = true introUsers[#introUsers + 1] = user end
     if not l[5] then
       if ARGV[ao + 3] ~= '' then want(postsKey, ARGV[ao + 3]) end
-    elseif ARGV[ao + 7] ~= '0' then
+    else
       local answers = answersKey
       if l[4] then answers = KEYS[ko + 3] end
-      want(answers, ARGV[ao + 3])
-      want(answers, 'r:' .. ARGV[ao + 3]) -- the first reply: the helpers (thanks.go)
-      if ARGV[ao + 7] == 's' then want(answers, 's:' .. ARGV[ao + 3]) end
+      wantAnswers(answers, ARGV[ao + 3], ARGV[ao + 7])
     end
   elseif l[1] == reactionAdded then
     local user = ARGV[ao + 2]
