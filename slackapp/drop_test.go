@@ -57,17 +57,6 @@ func postDropWith(t testing.TB, srv *slacktest.Server, ta *testApp, viewID strin
 	return d
 }
 
-// dmsWith counts the DMs user got containing want.
-func dmsWith(srv *slacktest.Server, user, want string) int {
-	n := 0
-	for _, m := range srv.Messages(user) {
-		if strings.Contains(m.Text, want) {
-			n++
-		}
-	}
-	return n
-}
-
 func toldPrivately(srv *slacktest.Server, user, want string) bool {
 	for _, m := range srv.Messages(channel) {
 		if m.Ephemeral && m.User == user && strings.Contains(m.Text, want) {
@@ -125,7 +114,7 @@ func TestDropFormCardAndClaims(t *testing.T) {
 		t.Errorf("release: %q", got)
 	}
 	waitTold(t, srv, carol, "https://example.com/ship")
-	if n := dmsWith(srv, alice, "https://example.com/ship"); n != 1 {
+	if n := countMessages(srv, alice, "https://example.com/ship"); n != 1 {
 		t.Errorf("alice got %d DMs, want 1", n)
 	}
 	if got := metricValue(t, ta, "closeknit_drop_claims_total", "outcome=won"); got != 2 {
@@ -160,7 +149,7 @@ func TestDropBurstTwoReplicas(t *testing.T) {
 	srv := b.srv
 	eventually(t, "each winner DMed", func() bool {
 		for _, c := range claims {
-			if dmsWith(srv, c.User, "https://example.com/ship") == 0 {
+			if countMessages(srv, c.User, "https://example.com/ship") == 0 {
 				return false
 			}
 		}
@@ -169,13 +158,13 @@ func TestDropBurstTwoReplicas(t *testing.T) {
 	eventually(t, "the card shows the last state", func() bool { return strings.Contains(cardText(srv, b.d.TS), "180 waiting") })
 	time.Sleep(2 * time.Second) // let any DM or update still in flight land before counting
 	for _, c := range claims {
-		if n := dmsWith(srv, c.User, "https://example.com/ship"); n != 1 {
+		if n := countMessages(srv, c.User, "https://example.com/ship"); n != 1 {
 			t.Errorf("winner %s DMed %d times", c.User, n)
 		}
 	}
 	dmed := 0
 	for _, u := range b.members {
-		dmed += dmsWith(srv, u, "https://example.com/ship")
+		dmed += countMessages(srv, u, "https://example.com/ship")
 	}
 	if dmed != 20 {
 		t.Errorf("%d winner DMs in all, want 20", dmed)
@@ -370,7 +359,7 @@ func TestDropConfirmDeadline(t *testing.T) {
 			t.Errorf("confirmations %s = %v, want %v", outcome, got, want)
 		}
 	}
-	if n := dmsWith(srv, carol, "You have one of"); n != 1 {
+	if n := countMessages(srv, carol, "You have one of"); n != 1 {
 		t.Errorf("carol got %d winner DMs, want 1", n)
 	}
 }
