@@ -224,14 +224,14 @@ func laterReply(t *testing.T, srv *slacktest.Server, env slacktest.Envelope) str
 	return rs[0].Text
 }
 
-// slowPosts holds back, for a second, Slack's answer to each
+// slowPosts holds back, for two seconds, Slack's answer to each
 // chat.postMessage whose blocks hold marker, the message being up already:
 // the window in which a card can be pressed before the app knows its ts.
 func slowPosts(srv *slacktest.Server, marker string) {
 	srv.Configure(func(s *slacktest.Server) {
 		s.MethodDelay = func(method string, form url.Values) time.Duration {
 			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), marker) {
-				return time.Second
+				return 2 * time.Second
 			}
 			return 0
 		}
