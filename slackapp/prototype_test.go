@@ -540,10 +540,13 @@ func TestPollVotesAndResultsButton(t *testing.T) {
 	send(t, srv, blockAction(srv, "UBOB000001", "proto_vote_2", p.TS))
 	send(t, srv, blockAction(srv, staffUser, "proto_vote_3", p.TS))
 	eventually(t, "the voters are answered", func() bool { return len(ephemeralTo("UALICE0001")) == 3 && len(ephemeralTo("UBOB000001")) == 1 })
-	alice := ephemeralTo("UALICE0001")
-	if !strings.Contains(alice[0], "You voted for *Blue*") || !strings.Contains(alice[1], "Changed your vote from *Blue* to *Green*") ||
-		!strings.Contains(alice[2], "already voted") || !strings.Contains(alice[0], "shared when the poll closes") {
-		t.Errorf("Alice was told %q", alice)
+	// Each answer is posted on its own, so they may reach Slack in any order.
+	alice := strings.Join(ephemeralTo("UALICE0001"), "\n")
+	for _, want := range []string{"You voted for *Blue*. You can change your vote until the poll closes. Results are shared when the poll closes.",
+		"Changed your vote from *Blue* to *Green*", "already voted for *Green*"} {
+		if !strings.Contains(alice, want) {
+			t.Errorf("Alice was not told %q; she was told %q", want, alice)
+		}
 	}
 	r, err := ta.store.PrototypeResultsByID(ctxT(t), ta.community, p.ID, 0)
 	if err != nil {
@@ -555,17 +558,19 @@ func TestPollVotesAndResultsButton(t *testing.T) {
 	// Results: staff get the detail ephemerally, members a polite no.
 	send(t, srv, blockAction(srv, staffUser, "proto_results", p.TS))
 	send(t, srv, blockAction(srv, "UBOB000001", "proto_results", p.TS))
-	eventually(t, "the results answers", func() bool { return len(ephemeralTo("UBOB000001")) == 2 })
 	var detail *slacktest.Message
-	for _, m := range srv.Messages(channel) {
-		if m.Ephemeral && m.User == staffUser && strings.HasPrefix(m.Text, "Results of") {
-			detail = &m
+	eventually(t, "the results answers", func() bool {
+		for _, m := range srv.Messages(channel) {
+			if m.Ephemeral && m.User == staffUser && strings.HasPrefix(m.Text, "Results of") {
+				detail = &m
+			}
 		}
-	}
-	if detail == nil || !strings.Contains(string(detail.Blocks), "Green 2 (100%)") {
+		return detail != nil && len(ephemeralTo("UBOB000001")) == 2
+	})
+	if !strings.Contains(string(detail.Blocks), "Green 2 (100%)") {
 		t.Errorf("staff results: %+v", detail)
 	}
-	if got := ephemeralTo("UBOB000001")[1]; !strings.Contains(got, "for the brand team") {
+	if got := strings.Join(ephemeralTo("UBOB000001"), "\n"); !strings.Contains(got, "for the brand team") {
 		t.Errorf("member pressing Results was told %q", got)
 	}
 	if got := metricValue(t, ta, "closeknit_prototype_feedback_total", "community=acme", "kind=vote"); got != 3 {

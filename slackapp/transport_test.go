@@ -197,12 +197,12 @@ func TestRefreshLosesNothing(t *testing.T) {
 }
 
 // A warning is followed by Slack closing the connection about 10 s later
-// (here 300 ms): the app has its next connection up by then, and nothing is
+// (here 1 s): the app has its next connection up by then, and nothing is
 // lost across the close.
 func TestWarningThenClose(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	srv.Configure(func(s *slacktest.Server) { s.DisconnectGrace = 300 * time.Millisecond })
+	srv.Configure(func(s *slacktest.Server) { s.DisconnectGrace = time.Second })
 	ta := MustRunApp(t, srv, nil)
 	ctx := ctxT(t)
 	all := messages(srv, 300, base)
