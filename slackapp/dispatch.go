@@ -38,9 +38,17 @@ const handOverSize = 32
 // dispatch runs on the socket's read goroutine for every data frame. It
 // must never block: events go to the bounded queue (or are shed, un-acked,
 // for Slack to redeliver), commands and interactions to their own goroutine.
+//
+// env's strings point into the socket's read buffer, which the next frame
+// overwrites. An event keeps its own copy of the few strings it needs
+// (item.detach); every other envelope is rare and copied whole, so that
+// its goroutine, its log lines and its metric labels own what they hold.
 func (a *App) dispatch(env socketmode.Envelope, err error) {
 	now := time.Now()
 	a.m.lastEnvelope.Store(now.UnixNano())
+	if err != nil || env.ID == "" || env.Type != "events_api" {
+		env = env.Clone()
+	}
 	switch {
 	case errors.Is(err, socketmode.ErrFrameTooBig):
 		// Read to its end and discarded. Ack it when its ID was found, so
@@ -64,9 +72,7 @@ func (a *App) dispatch(env socketmode.Envelope, err error) {
 	case env.Type == "events_api":
 		it := a.eventItem(env)
 		it.received = now
-		if env.Large {
-			it.detach()
-		}
+		it.detach()
 		a.pending = append(a.pending, it)
 		if len(a.pending) >= handOverSize {
 			a.handOver()
@@ -216,13 +222,24 @@ func (a *App) handOver() {
 	a.pending = make([]item, 0, 16)
 }
 
-// detach copies the item's strings, which point into its frame, so that a
-// large frame is freed as soon as it is decoded rather than when acked.
+// detach copies the strings the item keeps, which point into the read
+// buffer, into one allocation of their own (a few dozen bytes, where
+// keeping the frame held a kilobyte until the ack).
 func (it *item) detach() {
-	it.envelopeID = strings.Clone(it.envelopeID)
 	e := &it.event
-	for _, p := range []*string{&e.ID, &e.User, &e.TS, &e.ThreadTS, &e.ParentUser, &e.ItemTS, &e.ItemUser, &e.Reaction} {
-		*p = strings.Clone(*p)
+	kept := [...]*string{&it.envelopeID, &e.ID, &e.User, &e.TS, &e.ThreadTS, &e.ParentUser, &e.ItemTS, &e.ItemUser, &e.Reaction}
+	n := 0
+	for _, p := range kept {
+		n += len(*p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range kept {
+		b.WriteString(*p)
+	}
+	all := b.String()
+	for _, p := range kept {
+		*p, all = all[:len(*p)], all[len(*p):]
 	}
 }
 

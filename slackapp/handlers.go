@@ -2,6 +2,7 @@ package slackapp
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/closeknit/closeknit/engagement"
@@ -15,7 +16,8 @@ import (
 // event), an outcome without counting (outIgnored, outHandled), or an error
 // for an event that can never be processed (rejected). It runs on the read
 // goroutine: it must be quick and must not do I/O; slow work goes to a
-// goroutine of its own.
+// goroutine of its own. ev's strings point into the socket's read buffer:
+// what that goroutine keeps must be copied (strings.Clone) first.
 type eventHandler func(a *App, ev *slackEvent) (engagement.Event, outcome, error)
 
 // humanSubtypes are message subtypes written by a person. Every other
@@ -31,7 +33,7 @@ func countMessage(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 	if c != nil && ev.Subtype == "message_deleted" && c.Ideas == engagement.IdeasThread && ev.DeletedTS != "" {
 		// Perhaps the idea thread's parent: then the next idea starts a
 		// new thread (a reply to a deleted parent would be lost to view).
-		if a.ideas.ParentDeleted(c, ev.DeletedTS) {
+		if a.ideas.ParentDeleted(c, strings.Clone(ev.DeletedTS)) {
 			return engagement.Event{}, outHandled, nil
 		}
 		return engagement.Event{}, outIgnored, nil
@@ -98,7 +100,7 @@ func answerDM(a *App, ev *slackEvent) (engagement.Event, outcome, error) {
 	if !humanSubtypes[ev.Subtype] || ev.BotID != "" || ev.User == "" || ev.User == a.botUserID || len(a.cfg.Communities) == 0 {
 		return engagement.Event{}, outIgnored, nil
 	}
-	eventID, channel, user := ev.EventID, ev.Channel, ev.User
+	eventID, channel, user := strings.Clone(ev.EventID), strings.Clone(ev.Channel), strings.Clone(ev.User)
 	answered := a.run.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 		defer cancel()
@@ -125,7 +127,7 @@ func handleHomeOpened(a *App, ev *slackEvent) (engagement.Event, outcome, error)
 	if ev.Tab != "home" || ev.User == "" {
 		return engagement.Event{}, outIgnored, nil
 	}
-	user := ev.User
+	user := strings.Clone(ev.User)
 	published := a.run.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 		defer cancel()

@@ -3,6 +3,7 @@ package socketmode
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"unsafe"
 
 	"github.com/closeknit/closeknit/slackapp/internal/jsonwalk"
@@ -14,8 +15,8 @@ import (
 // envelope, this costs about 1 µs. The payload is skipped once, to reach
 // the fields after it, and handed over as raw text for the app to walk
 // (jsonwalk: one more pass, descending only where it reads). Nothing is
-// copied: the strings point into the frame, which is allocated per frame
-// and lives until the envelope is acked.
+// copied: the strings point into the connection's read buffer, valid until
+// the next frame is read (Config.OnEnvelope).
 
 // Envelope is the Socket Mode frame header.
 type Envelope struct {
@@ -26,9 +27,13 @@ type Envelope struct {
 	AcceptsResponse bool
 	Payload         string // the payload's JSON text, decoded only as far as the type needs
 	NumConnections  int64  // hello
-	// Large: the frame was over 1 MiB. Strings kept from it beyond the
-	// hand-over are copied, so that the frame can be freed at once.
-	Large bool
+}
+
+// Clone returns a copy of e that owns its strings, for keeping past the
+// OnEnvelope call that received e.
+func (e Envelope) Clone() Envelope {
+	e.ID, e.Type, e.Reason, e.Payload = strings.Clone(e.ID), strings.Clone(e.Type), strings.Clone(e.Reason), strings.Clone(e.Payload)
+	return e
 }
 
 var errMalformed = errors.New("malformed frame")

@@ -1,7 +1,6 @@
 package socketmode
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,9 +60,13 @@ type Config struct {
 	MaxFrame    int64                                 // larger frames are read to their end and discarded
 	Overlap     time.Duration                         // how long an old connection is read after a refresh before we close it
 	Proxy       func(*http.Request) (*url.URL, error) // for the WebSocket dial; nil: none
-	OnEnvelope  func(env Envelope, err error)         // called for each data frame, one call at a time; must not block
-	OnIdle      func()                                // called when all received frames were handed to OnEnvelope
-	OnConnected func(connected bool)                  // readiness changes
+	// OnEnvelope is called for each data frame, one call at a time; it
+	// must not block. env's strings point into the read buffer, which the
+	// next frame overwrites: what is kept past the call (a goroutine, a
+	// map key, a metric label) must be copied first (Envelope.Clone).
+	OnEnvelope  func(env Envelope, err error)
+	OnIdle      func()               // called when all received frames were handed to OnEnvelope
+	OnConnected func(connected bool) // readiness changes
 	// Drain is called on shutdown after reading stopped and before the
 	// sockets close, so work in flight can still be acked on them.
 	Drain func()
@@ -94,8 +98,7 @@ type wsConn struct {
 	frozen bool // the read deadline is final: shutting down, or closing after a refresh
 }
 
-// largeFrame is the size from which frames are counted and logged, and the
-// strings kept from them copied so the frame itself can be freed at once.
+// largeFrame is the size from which frames are counted and logged.
 const largeFrame = 1 << 20
 
 // maxBackoff caps the reconnect wait, as slack-go does.
@@ -381,8 +384,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 		} else {
 			env, err = ParseEnvelope(frame)
 		}
-		env.Large = size > largeFrame
-		if env.Large {
+		if size > largeFrame {
 			s.m.largeFrames.Inc()
 			s.cfg.Log.Info("socket mode: large frame", "bytes", size, "envelope_type", env.Type, "envelope_id", env.ID)
 		}
@@ -404,7 +406,7 @@ func (s *Socket) read(ctx context.Context, c *wsConn, replaced chan<- string) er
 				// Open the next connection now; keep reading this one
 				// until Slack closes it (~10 s after a warning).
 				replacedAt = time.Now()
-				replaced <- env.Reason
+				replaced <- strings.Clone(env.Reason)
 				goodbye = time.AfterFunc(s.cfg.Overlap, func() { c.goodbye() })
 			}
 		default:
@@ -425,14 +427,14 @@ func (s *Socket) idle() {
 	s.deliver.Unlock()
 }
 
-// readFrame reads one message into a buffer of its own: the decoded
-// Envelope points into it. The message is read into *scratch, kept from
-// frame to frame, and copied out at its size: an envelope of 1 KB then
-// costs a 1 KB allocation where a buffer grown while reading took 2 KB,
-// and the collector runs as often as the bytes allocated ask. A message
-// over max bytes is read to its end but not kept: readFrame returns its
-// first 4 KB (where Slack puts the envelope_id) and ErrFrameTooBig. size
-// is the message's size.
+// readFrame reads one message into *scratch, kept from frame to frame, and
+// returns it there: the decoded Envelope points into it until the next
+// frame is read, and whoever keeps a string longer copies it
+// (Config.OnEnvelope). Allocating a frame per envelope, 1 KB or more that
+// lived until the ack, was most of the bytes the collector had to chase
+// under load. A message over max bytes is read to its end but not kept:
+// readFrame returns its first 4 KB (where Slack puts the envelope_id) and
+// ErrFrameTooBig. size is the message's size.
 func readFrame(r io.Reader, max int64, scratch *[]byte) (frame []byte, size int64, err error) {
 	buf := (*scratch)[:0]
 	defer func() {
@@ -455,9 +457,9 @@ func readFrame(r io.Reader, max int64, scratch *[]byte) (frame []byte, size int6
 	}
 	size = int64(len(buf))
 	if size <= max {
-		return bytes.Clone(buf), size, nil
+		return buf, size, nil
 	}
-	head := bytes.Clone(buf[:min(4096, len(buf))])
+	head := buf[:min(4096, len(buf))]
 	rest, err := io.Copy(io.Discard, r)
 	if err != nil {
 		return nil, size + rest, err
