@@ -35,9 +35,6 @@ func ServeCommand(ctx context.Context, exe string, srv *slacktest.Server, redisU
 		"SLACK_APP_TOKEN="+srv.AppToken, "SLACK_BOT_TOKEN="+srv.BotToken, "SLACK_API_URL="+srv.APIURL(),
 		"REDIS_URL="+redisURL, "CLOSEKNIT_NAMESPACE="+ns, "CLOSEKNIT_COMMUNITY="+community.ID,
 		"CLOSEKNIT_CHANNEL="+Channel, "CLOSEKNIT_LOG_LEVEL=warn", "HTTP_ADDR=127.0.0.1:0")
-	if v := os.Getenv("CK_CHILD_ENV"); v != "" {
-		cmd.Env = append(cmd.Env, strings.Fields(v)...)
-	}
 	return cmd
 }
 
