@@ -3,8 +3,11 @@ package slackapp_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/slacktest"
@@ -247,4 +250,48 @@ func TestIdeaVoteWhileTheCardIsPosted(t *testing.T) {
 	send(t, srv, press(srv, bob, "idea_upvote", card.TS, all[0].ID, false))
 	waitTold(t, srv, alice, "Posted your idea "+all[0].ID)
 	eventually(t, "the card shows the vote", func() bool { return strings.Contains(cardText(srv, card.TS), "· 1 vote") })
+}
+
+// TestIdeaCardSlackTroubleIsPostedByTheJob: Slack answers the card's post
+// with trouble of its own (internal_error). The author is told it will be
+// tried again; the ideas job leaves the claim alone while it is fresh, and
+// posts the card, once, when it is stale.
+func TestIdeaCardSlackTroubleIsPostedByTheJob(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	var failed atomic.Int32
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, form url.Values) string {
+			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "idea_upvote") && failed.Add(1) == 1 {
+				return "internal_error"
+			}
+			return ""
+		}
+	})
+	ta := MustRunApp(t, srv, withProtoConfig)
+	seatMembers(t, ta, protoMembers...)
+	alice := protoMembers[0]
+	send(t, srv, ideaSubmission(srv, alice, "V0IDEA0001", "A travel size", "", "acme||"))
+	waitTold(t, srv, alice, "I will post it again in a few minutes")
+	ctx := ctxT(t)
+	if err := ta.RunJob(ctx, "ideas"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cards(srv)); n != 0 {
+		t.Fatalf("%d cards posted under a fresh claim, want 0", n)
+	}
+	ta.later(6 * time.Minute)
+	for range 2 { // the second run finds the card up
+		if err := ta.RunJob(ctx, "ideas"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := ta.store.Ideas(ctx, ta.community)
+	if err != nil || len(all) != 1 || !all[0].Posted() {
+		t.Fatalf("ideas after the job: %+v, %v; want one, its card up", all, err)
+	}
+	if n := len(cards(srv)); n != 1 {
+		t.Errorf("%d cards, want 1", n)
+	}
+	waitTold(t, srv, alice, "Posted your idea "+all[0].ID)
 }

@@ -59,6 +59,9 @@ type Notice struct {
 // command or interaction happened, a DM or a channel the bot is not in,
 // where chat.postEphemeral fails; a DM from the app works everywhere.
 func (n *Notifier) Tell(to Notice, text string) {
+	if to.User == "" && to.ResponseURL == "" {
+		return // a forgotten person (privacy): no one to tell
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), Courtesy)
 	defer cancel()
 	var err error

@@ -133,7 +133,7 @@ func (d Deps) countStatusesLater(c *engagement.Community) {
 	d.Run.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 		defer cancel()
-		if err := d.countStatuses(ctx, c); err != nil {
+		if _, err := d.countStatuses(ctx, c); err != nil {
 			d.Log.Warn("ideas not counted", "community", c.ID, "err", err)
 		}
 	})

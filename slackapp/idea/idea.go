@@ -9,6 +9,7 @@ package idea
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
@@ -78,15 +79,29 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
-// Job refreshes the ideas-by-status gauge of c.
+// Job refreshes the ideas-by-status gauge of c, and posts the cards that
+// were claimed but never recorded: Slack did not answer their post, or
+// answered with trouble of its own, or the replica posting them died.
+// postCard claims each again only once the claim is stale, so a post under
+// way is left alone.
 func Job(d Deps) feature.Job {
-	return func(ctx context.Context, c *engagement.Community) error { return d.countStatuses(ctx, c) }
+	return func(ctx context.Context, c *engagement.Community) error {
+		list, err := d.countStatuses(ctx, c)
+		for _, i := range list {
+			if !i.Posted() && strings.HasPrefix(i.TS, "-") {
+				d.postCard(c, i, feature.Notice{User: i.Author})
+			}
+		}
+		return err
+	}
 }
 
-func (d Deps) countStatuses(ctx context.Context, c *engagement.Community) error {
+// countStatuses refreshes the ideas-by-status gauge of c and returns the
+// ideas it read.
+func (d Deps) countStatuses(ctx context.Context, c *engagement.Community) ([]*engagement.Idea, error) {
 	list, err := d.Store.Ideas(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n := map[string]int{}
 	for _, i := range list {
@@ -95,5 +110,5 @@ func (d Deps) countStatuses(ctx context.Context, c *engagement.Community) error 
 	for _, s := range append(engagement.IdeaStatuses, engagement.IdeaMerged) {
 		d.Metrics.byStatus.WithLabelValues(c.ID, s).Set(float64(n[s]))
 	}
-	return nil
+	return list, nil
 }

@@ -77,9 +77,12 @@ func Submission(d Deps) feature.Interaction {
 }
 
 // postCard posts a recorded idea's card, once (ClaimIdeaCard), and tells
-// the author. If Slack refused it, the claim is released so that the same
-// form submitted again posts it; if Slack did not answer, it may be up, and
-// the claim is kept rather than risk a second card. With ideas: thread
+// the author. If Slack refused it for good (the channel, the app's rights),
+// the claim is released so that the same form submitted again posts it. If
+// Slack did not answer, or answered with trouble of its own, the claim is
+// kept: the ideas job posts the card once the claim is stale (Job), which
+// after no answer may make a second card, harmless (votes on either count,
+// the first one recorded is kept up to date). With ideas: thread
 // the card is a reply to the idea thread's parent post (thread.go); a
 // parent that cannot be posted leaves no card, so the claim is released
 // then too, and a parent Slack no longer finds is replaced once.
@@ -123,14 +126,15 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 	}
 	if err != nil {
 		d.Log.Error("idea card not posted", "idea", i.ID, "err", err)
-		if feature.Refused(err) {
+		if code := feature.Code(err); feature.Refused(err) && feature.Final(code) {
 			if rerr := d.Store.ReleaseIdeaCard(ctx, c, i.ID); rerr != nil {
 				d.Log.Warn("idea card claim not released", "idea", i.ID, "err", rerr)
 			}
 			d.Notify.Tell(author, fmt.Sprintf("Sorry, Slack would not take the card for your idea %s in <#%s>; please submit it again in a minute.", i.ID, c.Channel))
 			return
 		}
-		d.Notify.Tell(author, fmt.Sprintf("Slack did not confirm the card for your idea %s in <#%s>; it may be up. Votes count either way once it is.", i.ID, c.Channel))
+		d.Notify.Tell(author, fmt.Sprintf("Slack did not confirm the card for your idea %s in <#%s>. If it is not up, I will post it again in a few minutes; "+
+			"votes count on either.", i.ID, c.Channel))
 		return
 	}
 	link := ""
