@@ -3,9 +3,11 @@ package slackapp_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -388,6 +390,40 @@ func TestDropCardAfterACrash(t *testing.T) {
 	eventually(t, "the job posts the card", func() bool {
 		got, err := ta.store.Drop(ctx, ta.community, d.ID)
 		return err == nil && got.Posted()
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := len(cards(srv)); n != 1 {
+		t.Errorf("%d cards, want 1", n)
+	}
+}
+
+// TestDropCardSlackTroubleIsPostedByTheJob: Slack answers the card's post
+// with trouble of its own (internal_error). The poster is told it will be
+// tried again, and the job posts the card, once, when the claim is stale.
+func TestDropCardSlackTroubleIsPostedByTheJob(t *testing.T) {
+	t.Parallel()
+	srv := slacktest.NewServer(t)
+	var failed atomic.Int32
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, form url.Values) string {
+			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "drop_claim") && failed.Add(1) == 1 {
+				return "internal_error"
+			}
+			return ""
+		}
+	})
+	ta := MustRunApp(t, srv, withProtoConfig)
+	send(t, srv, dropSubmission(srv, staffUser, "V0DROP0001", dropValues("1")))
+	waitTold(t, srv, staffUser, "I will post it again in a few minutes")
+	time.Sleep(300 * time.Millisecond) // many job ticks
+	if n := len(cards(srv)); n != 0 {
+		t.Fatalf("%d cards posted under a fresh claim, want 0", n)
+	}
+	ta.later(6 * time.Minute)
+	ctx := ctxT(t)
+	eventually(t, "the job posts the card", func() bool {
+		all, err := ta.store.Drops(ctx, ta.community)
+		return err == nil && len(all) == 1 && all[0].Posted()
 	})
 	time.Sleep(300 * time.Millisecond)
 	if n := len(cards(srv)); n != 1 {

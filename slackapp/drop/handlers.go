@@ -125,8 +125,10 @@ func (b *Board) Submission(ctx context.Context, cb *slack.InteractionCallback) (
 }
 
 // PostCard posts the card of a recorded drop, once (ClaimDropCard). If
-// Slack refused it, the claim is released so that it can be posted again.
-// The error says, for the poster, what happened.
+// Slack refused it for good, the claim is released so that it can be
+// posted again. If Slack did not answer, or answered with trouble of its
+// own, the claim is kept and the drops job posts the card once the claim
+// is stale (Job). The error says, for the poster, what happened.
 func (b *Board) PostCard(c *engagement.Community, id string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
 	defer cancel()
@@ -145,13 +147,13 @@ func (b *Board) PostCard(c *engagement.Community, id string) error {
 	ch, ts, err := b.API.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		b.Log.Error("drop card not posted", "drop", id, "err", err)
-		if feature.Refused(err) {
+		if code := feature.Code(err); feature.Refused(err) && feature.Final(code) {
 			if rerr := b.Store.ReleaseDropCard(ctx, c, id); rerr != nil {
 				b.Log.Warn("drop card claim not released", "drop", id, "err", rerr)
 			}
-			return fmt.Errorf("Slack would not take the card of drop %s in <#%s> (%s); nothing is up", id, c.Channel, feature.Code(err))
+			return fmt.Errorf("Slack would not take the card of drop %s in <#%s> (%s); nothing is up", id, c.Channel, code)
 		}
-		return fmt.Errorf("Slack did not confirm the card of drop %s in <#%s>; please check the channel", id, c.Channel)
+		return fmt.Errorf("Slack did not confirm the card of drop %s in <#%s>; if it is not up, I will post it again in a few minutes", id, c.Channel)
 	}
 	if err := b.Store.SetDropCard(ctx, c, id, ch, ts); err != nil {
 		return fmt.Errorf("the card of drop %s is up but not recorded: %w", id, err)
