@@ -33,12 +33,20 @@ func press(srv *slacktest.Server, user, actionID, ts, value string, overflow boo
 		action = map[string]any{"action_id": actionID, "block_id": "idea_actions", "type": "overflow", "action_ts": "1.1",
 			"selected_option": map[string]any{"value": value, "text": map[string]any{"type": "plain_text", "text": value}}}
 	}
+	// As Slack does, a press on a reply in a thread carries the thread.
+	container := map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false}
+	message := map[string]any{"type": "message", "ts": ts, "user": srv.BotUserID}
+	for _, m := range srv.Messages(channel) {
+		if m.TS == ts && m.ThreadTS != "" {
+			container["thread_ts"], message["thread_ts"] = m.ThreadTS, m.ThreadTS
+		}
+	}
 	return srv.Interaction(map[string]any{
 		"type": "block_actions", "user": map[string]any{"id": user}, "api_app_id": srv.AppID, "trigger_id": "1.2.3",
 		"team":      map[string]any{"id": srv.TeamID},
-		"container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		"container": container,
 		"channel":   map[string]any{"id": channel},
-		"message":   map[string]any{"type": "message", "ts": ts, "user": srv.BotUserID},
+		"message":   message,
 		"actions":   []any{action},
 	})
 }

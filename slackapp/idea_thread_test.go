@@ -121,6 +121,23 @@ func TestIdeaThread(t *testing.T) {
 	travel := ideas["A travel size"]
 	send(t, srv, press(srv, carol, "idea_upvote", travel.TS, travel.ID, false))
 	eventually(t, "the card in the thread shows 1 vote", func() bool { return strings.Contains(cardText(srv, travel.TS), "· 1 vote") })
+	// The answers to presses on a card in the thread show in the thread.
+	send(t, srv, press(srv, carol, "idea_status", travel.TS, travel.ID+"|planned", true))
+	var answers []slacktest.Message
+	eventually(t, "carol's vote and status press are answered", func() bool {
+		answers = answers[:0]
+		for _, m := range srv.Messages(channel) {
+			if m.Ephemeral && m.User == carol {
+				answers = append(answers, m)
+			}
+		}
+		return len(answers) == 2
+	})
+	for _, m := range answers {
+		if m.ThreadTS != parent.TS {
+			t.Errorf("answer %q to a press in the thread shows in thread %q, want %q", m.Text, m.ThreadTS, parent.TS)
+		}
+	}
 	// The Home links into the thread.
 	if home := openHome(t, srv, staffUser); !strings.Contains(home, "thread_ts="+parent.TS) {
 		t.Errorf("the staff Home does not link the cards in their thread:\n%s", home)

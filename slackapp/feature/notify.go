@@ -78,14 +78,23 @@ func (n *Notifier) Tell(to Notice, text string) {
 
 // TellUser shows text to user only, in channel: best effort, in the
 // background; a courtesy, never part of the work.
-func (n *Notifier) TellUser(channel, user, text string) {
+func (n *Notifier) TellUser(channel, user, text string) { n.TellUserIn(channel, "", user, text) }
+
+// TellUserIn is TellUser in the thread of thread ("" for the channel): the
+// answer to a press on a message in a thread shows there, where the person
+// is looking.
+func (n *Notifier) TellUserIn(channel, thread, user, text string) {
 	if channel == "" || user == "" {
 		return
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	n.run.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), Courtesy)
 		defer cancel()
-		if _, err := n.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
+		if _, err := n.api.PostEphemeralContext(ctx, channel, user, opts...); err != nil {
 			n.log.Warn("ephemeral reply not sent", "user_id", user, "err", err)
 		}
 	})

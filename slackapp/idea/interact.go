@@ -1,6 +1,7 @@
 package idea
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -156,21 +157,28 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 	d.Notify.Tell(author, fmt.Sprintf("Posted your idea %s in %s. Members can upvote it; the team will give it a status.", i.ID, where))
 }
 
-// pressed is the community, idea ID and user of a button press.
-func (d Deps) pressed(cb *slack.InteractionCallback) (*engagement.Community, string, string) {
-	ch := cb.Container.ChannelID
-	if ch == "" {
-		ch = cb.Channel.ID
+// press is a button press on a card: its community, the button's value,
+// and where the card is (its channel, and its thread with ideas: thread).
+type press struct {
+	c               *engagement.Community
+	value           string
+	channel, thread string
+}
+
+// tell answers the person who pressed, privately, beside the card.
+func (d Deps) tell(p press, user, text string) { d.Notify.TellUserIn(p.channel, p.thread, user, text) }
+
+func (d Deps) pressed(cb *slack.InteractionCallback) press {
+	p := press{channel: cmp.Or(cb.Container.ChannelID, cb.Channel.ID), thread: cmp.Or(cb.Container.ThreadTs, cb.Message.ThreadTimestamp)}
+	if p.thread == cmp.Or(cb.Container.MessageTs, cb.Message.Timestamp) {
+		p.thread = "" // a card in the channel with replies of its own: answered in the channel
 	}
 	if len(cb.ActionCallback.BlockActions) == 0 {
-		return nil, "", ""
+		return p
 	}
 	a := cb.ActionCallback.BlockActions[0]
-	value := a.Value
-	if a.SelectedOption.Value != "" {
-		value = a.SelectedOption.Value
-	}
-	return d.Community(ch), value, ch
+	p.c, p.value = d.Community(p.channel), cmp.Or(a.SelectedOption.Value, a.Value)
+	return p
 }
 
 // Upvote is the card's Upvote button: a seated member's vote, counted once
@@ -190,7 +198,8 @@ func Unvote(d Deps) feature.Interaction {
 }
 
 func (d Deps) vote(ctx context.Context, cb *slack.InteractionCallback, up bool) error {
-	c, id, ch := d.pressed(cb)
+	p := d.pressed(cb)
+	c, id := p.c, p.value
 	if c == nil || id == "" {
 		return nil
 	}
@@ -202,7 +211,7 @@ func (d Deps) vote(ctx context.Context, cb *slack.InteractionCallback, up bool) 
 		return err
 	}
 	if v.NotSeated {
-		d.Notify.TellUser(ch, cb.User.ID, "Votes count for members holding a seat in the community, so yours was not counted.")
+		d.tell(p, cb.User.ID, "Votes count for members holding a seat in the community, so yours was not counted.")
 		return nil
 	}
 	if v.Changed {
@@ -212,14 +221,18 @@ func (d Deps) vote(ctx context.Context, cb *slack.InteractionCallback, up bool) 
 		d.refreshSoon(c, v.Idea)
 	}
 	if !up {
-		d.Notify.TellUser(ch, cb.User.ID, fmt.Sprintf("Your vote for %s is taken back.", v.Idea))
+		d.tell(p, cb.User.ID, fmt.Sprintf("Your vote for %s is taken back.", v.Idea))
 		return nil
 	}
 	d.Run.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
 		defer cancel()
 		text, blocks := votedMessage(v)
-		if _, err := d.API.PostEphemeralContext(ctx, ch, cb.User.ID, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
+		if p.thread != "" {
+			opts = append(opts, slack.MsgOptionTS(p.thread))
+		}
+		if _, err := d.API.PostEphemeralContext(ctx, p.channel, cb.User.ID, opts...); err != nil {
 			d.Log.Warn("vote answer not shown", "idea", v.Idea, "err", err)
 		}
 	})
@@ -229,12 +242,13 @@ func (d Deps) vote(ctx context.Context, cb *slack.InteractionCallback, up bool) 
 // Status is the card's status menu, for staff.
 func Status(d Deps) feature.Interaction {
 	return func(ctx context.Context, cb *slack.InteractionCallback) (any, error) {
-		c, value, ch := d.pressed(cb)
+		p := d.pressed(cb)
+		c, value := p.c, p.value
 		if c == nil {
 			return nil, nil
 		}
 		if !c.IsStaff(cb.User.ID) {
-			d.Notify.TellUser(ch, cb.User.ID, "Statuses are set by the brand team.")
+			d.tell(p, cb.User.ID, "Statuses are set by the brand team.")
 			return nil, nil
 		}
 		id, status, ok := strings.Cut(value, statusSep)
