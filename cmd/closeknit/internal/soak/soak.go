@@ -128,6 +128,10 @@ func Run(ctx context.Context, cfg Config, exe string, rdb redis.UniversalClient,
 		return fmt.Errorf("soak: counted %d, sent %d", counted, sent)
 	}
 	fmt.Fprintln(stdout, " ✓")
+	if n := len(samples); n > 0 && samples[n-1].reconnectsOrErrors > 0 {
+		// The app logs at warn: what it said is what went wrong.
+		fmt.Fprintf(stdout, "the app reconnected or met Redis errors %.0f times; its first 8 KB of output:\n%s\n", samples[n-1].reconnectsOrErrors, proc.Output())
+	}
 	v := growthVerdict(samples)
 	fmt.Fprintln(stdout, v.text)
 	if v.grew {
