@@ -3,11 +3,9 @@ package slackapp_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -403,15 +401,7 @@ func TestDropCardAfterACrash(t *testing.T) {
 func TestDropCardSlackTroubleIsPostedByTheJob(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	var failed atomic.Int32
-	srv.Configure(func(s *slacktest.Server) {
-		s.MethodError = func(method string, form url.Values) string {
-			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "drop_claim") && failed.Add(1) == 1 {
-				return "internal_error"
-			}
-			return ""
-		}
-	})
+	troubleOnce(srv, "drop_claim")
 	ta := MustRunApp(t, srv, withProtoConfig)
 	send(t, srv, dropSubmission(srv, staffUser, "V0DROP0001", dropValues("1")))
 	waitTold(t, srv, staffUser, "I will post it again in a few minutes")

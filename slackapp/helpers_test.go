@@ -238,6 +238,21 @@ func slowPosts(srv *slacktest.Server, marker string) {
 	})
 }
 
+// troubleOnce answers the first chat.postMessage whose blocks hold marker
+// with Slack's trouble of its own (internal_error): nothing is posted, and
+// a try later may succeed.
+func troubleOnce(srv *slacktest.Server, marker string) {
+	var failed atomic.Int32
+	srv.Configure(func(s *slacktest.Server) {
+		s.MethodError = func(method string, form url.Values) string {
+			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), marker) && failed.Add(1) == 1 {
+				return "internal_error"
+			}
+			return ""
+		}
+	})
+}
+
 // cardWith waits for the message in the community channel whose blocks
 // hold marker.
 func cardWith(t *testing.T, srv *slacktest.Server, marker string) slacktest.Message {

@@ -3,9 +3,7 @@ package slackapp_test
 import (
 	"context"
 	"encoding/json"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,15 +265,7 @@ func TestIdeaVoteWhileTheCardIsPosted(t *testing.T) {
 func TestIdeaCardSlackTroubleIsPostedByTheJob(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	var failed atomic.Int32
-	srv.Configure(func(s *slacktest.Server) {
-		s.MethodError = func(method string, form url.Values) string {
-			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), "idea_upvote") && failed.Add(1) == 1 {
-				return "internal_error"
-			}
-			return ""
-		}
-	})
+	troubleOnce(srv, "idea_upvote")
 	ta := MustRunApp(t, srv, withProtoConfig)
 	seatMembers(t, ta, protoMembers...)
 	alice := protoMembers[0]
