@@ -147,7 +147,7 @@ func (b *Board) PostCard(c *engagement.Community, id string) error {
 	ch, ts, err := b.API.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		b.Log.Error("drop card not posted", "drop", id, "err", err)
-		if code := feature.Code(err); feature.Refused(err) && feature.Final(code) {
+		if code := feature.Code(err); feature.Final(code) {
 			if rerr := b.Store.ReleaseDropCard(ctx, c, id); rerr != nil {
 				b.Log.Warn("drop card claim not released", "drop", id, "err", rerr)
 			}

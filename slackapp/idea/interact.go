@@ -127,7 +127,7 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 	}
 	if err != nil {
 		d.Log.Error("idea card not posted", "idea", i.ID, "err", err)
-		if code := feature.Code(err); feature.Refused(err) && feature.Final(code) {
+		if code := feature.Code(err); feature.Final(code) {
 			if rerr := d.Store.ReleaseIdeaCard(ctx, c, i.ID); rerr != nil {
 				d.Log.Warn("idea card claim not released", "idea", i.ID, "err", rerr)
 			}
