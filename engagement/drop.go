@@ -823,7 +823,7 @@ func (s *Store) UnpostedDrops(ctx context.Context, c *Community) ([]string, erro
 	}
 	var out []string
 	for i, id := range ids {
-		if v := ts[i].Val(); strings.HasPrefix(v, "-") {
+		if cardUnrecorded(ts[i].Val()) {
 			out = append(out, id)
 		}
 	}

@@ -102,6 +102,10 @@ func (i *Idea) ShownAuthor() string {
 // being posted: claimCard).
 func (i *Idea) Posted() bool { return cardPosted(i.TS) }
 
+// CardUnrecorded reports whether the idea's card was claimed for posting
+// but never recorded (cardUnrecorded).
+func (i *Idea) CardUnrecorded() bool { return cardUnrecorded(i.TS) }
+
 // Open reports whether the idea is still waiting or in the works.
 func (i *Idea) Open() bool {
 	return i.Status != IdeaShipped && i.Status != IdeaDeclined && i.Status != IdeaMerged
@@ -252,6 +256,11 @@ return 1
 // cardPosted reports whether a record's "ts" names its posted card: not
 // empty, and not a claim ("-…").
 func cardPosted(ts string) bool { return ts != "" && !strings.HasPrefix(ts, "-") }
+
+// cardUnrecorded reports whether a card was claimed for posting and its ts
+// never recorded: its post got no answer, or Slack's trouble, or its
+// poster died. The job of its feature posts it once the claim is stale.
+func cardUnrecorded(ts string) bool { return strings.HasPrefix(ts, "-") }
 
 func (s *Store) releaseCard(ctx context.Context, key string) error {
 	return wrapErr("release card", s.rdb.HDel(ctx, key, "ts").Err())

@@ -9,7 +9,6 @@ package idea
 import (
 	"context"
 	"log/slog"
-	"strings"
 
 	"github.com/closeknit/closeknit/engagement"
 	"github.com/closeknit/closeknit/slackapp/feature"
@@ -88,7 +87,7 @@ func Job(d Deps) feature.Job {
 	return func(ctx context.Context, c *engagement.Community) error {
 		list, err := d.countStatuses(ctx, c)
 		for _, i := range list {
-			if !i.Posted() && strings.HasPrefix(i.TS, "-") {
+			if i.CardUnrecorded() {
 				d.postCard(c, i, feature.Notice{User: i.Author})
 			}
 		}
