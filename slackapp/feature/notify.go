@@ -80,14 +80,14 @@ func (n *Notifier) Tell(to Notice, text string) {
 // background; a courtesy, never part of the work.
 func (n *Notifier) TellUser(channel, user, text string) { n.TellUserIn(channel, "", user, text) }
 
-// TellUserIn is TellUser in the thread of thread ("" for the channel): the
-// answer to a press on a message in a thread shows there, where the person
-// is looking.
-func (n *Notifier) TellUserIn(channel, thread, user, text string) {
+// TellUserIn is TellUser in the thread of thread ("" for the channel),
+// with more message options (blocks): the answer to a press on a message in
+// a thread shows there, where the person is looking.
+func (n *Notifier) TellUserIn(channel, thread, user, text string, more ...slack.MsgOption) {
 	if channel == "" || user == "" {
 		return
 	}
-	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	opts := append([]slack.MsgOption{slack.MsgOptionText(text, false)}, more...)
 	if thread != "" {
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}

@@ -166,7 +166,9 @@ type press struct {
 }
 
 // tell answers the person who pressed, privately, beside the card.
-func (d Deps) tell(p press, user, text string) { d.Notify.TellUserIn(p.channel, p.thread, user, text) }
+func (d Deps) tell(p press, user, text string, more ...slack.MsgOption) {
+	d.Notify.TellUserIn(p.channel, p.thread, user, text, more...)
+}
 
 func (d Deps) pressed(cb *slack.InteractionCallback) press {
 	p := press{channel: cmp.Or(cb.Container.ChannelID, cb.Channel.ID), thread: cmp.Or(cb.Container.ThreadTs, cb.Message.ThreadTimestamp)}
@@ -224,18 +226,8 @@ func (d Deps) vote(ctx context.Context, cb *slack.InteractionCallback, up bool) 
 		d.tell(p, cb.User.ID, fmt.Sprintf("Your vote for %s is taken back.", v.Idea))
 		return nil
 	}
-	d.Run.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), feature.Courtesy)
-		defer cancel()
-		text, blocks := votedMessage(v)
-		opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
-		if p.thread != "" {
-			opts = append(opts, slack.MsgOptionTS(p.thread))
-		}
-		if _, err := d.API.PostEphemeralContext(ctx, p.channel, cb.User.ID, opts...); err != nil {
-			d.Log.Warn("vote answer not shown", "idea", v.Idea, "err", err)
-		}
-	})
+	text, blocks := votedMessage(v)
+	d.tell(p, cb.User.ID, text, slack.MsgOptionBlocks(blocks...))
 	return nil
 }
 
