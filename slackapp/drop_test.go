@@ -401,7 +401,7 @@ func TestDropCardAfterACrash(t *testing.T) {
 func TestDropCardSlackTroubleIsPostedByTheJob(t *testing.T) {
 	t.Parallel()
 	srv := slacktest.NewServer(t)
-	troubleOnce(srv, "drop_claim")
+	troubleFirst(srv, "drop_claim", 1)
 	ta := MustRunApp(t, srv, withProtoConfig)
 	send(t, srv, dropSubmission(srv, staffUser, "V0DROP0001", dropValues("1")))
 	waitTold(t, srv, staffUser, "I will post it again in a few minutes")

@@ -238,14 +238,14 @@ func slowPosts(srv *slacktest.Server, marker string) {
 	})
 }
 
-// troubleOnce answers the first chat.postMessage whose blocks hold marker
-// with Slack's trouble of its own (internal_error): nothing is posted, and
-// a try later may succeed.
-func troubleOnce(srv *slacktest.Server, marker string) {
+// troubleFirst answers the first n chat.postMessage calls whose blocks
+// hold marker with Slack's trouble of its own (internal_error): nothing is
+// posted, and a try later may succeed.
+func troubleFirst(srv *slacktest.Server, marker string, n int32) {
 	var failed atomic.Int32
 	srv.Configure(func(s *slacktest.Server) {
 		s.MethodError = func(method string, form url.Values) string {
-			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), marker) && failed.Add(1) == 1 {
+			if method == "chat.postMessage" && strings.Contains(form.Get("blocks"), marker) && failed.Add(1) <= n {
 				return "internal_error"
 			}
 			return ""

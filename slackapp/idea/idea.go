@@ -88,7 +88,7 @@ func Job(d Deps) feature.Job {
 		list, err := d.countStatuses(ctx, c)
 		for _, i := range list {
 			if i.CardUnrecorded() {
-				d.postCard(c, i, feature.Notice{User: i.Author})
+				d.postCard(c, i, feature.Notice{User: i.Author}, true)
 			}
 		}
 		return err

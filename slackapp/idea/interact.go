@@ -69,7 +69,7 @@ func Submission(d Deps) feature.Interaction {
 		if len(cb.ResponseURLs) > 0 {
 			author.ResponseURL = cb.ResponseURLs[0].ResponseURL
 		}
-		if !d.Run.Go(func() { d.postCard(c, i, author) }) {
+		if !d.Run.Go(func() { d.postCard(c, i, author, false) }) {
 			return fail("I am busy right now; please try again in a minute.")
 		}
 		d.countStatusesLater(c)
@@ -86,15 +86,19 @@ func Submission(d Deps) feature.Interaction {
 // the first one recorded is kept up to date). With ideas: thread
 // the card is a reply to the idea thread's parent post (thread.go); a
 // parent that cannot be posted leaves no card, so the claim is released
-// then too, and a parent Slack no longer finds is replaced once.
-func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author feature.Notice) {
+// then too, and a parent Slack no longer finds is replaced once. retried
+// marks the ideas job's try: the author heard of the first try's trouble
+// already and is not told of it again at every try, only of the outcome.
+func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author feature.Notice, retried bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), feature.Post)
 	defer cancel()
 	claimed, err := d.Store.ClaimIdeaCard(ctx, c, i.ID)
 	if err != nil || !claimed {
 		if err != nil {
 			d.Log.Error("idea card not claimed", "idea", i.ID, "err", err)
-			d.Notify.Tell(author, feature.Sorry)
+			if !retried {
+				d.Notify.Tell(author, feature.Sorry)
+			}
 		}
 		return
 	}
@@ -134,8 +138,10 @@ func (d Deps) postCard(c *engagement.Community, i *engagement.Idea, author featu
 			d.Notify.Tell(author, fmt.Sprintf("Sorry, Slack would not take the card for your idea %s in <#%s>; please submit it again in a minute.", i.ID, c.Channel))
 			return
 		}
-		d.Notify.Tell(author, fmt.Sprintf("Slack did not confirm the card for your idea %s in <#%s>. If it is not up, I will post it again in a few minutes; "+
-			"votes count on either.", i.ID, c.Channel))
+		if !retried {
+			d.Notify.Tell(author, fmt.Sprintf("Slack did not confirm the card for your idea %s in <#%s>. If it is not up, I will post it again in a few minutes; "+
+				"votes count on either.", i.ID, c.Channel))
+		}
 		return
 	}
 	link := ""
